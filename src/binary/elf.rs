@@ -1,0 +1,554 @@
+//! ELF reading: header facts, the dynamic section (soname, needed, rpath/runpath, flags), symbol versions
+//! (versym/verdef/verneed), the dynamic symbol table as exports and imports, build-id, debuglink and DWARF presence.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use goblin::elf::{dynamic, header, note, section_header, sym, Elf};
+
+use super::{
+    goblin_error, name_facts, Binding, DebugLink, ElfInfo, Endian, Export, Format, Image, Import,
+    ImportSource, Kind, Needed, NeededKind, ReadOptions, SymbolKind, SymbolVersion, VersionDef,
+    VersionNeed,
+};
+use crate::error::InputError;
+
+const DT_FLAGS_NAMES: &[(u64, &str)] = &[
+    (0x1, "ORIGIN"),
+    (0x2, "SYMBOLIC"),
+    (0x4, "TEXTREL"),
+    (0x8, "BIND_NOW"),
+    (0x10, "STATIC_TLS"),
+];
+
+const DT_FLAGS_1_NAMES: &[(u64, &str)] = &[
+    (0x1, "NOW"),
+    (0x2, "GLOBAL"),
+    (0x4, "GROUP"),
+    (0x8, "NODELETE"),
+    (0x10, "LOADFLTR"),
+    (0x20, "INITFIRST"),
+    (0x40, "NOOPEN"),
+    (0x80, "ORIGIN"),
+    (0x100, "DIRECT"),
+    (0x400, "INTERPOSE"),
+    (0x800, "NODEFLIB"),
+    (0x1000, "NODUMP"),
+    (0x2000, "CONFALT"),
+    (0x4000, "ENDFILTEE"),
+    (0x8000, "DISPRELDNE"),
+    (0x10000, "DISPRELPND"),
+    (0x20000, "NODIRECT"),
+    (0x40000, "IGNMULDEF"),
+    (0x80000, "NOKSYMS"),
+    (0x100000, "NOHDR"),
+    (0x200000, "EDITED"),
+    (0x400000, "NORELOC"),
+    (0x800000, "SYMINTPOSE"),
+    (0x1000000, "GLOBAUDIT"),
+    (0x2000000, "SINGLETON"),
+    (0x4000000, "STUB"),
+    (0x8000000, "PIE"),
+];
+
+/// Architecture name for an ELF `e_machine`.
+pub fn arch_name(machine: u16, is_64: bool, little: bool) -> String {
+    use goblin::elf::header::*;
+    match machine {
+        EM_X86_64 => "x86_64",
+        EM_386 => "i386",
+        EM_AARCH64 => "aarch64",
+        EM_ARM => "arm",
+        EM_PPC64 if little => "ppc64le",
+        EM_PPC64 => "ppc64",
+        EM_PPC => "ppc",
+        EM_RISCV if is_64 => "riscv64",
+        EM_RISCV => "riscv32",
+        EM_S390 => "s390x",
+        EM_MIPS if is_64 && little => "mips64el",
+        EM_MIPS if is_64 => "mips64",
+        EM_MIPS if little => "mipsel",
+        EM_MIPS => "mips",
+        EM_SPARCV9 => "sparc64",
+        EM_SPARC => "sparc",
+        258 => "loongarch64",
+        EM_IA_64 => "ia64",
+        _ => return format!("elf-machine-{machine}"),
+    }
+    .to_string()
+}
+
+fn os_abi(b: u8) -> String {
+    match b {
+        0 => "SYSV",
+        1 => "HPUX",
+        2 => "NETBSD",
+        3 => "GNU",
+        6 => "SOLARIS",
+        9 => "FREEBSD",
+        12 => "OPENBSD",
+        97 => "ARM",
+        255 => "STANDALONE",
+        _ => return format!("{b}"),
+    }
+    .to_string()
+}
+
+/// Check the header tables lie inside the file before handing the bytes to goblin, so a truncated file gets a
+/// message with the exact offset.
+fn precheck(path: &str, data: &[u8]) -> Result<(), InputError> {
+    const EXP: &str = "an ELF file";
+    let class = *data
+        .get(4)
+        .ok_or_else(|| truncated(path, "ELF identification", 16, data.len()))?;
+    let is_64 = match class {
+        1 => false,
+        2 => true,
+        c => {
+            return Err(InputError::new(
+                path,
+                "ELF class 1 (32-bit) or 2 (64-bit)",
+                format!("class {c}"),
+            )
+            .at(4))
+        }
+    };
+    let little = match data.get(5) {
+        Some(1) => true,
+        Some(2) => false,
+        Some(d) => {
+            return Err(InputError::new(
+                path,
+                "ELF data encoding 1 (LSB) or 2 (MSB)",
+                format!("{d}"),
+            )
+            .at(5))
+        }
+        None => return Err(truncated(path, "ELF identification", 16, data.len())),
+    };
+    let ehsize = if is_64 { 64 } else { 52 };
+    if data.len() < ehsize {
+        return Err(truncated(path, "ELF header", ehsize, data.len()));
+    }
+    let rd = |off: usize, n: usize| -> u64 {
+        let b = &data[off..off + n];
+        let mut v = 0u64;
+        for i in 0..n {
+            let byte = if little { b[n - 1 - i] } else { b[i] };
+            v = (v << 8) | u64::from(byte);
+        }
+        v
+    };
+    let (phoff, shoff, phentsize, phnum, shentsize, shnum) = if is_64 {
+        (
+            rd(32, 8),
+            rd(40, 8),
+            rd(54, 2),
+            rd(56, 2),
+            rd(58, 2),
+            rd(60, 2),
+        )
+    } else {
+        (
+            rd(28, 4),
+            rd(32, 4),
+            rd(42, 2),
+            rd(44, 2),
+            rd(46, 2),
+            rd(48, 2),
+        )
+    };
+    let len = data.len() as u64;
+    let ph_end = phoff.saturating_add(phentsize.saturating_mul(phnum));
+    if phnum > 0 && ph_end > len {
+        return Err(InputError::new(
+            path,
+            format!(
+                "{phnum} program headers of {phentsize} bytes at offset {phoff:#x} inside the file"
+            ),
+            format!("a file of only {len} bytes (truncated?)"),
+        )
+        .at(phoff.min(len)));
+    }
+    let sh_end = shoff.saturating_add(shentsize.saturating_mul(shnum));
+    if shnum > 0 && shoff != 0 && sh_end > len {
+        return Err(InputError::new(
+            path,
+            format!(
+                "{shnum} section headers of {shentsize} bytes at offset {shoff:#x} inside the file"
+            ),
+            format!("a file of only {len} bytes (truncated?)"),
+        )
+        .at(shoff.min(len)));
+    }
+    let _ = EXP;
+    Ok(())
+}
+
+fn truncated(path: &str, what: &str, need: usize, have: usize) -> InputError {
+    InputError::new(
+        path,
+        format!("a complete {what} ({need} bytes)"),
+        format!("a file of only {have} bytes"),
+    )
+    .at(have as u64)
+}
+
+/// Read one ELF image.
+pub fn read<'d>(path: &str, data: &'d [u8], opts: ReadOptions) -> Result<Image<'d>, InputError> {
+    precheck(path, data)?;
+    let elf = Elf::parse(data).map_err(|e| goblin_error(path, "a well-formed ELF file", e, 0))?;
+    let hdr = &elf.header;
+    let is_64 = elf.is_64;
+    let little = elf.little_endian;
+    let bits = if is_64 { 64 } else { 32 };
+
+    let mut flags = 0u64;
+    let mut flags_1 = 0u64;
+    if let Some(dynamic) = &elf.dynamic {
+        for d in &dynamic.dyns {
+            match d.d_tag {
+                dynamic::DT_FLAGS => flags |= d.d_val,
+                dynamic::DT_FLAGS_1 => flags_1 |= d.d_val,
+                _ => {}
+            }
+        }
+    }
+    let kind = match hdr.e_type {
+        header::ET_EXEC => Kind::Executable,
+        header::ET_REL => Kind::Object,
+        header::ET_CORE => Kind::Core,
+        header::ET_DYN if flags_1 & 0x8000000 != 0 => Kind::PieExecutable,
+        header::ET_DYN if elf.interpreter.is_some() && elf.soname.is_none() => Kind::PieExecutable,
+        header::ET_DYN => Kind::SharedLibrary,
+        _ => Kind::Other,
+    };
+
+    // Version tables: index -> name for definitions; index -> (name, file) for requirements.
+    let mut versions_defined = Vec::new();
+    let mut def_names: HashMap<u16, &str> = HashMap::new();
+    if let Some(verdef) = &elf.verdef {
+        for vd in verdef.iter() {
+            let mut names = vd
+                .iter()
+                .filter_map(|aux| elf.dynstrtab.get_at(aux.vda_name));
+            let Some(name) = names.next() else { continue };
+            def_names.insert(vd.vd_ndx, name);
+            versions_defined.push(VersionDef {
+                name: name.to_string(),
+                index: vd.vd_ndx,
+                base: vd.vd_flags & 1 != 0,
+                parents: names.map(str::to_string).collect(),
+            });
+        }
+    }
+    let mut versions_required = Vec::new();
+    let mut need_names: HashMap<u16, (&str, &str)> = HashMap::new();
+    if let Some(verneed) = &elf.verneed {
+        for vn in verneed.iter() {
+            let file = elf.dynstrtab.get_at(vn.vn_file).unwrap_or("");
+            let mut versions = Vec::new();
+            for aux in vn.iter() {
+                if let Some(name) = elf.dynstrtab.get_at(aux.vna_name) {
+                    need_names.insert(aux.vna_other & 0x7fff, (name, file));
+                    versions.push(name.to_string());
+                }
+            }
+            let highest = highest_versions(&versions);
+            versions_required.push(VersionNeed {
+                file: file.to_string(),
+                versions,
+                highest,
+            });
+        }
+    }
+
+    let bind_now = flags & 0x8 != 0 || flags_1 & 0x1 != 0;
+    let mut plt_syms = vec![false; elf.dynsyms.len()];
+    for r in elf.pltrelocs.iter() {
+        if let Some(slot) = plt_syms.get_mut(r.r_sym) {
+            *slot = true;
+        }
+    }
+
+    let mut exports = Vec::new();
+    let mut imports = Vec::new();
+    for (i, s) in elf.dynsyms.iter().enumerate() {
+        if i == 0 || s.st_name == 0 {
+            continue;
+        }
+        let bind = s.st_bind();
+        if bind == sym::STB_LOCAL {
+            continue;
+        }
+        let Some(name) = elf.dynstrtab.get_at(s.st_name) else {
+            continue;
+        };
+        if name.is_empty() {
+            continue;
+        }
+        let vs = elf
+            .versym
+            .as_ref()
+            .and_then(|v| v.get_at(i))
+            .map(|v| v.vs_val)
+            .unwrap_or(1);
+        let vidx = vs & 0x7fff;
+        let hidden = vs & 0x8000 != 0;
+        let binding = match bind {
+            sym::STB_WEAK => Binding::Weak,
+            sym::STB_GNU_UNIQUE => Binding::Unique,
+            _ => Binding::Global,
+        };
+        let (c_name, mangling, conv) = name_facts(name, Format::Elf, bits);
+        let kind = symbol_kind(&s);
+        if s.st_shndx == section_header::SHN_UNDEF as usize {
+            let version = (vidx >= 2)
+                .then(|| need_names.get(&vidx))
+                .flatten()
+                .map(|(v, f)| SymbolVersion {
+                    name: v.to_string(),
+                    default: !hidden,
+                    file: Some(f.to_string()),
+                });
+            let source = match &version {
+                Some(v) => ImportSource::Library {
+                    library: v.file.clone().unwrap_or_default(),
+                },
+                None => ImportSource::GlobalScope,
+            };
+            imports.push(Import {
+                name: Some(Cow::Borrowed(name)),
+                c_name: Some(c_name),
+                mangling,
+                demangled: None,
+                ordinal: None,
+                hint: None,
+                source,
+                kind,
+                version,
+                weak: binding == Binding::Weak,
+                lazy: Some(!bind_now && plt_syms.get(i).copied().unwrap_or(false)),
+                delay_load: false,
+            });
+            continue;
+        }
+        // Hidden and internal symbols are not visible to the dynamic loader.
+        let visibility = s.st_other & 0x3;
+        if visibility == sym::STV_HIDDEN || visibility == sym::STV_INTERNAL {
+            continue;
+        }
+        let version = (vidx >= 2)
+            .then(|| def_names.get(&vidx))
+            .flatten()
+            .map(|v| SymbolVersion {
+                name: v.to_string(),
+                default: !hidden,
+                file: None,
+            });
+        exports.push(Export {
+            name: Cow::Borrowed(name),
+            c_name,
+            mangling,
+            demangled: None,
+            calling_convention: conv,
+            kind,
+            address: s.st_value,
+            size: Some(s.st_size),
+            binding,
+            version,
+            ordinal: None,
+            forwarder: None,
+            weak_definition: false,
+            resolver: s.st_type() == sym::STT_GNU_IFUNC,
+        });
+    }
+
+    let mut dwarf_sections = Vec::new();
+    let mut has_symtab = false;
+    let mut debuglink = None;
+    for sh in &elf.section_headers {
+        if sh.sh_type == section_header::SHT_SYMTAB {
+            has_symtab = true;
+        }
+        let Some(name) = elf.shdr_strtab.get_at(sh.sh_name) else {
+            continue;
+        };
+        if name.starts_with(".debug_") || name.starts_with(".zdebug_") {
+            dwarf_sections.push(name.to_string());
+        }
+        if name == ".gnu_debuglink" && sh.sh_type != section_header::SHT_NOBITS {
+            let start = sh.sh_offset as usize;
+            let end = start.saturating_add(sh.sh_size as usize);
+            if let Some(bytes) = data.get(start..end) {
+                debuglink = parse_debuglink(bytes, little);
+            }
+        }
+    }
+
+    let build_id = build_id(&elf, data);
+
+    let needed = elf
+        .libraries
+        .iter()
+        .map(|n| Needed {
+            name: n.to_string(),
+            kind: NeededKind::Needed,
+            current_version: None,
+            compatibility_version: None,
+        })
+        .collect();
+
+    let mut img = Image {
+        format: Format::Elf,
+        arch: arch_name(hdr.e_machine, is_64, little),
+        bits,
+        endian: if little { Endian::Little } else { Endian::Big },
+        kind,
+        file_offset: 0,
+        identity: elf.soname.map(|s| super::Identity {
+            name: s.to_string(),
+            current_version: None,
+            compatibility_version: None,
+        }),
+        needed,
+        rpath: split_paths(&elf.rpaths),
+        runpath: split_paths(&elf.runpaths),
+        exports,
+        imports,
+        elf: Some(ElfInfo {
+            machine: hdr.e_machine,
+            os_abi: os_abi(hdr.e_ident[header::EI_OSABI]),
+            interpreter: elf.interpreter.map(str::to_string),
+            flags: flag_names(flags, DT_FLAGS_NAMES),
+            flags_1: flag_names(flags_1, DT_FLAGS_1_NAMES),
+            versions_defined,
+            versions_required,
+            build_id,
+            debuglink,
+            dwarf_sections,
+            has_symtab,
+        }),
+        macho: None,
+        pe: None,
+    };
+    super::finish(&mut img, opts);
+    Ok(img)
+}
+
+fn symbol_kind(s: &sym::Sym) -> SymbolKind {
+    if s.st_shndx == section_header::SHN_ABS as usize {
+        return SymbolKind::Absolute;
+    }
+    match s.st_type() {
+        sym::STT_FUNC | sym::STT_GNU_IFUNC => SymbolKind::Function,
+        sym::STT_OBJECT | sym::STT_COMMON => SymbolKind::Data,
+        sym::STT_TLS => SymbolKind::Tls,
+        _ => SymbolKind::Unknown,
+    }
+}
+
+fn split_paths(entries: &[&str]) -> Vec<String> {
+    entries
+        .iter()
+        .flat_map(|e| e.split(':'))
+        .map(str::to_string)
+        .collect()
+}
+
+fn flag_names(bits: u64, table: &[(u64, &str)]) -> Vec<String> {
+    let mut out: Vec<String> = table
+        .iter()
+        .filter(|(b, _)| bits & b != 0)
+        .map(|(_, n)| n.to_string())
+        .collect();
+    let known: u64 = table.iter().map(|(b, _)| b).fold(0, |a, b| a | b);
+    if bits & !known != 0 {
+        out.push(format!("{:#x}", bits & !known));
+    }
+    out
+}
+
+fn build_id(elf: &Elf<'_>, data: &[u8]) -> Option<String> {
+    let from = |it: note::NoteIterator<'_>| -> Option<String> {
+        for n in it {
+            let Ok(n) = n else { break };
+            if n.n_type == note::NT_GNU_BUILD_ID && n.name == "GNU" {
+                return Some(super::hex(n.desc));
+            }
+        }
+        None
+    };
+    if let Some(it) = elf.iter_note_headers(data) {
+        if let Some(id) = from(it) {
+            return Some(id);
+        }
+    }
+    elf.iter_note_sections(data, Some(".note.gnu.build-id"))
+        .and_then(from)
+}
+
+fn parse_debuglink(bytes: &[u8], little: bool) -> Option<DebugLink> {
+    let end = bytes.iter().position(|&b| b == 0)?;
+    let file = std::str::from_utf8(&bytes[..end]).ok()?.to_string();
+    let crc_off = (end + 1).div_ceil(4) * 4;
+    let c = bytes.get(crc_off..crc_off + 4)?;
+    let arr = [c[0], c[1], c[2], c[3]];
+    let crc = if little {
+        u32::from_le_bytes(arr)
+    } else {
+        u32::from_be_bytes(arr)
+    };
+    Some(DebugLink {
+        file,
+        crc32: format!("{crc:08x}"),
+    })
+}
+
+/// The highest version required in each family (`GLIBC_2.34`, `GLIBCXX_3.4.29`), ignoring non-numeric ones such as
+/// `GLIBC_PRIVATE`.
+pub fn highest_versions(versions: &[String]) -> Vec<String> {
+    let mut best: Vec<(&str, Vec<u64>, &str)> = Vec::new();
+    for v in versions {
+        let Some((family, nums)) = split_version(v) else {
+            continue;
+        };
+        match best.iter_mut().find(|(f, _, _)| *f == family) {
+            Some(entry) if nums > entry.1 => *entry = (family, nums, v),
+            Some(_) => {}
+            None => best.push((family, nums, v)),
+        }
+    }
+    let mut out: Vec<String> = best.into_iter().map(|(_, _, v)| v.to_string()).collect();
+    out.sort();
+    out
+}
+
+/// `GLIBC_2.34` → (`GLIBC`, [2, 34]).
+pub fn split_version(v: &str) -> Option<(&str, Vec<u64>)> {
+    let us = v.rfind('_')?;
+    let (family, num) = (&v[..us], &v[us + 1..]);
+    let nums: Option<Vec<u64>> = num.split('.').map(|p| p.parse().ok()).collect();
+    Some((family, nums?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn highest_per_family() {
+        let v: Vec<String> = [
+            "GLIBC_2.2.5",
+            "GLIBC_2.34",
+            "GLIBC_2.4",
+            "GLIBC_PRIVATE",
+            "GLIBCXX_3.4.9",
+            "GLIBCXX_3.4.29",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(highest_versions(&v), vec!["GLIBCXX_3.4.29", "GLIBC_2.34"]);
+    }
+}

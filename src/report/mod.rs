@@ -1,0 +1,131 @@
+//! Output: the output formats, JSON document writing (every document carries `"schema"`), error reporting for
+//! unusable inputs, exit codes, and a fast column aligner for long human listings.
+
+use std::io::{self, Write};
+
+use clap::ValueEnum;
+use serde::Serialize;
+
+use crate::error::InputError;
+
+/// Exit code: nothing at or above the failure threshold.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: findings at or above the failure threshold.
+pub const EXIT_FINDINGS: i32 = 1;
+/// Exit code: usage error, or an input that cannot be read or parsed.
+pub const EXIT_INPUT: i32 = 2;
+
+/// How results are rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Human,
+    Json,
+}
+
+/// Write `doc` as pretty JSON to stdout. A closed pipe is not an error.
+pub fn write_json<T: Serialize>(doc: &T) -> io::Result<()> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    serde_json::to_writer_pretty(&mut out, doc).map_err(io::Error::other)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// Report unusable inputs: a message per file on stderr, and in JSON mode an error document on stdout.
+pub fn report_input_errors(format: OutputFormat, command: &str, errors: &[InputError]) {
+    for e in errors {
+        eprintln!("error: {e}");
+    }
+    if format == OutputFormat::Json {
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            schema: String,
+            errors: &'a [InputError],
+        }
+        let _ = write_json(&Doc {
+            schema: format!("ffi-doctor/{command}/v1"),
+            errors,
+        });
+    }
+}
+
+/// Treat a closed stdout (`| head`) as success, other write errors as failures.
+pub fn finish_output(r: io::Result<()>) -> i32 {
+    match r {
+        Ok(()) => EXIT_OK,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(e) => {
+            eprintln!("error: writing output: {e}");
+            EXIT_INPUT
+        }
+    }
+}
+
+/// Columns for long listings, aligned in two passes without a table library's per-cell overhead.
+pub struct Columns<'a> {
+    headers: Vec<&'a str>,
+    rows: Vec<Vec<std::borrow::Cow<'a, str>>>,
+}
+
+impl<'a> Columns<'a> {
+    pub fn new(headers: Vec<&'a str>) -> Self {
+        Columns {
+            headers,
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, row: Vec<std::borrow::Cow<'a, str>>) {
+        self.rows.push(row);
+    }
+
+    /// Write the listing, dropping columns that are empty in every row; the last column is not padded.
+    pub fn write(&self, out: &mut impl Write) -> io::Result<()> {
+        let n = self.headers.len();
+        let mut width = vec![0usize; n];
+        let mut used = vec![false; n];
+        for row in &self.rows {
+            for (i, cell) in row.iter().enumerate().take(n) {
+                if !cell.is_empty() {
+                    used[i] = true;
+                    width[i] = width[i].max(cell.chars().count());
+                }
+            }
+        }
+        let cols: Vec<usize> = (0..n).filter(|&i| used[i]).collect();
+        for &i in &cols {
+            width[i] = width[i].max(self.headers[i].len());
+        }
+        let line = |out: &mut dyn Write,
+                    cells: &mut dyn Iterator<Item = (usize, &str)>|
+         -> io::Result<()> {
+            let mut first = true;
+            let mut pending = 0usize;
+            let cells: Vec<(usize, &str)> = cells.collect();
+            let last = cells
+                .iter()
+                .rposition(|(_, c)| !c.is_empty())
+                .map_or(0, |p| p + 1);
+            for &(i, cell) in &cells[..last] {
+                if !first {
+                    write!(out, "{:pending$}", "")?;
+                    out.write_all(b"  ")?;
+                }
+                first = false;
+                out.write_all(cell.as_bytes())?;
+                pending = width[i].saturating_sub(cell.chars().count());
+            }
+            out.write_all(b"\n")
+        };
+        line(out, &mut cols.iter().map(|&i| (i, self.headers[i])))?;
+        for row in &self.rows {
+            line(
+                out,
+                &mut cols
+                    .iter()
+                    .map(|&i| (i, row.get(i).map(|c| c.as_ref()).unwrap_or(""))),
+            )?;
+        }
+        Ok(())
+    }
+}

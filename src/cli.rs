@@ -37,6 +37,45 @@ pub enum Command {
     Exports(SymbolArgs),
     /// The undefined symbols, with the library that must provide each where the format records it.
     Imports(SymbolArgs),
+    /// The dependency tree under the target's loader rules (glibc ld.so for ELF), without executing anything.
+    Deps(DepsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DepsArgs {
+    /// A shared library or executable.
+    pub file: String,
+    /// Resolve absolute paths and default directories inside this root (an extracted image of the target).
+    #[arg(long)]
+    pub sysroot: Option<std::path::PathBuf>,
+    /// The ld.so cache to read (default: the sysroot's /etc/ld.so.cache).
+    #[arg(long)]
+    pub ld_so_cache: Option<std::path::PathBuf>,
+    /// An environment variable of the target process (LD_LIBRARY_PATH, …); repeatable.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub env: Vec<String>,
+    /// Take LD_LIBRARY_PATH, DYLD_LIBRARY_PATH, DYLD_FALLBACK_LIBRARY_PATH and PATH from this process.
+    #[arg(long)]
+    pub inherit_env: bool,
+    /// The main program that loads FILE (its DT_RPATH applies; its dependencies are already loaded).
+    #[arg(long)]
+    pub executable: Option<std::path::PathBuf>,
+    /// The loader's default directories, colon-separated (default: Debian multiarch or /lib64:/usr/lib64).
+    #[arg(long, value_name = "DIRS")]
+    pub default_dirs: Option<String>,
+    /// Subdirectories glibc tries inside each search directory first, comma-separated, in order
+    /// (e.g. glibc-hwcaps/x86-64-v3,glibc-hwcaps/x86-64-v2); default none.
+    #[arg(long, value_name = "SUBDIRS")]
+    pub hwcap_subdirs: Option<String>,
+    /// Fold glibc's own libraries in the tree.
+    #[arg(long)]
+    pub no_system: bool,
+    /// Show every candidate tried for every entry, not only for missing ones.
+    #[arg(long)]
+    pub explain: bool,
+    /// Exit 1 when a finding has at least this severity.
+    #[arg(long, value_enum, default_value_t = crate::report::Severity::Error)]
+    pub fail_on: crate::report::Severity,
 }
 
 #[derive(Debug, Args)]
@@ -93,5 +132,6 @@ pub fn run(cli: Cli) -> i32 {
         Command::Inspect(a) => commands::inspect::run(&ctx, &a),
         Command::Exports(a) => commands::symbols::run(&ctx, &a, commands::symbols::Which::Exports),
         Command::Imports(a) => commands::symbols::run(&ctx, &a, commands::symbols::Which::Imports),
+        Command::Deps(a) => commands::deps::run(&ctx, &a),
     }
 }

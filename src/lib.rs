@@ -5,5 +5,6 @@ pub mod binary;
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod loader;
 pub mod report;
 pub mod symbols;

@@ -1,4 +1,4 @@
-//! Output: the output formats, JSON document writing (every document carries `"schema"`), error reporting for
+//! Output: findings and their exit codes, the output formats, JSON document writing (every document carries `"schema"`), error reporting for
 //! unusable inputs, exit codes, and a fast column aligner for long human listings.
 
 use std::io::{self, Write};
@@ -127,5 +127,37 @@ impl<'a> Columns<'a> {
             )?;
         }
         Ok(())
+    }
+}
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// One thing ffi-doctor has to tell: a stable code, a severity, where, what was expected and found, and a hint.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Stable code, e.g. `FFI0301`.
+    pub code: &'static str,
+    pub severity: Severity,
+    /// Where: a file path, optionally with symbol/section/offset or line:col.
+    pub location: String,
+    pub message: String,
+    pub expected: String,
+    pub found: String,
+    pub hint: String,
+}
+
+/// Exit code for a set of findings against the `--fail-on` threshold.
+pub fn exit_code_for(findings: &[Finding], fail_on: Severity) -> i32 {
+    if findings.iter().any(|f| f.severity >= fail_on) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
     }
 }

@@ -1,0 +1,185 @@
+//! Dependency resolution with the target's own loader rules, without executing anything. Each needed entry
+//! records every candidate tried in the loader's order with its outcome, and the rule that found it.
+//! The graph is a DAG: a library is loaded once; cycles terminate (the loader's "already loaded" rule).
+
+pub mod glibc;
+pub mod ldcache;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::report::{Finding, Severity};
+
+/// Everything about the target system a resolution depends on. Nothing is read from the current process unless
+/// the caller puts it here.
+#[derive(Debug, Clone, Default)]
+pub struct LoaderEnv {
+    /// Resolve absolute paths and default directories inside this root.
+    pub sysroot: Option<PathBuf>,
+    /// Host path of the ld.so cache (default: `<sysroot>/etc/ld.so.cache`).
+    pub ld_so_cache: Option<PathBuf>,
+    /// Environment of the target process: `LD_LIBRARY_PATH`, `DYLD_LIBRARY_PATH`, `PATH`, …
+    pub env: BTreeMap<String, String>,
+    /// The main program (for the ELF RPATH chain, `@executable_path`, the Windows application dir).
+    pub executable: Option<PathBuf>,
+    /// Override the loader's default directories.
+    pub default_dirs: Option<Vec<String>>,
+    /// Subdirectories tried inside each search directory before the directory itself, in order
+    /// (glibc-hwcaps and legacy hwcaps subdirectories, e.g. `glibc-hwcaps/x86-64-v3`, `tls/x86_64`).
+    pub hwcap_subdirs: Vec<String>,
+}
+
+impl LoaderEnv {
+    /// Where a target path lives on this host.
+    pub fn host_path(&self, target: &str) -> PathBuf {
+        match &self.sysroot {
+            Some(root) if target.starts_with('/') => root.join(target.trim_start_matches('/')),
+            _ => PathBuf::from(target),
+        }
+    }
+}
+
+/// Why a candidate was not taken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "outcome", content = "detail")]
+pub enum Outcome {
+    /// This candidate was loaded.
+    Found,
+    /// No such file.
+    Absent,
+    /// Skipped without trying: the directory is known not to exist (the loader remembers this).
+    DirKnownAbsent,
+    /// An ELF file of the other class (32/64-bit): skipped, search goes on.
+    WrongClass(String),
+    /// An object for another machine: skipped, search goes on.
+    WrongMachine(String),
+    /// Not a loadable library: the load fails here.
+    NotALibrary(String),
+    /// Could not be read (permissions, …).
+    Unreadable(String),
+}
+
+/// One candidate path the loader tried.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    pub rule: String,
+    /// The path as the target loader sees it.
+    pub path: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// One needed entry of one node and how it resolved.
+#[derive(Debug, Clone, Serialize)]
+pub struct Edge {
+    /// The name as written in the file.
+    pub name: String,
+    /// Node index it resolved to.
+    pub target: Option<usize>,
+    /// The rule that found it (`DT_RUNPATH of libfoo.so`, `ld.so.cache`, `already loaded (soname match)`, …).
+    pub rule: Option<String>,
+    /// Every candidate tried, in the loader's order.
+    pub attempts: Vec<Attempt>,
+    /// The load failed at this entry (absent everywhere, or a fatal candidate).
+    pub missing: bool,
+    /// The edge closes a cycle (it points at a node on the path from the root).
+    pub cycle: bool,
+}
+
+/// One loaded object.
+#[derive(Debug, Clone, Serialize)]
+pub struct Node {
+    pub id: usize,
+    /// The path as the target loader sees it.
+    pub path: String,
+    /// Where it is on this host (differs with `--sysroot`).
+    pub host_path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soname: Option<String>,
+    /// Breadth-first load order (0 = root).
+    pub depth: usize,
+    /// A system library (glibc, libSystem, Windows system DLL), folded by `--no-system`.
+    pub system: bool,
+    pub edges: Vec<Edge>,
+}
+
+/// The resolved dependency graph.
+#[derive(Debug, Clone, Serialize)]
+pub struct Graph {
+    pub loader: &'static str,
+    pub nodes: Vec<Node>,
+    pub findings: Vec<Finding>,
+}
+
+impl Graph {
+    /// Add findings for missing libraries and cycles.
+    pub fn add_findings(&mut self) {
+        let mut findings = Vec::new();
+        for n in &self.nodes {
+            for e in &n.edges {
+                if e.missing {
+                    let tried: Vec<String> = e
+                        .attempts
+                        .iter()
+                        .map(|a| format!("{} ({}): {}", a.path, a.rule, outcome_text(&a.outcome)))
+                        .collect();
+                    let fatal = e
+                        .attempts
+                        .iter()
+                        .rev()
+                        .find(|a| matches!(a.outcome, Outcome::NotALibrary(_)));
+                    findings.push(Finding {
+                        code: "FFI0301",
+                        severity: Severity::Error,
+                        location: n.path.clone(),
+                        message: format!("{} needs {}, which the {} loader cannot load", n.path, e.name, self.loader),
+                        expected: format!("{} found by the loader's search", e.name),
+                        found: match fatal {
+                            Some(a) => format!("{}: {}", a.path, outcome_text(&a.outcome)),
+                            None if tried.is_empty() => "no search path applies".into(),
+                            None => format!("not found; searched, in order:\n  {}", tried.join("\n  ")),
+                        },
+                        hint: "ship it next to the library and point DT_RUNPATH at $ORIGIN, install it system-wide, \
+                               or set LD_LIBRARY_PATH (--env) for a check that matches your deployment"
+                            .into(),
+                    });
+                }
+                if e.cycle {
+                    findings.push(Finding {
+                        code: "FFI0303",
+                        severity: Severity::Info,
+                        location: n.path.clone(),
+                        message: format!("dependency cycle: {} needs {}, which is already being loaded", n.path, e.name),
+                        expected: "an acyclic dependency graph".into(),
+                        found: "a cycle (the loader tolerates it; initialisation order is then unspecified)".into(),
+                        hint: "break the cycle if constructors depend on each other".into(),
+                    });
+                }
+            }
+        }
+        self.findings = findings;
+    }
+}
+
+/// A short text for an outcome.
+pub fn outcome_text(o: &Outcome) -> String {
+    match o {
+        Outcome::Found => "found".into(),
+        Outcome::Absent => "absent".into(),
+        Outcome::DirKnownAbsent => "directory absent (skipped)".into(),
+        Outcome::WrongClass(s) => format!("wrong ELF class ({s})"),
+        Outcome::WrongMachine(s) => format!("wrong machine ({s})"),
+        Outcome::NotALibrary(s) => format!("not a loadable library ({s})"),
+        Outcome::Unreadable(s) => format!("unreadable ({s})"),
+    }
+}
+
+/// The parent directory of a target path, as a string.
+pub fn dirname(path: &str) -> String {
+    match Path::new(path).parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_string_lossy().into_owned(),
+        _ => ".".into(),
+    }
+}

@@ -67,6 +67,9 @@ pub struct DepsArgs {
     /// (e.g. glibc-hwcaps/x86-64-v3,glibc-hwcaps/x86-64-v2); default none.
     #[arg(long, value_name = "SUBDIRS")]
     pub hwcap_subdirs: Option<String>,
+    /// Also check that every undefined symbol and required symbol version binds (like `ldd -r`, nothing executed).
+    #[arg(long)]
+    pub check_symbols: bool,
     /// Fold glibc's own libraries in the tree.
     #[arg(long)]
     pub no_system: bool,

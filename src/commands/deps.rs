@@ -80,13 +80,17 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
 
 pub fn run(ctx: &Context, args: &DepsArgs) -> i32 {
     let graph = env_from_args(args).and_then(|env| resolve(&args.file, &env));
-    let graph = match graph {
+    let mut graph = match graph {
         Ok(g) => g,
         Err(e) => {
             report::report_input_errors(ctx.format, "deps", &[e]);
             return EXIT_INPUT;
         }
     };
+    if args.check_symbols {
+        let more = loader::bind::check_symbols(&graph);
+        graph.findings.extend(more);
+    }
     let written = match ctx.format {
         OutputFormat::Json => {
             #[derive(Serialize)]

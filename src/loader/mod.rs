@@ -2,6 +2,7 @@
 //! records every candidate tried in the loader's order with its outcome, and the rule that found it.
 //! The graph is a DAG: a library is loaded once; cycles terminate (the loader's "already loaded" rule).
 
+pub mod bind;
 pub mod glibc;
 pub mod ldcache;
 

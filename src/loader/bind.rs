@@ -1,0 +1,189 @@
+//! Missing symbols across a resolved tree (`deps --check-symbols`, like `ldd -r` without executing anything).
+//! ELF: every undefined non-weak symbol of every node must bind to a definition in the global scope, searched in
+//! load order, honouring symbol versions; every required version must be defined by the library named in
+//! `verneed` (glibc's `version 'GLIBC_2.34' not found` check).
+
+use std::collections::{HashMap, HashSet};
+
+use super::Graph;
+use crate::binary::{self, Format, Image, ImportSource, Mapped, ReadOptions};
+use crate::report::{Finding, Severity};
+
+/// What one loaded object offers and asks for.
+struct Facts {
+    path: String,
+    soname: Option<String>,
+    /// name → versions it is defined at (None = unversioned); bool = default (`@@`).
+    defs: HashMap<String, Vec<(Option<String>, bool)>>,
+    versions_defined: HashSet<String>,
+    has_verdef: bool,
+    /// (symbol, required version, file that should provide it)
+    undefined: Vec<(String, Option<(String, String)>)>,
+    verneed: Vec<(String, Vec<String>)>,
+}
+
+fn facts(path: &str, img: &Image<'_>) -> Facts {
+    let mut defs: HashMap<String, Vec<(Option<String>, bool)>> =
+        HashMap::with_capacity(img.exports.len());
+    for e in &img.exports {
+        defs.entry(e.name.to_string()).or_default().push((
+            e.version.as_ref().map(|v| v.name.clone()),
+            e.version.as_ref().is_none_or(|v| v.default),
+        ));
+    }
+    let elf = img.elf.as_ref();
+    let undefined = img
+        .imports
+        .iter()
+        .filter(|i| !i.weak)
+        .filter_map(|i| {
+            let name = i.name.as_ref()?.to_string();
+            let ver = match (&i.version, &i.source) {
+                (Some(v), ImportSource::Library { library }) => {
+                    Some((v.name.clone(), library.clone()))
+                }
+                _ => None,
+            };
+            Some((name, ver))
+        })
+        .collect();
+    Facts {
+        path: path.to_string(),
+        soname: img.identity.as_ref().map(|i| i.name.clone()),
+        defs,
+        versions_defined: elf
+            .map(|e| e.versions_defined.iter().map(|v| v.name.clone()).collect())
+            .unwrap_or_default(),
+        has_verdef: elf.is_some_and(|e| !e.versions_defined.is_empty()),
+        undefined,
+        verneed: elf
+            .map(|e| {
+                e.versions_required
+                    .iter()
+                    .map(|v| (v.file.clone(), v.versions.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// Check every node of an ELF graph; returns the findings (FFI0302 undefined symbol, FFI0304 missing version,
+/// FFI0305 no version information).
+pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
+    let mut all = Vec::new();
+    for n in &graph.nodes {
+        let Ok(m) = Mapped::open(&n.host_path) else {
+            continue;
+        };
+        let Ok(imgs) = binary::read_images(
+            &n.host_path,
+            m.bytes(),
+            None,
+            ReadOptions { demangle: false },
+        ) else {
+            continue;
+        };
+        let Some(img) = imgs.first() else { continue };
+        if img.format != Format::Elf {
+            continue;
+        }
+        all.push(facts(&n.path, img));
+    }
+    let mut findings = Vec::new();
+    for obj in &all {
+        // Versions required from each named library.
+        for (file, versions) in &obj.verneed {
+            let Some(provider) = all
+                .iter()
+                .find(|o| o.soname.as_deref() == Some(file.as_str()))
+            else {
+                continue;
+            };
+            if !provider.has_verdef {
+                findings.push(Finding {
+                    code: "FFI0305",
+                    severity: Severity::Warning,
+                    location: obj.path.clone(),
+                    message: format!("{}: no version information available (required by {})", provider.path, obj.path),
+                    expected: format!("{file} defining versions {}", versions.join(", ")),
+                    found: "a library without symbol versions".into(),
+                    hint: "the library was built differently from the one linked against; check you ship the right one"
+                        .into(),
+                });
+                continue;
+            }
+            for v in versions {
+                if !provider.versions_defined.contains(v) {
+                    let mut have: Vec<&String> = provider.versions_defined.iter().collect();
+                    have.sort_by(|a, b| {
+                        binary::elf::split_version(a)
+                            .map(|x| x.1)
+                            .cmp(&binary::elf::split_version(b).map(|x| x.1))
+                    });
+                    let family = binary::elf::split_version(v)
+                        .map(|x| x.0.to_string())
+                        .unwrap_or_default();
+                    let highest = binary::elf::highest_versions(
+                        &have.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                    )
+                    .into_iter()
+                    .find(|h| h.starts_with(&format!("{family}_")))
+                    .unwrap_or_else(|| "none of that family".into());
+                    findings.push(Finding {
+                        code: "FFI0304",
+                        severity: Severity::Error,
+                        location: obj.path.clone(),
+                        message: format!("version `{v}' not found (required by {})", obj.path),
+                        expected: format!("{file} defining {v}"),
+                        found: format!("{} defines versions up to {highest}", provider.path),
+                        hint: "build against an older target (e.g. in a manylinux container) or ship a newer library"
+                            .into(),
+                    });
+                }
+            }
+        }
+        // Every strong undefined symbol must bind somewhere in the global scope (load order).
+        for (name, ver) in &obj.undefined {
+            let bound = all.iter().any(|o| {
+                o.defs.get(name).is_some_and(|defs| {
+                    defs.iter().any(|(dv, default)| match (ver, dv) {
+                        (Some((want, _)), Some(have)) => want == have,
+                        (Some(_), None) => true,
+                        (None, Some(_)) => *default,
+                        (None, None) => true,
+                    })
+                })
+            });
+            if !bound {
+                let (shown, provider) = match ver {
+                    Some((v, f)) => (format!("{name}@{v}"), format!(" (expected in {f})")),
+                    None => (name.clone(), String::new()),
+                };
+                let near: Vec<String> = ver
+                    .as_ref()
+                    .and_then(|(_, f)| all.iter().find(|o| o.soname.as_deref() == Some(f.as_str())))
+                    .and_then(|o| o.defs.get(name))
+                    .map(|d| {
+                        d.iter()
+                            .map(|(v, _)| v.clone().unwrap_or_else(|| "(unversioned)".into()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                findings.push(Finding {
+                    code: "FFI0302",
+                    severity: Severity::Error,
+                    location: format!("{} (symbol {name})", obj.path),
+                    message: format!("undefined symbol: {shown}{provider}"),
+                    expected: format!("a definition of {shown} in the libraries loaded with {}", obj.path),
+                    found: if near.is_empty() {
+                        "no loaded library defines it".into()
+                    } else {
+                        format!("defined only at versions {}", near.join(", "))
+                    },
+                    hint: "link the library that defines it (DT_NEEDED), or ship the version that exports it".into(),
+                });
+            }
+        }
+    }
+    findings
+}

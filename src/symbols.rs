@@ -141,12 +141,12 @@ fn is_rust_legacy(name: &str) -> bool {
     let Some(body) = core.strip_suffix('E') else {
         return false;
     };
-    if body.len() < 19 {
+    // Bytes, not `str` slicing: the cut may fall inside a multi-byte character of a non-ASCII (or lossily decoded)
+    // name, where `split_at` would panic.
+    let Some(hash) = body.len().checked_sub(19).map(|at| &body.as_bytes()[at..]) else {
         return false;
-    }
-    let (pre, hash) = body.split_at(body.len() - 19);
-    let _ = pre;
-    hash.starts_with("17h") && hash[3..].bytes().all(|c| c.is_ascii_hexdigit())
+    };
+    hash.starts_with(b"17h") && hash[3..].iter().all(|c| c.is_ascii_hexdigit())
 }
 
 /// Demangle `name` under `kind`; `None` for C names, Swift (no demangler crate) and names the crate rejects.
@@ -156,7 +156,9 @@ pub fn demangle(name: &str, kind: Mangling) -> Option<String> {
         Mangling::Itanium => {
             let sym = cpp_demangle::Symbol::new(name).ok()?;
             let opts = cpp_demangle::DemangleOptions::default();
-            sym.demangle_with_options(&opts).ok()
+            sym.demangle_with_options(&opts)
+                .ok()
+                .map(conventional_special_name)
         }
         Mangling::Msvc => {
             msvc_demangler::demangle(name, msvc_demangler::DemangleFlags::llvm()).ok()
@@ -167,6 +169,44 @@ pub fn demangle(name: &str, kind: Mangling) -> Option<String> {
     }
 }
 
+/// cpp_demangle renders a few Itanium special names in its own debug-like form (`{vtable(T)}`, `{vtt(T)}`,
+/// `{virtual override thunk({offset(-16)}, f)}`); c++filt and llvm-cxxfilt print `vtable for T`, `VTT for T`,
+/// `non-virtual thunk to f`, `virtual thunk to f`, `covariant return thunk to f`. Rewrite the whole-name forms.
+fn conventional_special_name(d: String) -> String {
+    let wrapped = |prefix: &str| {
+        d.strip_prefix(prefix)
+            .and_then(|r| r.strip_suffix(")}"))
+            .map(str::to_string)
+    };
+    if let Some(t) = wrapped("{vtable(") {
+        return format!("vtable for {t}");
+    }
+    if let Some(t) = wrapped("{vtt(") {
+        return format!("VTT for {t}");
+    }
+    if let Some(rest) = wrapped("{virtual override thunk(") {
+        // One call offset (`{offset(n)}` or `{virtual offset(a, b)}`), or two for a covariant-return thunk.
+        fn call_offset(s: &str) -> Option<(bool, &str)> {
+            let (is_virtual, body) = if let Some(b) = s.strip_prefix("{offset(") {
+                (false, b)
+            } else {
+                (true, s.strip_prefix("{virtual offset(")?)
+            };
+            let end = body.find(")}")?;
+            let tail = body[end + 2..].strip_prefix(", ")?;
+            Some((is_virtual, tail))
+        }
+        if let Some((is_virtual, tail)) = call_offset(&rest) {
+            if let Some((_, target)) = call_offset(tail) {
+                return format!("covariant return thunk to {target}");
+            }
+            let kind = if is_virtual { "virtual" } else { "non-virtual" };
+            return format!("{kind} thunk to {tail}");
+        }
+    }
+    d
+}
+
 /// Demangle many names, spreading the work over the machine's cores when there are enough of them to pay off.
 /// `items` yields (name, kind) and `store` receives each result at the same index.
 pub fn demangle_many<T: Send>(
@@ -175,6 +215,9 @@ pub fn demangle_many<T: Send>(
     set: fn(&mut T, String),
 ) {
     const PER_THREAD_MIN: usize = 4096;
+    /// Items handed out at a time: small enough to balance uneven costs (C names are free, long C++ templates are
+    /// not), large enough that the shared counter is no contention.
+    const BLOCK: usize = 256;
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -193,11 +236,21 @@ pub fn demangle_many<T: Send>(
         work(items);
         return;
     }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        for part in items.chunks_mut(chunk) {
-            s.spawn(move || work(part));
+    // Blocks are claimed from a shared queue rather than split in equal halves up front, so a thread that drew
+    // cheap names keeps going instead of idling while the other finishes. The calling thread works too.
+    let threads = threads.min(items.len().div_ceil(PER_THREAD_MIN));
+    let blocks = std::sync::Mutex::new(items.chunks_mut(BLOCK));
+    let next = || blocks.lock().map(|mut it| it.next()).unwrap_or(None);
+    let run = || {
+        while let Some(block) = next() {
+            work(block);
         }
+    };
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(run);
+        }
+        run();
     });
 }
 
@@ -241,6 +294,11 @@ mod tests {
         assert_eq!(mangling_kind("?f@@YAHH@Z"), Mangling::Msvc);
         assert_eq!(mangling_kind("$s4main3fooyyF"), Mangling::Swift);
         assert_eq!(mangling_kind("_R"), Mangling::C);
+        // A multi-byte character where the 19-byte hash suffix would start must not panic.
+        assert_eq!(
+            mangling_kind("_ZN3foo\u{fffd}h0123456789abcdefE"),
+            Mangling::Itanium
+        );
     }
 
     #[test]
@@ -256,6 +314,31 @@ mod tests {
         assert_eq!(
             demangle("?f@@YAHH@Z", Mangling::Msvc).unwrap(),
             "int __cdecl f(int)"
+        );
+    }
+
+    #[test]
+    fn special_names_read_like_cxxfilt() {
+        let d = |n| demangle(n, Mangling::Itanium).unwrap();
+        assert_eq!(
+            d("_ZTVN4demo8geometry5ShapeE"),
+            "vtable for demo::geometry::Shape"
+        );
+        assert_eq!(
+            d("_ZTTSd"),
+            "VTT for std::basic_iostream<char, std::char_traits<char> >"
+        );
+        assert_eq!(
+            d("_ZThn16_NSdD0Ev"),
+            "non-virtual thunk to std::basic_iostream<char, std::char_traits<char> >::~basic_iostream()"
+        );
+        assert_eq!(
+            d("_ZTv0_n24_NSdD0Ev"),
+            "virtual thunk to std::basic_iostream<char, std::char_traits<char> >::~basic_iostream()"
+        );
+        assert_eq!(
+            d("_ZTIN4demo8geometry5ShapeE"),
+            "typeinfo for demo::geometry::Shape"
         );
     }
 }

@@ -215,6 +215,9 @@ pub fn read<'d>(path: &str, slice: Slice<'d>, opts: ReadOptions) -> Result<Image
     let mut uuid = None;
     let mut exports_source = "symtab".to_string();
     let mut chained_fixups = false;
+    // The export trie and bind opcode streams (as goblin does: the last command that names them wins).
+    let mut trie_range: Option<(u64, u64)> = None;
+    let mut bind_ranges: Option<((u64, u64), (u64, u64))> = None;
     for lc in &m.load_commands {
         let dylib = |cmd: &goblin::mach::load_command::DylibCommand| -> (String, String, String) {
             let name = super::cstr_at(data, lc.offset + cmd.dylib.name as usize)
@@ -280,9 +283,22 @@ pub fn read<'d>(path: &str, slice: Slice<'d>, opts: ReadOptions) -> Result<Image
                 });
             }
             CommandVariant::Uuid(c) => uuid = Some(format_uuid(&c.uuid)),
-            CommandVariant::DyldInfo(_) => exports_source = "LC_DYLD_INFO".into(),
-            CommandVariant::DyldInfoOnly(_) => exports_source = "LC_DYLD_INFO_ONLY".into(),
-            CommandVariant::DyldExportsTrie(_) => exports_source = "LC_DYLD_EXPORTS_TRIE".into(),
+            CommandVariant::DyldInfo(c) | CommandVariant::DyldInfoOnly(c) => {
+                exports_source = if matches!(lc.command, CommandVariant::DyldInfo(_)) {
+                    "LC_DYLD_INFO".into()
+                } else {
+                    "LC_DYLD_INFO_ONLY".into()
+                };
+                trie_range = Some((c.export_off.into(), c.export_size.into()));
+                bind_ranges = Some((
+                    (c.bind_off.into(), c.bind_size.into()),
+                    (c.lazy_bind_off.into(), c.lazy_bind_size.into()),
+                ));
+            }
+            CommandVariant::DyldExportsTrie(c) => {
+                exports_source = "LC_DYLD_EXPORTS_TRIE".into();
+                trie_range = Some((c.dataoff.into(), c.datasize.into()));
+            }
             CommandVariant::DyldChainedFixups(_) => chained_fixups = true,
             _ => {}
         }
@@ -331,42 +347,32 @@ pub fn read<'d>(path: &str, slice: Slice<'d>, opts: ReadOptions) -> Result<Image
     };
 
     let mut exports = Vec::new();
-    let trie = m
-        .exports()
-        .map_err(|e| goblin_error(path, "a well-formed export trie", e, slice.offset))?;
-    if exports_source != "symtab" {
-        use goblin::mach::exports::ExportInfo;
-        for e in trie {
-            let (kind, address, forwarder, flags, resolver) = match e.info {
-                ExportInfo::Regular { address, flags } => {
+    if let Some((trie_off, trie_size)) = trie_range {
+        let libs: &[&str] = &m.libs;
+        for e in walk_export_trie(path, data, trie_off, trie_size, libs, slice.offset)? {
+            let (kind, address, forwarder, resolver) = match e.info {
+                TrieInfo::Regular { address } => {
                     let addr = text_vmaddr.wrapping_add(address);
-                    let kind = match flags & 0x3 {
+                    let kind = match e.flags & 0x3 {
                         1 => SymbolKind::Tls,
                         2 => SymbolKind::Absolute,
                         _ => kind_at(addr),
                     };
-                    let addr = if flags & 0x3 == 2 { address } else { addr };
-                    (kind, addr, None, flags, false)
+                    let addr = if e.flags & 0x3 == 2 { address } else { addr };
+                    (kind, addr, None, false)
                 }
-                ExportInfo::Reexport {
-                    lib,
-                    lib_symbol_name,
-                    flags,
-                } => {
-                    let target = lib_symbol_name
-                        .filter(|s| !s.is_empty())
-                        .unwrap_or(e.name.as_str());
+                TrieInfo::Reexport { lib, symbol } => {
+                    let target = symbol.filter(|s| !s.is_empty()).unwrap_or(e.name.as_str());
                     (
                         SymbolKind::Indirect,
                         0,
                         Some(format!("{lib}:{target}")),
-                        flags,
                         false,
                     )
                 }
-                ExportInfo::Stub { flags, .. } => (SymbolKind::Function, 0, None, flags, true),
+                TrieInfo::Stub => (SymbolKind::Function, 0, None, true),
             };
-            let weak_definition = flags & 0x4 != 0;
+            let weak_definition = e.flags & 0x4 != 0;
             let (c_name, mangling, _) = name_facts(&e.name, Format::Macho, bits);
             let c_name = Cow::Owned(c_name.into_owned());
             exports.push(Export {
@@ -393,9 +399,8 @@ pub fn read<'d>(path: &str, slice: Slice<'d>, opts: ReadOptions) -> Result<Image
     }
 
     // Lazy-ness from the bind opcodes when the file has them (not with chained fixups).
-    let lazy: HashMap<&str, bool> = m
-        .imports()
-        .map(|v| v.into_iter().map(|i| (i.name, i.is_lazy)).collect())
+    let lazy: HashMap<&str, bool> = bind_ranges
+        .map(|(bind, lazy_bind)| bind_laziness(data, bind, lazy_bind))
         .unwrap_or_default();
 
     let mut imports = Vec::new();
@@ -501,6 +506,241 @@ pub fn read<'d>(path: &str, slice: Slice<'d>, opts: ReadOptions) -> Result<Image
     Ok(img)
 }
 
+/// What a terminal node of the export trie says.
+enum TrieInfo<'d> {
+    Regular {
+        address: u64,
+    },
+    Reexport {
+        lib: Cow<'d, str>,
+        symbol: Option<&'d str>,
+    },
+    Stub,
+}
+
+struct TrieEntry<'d> {
+    name: String,
+    flags: u64,
+    info: TrieInfo<'d>,
+}
+
+/// Read a ULEB128 at `*off`, not past `end`.
+fn uleb(data: &[u8], off: &mut usize, end: usize) -> Option<u64> {
+    let mut v = 0u64;
+    let mut shift = 0u32;
+    loop {
+        if *off >= end {
+            return None;
+        }
+        let b = *data.get(*off)?;
+        *off += 1;
+        if shift >= 64 || (shift == 63 && b & 0x7f > 1) {
+            return None;
+        }
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(v);
+        }
+        shift += 7;
+    }
+}
+
+/// Walk the export trie (`off`/`size` from `LC_DYLD_INFO*` or `LC_DYLD_EXPORTS_TRIE`) without recursion. goblin's
+/// walker recurses per node and follows child offsets blindly, so a corrupt trie whose child points back at an
+/// ancestor overflows the stack, shared children blow up exponentially, and branch counts size allocations. Here
+/// every node is visited at most once, every offset and count is checked against the trie, and the names it
+/// spells out are bounded by a multiple of the file size.
+fn walk_export_trie<'d>(
+    path: &str,
+    data: &'d [u8],
+    off: u64,
+    size: u64,
+    libs: &[&'d str],
+    base: u64,
+) -> Result<Vec<TrieEntry<'d>>, InputError> {
+    const EXP: &str = "a well-formed export trie";
+    if size == 0 {
+        return Ok(Vec::new());
+    }
+    let start = usize::try_from(off).unwrap_or(usize::MAX);
+    let end = off
+        .checked_add(size)
+        .filter(|&e| e <= data.len() as u64)
+        .ok_or_else(|| {
+            InputError::new(
+                path,
+                format!("an export trie ({size} bytes at offset {off:#x}) inside the image"),
+                format!("an image of only {} bytes (truncated?)", data.len()),
+            )
+            .at(base + off.min(data.len() as u64))
+        })? as usize;
+    let bad = |at: usize, found: &str| InputError::new(path, EXP, found).at(base + at as u64);
+    let name_budget = data.len().saturating_mul(16).max(16 << 20);
+    let mut name_bytes = 0usize;
+    let mut visited = vec![0u64; (end - start).div_ceil(64)];
+    let mut out = Vec::new();
+    // (node offset, symbol prefix); children are pushed in reverse so entries come out in trie order.
+    let mut stack: Vec<(usize, String)> = vec![(start, String::new())];
+    while let Some((node, name)) = stack.pop() {
+        let rel = node - start;
+        if visited[rel / 64] & (1 << (rel % 64)) != 0 {
+            return Err(bad(node, "a node reached twice (a cycle or shared child)"));
+        }
+        visited[rel / 64] |= 1 << (rel % 64);
+        let mut p = node;
+        let terminal = uleb(data, &mut p, end).ok_or_else(|| bad(node, "a truncated node"))?;
+        let children_at = if terminal == 0 {
+            p
+        } else {
+            let info_end = usize::try_from(terminal)
+                .ok()
+                .and_then(|t| p.checked_add(t))
+                .filter(|&e| e <= end)
+                .ok_or_else(|| bad(node, "terminal information running past the trie"))?;
+            let flags =
+                uleb(data, &mut p, info_end).ok_or_else(|| bad(p, "truncated export flags"))?;
+            let info = match flags & 0x3 {
+                0..=2 if flags & 0x8 != 0 => {
+                    let ordinal = uleb(data, &mut p, info_end)
+                        .ok_or_else(|| bad(p, "a truncated re-export ordinal"))?;
+                    let symbol = super::cstr_at(&data[..info_end], p)
+                        .ok_or_else(|| bad(p, "an unterminated re-export name"))?;
+                    let lib = match usize::try_from(ordinal).ok().and_then(|o| libs.get(o)) {
+                        Some(l) => Cow::Borrowed(*l),
+                        None => Cow::Owned(format!("<invalid library ordinal {ordinal}>")),
+                    };
+                    TrieInfo::Reexport {
+                        lib,
+                        symbol: (!symbol.is_empty()).then_some(symbol),
+                    }
+                }
+                0 if flags & 0x10 != 0 => {
+                    for what in ["stub offset", "resolver offset"] {
+                        uleb(data, &mut p, info_end)
+                            .ok_or_else(|| bad(p, &format!("a truncated {what}")))?;
+                    }
+                    TrieInfo::Stub
+                }
+                _ => TrieInfo::Regular {
+                    address: uleb(data, &mut p, info_end)
+                        .ok_or_else(|| bad(p, "a truncated export address"))?,
+                },
+            };
+            out.push(TrieEntry {
+                name: name.clone(),
+                flags,
+                info,
+            });
+            info_end
+        };
+        let mut p = children_at;
+        let n =
+            uleb(data, &mut p, end).ok_or_else(|| bad(children_at, "a truncated child count"))?;
+        // Each child takes at least two bytes (an empty edge label's NUL and a one-byte offset).
+        if n > ((end - p) / 2) as u64 {
+            return Err(bad(
+                children_at,
+                &format!("{n} children in a trie of {} bytes", end - start),
+            ));
+        }
+        let first_child = stack.len();
+        for _ in 0..n {
+            let edge = super::cstr_at(&data[..end], p)
+                .ok_or_else(|| bad(p, "an unterminated edge label"))?;
+            p += edge.len() + 1;
+            let at = p;
+            let child = uleb(data, &mut p, end)
+                .and_then(|c| usize::try_from(c).ok())
+                .and_then(|c| start.checked_add(c))
+                .filter(|&c| c < end)
+                .ok_or_else(|| bad(at, "a child offset outside the trie"))?;
+            name_bytes = name_bytes.saturating_add(name.len() + edge.len());
+            if name_bytes > name_budget {
+                return Err(bad(
+                    at,
+                    "a trie spelling out more symbol-name bytes than the file could hold",
+                ));
+            }
+            let mut child_name = String::with_capacity(name.len() + edge.len());
+            child_name.push_str(&name);
+            child_name.push_str(edge);
+            stack.push((child, child_name));
+        }
+        stack[first_child..].reverse();
+    }
+    Ok(out)
+}
+
+/// Which symbols the bind (`false`) and lazy-bind (`true`) opcode streams bind; a name in both counts as lazy, as
+/// goblin's import list did. Only the opcodes' operands are decoded: no per-bind records are materialised, so a
+/// corrupt `BIND_OPCODE_DO_BIND_ULEB_TIMES_SKIPPING_ULEB` count costs nothing. A malformed stream yields no
+/// lazy-ness information rather than an error (it is an annotation, not a symbol list).
+fn bind_laziness(data: &[u8], bind: (u64, u64), lazy_bind: (u64, u64)) -> HashMap<&str, bool> {
+    let mut out = HashMap::new();
+    for ((off, size), is_lazy) in [(bind, false), (lazy_bind, true)] {
+        let start = usize::try_from(off).unwrap_or(usize::MAX);
+        let end = usize::try_from(off.saturating_add(size))
+            .unwrap_or(usize::MAX)
+            .min(data.len());
+        if scan_binds(data, start, end, is_lazy, &mut out).is_none() {
+            return HashMap::new();
+        }
+    }
+    out
+}
+
+fn scan_binds<'d>(
+    data: &'d [u8],
+    start: usize,
+    end: usize,
+    is_lazy: bool,
+    out: &mut HashMap<&'d str, bool>,
+) -> Option<()> {
+    let mut p = start;
+    let mut name = "";
+    while p < end {
+        let op = data[p];
+        p += 1;
+        match op & 0xf0 {
+            0x00 => name = "", // DONE
+            // dylib ordinal, segment and offset, add address: ULEB128 operands
+            0x20 | 0x70 | 0x80 => {
+                uleb(data, &mut p, end)?;
+            }
+            0x60 => {
+                // SET_ADDEND_SLEB: skip the SLEB128
+                let len = data
+                    .get(p..end)?
+                    .iter()
+                    .take(10)
+                    .position(|b| b & 0x80 == 0)?;
+                p += len + 1;
+            }
+            0x40 => {
+                // SET_SYMBOL_TRAILING_FLAGS_IMM
+                name = super::cstr_at(&data[..end], p)?;
+                p += name.len() + 1;
+            }
+            0x90 | 0xb0 => {
+                out.insert(name, is_lazy);
+            }
+            0xa0 => {
+                out.insert(name, is_lazy);
+                uleb(data, &mut p, end)?;
+            }
+            0xc0 => {
+                let count = uleb(data, &mut p, end)?;
+                uleb(data, &mut p, end)?;
+                if count > 0 {
+                    out.insert(name, is_lazy);
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(())
+}
+
 /// Check the load commands fit in the file before goblin reads them, for a message with the exact offset.
 fn precheck(path: &str, data: &[u8], base: u64) -> Result<(), InputError> {
     let little = matches!(data[0], 0xce | 0xcf);
@@ -553,4 +793,63 @@ fn format_uuid(u: &[u8; 16]) -> String {
         &h[16..20],
         &h[20..32]
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_trie_cycle_is_an_error_not_a_stack_overflow() {
+        // Root: not terminal, one child "a" at trie offset 0, i.e. the root itself.
+        let trie = [0x00, 0x01, b'a', 0x00, 0x00];
+        let e = walk_export_trie("t", &trie, 0, trie.len() as u64, &["self"], 0)
+            .err()
+            .expect("a cycle is rejected");
+        assert_eq!(e.offset, Some(0));
+        assert!(e.found.contains("twice"), "{e}");
+    }
+
+    #[test]
+    fn export_trie_reads_terminal_and_reexport_nodes() {
+        // Root with children "_f" (regular, address 0x10) and "_r" (re-export of `_g` from ordinal 1).
+        let trie = [
+            0x00, 0x02, b'_', b'f', 0x00, 0x0c, b'_', b'r', 0x00, 0x10, // root @0
+            0x00, 0x00, // padding
+            0x02, 0x00, 0x10,
+            0x00, // @0x0c: terminal size 2, flags 0, address 0x10, no children
+            0x05, 0x08, 0x01, b'_', b'g', 0x00, 0x00, // @0x10: re-export
+        ];
+        let libs = ["self", "/usr/lib/libfoo.dylib"];
+        let out = walk_export_trie("t", &trie, 0, trie.len() as u64, &libs, 0).expect("valid");
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].name, "_f");
+        assert!(matches!(out[0].info, TrieInfo::Regular { address: 0x10 }));
+        assert_eq!(out[1].name, "_r");
+        match &out[1].info {
+            TrieInfo::Reexport { lib, symbol } => {
+                assert_eq!(lib, "/usr/lib/libfoo.dylib");
+                assert_eq!(*symbol, Some("_g"));
+            }
+            _ => panic!("expected a re-export"),
+        }
+    }
+
+    #[test]
+    fn export_trie_outside_the_image_is_an_error() {
+        let e = walk_export_trie("t", &[0u8; 16], 8, 0x1000, &["self"], 0x4000)
+            .err()
+            .expect("rejected");
+        assert_eq!(e.offset, Some(0x4008));
+    }
+
+    #[test]
+    fn huge_bind_repeat_count_costs_nothing() {
+        // SET_SYMBOL "_x"; DO_BIND_ULEB_TIMES_SKIPPING_ULEB count=2^63, skip=0; DONE.
+        let mut s = vec![0x40, b'_', b'x', 0x00, 0xc0];
+        s.extend([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]);
+        s.extend([0x00, 0x00]);
+        let m = bind_laziness(&s, (0, s.len() as u64), (0, 0));
+        assert_eq!(m.get("_x"), Some(&false));
+    }
 }

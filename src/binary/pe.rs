@@ -191,6 +191,11 @@ fn read_as<'d, H: ImageNtHeaders>(
             .exports()
             .map_err(|e| obj_err(path, "export directory", e, lfanew))?;
         for e in list {
+            // An export-address-table slot of RVA 0 with no name is an unused ordinal (lld leaves ordinals below
+            // the lowest used one empty when the base is 0): the loader refuses it, dumpbin does not list it.
+            if e.name.is_none() && matches!(e.target, ExportTarget::Address(0)) {
+                continue;
+            }
             let raw = e.name.map(|n| String::from_utf8_lossy(n));
             let (kind, address, forwarder) = match e.target {
                 ExportTarget::Address(rva) => {

@@ -61,6 +61,18 @@ pub fn finish_output(r: io::Result<()>) -> i32 {
     }
 }
 
+/// Write `n` spaces: whole slices of a static buffer, not `write!("{:n$}", "")`, which pads one `write_char` at a
+/// time (a wide NAME column made that the biggest cost of a long listing).
+fn write_spaces(out: &mut dyn Write, mut n: usize) -> io::Result<()> {
+    const SPACES: &[u8; 256] = &[b' '; 256];
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.write_all(&SPACES[..k])?;
+        n -= k;
+    }
+    Ok(())
+}
+
 /// Columns for long listings, aligned in two passes without a table library's per-cell overhead.
 pub struct Columns<'a> {
     headers: Vec<&'a str>,
@@ -108,8 +120,7 @@ impl<'a> Columns<'a> {
                 .map_or(0, |p| p + 1);
             for &(i, cell) in &cells[..last] {
                 if !first {
-                    write!(out, "{:pending$}", "")?;
-                    out.write_all(b"  ")?;
+                    write_spaces(out, pending + 2)?;
                 }
                 first = false;
                 out.write_all(cell.as_bytes())?;

@@ -4,7 +4,7 @@
 # Needs (Debian 12): clang/lld/llvm 14, gcc-mingw-w64 (x86_64 + i686),
 # binutils-mingw-w64, rustc (host target only), python3.
 # Idempotent; runs from any cwd; intermediates go to a temp dir.
-# Outputs: elf/ macho/ pe/ bad/ (see README.md).
+# Outputs: elf/ macho/ pe/ bad/ loader/ (see README.md).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -322,6 +322,82 @@ for f in pe/mingw64/demo_lld.dll pe/msvc64/demo.dll; do
 done
 has "$(llvm-readobj --coff-exports pe/msvc64/cxx.dll)" 'Name: \?area@geometry@demo@@' "msvc C++ names"
 has "$(llvm-readobj --coff-exports pe/mingw64/cxx.dll)" 'Name: _ZN4demo8geometry' "mingw C++ names"
+
+###############################################################################
+# Loader search scenarios (gcc + GNU ld; tests/oracle_deps.rs checks them
+# against ldd and LD_DEBUG=libs). Layout: loader/<scenario>/...
+###############################################################################
+need gcc
+rm -rf loader
+mkdir -p loader/{rpath_vs_runpath/{a,b},inherit/deep,wrong_class/{w32,w64},missing,llp/dir,cycle}
+L=$TMP/loader; mkdir -p "$L"
+LD_CFLAGS="-O2 -fPIC $PREFIX_MAP"
+# mklib OUT SONAME [LINK ARGS...]: a one-function library (the link args add DT_NEEDED / rpaths)
+mklib() {
+    local out=$1 soname=$2; shift 2
+    local fn=${soname%%.so*}; fn=${fn#lib}
+    printf 'int %s_fn(void) { return 1; }\n' "$fn" > "$L/$fn.c"
+    gcc $LD_CFLAGS -shared -Wl,--no-as-needed -Wl,--build-id=sha1 "$L/$fn.c" \
+        -Wl,-soname,"$soname" -o "$out" "$@"
+    case $out in "$L"/*) ;; *) built "$out" ;; esac
+}
+
+# rpath_vs_runpath: DT_RPATH $ORIGIN/a vs DT_RUNPATH $ORIGIN/b, each needing libleaf.so
+R=loader/rpath_vs_runpath
+mklib $R/a/libleaf.so libleaf.so
+mklib $R/b/libleaf.so libleaf.so -Wl,--defsym=leaf_copy_b=0
+mklib $R/libtop_rpath.so libtop_rpath.so -L$R/a -lleaf -Wl,--disable-new-dtags,-rpath,'$ORIGIN/a'
+mklib $R/libtop_runpath.so libtop_runpath.so -L$R/b -lleaf -Wl,--enable-new-dtags,-rpath,'$ORIGIN/b'
+
+# inherit: executable's DT_RPATH applies to libmid.so's needs; DT_RUNPATH does not
+R=loader/inherit
+mklib $R/deep/libdeep.so libdeep.so
+mklib $R/deep/libmid.so libmid.so -L$R/deep -ldeep
+printf 'int main(void) { return 0; }\n' > "$L/main.c"
+gcc -O2 $PREFIX_MAP -Wl,--no-as-needed "$L/main.c" -L$R/deep -lmid -Wl,-rpath-link,$R/deep \
+    -Wl,--disable-new-dtags,-rpath,'$ORIGIN/deep' -o $R/app_rpath
+gcc -O2 $PREFIX_MAP -Wl,--no-as-needed "$L/main.c" -L$R/deep -lmid -Wl,-rpath-link,$R/deep \
+    -Wl,--enable-new-dtags,-rpath,'$ORIGIN/deep' -o $R/app_runpath
+built $R/app_rpath $R/app_runpath
+
+# wrong_class: a 32-bit libleaf.so in the first DT_RPATH dir, the 64-bit one in the second
+R=loader/wrong_class
+printf 'int leaf_fn(void) { return 1; }\n' > "$L/leaf32.c"
+clang --target=i386-linux-gnu -O2 -fPIC $PREFIX_MAP -nostdlib -shared -fuse-ld=lld \
+    -Wl,-soname,libleaf.so "$L/leaf32.c" -o $R/w32/libleaf.so
+built $R/w32/libleaf.so
+mklib $R/w64/libleaf.so libleaf.so
+mklib $R/libwc.so libwc.so -L$R/w64 -lleaf -Wl,--disable-new-dtags,-rpath,'$ORIGIN/w32:$ORIGIN/w64'
+
+# missing: libnothere.so is linked against but not shipped (libleaf.so is, via $ORIGIN)
+R=loader/missing
+mklib "$L/libnothere.so" libnothere.so
+mklib $R/libleaf.so libleaf.so
+mklib $R/libmissing.so libmissing.so -L"$L" -lnothere -L$R -lleaf \
+    -Wl,--enable-new-dtags,-rpath,'$ORIGIN'
+
+# llp: libllpdep.so only reachable through LD_LIBRARY_PATH=loader/llp/dir
+R=loader/llp
+mklib $R/dir/libllpdep.so libllpdep.so
+mklib $R/libllp.so libllp.so -L$R/dir -lllpdep
+
+# cycle: libcyca.so <-> libcycb.so, both DT_RUNPATH $ORIGIN
+R=loader/cycle
+mklib "$L/libcycb.so" libcycb.so
+mklib $R/libcyca.so libcyca.so -L"$L" -lcycb -Wl,--enable-new-dtags,-rpath,'$ORIGIN'
+mklib $R/libcycb.so libcycb.so -L$R -lcyca -Wl,--enable-new-dtags,-rpath,'$ORIGIN'
+
+has "$(llvm-readelf -d loader/rpath_vs_runpath/libtop_rpath.so)" '\(RPATH\).*\[\$ORIGIN/a\]' "loader RPATH"
+has "$(llvm-readelf -d loader/rpath_vs_runpath/libtop_runpath.so)" '\(RUNPATH\).*\[\$ORIGIN/b\]' "loader RUNPATH"
+has "$(llvm-readelf -d loader/inherit/app_rpath)" '\(RPATH\).*\[\$ORIGIN/deep\]' "exe RPATH"
+has "$(llvm-readelf -d loader/inherit/app_runpath)" '\(RUNPATH\).*\[\$ORIGIN/deep\]' "exe RUNPATH"
+has "$(llvm-readelf -d loader/inherit/deep/libmid.so)" 'NEEDED.*libdeep\.so' "libmid needs libdeep"
+grep -q PATH <<<"$(llvm-readelf -d loader/inherit/deep/libmid.so)" && fail "libmid.so has an rpath"
+has "$(llvm-readelf -h loader/wrong_class/w32/libleaf.so)" 'ELF32' "32-bit leaf"
+has "$(llvm-readelf -d loader/missing/libmissing.so)" 'NEEDED.*libnothere\.so' "missing needs libnothere"
+has "$(llvm-readelf -d loader/cycle/libcycb.so)" 'NEEDED.*libcyca\.so' "cycle b->a"
+has "$(llvm-readelf -d loader/cycle/libcyca.so)" 'NEEDED.*libcycb\.so' "cycle a->b"
+grep -rqF "$TD" loader && fail "absolute build path in loader fixtures"
 
 echo
 echo "Fixtures:"

@@ -197,7 +197,9 @@ pub struct Resolver<'e> {
     default_dirs: Vec<String>,
     lib: String,
     objs: Vec<Obj>,
-    absent_dirs: HashSet<PathBuf>,
+    /// (search directory, index of the hwcap subdirectory): glibc keeps `status[]` per directory *and* per
+    /// capability string, so a subdirectory listed twice (glibc 2.36 lists `tls/x86_64` twice) is tried twice.
+    absent_dirs: HashSet<(PathBuf, usize)>,
     graph: Graph,
     main: usize,
 }
@@ -237,7 +239,7 @@ impl<'e> Resolver<'e> {
         let mut subs: Vec<&str> = self.env.hwcap_subdirs.iter().map(String::as_str).collect();
         subs.push("");
         for dir in dirs {
-            for sub in &subs {
+            for (cnt, sub) in subs.iter().enumerate() {
                 let d = if sub.is_empty() {
                     dir.clone()
                 } else {
@@ -245,7 +247,8 @@ impl<'e> Resolver<'e> {
                 };
                 let path = format!("{d}/{name}");
                 let host_dir = self.env.host_path(&d);
-                if self.absent_dirs.contains(&host_dir) {
+                let key = (self.env.host_path(dir), cnt);
+                if self.absent_dirs.contains(&key) {
                     attempts.push(Attempt {
                         rule: rule.into(),
                         path,
@@ -255,7 +258,7 @@ impl<'e> Resolver<'e> {
                 }
                 let outcome = verify(&self.env.host_path(&path), self.target);
                 if outcome == Outcome::Absent && !host_dir.is_dir() {
-                    self.absent_dirs.insert(host_dir);
+                    self.absent_dirs.insert(key);
                 }
                 let stop = matches!(outcome, Outcome::Found | Outcome::NotALibrary(_));
                 attempts.push(Attempt {

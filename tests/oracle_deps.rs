@@ -1,0 +1,594 @@
+//! Real-oracle tests for `ffi-doctor deps`: the resolved dependency set is compared with `ldd`, and the order of
+//! candidates tried with the `trying file=` lines of `LD_DEBUG=libs` from glibc's own `ld.so --list`.
+//!
+//! Oracle tools missing → `skipped: <tool> not found`, unless `FFI_DOCTOR_REQUIRE_ORACLES=1` (then a failure).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const LD_SO: &str = "/lib64/ld-linux-x86-64.so.2";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn loader_fixture(rel: &str) -> PathBuf {
+    root().join("testdata/loader").join(rel)
+}
+
+fn require_oracles() -> bool {
+    std::env::var("FFI_DOCTOR_REQUIRE_ORACLES").is_ok_and(|v| v == "1")
+}
+
+/// `true` when the oracle tool is usable; otherwise prints the skip line (or panics when oracles are required).
+fn have(tool: &str) -> bool {
+    let found = if tool.starts_with('/') {
+        Path::new(tool).exists()
+    } else {
+        std::env::var_os("PATH")
+            .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+    };
+    if !found {
+        if require_oracles() {
+            panic!("{tool} not found and FFI_DOCTOR_REQUIRE_ORACLES=1");
+        }
+        println!("skipped: {tool} not found");
+    }
+    found
+}
+
+fn oracles() -> bool {
+    have("ldd") && have(LD_SO) && cfg!(all(target_os = "linux", target_arch = "x86_64"))
+}
+
+/// An oracle command with a clean loader environment plus `env`.
+fn oracle_cmd(program: &str, env: &[(&str, &str)]) -> Command {
+    let mut c = Command::new(program);
+    for k in [
+        "LD_LIBRARY_PATH",
+        "LD_PRELOAD",
+        "LD_DEBUG",
+        "LD_BIND_NOW",
+        "LD_AUDIT",
+    ] {
+        c.env_remove(k);
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c
+}
+
+/// Run `ffi-doctor deps FILE --format json ARGS…`: (document, exit code).
+fn deps(file: &Path, args: &[String]) -> (Value, i32) {
+    deps_in(file, args, &root())
+}
+
+fn deps_in(file: &Path, args: &[String], cwd: &Path) -> (Value, i32) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ffi-doctor"))
+        .current_dir(cwd)
+        .arg("deps")
+        .arg(file)
+        .args(["--format", "json"])
+        .args(args)
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .expect("run ffi-doctor");
+    let code = out.status.code().unwrap_or(-1);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "deps {} {args:?}: bad JSON ({e}), exit {code}\nstdout: {}\nstderr: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(doc["schema"], "ffi-doctor/deps/v1");
+    (doc, code)
+}
+
+fn canon(p: &str) -> String {
+    std::fs::canonicalize(p)
+        .map(|c| c.display().to_string())
+        .unwrap_or_else(|_| p.to_string())
+}
+
+/// What one side says was loaded: name → canonical path (None = not found), plus the set of loaded paths.
+#[derive(Debug, Default, PartialEq)]
+struct Resolution {
+    by_name: BTreeMap<String, Option<String>>,
+    loaded: BTreeSet<String>,
+}
+
+/// `ldd FILE`: `name => path (addr)`, `name => not found`, and the interpreter line `path (addr)`.
+fn ldd(file: &Path, env: &[(&str, &str)]) -> Resolution {
+    let out = oracle_cmd("ldd", env).arg(file).output().expect("run ldd");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut r = Resolution::default();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if line.starts_with("linux-vdso") || line.starts_with("linux-gate") {
+            continue;
+        }
+        match line.split_once(" => ") {
+            Some((name, rest)) => {
+                if rest.trim() == "not found" {
+                    r.by_name.insert(name.to_string(), None);
+                } else {
+                    let path = rest.split(" (").next().unwrap().trim();
+                    r.by_name.insert(name.to_string(), Some(canon(path)));
+                    r.loaded.insert(canon(path));
+                }
+            }
+            None => {
+                let path = line.split(" (").next().unwrap().trim();
+                assert!(
+                    path.starts_with('/'),
+                    "unexpected ldd line for {}: {line}",
+                    file.display()
+                );
+                r.loaded.insert(canon(path));
+            }
+        }
+    }
+    assert!(
+        out.status.success() || !r.by_name.is_empty(),
+        "ldd {} failed: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    r
+}
+
+/// Our resolution in ldd's terms: every edge `name → node path`, every loaded node except the root.
+fn ours(doc: &Value) -> Resolution {
+    let nodes = doc["nodes"].as_array().expect("nodes");
+    let mut r = Resolution::default();
+    for n in nodes {
+        for e in n["edges"].as_array().unwrap() {
+            let name = e["name"].as_str().unwrap().to_string();
+            let target = e["target"]
+                .as_u64()
+                .map(|t| canon(nodes[t as usize]["path"].as_str().unwrap()));
+            if let Some(prev) = r.by_name.get(&name) {
+                assert_eq!(prev, &target, "{name} resolves to two different objects");
+            }
+            r.by_name.insert(name, target);
+        }
+    }
+    for n in nodes.iter().skip(1) {
+        r.loaded.insert(canon(n["path"].as_str().unwrap()));
+    }
+    r
+}
+
+/// Compare with ldd: every `name => …` of ldd agrees with our edge of that name, and the loaded sets are equal.
+fn check_against_ldd(file: &Path, doc: &Value, env: &[(&str, &str)]) {
+    let want = ldd(file, env);
+    let got = ours(doc);
+    let mut problems = Vec::new();
+    for (name, path) in &want.by_name {
+        match got.by_name.get(name) {
+            Some(p) if p == path => {}
+            other => problems.push(format!("{name}: ldd {path:?}, ours {other:?}")),
+        }
+    }
+    // Names only we report (ldd prints each object once, under its first name) must agree with ldd's objects;
+    // ldd never lists the file itself, so an edge back to the root (a cycle) is checked against the root.
+    let root = canon(&file.display().to_string());
+    for (name, path) in &got.by_name {
+        if !want.by_name.contains_key(name) && path.as_ref() != Some(&root) {
+            match path {
+                Some(p) if want.loaded.contains(p) => {}
+                _ => problems.push(format!("{name}: ours {path:?}, not among ldd's objects")),
+            }
+        }
+    }
+    let only_ldd: Vec<_> = want.loaded.difference(&got.loaded).collect();
+    let only_ours: Vec<_> = got.loaded.difference(&want.loaded).collect();
+    if !only_ldd.is_empty() || !only_ours.is_empty() {
+        problems.push(format!(
+            "loaded objects: only ldd {only_ldd:?}, only ours {only_ours:?}"
+        ));
+    }
+    assert!(
+        problems.is_empty(),
+        "{} disagrees with ldd:\n  {}",
+        file.display(),
+        problems.join("\n  ")
+    );
+}
+
+/// `LD_DEBUG=libs LD_TRACE_LOADED_OBJECTS=1 ld.so FILE` (what ldd runs): the `trying file=` paths in order, and
+/// the first `search path=` line. (`ld.so --list` would stop at the first missing library; trace mode goes on.)
+fn ld_debug(file: &Path, env: &[(&str, &str)]) -> (Vec<String>, Option<String>) {
+    let out = oracle_cmd(LD_SO, env)
+        .env("LD_DEBUG", "libs")
+        .env("LD_TRACE_LOADED_OBJECTS", "1")
+        .arg(file)
+        .output()
+        .expect("run ld.so");
+    let text = String::from_utf8_lossy(&out.stderr);
+    let mut trying = Vec::new();
+    let mut first_search = None;
+    for line in text.lines() {
+        if let Some((_, p)) = line.split_once("trying file=") {
+            trying.push(p.trim().to_string());
+        } else if let Some((_, p)) = line.split_once("search path=") {
+            if first_search.is_none() {
+                first_search = Some(p.split('\t').next().unwrap().trim().to_string());
+            }
+        }
+    }
+    (trying, first_search)
+}
+
+/// Our candidates in load order, as glibc prints them: no skipped (known-absent) directories. glibc 2.36 prints a
+/// `trying file=` line for an ld.so.cache hit too (`search cache=` then `trying file=<cached path>`), so cache
+/// attempts stay in (the model records a cache attempt only for a hit).
+fn our_trying(doc: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for n in doc["nodes"].as_array().unwrap() {
+        for e in n["edges"].as_array().unwrap() {
+            for a in e["attempts"].as_array().unwrap() {
+                if a["outcome"] != "dir-known-absent" {
+                    out.push(a["path"].as_str().unwrap().to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The hwcap subdirectories glibc tries inside each search directory, from the first `search path=` line:
+/// the elements before the first plain directory, with that directory's prefix stripped.
+fn hwcap_subdirs() -> &'static str {
+    static SUBDIRS: OnceLock<String> = OnceLock::new();
+    SUBDIRS.get_or_init(|| {
+        let (_, search) = ld_debug(&loader_fixture("rpath_vs_runpath/libtop_rpath.so"), &[]);
+        let search = search.expect("LD_DEBUG printed no search path");
+        let elems: Vec<&str> = search.split(':').collect();
+        let base = elems
+            .iter()
+            .position(|d| elems[0].starts_with(&format!("{d}/")))
+            .unwrap_or(0);
+        let subs: Vec<&str> = elems[..base]
+            .iter()
+            .map(|e| e.strip_prefix(elems[base]).unwrap().trim_start_matches('/'))
+            .collect();
+        subs.join(",")
+    })
+}
+
+fn edge<'a>(doc: &'a Value, from_suffix: &str, name: &str) -> &'a Value {
+    doc["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["path"].as_str().unwrap().ends_with(from_suffix))
+        .flat_map(|n| n["edges"].as_array().unwrap())
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("no edge {from_suffix} -> {name}"))
+}
+
+fn target_path<'a>(doc: &'a Value, e: &Value) -> Option<&'a str> {
+    e["target"]
+        .as_u64()
+        .map(|t| doc["nodes"][t as usize]["path"].as_str().unwrap())
+}
+
+fn has_finding(doc: &Value, code: &str) -> bool {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["code"] == code)
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Real programs and libraries on this machine
+// -------------------------------------------------------------------------------------------------------------
+
+fn system_targets() -> Vec<PathBuf> {
+    let dir = Path::new("/usr/lib/x86_64-linux-gnu");
+    let mut out = vec![PathBuf::from("/usr/bin/python3")];
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(py) = names
+        .iter()
+        .filter(|n| n.starts_with("libpython3") && n.ends_with(".so.1.0"))
+        .max()
+    {
+        out.push(dir.join(py));
+    }
+    let llvm = names
+        .iter()
+        .filter(|n| n.starts_with("libLLVM") && n.contains(".so"))
+        .map(|n| dir.join(n))
+        .filter(|p| p.symlink_metadata().is_ok_and(|m| m.is_file()))
+        .max_by_key(|p| p.metadata().map(|m| m.len()).unwrap_or(0));
+    out.extend(llvm);
+    // Libraries with several DT_NEEDED entries each (sonames, present on Debian 12 desktops/builders).
+    let many = [
+        "libstdc++.so.6",
+        "libGLX_mesa.so.0",
+        "libgdk-x11-2.0.so.0",
+        "libEGL_mesa.so.0",
+        "libgtk-x11-2.0.so.0",
+        "libcurl.so.4",
+        "libcurl-gnutls.so.4",
+        "libapt-pkg.so.6.0",
+        "librsvg-2.so.2",
+        "libcairo.so.2",
+        "libgd.so.3",
+        "libtiff.so.6",
+        "libheif.so.1",
+        "libgnutls.so.30",
+        "libpangocairo-1.0.so.0",
+        "libabsl_flags_parse.so.20220623",
+    ];
+    out.extend(many.iter().map(|n| dir.join(n)).filter(|p| p.exists()));
+    out.retain(|p| p.exists());
+    out
+}
+
+#[test]
+fn system_binaries_match_ldd() {
+    if !oracles() {
+        return;
+    }
+    let targets = system_targets();
+    if targets.len() < 14 {
+        let msg = format!(
+            "only {} of the system targets exist: {targets:?}",
+            targets.len()
+        );
+        assert!(!require_oracles(), "{msg}");
+        println!("note: {msg}");
+    }
+    for t in &targets {
+        let (doc, code) = deps(t, &[]);
+        assert_eq!(
+            code,
+            0,
+            "{}: exit {code}, findings {}",
+            t.display(),
+            doc["findings"]
+        );
+        check_against_ldd(t, &doc, &[]);
+    }
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Loader fixtures: resolution (ldd) and candidate order (LD_DEBUG=libs)
+// -------------------------------------------------------------------------------------------------------------
+
+/// Resolve a fixture with the same environment on both sides and compare with ldd and LD_DEBUG.
+fn check_fixture(rel: &str, env: &[(&str, &str)], want_exit: i32) -> Value {
+    let file = loader_fixture(rel);
+    assert!(
+        file.exists(),
+        "missing fixture {} (run testdata/build.sh)",
+        file.display()
+    );
+    let mut args = vec!["--hwcap-subdirs".to_string(), hwcap_subdirs().to_string()];
+    for (k, v) in env {
+        args.push("--env".into());
+        args.push(format!("{k}={v}"));
+    }
+    let (doc, code) = deps(&file, &args);
+    assert_eq!(
+        code, want_exit,
+        "{rel}: exit code; findings {}",
+        doc["findings"]
+    );
+    check_against_ldd(&file, &doc, env);
+    let (want, _) = ld_debug(&file, env);
+    let got = our_trying(&doc);
+    if want != got {
+        let n = want.iter().zip(&got).take_while(|(a, b)| a == b).count();
+        panic!(
+            "{rel}: candidate order differs from LD_DEBUG=libs at #{n}\n  glibc: {:?}\n  ours:  {:?}\n\
+             (glibc {} candidates, ours {})",
+            want.get(n..(n + 4).min(want.len())),
+            got.get(n..(n + 4).min(got.len())),
+            want.len(),
+            got.len()
+        );
+    }
+    doc
+}
+
+#[test]
+fn rpath_vs_runpath() {
+    if !oracles() {
+        return;
+    }
+    let doc = check_fixture("rpath_vs_runpath/libtop_rpath.so", &[], 0);
+    let e = edge(&doc, "libtop_rpath.so", "libleaf.so");
+    assert!(target_path(&doc, e)
+        .unwrap()
+        .ends_with("rpath_vs_runpath/a/libleaf.so"));
+    assert!(e["rule"].as_str().unwrap().starts_with("DT_RPATH"));
+    let doc = check_fixture("rpath_vs_runpath/libtop_runpath.so", &[], 0);
+    let e = edge(&doc, "libtop_runpath.so", "libleaf.so");
+    assert!(target_path(&doc, e)
+        .unwrap()
+        .ends_with("rpath_vs_runpath/b/libleaf.so"));
+    assert!(e["rule"].as_str().unwrap().starts_with("DT_RUNPATH"));
+}
+
+#[test]
+fn executable_rpath_is_inherited_runpath_is_not() {
+    if !oracles() {
+        return;
+    }
+    let doc = check_fixture("inherit/app_rpath", &[], 0);
+    let e = edge(&doc, "deep/libmid.so", "libdeep.so");
+    assert!(target_path(&doc, e)
+        .unwrap()
+        .ends_with("inherit/deep/libdeep.so"));
+    let rule = e["rule"].as_str().unwrap();
+    assert!(
+        rule.starts_with("DT_RPATH") && rule.contains("app_rpath"),
+        "rule {rule}"
+    );
+
+    let doc = check_fixture("inherit/app_runpath", &[], 1);
+    let e = edge(&doc, "deep/libmid.so", "libdeep.so");
+    assert!(e["missing"] == true && e["target"].is_null());
+    assert!(has_finding(&doc, "FFI0301"));
+    // libmid.so itself is found through the executable's own DT_RUNPATH.
+    let e = edge(&doc, "inherit/app_runpath", "libmid.so");
+    assert!(e["rule"].as_str().unwrap().starts_with("DT_RUNPATH"));
+}
+
+#[test]
+fn wrong_class_candidate_is_skipped() {
+    if !oracles() {
+        return;
+    }
+    let doc = check_fixture("wrong_class/libwc.so", &[], 0);
+    let e = edge(&doc, "libwc.so", "libleaf.so");
+    assert!(target_path(&doc, e)
+        .unwrap()
+        .ends_with("wrong_class/w64/libleaf.so"));
+    let attempts = e["attempts"].as_array().unwrap();
+    assert!(attempts.iter().any(|a| a["outcome"] == "wrong-class"
+        && a["path"].as_str().unwrap().ends_with("w32/libleaf.so")));
+}
+
+#[test]
+fn missing_library() {
+    if !oracles() {
+        return;
+    }
+    let doc = check_fixture("missing/libmissing.so", &[], 1);
+    let e = edge(&doc, "libmissing.so", "libnothere.so");
+    assert!(e["missing"] == true);
+    assert!(has_finding(&doc, "FFI0301"));
+    let e = edge(&doc, "libmissing.so", "libleaf.so");
+    assert!(target_path(&doc, e)
+        .unwrap()
+        .ends_with("missing/libleaf.so"));
+}
+
+#[test]
+fn ld_library_path() {
+    if !oracles() {
+        return;
+    }
+    let dir = loader_fixture("llp/dir").display().to_string();
+    let doc = check_fixture("llp/libllp.so", &[("LD_LIBRARY_PATH", &dir)], 0);
+    let e = edge(&doc, "libllp.so", "libllpdep.so");
+    assert_eq!(e["rule"], "LD_LIBRARY_PATH");
+    // Without it: not found, on both sides.
+    check_fixture("llp/libllp.so", &[], 1);
+    // Empty elements and a missing directory first (empty = the current directory for glibc).
+    let odd = format!("/nonexistent/ffi-doctor:{dir}");
+    check_fixture("llp/libllp.so", &[("LD_LIBRARY_PATH", &odd)], 0);
+}
+
+#[test]
+fn cycle_terminates_and_is_reported() {
+    if !oracles() {
+        return;
+    }
+    let doc = check_fixture("cycle/libcyca.so", &[], 0);
+    let e = edge(&doc, "libcycb.so", "libcyca.so");
+    assert!(
+        e["target"] == 0,
+        "libcycb.so -> libcyca.so should be the root: {e}"
+    );
+    assert!(
+        e["cycle"] == true || has_finding(&doc, "FFI0303"),
+        "cycle not reported: {}",
+        doc["findings"]
+    );
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Robustness of the search (no oracle needed)
+// -------------------------------------------------------------------------------------------------------------
+
+#[test]
+fn symlink_loop_in_ld_library_path_terminates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lp = tmp.path().join("loop");
+    std::os::unix::fs::symlink(&lp, &lp).unwrap();
+    let ab = tmp.path().join("a");
+    let ba = tmp.path().join("b");
+    std::os::unix::fs::symlink(&ba, &ab).unwrap();
+    std::os::unix::fs::symlink(&ab, &ba).unwrap();
+    let dir = loader_fixture("llp/dir");
+    let llp = format!(
+        "{}:{}/sub:{}:{}",
+        lp.display(),
+        lp.display(),
+        ab.display(),
+        dir.display()
+    );
+    let start = Instant::now();
+    let (doc, code) = deps(
+        &loader_fixture("llp/libllp.so"),
+        &[format!("--env=LD_LIBRARY_PATH={llp}")],
+    );
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert_eq!(code, 0, "findings {}", doc["findings"]);
+    let e = edge(&doc, "libllp.so", "libllpdep.so");
+    assert!(target_path(&doc, e)
+        .unwrap()
+        .ends_with("llp/dir/libllpdep.so"));
+    if oracles() {
+        check_against_ldd(
+            &loader_fixture("llp/libllp.so"),
+            &doc,
+            &[("LD_LIBRARY_PATH", &llp)],
+        );
+    }
+}
+
+#[test]
+fn ten_thousand_search_dirs_terminate_quickly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut dirs = Vec::with_capacity(10_001);
+    for i in 0..10_000 {
+        // Relative names (resolved against the working directory): one argument must stay under 128 KiB.
+        let d = format!("d{i}");
+        if i % 2 == 0 {
+            std::fs::create_dir(tmp.path().join(&d)).unwrap();
+        }
+        dirs.push(d);
+    }
+    dirs.push(loader_fixture("llp/dir").display().to_string());
+    let llp = dirs.join(":");
+    let start = Instant::now();
+    let args = [format!("--env=LD_LIBRARY_PATH={llp}")];
+    let (doc, code) = deps_in(&loader_fixture("llp/libllp.so"), &args, tmp.path());
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert_eq!(code, 0, "findings {}", doc["findings"]);
+    let e = edge(&doc, "libllp.so", "libllpdep.so");
+    assert!(target_path(&doc, e)
+        .unwrap()
+        .ends_with("llp/dir/libllpdep.so"));
+    assert_eq!(e["attempts"].as_array().unwrap().len(), 10_001);
+    // The missing directories are remembered: libc.so.6 does not stat them again.
+    let libc = edge(&doc, "libllp.so", "libc.so.6");
+    let skipped = libc["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["outcome"] == "dir-known-absent")
+        .count();
+    assert_eq!(skipped, 5_000);
+}

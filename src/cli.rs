@@ -67,6 +67,13 @@ pub struct DepsArgs {
     /// (e.g. glibc-hwcaps/x86-64-v3,glibc-hwcaps/x86-64-v2); default none.
     #[arg(long, value_name = "SUBDIRS")]
     pub hwcap_subdirs: Option<String>,
+    /// Windows DLL search order: `standard` LoadLibrary, or `python` (LOAD_LIBRARY_SEARCH_DEFAULT_DIRS, as
+    /// CPython >= 3.8 ctypes: PATH is not searched).
+    #[arg(long, value_enum, default_value_t = crate::loader::WindowsSearch::Standard)]
+    pub windows_search: crate::loader::WindowsSearch,
+    /// A directory added with os.add_dll_directory (Windows); repeatable.
+    #[arg(long, value_name = "DIR")]
+    pub dll_dir: Vec<String>,
     /// Also check that every undefined symbol and required symbol version binds (like `ldd -r`, nothing executed).
     #[arg(long)]
     pub check_symbols: bool,

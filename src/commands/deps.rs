@@ -55,14 +55,24 @@ pub fn env_from_args(args: &DepsArgs) -> Result<LoaderEnv, InputError> {
                     .collect()
             })
             .unwrap_or_default(),
+        windows_search: args.windows_search,
+        dll_dirs: args.dll_dir.clone(),
     })
 }
 
+/// Which loader a file's format implies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoaderKind {
+    Glibc,
+    Dyld,
+    Windows,
+}
+
 /// Resolve `file` with the loader of its own format.
-pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
+pub fn resolve(file: &str, env: &LoaderEnv) -> Result<(Graph, LoaderKind), InputError> {
     let mapped = Mapped::open(file)?;
     match sniff::classify(file, mapped.bytes())? {
-        Detected::Elf => loader::glibc::resolve(file, env),
+        Detected::Elf => Ok((loader::glibc::resolve(file, env)?, LoaderKind::Glibc)),
         Detected::Macho | Detected::Fat => Err(InputError::new(
             file,
             "an ELF file (this version resolves dependencies with glibc ld.so rules only)",
@@ -78,9 +88,17 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
     }
 }
 
+/// Missing symbols across the tree, with the binding rules of the loader that resolved it.
+pub fn check_symbols(graph: &Graph, kind: LoaderKind) -> Vec<crate::report::Finding> {
+    match kind {
+        LoaderKind::Glibc => loader::bind::check_symbols(graph),
+        LoaderKind::Dyld | LoaderKind::Windows => Vec::new(),
+    }
+}
+
 pub fn run(ctx: &Context, args: &DepsArgs) -> i32 {
     let graph = env_from_args(args).and_then(|env| resolve(&args.file, &env));
-    let mut graph = match graph {
+    let (mut graph, kind) = match graph {
         Ok(g) => g,
         Err(e) => {
             report::report_input_errors(ctx.format, "deps", &[e]);
@@ -88,7 +106,7 @@ pub fn run(ctx: &Context, args: &DepsArgs) -> i32 {
         }
     };
     if args.check_symbols {
-        let more = loader::bind::check_symbols(&graph);
+        let more = check_symbols(&graph, kind);
         graph.findings.extend(more);
     }
     let written = match ctx.format {

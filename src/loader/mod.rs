@@ -30,6 +30,23 @@ pub struct LoaderEnv {
     /// Subdirectories tried inside each search directory before the directory itself, in order
     /// (glibc-hwcaps and legacy hwcaps subdirectories, e.g. `glibc-hwcaps/x86-64-v3`, `tls/x86_64`).
     pub hwcap_subdirs: Vec<String>,
+    /// Windows: which search order `LoadLibrary` uses.
+    pub windows_search: WindowsSearch,
+    /// Windows: directories added with `os.add_dll_directory` / `AddDllDirectory`, in order.
+    pub dll_dirs: Vec<String>,
+}
+
+/// The Windows DLL search order to model.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WindowsSearch {
+    /// `LoadLibrary` with the standard search order (SafeDllSearchMode on): application dir, System32, System,
+    /// Windows dir, current dir, PATH.
+    #[default]
+    Standard,
+    /// `LoadLibraryExW(…, LOAD_LIBRARY_SEARCH_DEFAULT_DIRS)` as CPython ≥ 3.8 ctypes does: application dir,
+    /// `add_dll_directory` dirs, System32 — PATH is not searched.
+    Python,
 }
 
 impl LoaderEnv {

@@ -45,6 +45,9 @@ pub enum Command {
 pub struct DepsArgs {
     /// A shared library or executable.
     pub file: String,
+    /// The architecture slice of a universal Mach-O file to resolve (default: the first).
+    #[arg(long)]
+    pub arch: Option<String>,
     /// Resolve absolute paths and default directories inside this root (an extracted image of the target).
     #[arg(long)]
     pub sysroot: Option<std::path::PathBuf>,

@@ -57,6 +57,7 @@ pub fn env_from_args(args: &DepsArgs) -> Result<LoaderEnv, InputError> {
             .unwrap_or_default(),
         windows_search: args.windows_search,
         dll_dirs: args.dll_dir.clone(),
+        arch: args.arch.clone(),
     })
 }
 
@@ -73,12 +74,9 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<(Graph, LoaderKind), Input
     let mapped = Mapped::open(file)?;
     match sniff::classify(file, mapped.bytes())? {
         Detected::Elf => Ok((loader::glibc::resolve(file, env)?, LoaderKind::Glibc)),
-        Detected::Macho | Detected::Fat => Err(InputError::new(
-            file,
-            "an ELF file (this version resolves dependencies with glibc ld.so rules only)",
-            "a Mach-O file",
-        )
-        .hint("dyld resolution is not implemented yet; `ffi-doctor inspect` lists its LC_LOAD_DYLIB and LC_RPATH")),
+        Detected::Macho | Detected::Fat => {
+            Ok((loader::dyld::resolve(file, env)?, LoaderKind::Dyld))
+        }
         Detected::Pe => Err(InputError::new(
             file,
             "an ELF file (this version resolves dependencies with glibc ld.so rules only)",
@@ -92,7 +90,8 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<(Graph, LoaderKind), Input
 pub fn check_symbols(graph: &Graph, kind: LoaderKind) -> Vec<crate::report::Finding> {
     match kind {
         LoaderKind::Glibc => loader::bind::check_symbols(graph),
-        LoaderKind::Dyld | LoaderKind::Windows => Vec::new(),
+        LoaderKind::Dyld => loader::dyld::check_symbols(graph),
+        LoaderKind::Windows => Vec::new(),
     }
 }
 
@@ -223,7 +222,8 @@ fn tree(
                     e.name, g.nodes[t].path
                 )?;
             }
-            None => writeln!(out, "{prefix}{branch}{} => NOT FOUND", e.name)?,
+            None if e.missing => writeln!(out, "{prefix}{branch}{} => NOT FOUND", e.name)?,
+            None => writeln!(out, "{prefix}{branch}{} => -  [{rule}]", e.name)?,
         }
         let child_prefix = format!("{prefix}{cont}");
         if explain {

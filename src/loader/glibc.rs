@@ -529,6 +529,7 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
         absent_dirs: HashSet::new(),
         graph: Graph {
             loader: "glibc ld.so",
+            arch: crate::binary::elf::arch_name(target.machine, target.is_64, target.little),
             nodes: Vec::new(),
             findings: Vec::new(),
         },

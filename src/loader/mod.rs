@@ -3,6 +3,7 @@
 //! The graph is a DAG: a library is loaded once; cycles terminate (the loader's "already loaded" rule).
 
 pub mod bind;
+pub mod dyld;
 pub mod glibc;
 pub mod ldcache;
 
@@ -34,6 +35,8 @@ pub struct LoaderEnv {
     pub windows_search: WindowsSearch,
     /// Windows: directories added with `os.add_dll_directory` / `AddDllDirectory`, in order.
     pub dll_dirs: Vec<String>,
+    /// The architecture slice of a universal Mach-O root to resolve (default: the first).
+    pub arch: Option<String>,
 }
 
 /// The Windows DLL search order to model.
@@ -127,6 +130,8 @@ pub struct Node {
 #[derive(Debug, Clone, Serialize)]
 pub struct Graph {
     pub loader: &'static str,
+    /// The root's architecture; every node must have it.
+    pub arch: String,
     pub nodes: Vec<Node>,
     pub findings: Vec<Finding>,
 }
@@ -152,16 +157,19 @@ impl Graph {
                         code: "FFI0301",
                         severity: Severity::Error,
                         location: n.path.clone(),
-                        message: format!("{} needs {}, which the {} loader cannot load", n.path, e.name, self.loader),
+                        message: format!(
+                            "{} needs {}, which the {} loader cannot load",
+                            n.path, e.name, self.loader
+                        ),
                         expected: format!("{} found by the loader's search", e.name),
                         found: match fatal {
                             Some(a) => format!("{}: {}", a.path, outcome_text(&a.outcome)),
                             None if tried.is_empty() => "no search path applies".into(),
-                            None => format!("not found; searched, in order:\n  {}", tried.join("\n  ")),
+                            None => {
+                                format!("not found; searched, in order:\n  {}", tried.join("\n  "))
+                            }
                         },
-                        hint: "ship it next to the library and point DT_RUNPATH at $ORIGIN, install it system-wide, \
-                               or set LD_LIBRARY_PATH (--env) for a check that matches your deployment"
-                            .into(),
+                        hint: missing_hint(self.loader).into(),
                     });
                 }
                 if e.cycle {
@@ -178,6 +186,23 @@ impl Graph {
             }
         }
         self.findings = findings;
+    }
+}
+
+/// What to do about a library the loader cannot find, in the loader's own terms.
+fn missing_hint(loader: &str) -> &'static str {
+    match loader {
+        "dyld" => {
+            "ship it with the library and load it as @rpath/NAME with an LC_RPATH of @loader_path (delocate does \
+             this), or set DYLD_LIBRARY_PATH (--env) for a check that matches your deployment"
+        }
+        "windows" => {
+            "ship it next to the DLL that needs it, or add its directory with os.add_dll_directory (--dll-dir)"
+        }
+        _ => {
+            "ship it next to the library and point DT_RUNPATH at $ORIGIN (auditwheel repair does this), install \
+             it system-wide, or set LD_LIBRARY_PATH (--env) for a check that matches your deployment"
+        }
     }
 }
 

@@ -1,0 +1,543 @@
+//! The dyld search (macOS 11+, as `man dyld` and dyld4's `Loader::forEachPath` describe it): for each
+//! `LC_LOAD_*DYLIB` install name, `DYLD_LIBRARY_PATH` (leaf name) first, then the path itself with
+//! `@executable_path`, `@loader_path` and `@rpath` expanded (`@rpath` tries each `LC_RPATH` of the loading image,
+//! then of the image that loaded it, up to the executable), then `DYLD_FALLBACK_LIBRARY_PATH` (leaf name; default
+//! `/usr/local/lib:/usr/lib`). System libraries live in the dyld shared cache and are absent on disk since macOS 11:
+//! `/usr/lib/…` and `/System/Library/…` paths are taken as present when no file is there. A candidate without a
+//! slice for the root's architecture is skipped and the search goes on, as dyld does.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+
+use super::{Attempt, Edge, Graph, LoaderEnv, Node, Outcome};
+use crate::binary::{self, Format, Image, ImportSource, Mapped, NeededKind, ReadOptions};
+use crate::error::InputError;
+use crate::report::{Finding, Severity};
+
+/// What the search needs from one image.
+#[derive(Debug, Clone, Default)]
+struct Facts {
+    install_name: Option<String>,
+    needed: Vec<(String, NeededKind)>,
+    rpaths: Vec<String>,
+}
+
+fn facts_of(img: &Image<'_>) -> Facts {
+    Facts {
+        install_name: img.identity.as_ref().map(|i| i.name.clone()),
+        needed: img
+            .needed
+            .iter()
+            .map(|n| (n.name.clone(), n.kind))
+            .collect(),
+        rpaths: img.rpath.clone(),
+    }
+}
+
+struct Obj {
+    path: String,
+    host: PathBuf,
+    facts: Facts,
+    loader: Option<usize>,
+    node: Option<usize>,
+    identity: PathBuf,
+}
+
+/// True for paths that live in the dyld shared cache on macOS 11 and later.
+pub fn in_shared_cache(path: &str) -> bool {
+    (path.starts_with("/usr/lib/") && !path.starts_with("/usr/lib/local"))
+        || path.starts_with("/System/Library/")
+        || path.starts_with("/System/iOSSupport/")
+}
+
+/// Read the image of `host` for architecture `arch`: Ok(Some) found, Ok(None) wrong architecture (with the
+/// architectures present), Err for a file that is not a usable Mach-O image.
+fn read_slice(host: &std::path::Path, arch: &str) -> Result<Facts, Outcome> {
+    if !host.is_file() {
+        return Err(Outcome::Absent);
+    }
+    let shown = host.to_string_lossy().into_owned();
+    let mapped = Mapped::open(&shown).map_err(|e| Outcome::Unreadable(e.found))?;
+    let images = binary::read_images(
+        &shown,
+        mapped.bytes(),
+        None,
+        ReadOptions { demangle: false },
+    )
+    .map_err(|e| Outcome::NotALibrary(e.found))?;
+    if images.iter().any(|i| i.format != Format::Macho) {
+        return Err(Outcome::NotALibrary("not a Mach-O file".into()));
+    }
+    match images.iter().find(|i| binary::arch_matches(&i.arch, arch)) {
+        Some(img) => Ok(facts_of(img)),
+        None => {
+            let have: Vec<&str> = images.iter().map(|i| i.arch.as_str()).collect();
+            Err(Outcome::WrongMachine(format!(
+                "have '{}', need '{arch}'",
+                have.join(", ")
+            )))
+        }
+    }
+}
+
+fn leaf(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+struct Resolver<'e> {
+    env: &'e LoaderEnv,
+    arch: String,
+    objs: Vec<Obj>,
+    graph: Graph,
+    /// The main executable's directory (for `@executable_path`), if known.
+    exe_dir: Option<String>,
+}
+
+impl Resolver<'_> {
+    /// Try one candidate path; returns the facts when it is loadable.
+    fn try_path(&self, path: &str, rule: &str, attempts: &mut Vec<Attempt>) -> Option<Facts> {
+        let host = self.env.host_path(path);
+        match read_slice(&host, &self.arch) {
+            Ok(f) => {
+                attempts.push(Attempt {
+                    rule: rule.into(),
+                    path: path.into(),
+                    outcome: Outcome::Found,
+                });
+                Some(f)
+            }
+            Err(Outcome::Absent) if in_shared_cache(path) => {
+                attempts.push(Attempt {
+                    rule: format!("{rule}: dyld shared cache (absent on disk since macOS 11, taken as present)"),
+                    path: path.into(),
+                    outcome: Outcome::Found,
+                });
+                Some(Facts {
+                    install_name: Some(path.to_string()),
+                    ..Default::default()
+                })
+            }
+            Err(o) => {
+                attempts.push(Attempt {
+                    rule: rule.into(),
+                    path: path.into(),
+                    outcome: o,
+                });
+                None
+            }
+        }
+    }
+
+    fn expand(&self, path: &str, loader: usize) -> Result<String, String> {
+        if let Some(rest) = path.strip_prefix("@loader_path") {
+            return Ok(format!("{}{rest}", super::dirname(&self.objs[loader].path)));
+        }
+        if let Some(rest) = path.strip_prefix("@executable_path") {
+            return match &self.exe_dir {
+                Some(d) => Ok(format!("{d}{rest}")),
+                None => Err("@executable_path is unknown: pass --executable".into()),
+            };
+        }
+        Ok(path.to_string())
+    }
+
+    /// Resolve one install name needed by `loader`.
+    fn find(
+        &self,
+        name: &str,
+        loader: usize,
+        attempts: &mut Vec<Attempt>,
+    ) -> Option<(String, String, Facts)> {
+        let env_dirs = |var: &str| -> Vec<String> {
+            self.env
+                .env
+                .get(var)
+                .map(|v| {
+                    v.split(':')
+                        .filter(|d| !d.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        for dir in env_dirs("DYLD_LIBRARY_PATH") {
+            let p = format!("{dir}/{}", leaf(name));
+            if let Some(f) = self.try_path(&p, "DYLD_LIBRARY_PATH", attempts) {
+                return Some((p, "DYLD_LIBRARY_PATH".into(), f));
+            }
+        }
+        if let Some(rest) = name.strip_prefix("@rpath/") {
+            let mut l = Some(loader);
+            let mut seen = Vec::new();
+            while let Some(i) = l {
+                if seen.contains(&i) {
+                    break;
+                }
+                seen.push(i);
+                for rp in &self.objs[i].facts.rpaths {
+                    let base = match self.expand(rp, i) {
+                        Ok(b) => b,
+                        Err(why) => {
+                            attempts.push(Attempt {
+                                rule: format!("@rpath → LC_RPATH {rp} of {}", self.objs[i].path),
+                                path: format!("{rp}/{rest}"),
+                                outcome: Outcome::Unreadable(why),
+                            });
+                            continue;
+                        }
+                    };
+                    let from = if rp.starts_with("@loader_path") {
+                        " (from @loader_path)"
+                    } else if rp.starts_with("@executable_path") {
+                        " (from @executable_path)"
+                    } else {
+                        ""
+                    };
+                    let rule = format!("@rpath → LC_RPATH of {}{from}", self.objs[i].path);
+                    let p = format!("{base}/{rest}");
+                    if let Some(f) = self.try_path(&p, &rule, attempts) {
+                        return Some((p, rule, f));
+                    }
+                }
+                l = self.objs[i].loader;
+            }
+        } else {
+            let rule = if name.starts_with("@loader_path") {
+                "@loader_path"
+            } else if name.starts_with("@executable_path") {
+                "@executable_path"
+            } else {
+                "install name"
+            };
+            match self.expand(name, loader) {
+                Ok(p) => {
+                    if let Some(f) = self.try_path(&p, rule, attempts) {
+                        return Some((p, rule.into(), f));
+                    }
+                }
+                Err(why) => attempts.push(Attempt {
+                    rule: rule.into(),
+                    path: name.into(),
+                    outcome: Outcome::Unreadable(why),
+                }),
+            }
+        }
+        let mut fallback = env_dirs("DYLD_FALLBACK_LIBRARY_PATH");
+        if !self.env.env.contains_key("DYLD_FALLBACK_LIBRARY_PATH") {
+            fallback = vec!["/usr/local/lib".into(), "/usr/lib".into()];
+        }
+        for dir in fallback {
+            let p = format!("{dir}/{}", leaf(name));
+            // The shared cache is keyed by install name; a fallback leaf match is only real on disk.
+            let host = self.env.host_path(&p);
+            match read_slice(&host, &self.arch) {
+                Ok(f) => {
+                    attempts.push(Attempt {
+                        rule: "DYLD_FALLBACK_LIBRARY_PATH".into(),
+                        path: p.clone(),
+                        outcome: Outcome::Found,
+                    });
+                    return Some((p, "DYLD_FALLBACK_LIBRARY_PATH".into(), f));
+                }
+                Err(o) => attempts.push(Attempt {
+                    rule: "DYLD_FALLBACK_LIBRARY_PATH".into(),
+                    path: p,
+                    outcome: o,
+                }),
+            }
+        }
+        None
+    }
+
+    fn add(&mut self, path: String, host: PathBuf, facts: Facts, loader: Option<usize>) -> usize {
+        let identity = std::fs::canonicalize(&host).unwrap_or_else(|_| PathBuf::from(&path));
+        self.objs.push(Obj {
+            path,
+            host,
+            facts,
+            loader,
+            node: None,
+            identity,
+        });
+        self.objs.len() - 1
+    }
+
+    fn node_for(&mut self, obj: usize, depth: usize) -> usize {
+        if let Some(n) = self.objs[obj].node {
+            return n;
+        }
+        let o = &self.objs[obj];
+        let id = self.graph.nodes.len();
+        self.graph.nodes.push(Node {
+            id,
+            path: o.path.clone(),
+            host_path: o.host.display().to_string(),
+            soname: o.facts.install_name.clone(),
+            depth,
+            system: in_shared_cache(&o.path),
+            edges: Vec::new(),
+        });
+        self.objs[obj].node = Some(id);
+        id
+    }
+}
+
+/// Resolve the dependency tree of a Mach-O `file` (one architecture: `arch`, or the first slice).
+pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
+    let arch = env.arch.as_deref();
+    let mapped = Mapped::open(file)?;
+    let images = binary::read_images(file, mapped.bytes(), arch, ReadOptions { demangle: false })?;
+    let root_img = images
+        .first()
+        .ok_or_else(|| InputError::new(file, "a Mach-O image", "no slices"))?;
+    let arch = root_img.arch.clone();
+    let root_facts = facts_of(root_img);
+    let is_exe = matches!(
+        root_img.kind,
+        binary::Kind::Executable | binary::Kind::PieExecutable
+    );
+    let host = PathBuf::from(file);
+    let abs = std::path::absolute(&host).unwrap_or(host.clone());
+    let target_path = match &env.sysroot {
+        Some(root) => abs
+            .strip_prefix(root)
+            .map(|r| format!("/{}", r.display()))
+            .unwrap_or(abs.display().to_string()),
+        None => abs.display().to_string(),
+    };
+    let mut r = Resolver {
+        env,
+        arch: arch.clone(),
+        objs: Vec::new(),
+        graph: Graph {
+            loader: "dyld",
+            arch: arch.clone(),
+            nodes: Vec::new(),
+            findings: Vec::new(),
+        },
+        exe_dir: None,
+    };
+    let exe = match &env.executable {
+        Some(e) => {
+            let shown = e.display().to_string();
+            let facts = read_slice(e, &arch).map_err(|o| {
+                InputError::new(
+                    &shown,
+                    format!("a Mach-O executable with an {arch} slice"),
+                    super::outcome_text(&o),
+                )
+            })?;
+            r.exe_dir = Some(super::dirname(&shown));
+            Some(r.add(shown, e.clone(), facts, None))
+        }
+        None => None,
+    };
+    if exe.is_none() && is_exe {
+        r.exe_dir = Some(super::dirname(&target_path));
+    }
+    let root = r.add(target_path, host, root_facts, exe);
+    r.node_for(root, 0);
+    let mut queue = VecDeque::from([(root, 0usize)]);
+    while let Some((o, depth)) = queue.pop_front() {
+        let from = r.objs[o].node.unwrap_or(0);
+        for (name, kind) in r.objs[o].facts.needed.clone() {
+            let mut edge = Edge {
+                name: name.clone(),
+                target: None,
+                rule: None,
+                attempts: Vec::new(),
+                missing: false,
+                cycle: false,
+            };
+            // An image already loaded under this install name is reused.
+            if let Some(hit) = r.objs.iter().position(|x| {
+                x.facts.install_name.as_deref() == Some(name.as_str()) || x.path == name
+            }) {
+                edge.rule = Some("already loaded (install name match)".into());
+                edge.cycle = ancestors(&r, o).contains(&hit);
+                edge.target = Some(r.node_for(hit, depth + 1));
+            } else {
+                let mut attempts = Vec::new();
+                match r.find(&name, o, &mut attempts) {
+                    Some((path, rule, facts)) => {
+                        let h = env.host_path(&path);
+                        let id = std::fs::canonicalize(&h).unwrap_or_else(|_| PathBuf::from(&path));
+                        if let Some(existing) = r.objs.iter().position(|x| x.identity == id) {
+                            edge.target = Some(r.node_for(existing, depth + 1));
+                            edge.rule =
+                                Some(format!("{rule} (same file as an already loaded image)"));
+                            edge.cycle = ancestors(&r, o).contains(&existing);
+                        } else {
+                            let n = r.add(path, h, facts, Some(o));
+                            edge.target = Some(r.node_for(n, depth + 1));
+                            edge.rule = Some(rule);
+                            queue.push_back((n, depth + 1));
+                        }
+                    }
+                    None => edge.missing = true,
+                }
+                edge.attempts = attempts;
+            }
+            let weak = kind == NeededKind::Weak;
+            if weak {
+                edge.rule = edge.rule.map(|r| format!("{r} (weak)"));
+            }
+            r.graph.nodes[from].edges.push(edge);
+            if weak && r.graph.nodes[from].edges.last().is_some_and(|e| e.missing) {
+                // A missing weak dylib is not an error: dyld skips it and its weak imports bind to NULL.
+                if let Some(e) = r.graph.nodes[from].edges.last_mut() {
+                    e.missing = false;
+                    e.rule = Some("absent (weak dylib: skipped by dyld)".into());
+                }
+            }
+        }
+    }
+    let mut g = r.graph;
+    g.add_findings();
+    for n in &g.nodes {
+        for e in &n.edges {
+            if e.target.is_none() && !e.missing {
+                g.findings.push(Finding {
+                    code: "FFI0309",
+                    severity: Severity::Info,
+                    location: n.path.clone(),
+                    message: format!("weak dylib {} is absent; its symbols will be NULL", e.name),
+                    expected: format!("{} (LC_LOAD_WEAK_DYLIB)", e.name),
+                    found: "absent".into(),
+                    hint: "check for NULL before calling its weak imports".into(),
+                });
+            }
+        }
+    }
+    Ok(g)
+}
+
+fn ancestors(r: &Resolver<'_>, mut o: usize) -> Vec<usize> {
+    let mut out = vec![o];
+    while let Some(l) = r.objs[o].loader {
+        if out.contains(&l) {
+            break;
+        }
+        out.push(l);
+        o = l;
+    }
+    out
+}
+
+/// Two-level namespace binding: every non-weak import must be exported by the library its ordinal names (or by a
+/// library that library re-exports); flat-namespace imports by any loaded image. Shared-cache libraries absent on
+/// disk cannot be checked and are listed once (FFI0308).
+pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
+    let arch = graph.arch.as_str();
+    struct Loaded {
+        path: String,
+        install: Option<String>,
+        exports: std::collections::HashSet<String>,
+        reexports: Vec<String>,
+        imports: Vec<(String, ImportSource, bool)>,
+    }
+    let mut loaded = Vec::new();
+    let mut unchecked = Vec::new();
+    for n in &graph.nodes {
+        let Ok(m) = Mapped::open(&n.host_path) else {
+            unchecked.push(n.path.clone());
+            continue;
+        };
+        let Ok(imgs) = binary::read_images(
+            &n.host_path,
+            m.bytes(),
+            Some(arch),
+            ReadOptions { demangle: false },
+        ) else {
+            unchecked.push(n.path.clone());
+            continue;
+        };
+        let Some(img) = imgs.first() else { continue };
+        loaded.push(Loaded {
+            path: n.path.clone(),
+            install: img.identity.as_ref().map(|i| i.name.clone()),
+            exports: img.exports.iter().map(|e| e.name.to_string()).collect(),
+            reexports: img
+                .needed
+                .iter()
+                .filter(|d| d.kind == NeededKind::Reexport)
+                .map(|d| d.name.clone())
+                .collect(),
+            imports: img
+                .imports
+                .iter()
+                .filter_map(|i| Some((i.name.as_ref()?.to_string(), i.source.clone(), i.weak)))
+                .collect(),
+        });
+    }
+    let by_install = |name: &str| {
+        loaded
+            .iter()
+            .position(|l| l.install.as_deref() == Some(name) || l.path == name)
+    };
+    let mut findings = Vec::new();
+    for l in &loaded {
+        for (sym, source, weak) in &l.imports {
+            if *weak {
+                continue;
+            }
+            let ok = match source {
+                ImportSource::Library { library } => match by_install(library) {
+                    None => continue, // shared cache or missing library: reported elsewhere
+                    Some(i) => {
+                        let mut stack = vec![i];
+                        let mut seen = Vec::new();
+                        let mut found = false;
+                        while let Some(j) = stack.pop() {
+                            if seen.contains(&j) {
+                                continue;
+                            }
+                            seen.push(j);
+                            if loaded[j].exports.contains(sym) {
+                                found = true;
+                                break;
+                            }
+                            stack.extend(loaded[j].reexports.iter().filter_map(|r| by_install(r)));
+                        }
+                        found
+                    }
+                },
+                ImportSource::Flat => {
+                    loaded.iter().any(|o| o.exports.contains(sym)) || !unchecked.is_empty()
+                }
+                _ => true,
+            };
+            if !ok {
+                let lib = match source {
+                    ImportSource::Library { library } => library.clone(),
+                    _ => "any loaded image (flat namespace)".into(),
+                };
+                findings.push(Finding {
+                    code: "FFI0302",
+                    severity: Severity::Error,
+                    location: format!("{} (symbol {sym})", l.path),
+                    message: format!("Symbol not found: {sym} (referenced from {}, expected in {lib})", l.path),
+                    expected: format!("{sym} exported by {lib} or a library it re-exports"),
+                    found: "not in its export trie".into(),
+                    hint: "rebuild against the library version you ship, or ship the one that exports it".into(),
+                });
+            }
+        }
+    }
+    if !unchecked.is_empty() {
+        findings.push(Finding {
+            code: "FFI0308",
+            severity: Severity::Info,
+            location: graph
+                .nodes
+                .first()
+                .map(|n| n.path.clone())
+                .unwrap_or_default(),
+            message: "symbols bound to these libraries were not checked (no file to read)".into(),
+            expected: "a readable image".into(),
+            found: unchecked.join(", "),
+            hint: "pass --sysroot with an extracted shared cache to check them".into(),
+        });
+    }
+    findings
+}

@@ -66,6 +66,21 @@ hyperfine --shell=none --warmup "$WARMUP" --runs "$RUNS" --output=null --export-
     --command-name 'nm -D --defined-only -C' "nm -D --defined-only -C $LIB" \
     --command-name 'llvm-nm -D --defined-only -C' "llvm-nm -D --defined-only -C $LIB"
 
+# Dependency resolution: `deps` against lddtree (pax-utils) and ldd, on python3 and the same library.
+PY_EXE="$(python3 -c 'import os,sys; print(os.path.realpath(sys.executable))')"
+DEPS_JSON="$OUT_DIR/hyperfine-deps.json"
+DEPS_CMDS=(--command-name "ffi-doctor deps python3" "$BIN deps $PY_EXE"
+           --command-name "ffi-doctor deps LIB" "$BIN deps $LIB"
+           --command-name "ldd python3" "ldd $PY_EXE"
+           --command-name "ldd LIB" "ldd $LIB")
+if command -v lddtree >/dev/null 2>&1; then
+    DEPS_CMDS+=(--command-name "lddtree python3" "lddtree $PY_EXE" --command-name "lddtree LIB" "lddtree $LIB")
+else
+    echo "bench/run.sh: lddtree not found (apt-get install pax-utils); deps compared with ldd only" >&2
+fi
+echo "== benchmarking deps on $PY_EXE and $LIB" >&2
+hyperfine --shell=none --warmup "$WARMUP" --runs "$RUNS" --output=null --export-json "$DEPS_JSON" "${DEPS_CMDS[@]}"
+
 CPU="$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n1)"
 NPROC="$(nproc)"
 MEM="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
@@ -76,7 +91,7 @@ COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [[ -n "$(git status --porcelain -- src 2>/dev/null)" ]]; then COMMIT="$COMMIT (+ uncommitted changes in src/)"; fi
 SIZE_BYTES="$(stat -c %s "$LIB")"
 
-export JSON DOC LIB SIZE_BYTES OUR_COUNT NM_COUNT CPU NPROC MEM KERNEL RUSTC DATE COMMIT WARMUP RUNS \
+export DEPS_JSON PY_EXE JSON DOC LIB SIZE_BYTES OUR_COUNT NM_COUNT CPU NPROC MEM KERNEL RUSTC DATE COMMIT WARMUP RUNS \
     LLVM_NM_VERSION NM_VERSION
 python3 - <<'PY'
 import json, os
@@ -133,6 +148,27 @@ compares with plain `nm -D`.
 ## Ratio of means (ours / theirs; below 1 means ffi-doctor is faster)
 
 {ratios}
+"""
+
+deps = {r["command"]: r for r in json.load(open(env["DEPS_JSON"]))["results"]}
+lines = ["| command | mean (ms) | ± σ (ms) | ratio to lddtree | ratio to ldd |", "|---|---:|---:|---:|---:|"]
+for target in ["python3", "LIB"]:
+    for name in [f"ffi-doctor deps {target}", f"lddtree {target}", f"ldd {target}"]:
+        if name not in deps:
+            continue
+        r = deps[name]
+        lt = deps.get(f"lddtree {target}")
+        ld = deps.get(f"ldd {target}")
+        rl = f"{r['mean'] / lt['mean']:.2f}×" if lt else "n/a"
+        rd = f"{r['mean'] / ld['mean']:.2f}×" if ld else "n/a"
+        lines.append(f"| `{name}` | {ms(r['mean'])} | {ms(r['stddev'] or 0)} | {rl} | {rd} |")
+head += f"""
+## Dependency resolution: `deps` vs `lddtree` and `ldd`
+
+`python3` is `{env['PY_EXE']}`; `LIB` is the library above. `ldd` runs the real loader (it maps every library);
+`lddtree` (pax-utils) and `ffi-doctor deps` only read files. Target: `deps` ≤ 1× lddtree.
+
+{chr(10).join(lines)}
 """
 
 marker = "<!-- notes -->"

@@ -39,12 +39,47 @@ pub enum Command {
     Imports(SymbolArgs),
     /// The dependency tree under the target's loader rules (glibc ld.so for ELF), without executing anything.
     Deps(DepsArgs),
+    /// What ctypes.util.find_library(NAME) returns on the target OS and which file CDLL / cffi dlopen then loads.
+    Resolve(ResolveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// The name as passed to find_library (`z`, `ssl`, `mylib`).
+    pub name: String,
+    /// The OS whose Python to model (default: FILE's format with --from, else this host's).
+    #[arg(long, value_enum)]
+    pub os: Option<crate::loader::find_library::Os>,
+    /// The object that calls dlopen (an extension module): its class, machine and search paths apply.
+    #[arg(long)]
+    pub from: Option<String>,
+    #[command(flatten)]
+    pub loader: LoaderArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct DepsArgs {
     /// A shared library or executable.
     pub file: String,
+    #[command(flatten)]
+    pub loader: LoaderArgs,
+    /// Also check that every undefined symbol and required symbol version binds (like `ldd -r`, nothing executed).
+    #[arg(long)]
+    pub check_symbols: bool,
+    /// Fold glibc's own libraries in the tree.
+    #[arg(long)]
+    pub no_system: bool,
+    /// Show every candidate tried for every entry, not only for missing ones.
+    #[arg(long)]
+    pub explain: bool,
+    /// Exit 1 when a finding has at least this severity.
+    #[arg(long, value_enum, default_value_t = crate::report::Severity::Error)]
+    pub fail_on: crate::report::Severity,
+}
+
+/// Options that describe the target system for the loader models.
+#[derive(Debug, Args)]
+pub struct LoaderArgs {
     /// The architecture slice of a universal Mach-O file to resolve (default: the first).
     #[arg(long)]
     pub arch: Option<String>,
@@ -77,18 +112,6 @@ pub struct DepsArgs {
     /// A directory added with os.add_dll_directory (Windows); repeatable.
     #[arg(long, value_name = "DIR")]
     pub dll_dir: Vec<String>,
-    /// Also check that every undefined symbol and required symbol version binds (like `ldd -r`, nothing executed).
-    #[arg(long)]
-    pub check_symbols: bool,
-    /// Fold glibc's own libraries in the tree.
-    #[arg(long)]
-    pub no_system: bool,
-    /// Show every candidate tried for every entry, not only for missing ones.
-    #[arg(long)]
-    pub explain: bool,
-    /// Exit 1 when a finding has at least this severity.
-    #[arg(long, value_enum, default_value_t = crate::report::Severity::Error)]
-    pub fail_on: crate::report::Severity,
 }
 
 #[derive(Debug, Args)]
@@ -146,5 +169,6 @@ pub fn run(cli: Cli) -> i32 {
         Command::Exports(a) => commands::symbols::run(&ctx, &a, commands::symbols::Which::Exports),
         Command::Imports(a) => commands::symbols::run(&ctx, &a, commands::symbols::Which::Imports),
         Command::Deps(a) => commands::deps::run(&ctx, &a),
+        Command::Resolve(a) => commands::resolve::run(&ctx, &a),
     }
 }

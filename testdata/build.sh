@@ -4,7 +4,7 @@
 # Needs (Debian 12): clang/lld/llvm 14, gcc-mingw-w64 (x86_64 + i686),
 # binutils-mingw-w64, rustc (host target only), python3.
 # Idempotent; runs from any cwd; intermediates go to a temp dir.
-# Outputs: elf/ macho/ pe/ bad/ loader/ (see README.md).
+# Outputs: elf/ macho/ pe/ bad/ loader/ winloader/ (see README.md).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -399,7 +399,259 @@ has "$(llvm-readelf -d loader/cycle/libcycb.so)" 'NEEDED.*libcyca\.so' "cycle b-
 has "$(llvm-readelf -d loader/cycle/libcyca.so)" 'NEEDED.*libcycb\.so' "cycle a->b"
 grep -rqF "$TD" loader && fail "absolute build path in loader fixtures"
 
+
+###############################################################################
+# Windows loader scenarios (mingw gcc + GNU ld, -nostdlib so each DLL imports
+# only what its scenario needs; tests/loader_windows.rs). Layout: winloader/
+#   app/      root DLLs and their neighbours (application / DLL load dir)
+#   pathdir/  on PATH only          path32/   32-bit copies, earlier on PATH
+#   dlldir/   --dll-dir only        exe/      host.exe (--executable)
+#   sysroot/Windows/System32/kernel32.dll   a tiny fake exporting GetTickCount
+###############################################################################
+rm -rf winloader
+mkdir -p winloader/{app,pathdir,path32,dlldir,exe,sysroot/Windows/System32}
+W=$TMP/winloader; mkdir -p "$W"
+WIN_FLAGS="-O2 $PREFIX_MAP -nostdlib -Wl,--no-insert-timestamp"
+printf 'int __stdcall DllMain(void *h, unsigned r, void *p) { return 1; }\n' > "$W/dllmain.c"
+# implib NAME: import library $W/libNAME.a from the .def text on stdin
+implib() {
+    cat > "$W/$1.imp.def"
+    (cd "$W" && x86_64-w64-mingw32-dlltool -m i386:x86-64 -d "$1.imp.def" -l "lib$1.a")
+}
+# mkdll OUT SRC-TEXT [LINK ARGS...]: a 64-bit DLL (entry DllMain) from C text
+mkdll() {
+    local out=$1 src=$2 base; shift 2
+    base=$(basename "$out" .dll)
+    printf '%s\n' "$src" > "$W/$base.c"
+    x86_64-w64-mingw32-gcc $WIN_FLAGS -shared -Wl,-e,DllMain "$W/$base.c" "$W/dllmain.c" "$@" -o "$out"
+    built "$out"
+}
+
+# The fake system DLL and the import libraries the scenarios link against.
+printf 'LIBRARY KERNEL32.dll\nEXPORTS\n    GetTickCount\n' > "$W/kernel32.def"
+mkdll winloader/sysroot/Windows/System32/kernel32.dll \
+    'unsigned GetTickCount(void) { return 42; }' "$W/kernel32.def"
+printf 'LIBRARY KERNEL32.dll\nEXPORTS\n    GetTickCount\n' | implib kernel32
+# Near.DLL: imported with other case than the file name (near.dll); the import
+# library declares two names and an ordinal that near.dll does not export.
+implib near <<'EOF'
+LIBRARY Near.DLL
+EXPORTS
+    near_fn
+    near_missing
+    Near_Upper
+    near_by_ord @5 NONAME
+    near_gone @9 NONAME
+EOF
+printf 'LIBRARY onpath.dll\nEXPORTS\n    onpath_fn\n' | implib onpath
+printf 'LIBRARY indlldir.dll\nEXPORTS\n    dlldir_fn\n' | implib indlldir
+printf 'LIBRARY wrongarch.dll\nEXPORTS\n    wrongarch_fn\n' | implib wrongarch
+printf 'LIBRARY fwda.dll\nEXPORTS\n    f\n    loop1\n' | implib fwda
+printf 'LIBRARY cyca.dll\nEXPORTS\n    cyca_fn\n' | implib cyca
+printf 'LIBRARY cycb.dll\nEXPORTS\n    cycb_fn\n' | implib cycb
+
+# Dependencies in their directories
+printf 'LIBRARY near.dll\nEXPORTS\n    near_fn\n    near_upper\n    near_by_ord @5 NONAME\n' > "$W/near.def"
+mkdll winloader/app/near.dll 'int near_fn(void){return 1;} int near_upper(void){return 2;} int near_by_ord(void){return 5;}' \
+    "$W/near.def"
+mkdll winloader/pathdir/onpath.dll '__declspec(dllexport) int onpath_fn(void) { return 1; }'
+mkdll winloader/dlldir/indlldir.dll '__declspec(dllexport) int dlldir_fn(void) { return 1; }'
+mkdll winloader/pathdir/wrongarch.dll '__declspec(dllexport) int wrongarch_fn(void) { return 64; }'
+printf '__declspec(dllexport) int wrongarch_fn(void) { return 32; }\n' > "$W/wrongarch32.c"
+printf 'int __stdcall DllMain(void *h, unsigned r, void *p) { return 1; }\n' > "$W/dllmain32.c"
+i686-w64-mingw32-gcc $WIN_FLAGS -shared -Wl,-e,_DllMain@12 "$W/wrongarch32.c" "$W/dllmain32.c" \
+    -o winloader/path32/wrongarch.dll
+built winloader/path32/wrongarch.dll
+
+# Forwarder chain fwda!f -> fwdb.g -> fwdc.h, and a forwarder cycle loop1 <-> loop2
+printf 'LIBRARY fwda.dll\nEXPORTS\n    f = fwdb.g\n    loop1 = fwdb.loop2\n    fwda_real\n' > "$W/fwda.def"
+printf 'LIBRARY fwdb.dll\nEXPORTS\n    g = fwdc.h\n    loop2 = fwda.loop1\n    fwdb_real\n' > "$W/fwdb.def"
+printf 'LIBRARY fwdc.dll\nEXPORTS\n    h\n' > "$W/fwdc.def"
+mkdll winloader/app/fwda.dll 'int fwda_real(void) { return 1; }' "$W/fwda.def"
+mkdll winloader/app/fwdb.dll 'int fwdb_real(void) { return 1; }' "$W/fwdb.def"
+mkdll winloader/app/fwdc.dll 'int h(void) { return 3; }' "$W/fwdc.def"
+
+# search.dll: application dir (Near.DLL) vs PATH (onpath.dll, wrongarch.dll
+# behind a 32-bit copy) vs --dll-dir (indlldir.dll) vs KnownDLLs (KERNEL32.dll)
+mkdll winloader/app/search.dll \
+    'int near_fn(void); int onpath_fn(void); int dlldir_fn(void); int wrongarch_fn(void); unsigned GetTickCount(void);
+__declspec(dllexport) int search_all(void) { return near_fn() + onpath_fn() + dlldir_fn() + wrongarch_fn() + (int)GetTickCount(); }' \
+    "$W/libnear.a" "$W/libonpath.a" "$W/libindlldir.a" "$W/libwrongarch.a" "$W/libkernel32.a"
+
+# symbols.dll: near_missing and Near_Upper (near.dll exports near_upper) by
+# name, ordinal 5 (exported) and 9 (not), f through the forwarder chain, loop1
+# into the forwarder cycle
+mkdll winloader/app/symbols.dll \
+    'int near_fn(void); int near_missing(void); int Near_Upper(void); int near_by_ord(void); int near_gone(void);
+int f(void); int loop1(void);
+__declspec(dllexport) int symbols_all(void) { return near_fn() + near_missing() + Near_Upper() + near_by_ord() + near_gone() + f() + loop1(); }' \
+    "$W/libnear.a" "$W/libfwda.a"
+
+# cycle: cyca.dll <-> cycb.dll
+mkdll winloader/app/cyca.dll 'int cycb_fn(void); __declspec(dllexport) int cyca_fn(void) { return cycb_fn(); }' "$W/libcycb.a"
+mkdll winloader/app/cycb.dll 'int cyca_fn(void); __declspec(dllexport) int cycb_fn(void) { return cyca_fn(); }' "$W/libcyca.a"
+
+# host.exe: an application in another directory (imports KERNEL32.dll only)
+printf 'unsigned GetTickCount(void); int start(void) { return (int)GetTickCount(); }\n' > "$W/host.c"
+x86_64-w64-mingw32-gcc $WIN_FLAGS -Wl,-e,start "$W/host.c" "$W/libkernel32.a" -o winloader/exe/host.exe
+built winloader/exe/host.exe
+
+wi() { llvm-readobj --coff-imports "$1"; }
+has "$(wi winloader/app/search.dll)" 'Name: Near\.DLL' "search imports Near.DLL"
+has "$(wi winloader/app/search.dll)" 'Name: KERNEL32\.dll' "search imports KERNEL32.dll"
+has "$(wi winloader/app/symbols.dll)" 'Symbol:  \(9\)' "symbols imports ordinal 9"
+has "$(llvm-readobj --file-headers winloader/path32/wrongarch.dll)" 'IMAGE_FILE_MACHINE_I386' "32-bit wrongarch"
+has "$(llvm-objdump -p winloader/app/fwda.dll)" 'f \(forwarded to fwdb\.g\)' "fwda forwarder"
+has "$(llvm-objdump -p winloader/app/fwdb.dll)" 'g \(forwarded to fwdc\.h\)' "fwdb forwarder"
+has "$(wi winloader/app/cycb.dll)" 'Name: cyca\.dll' "cycle b->a"
+grep -rqF "$TD" winloader && fail "absolute build path in winloader fixtures"
+
 echo
 echo "Fixtures:"
 for f in "${BUILT[@]}"; do printf '  %8d  %s\n' "$(stat -c %s "$f")" "$f"; done
 echo "Total: $(du -cb "${BUILT[@]}" | tail -1 | cut -f1) bytes"
+
+###############################################################################
+# dyld search scenarios (arm64 Mach-O, ld64.lld; tests/loader_dyld.rs).
+# Layout: dyldloader/<scenario>/...; the tests pass --sysroot dyldloader, so
+# the target paths are /<scenario>/...
+###############################################################################
+rm -rf dyldloader
+mkdir -p dyldloader/{chain/{bin,lib},loaderpath/{bin,lib},exepath/{bin,plugins},weak,missing/fb} \
+         dyldloader/{wrongarch/{x86,arm},dyldlp/{vendor,override,empty},symbols,cycle}
+DL=$TMP/dyldloader; mkdir -p "$DL"
+DY_T="--target=arm64-apple-macos11"
+DY_FLAGS="-fuse-ld=lld -nostdlib -Wl,-undefined,dynamic_lookup"
+# dysrc FN [CALLS...]: a C file defining FN, which calls each of CALLS
+dysrc() {
+    local fn=$1; shift
+    { for c in "$@"; do printf 'int %s(void);\n' "$c"; done
+      printf '__attribute__((visibility("default"))) int %s(void) { return 1' "$fn"
+      for c in "$@"; do printf ' + %s()' "$c"; done
+      printf '; }\n'; } > "$DL/$fn.c"
+    echo "$DL/$fn.c"
+}
+# mkdylib OUT INSTALL_NAME FN [CALLS... --] [LINK ARGS...]: a one-function dylib (DY_T picks the arch)
+mkdylib() {
+    local out=$1 install=$2 fn=$3; shift 3
+    local calls=()
+    if [[ " $* " == *" -- "* ]]; then
+        while [ "$1" != -- ]; do calls+=("$1"); shift; done; shift
+    fi
+    clang $DY_T $MACHO_CFLAGS -c "$(dysrc "$fn" "${calls[@]}")" -o "$DL/$fn.o"
+    clang $DY_T $DY_FLAGS -shared "$DL/$fn.o" -Wl,-install_name,"$install" -o "$out" "$@"
+    case $out in "$DL"/*) ;; *) built "$out" ;; esac
+}
+# mkexe OUT [CALLS... --] [LINK ARGS...]: an MH_EXECUTE whose main calls CALLS, linked with libSystem
+mkexe() {
+    local out=$1; shift
+    local calls=()
+    if [[ " $* " == *" -- "* ]]; then
+        while [ "$1" != -- ]; do calls+=("$1"); shift; done; shift
+    fi
+    local name; name=$(basename "$out")
+    clang $DY_T $MACHO_CFLAGS -c "$(dysrc "main" "${calls[@]}")" -o "$DL/main-$name.o"
+    clang $DY_T $DY_FLAGS "$DL/main-$name.o" src/libSystem.tbd -o "$out" "$@"
+    built "$out"
+}
+
+# chain: bin/app (LC_RPATH @executable_path/../lib) -> @rpath/libA -> @rpath/libB -> @rpath/libC;
+# the libraries have no LC_RPATH: every @rpath is found through the executable's
+R=dyldloader/chain
+mkdylib $R/lib/libC.dylib @rpath/libC.dylib c_fn
+mkdylib $R/lib/libB.dylib @rpath/libB.dylib b_fn c_fn -- $R/lib/libC.dylib
+mkdylib $R/lib/libA.dylib @rpath/libA.dylib a_fn b_fn -- $R/lib/libB.dylib
+mkexe $R/bin/app a_fn -- $R/lib/libA.dylib -Wl,-rpath,@executable_path/../lib
+
+# loaderpath: a dylib in bin/ loading @loader_path/../lib/libX.dylib
+R=dyldloader/loaderpath
+mkdylib $R/lib/libX.dylib @loader_path/../lib/libX.dylib x_fn
+mkdylib $R/bin/libtool.dylib @rpath/libtool.dylib tool_fn x_fn -- $R/lib/libX.dylib
+
+# exepath: plugins/libplug.dylib loads @executable_path/libE.dylib (the host's dir, not the plugin's)
+R=dyldloader/exepath
+mkdylib $R/bin/libE.dylib @executable_path/libE.dylib e_fn
+mkexe $R/bin/host
+mkdylib $R/plugins/libplug.dylib @rpath/libplug.dylib plug_fn e_fn -- $R/bin/libE.dylib
+
+# weak: LC_LOAD_WEAK_DYLIB @rpath/libopt.dylib, not shipped
+R=dyldloader/weak
+mkdylib "$DL/libopt.dylib" @rpath/libopt.dylib opt_fn
+mkdylib $R/libweakuser.dylib @rpath/libweakuser.dylib weakuser_fn \
+    -Wl,-weak_library,"$DL/libopt.dylib" -Wl,-rpath,@loader_path
+
+# missing: @rpath/libgone.dylib and /missing/abs/libabs.dylib are not shipped (libthere.dylib is);
+# rpaths @loader_path, /opt/nowhere/lib. fb/libgone.dylib is only reachable with
+# DYLD_FALLBACK_LIBRARY_PATH=/missing/fb
+R=dyldloader/missing
+mkdylib "$DL/libgone.dylib" @rpath/libgone.dylib gone_fn
+mkdylib "$DL/libabs.dylib" /missing/abs/libabs.dylib abs_fn
+mkdylib $R/fb/libgone.dylib @rpath/libgone.dylib gone_fn
+mkdylib $R/libthere.dylib @rpath/libthere.dylib there_fn
+mkdylib $R/libneedy.dylib @rpath/libneedy.dylib needy_fn gone_fn there_fn abs_fn -- \
+    "$DL/libgone.dylib" $R/libthere.dylib "$DL/libabs.dylib" -Wl,-rpath,@loader_path -Wl,-rpath,/opt/nowhere/lib
+
+# wrongarch: LC_RPATH @loader_path/x86 (x86_64-only libdual) before @loader_path/arm (arm64 libdual);
+# libwa.dylib itself is universal (x86_64 + arm64)
+R=dyldloader/wrongarch
+DY_T="--target=x86_64-apple-macos11" mkdylib $R/x86/libdual.dylib @rpath/libdual.dylib dual_fn
+mkdylib $R/arm/libdual.dylib @rpath/libdual.dylib dual_fn
+for a in x86_64 arm64; do
+    d=$([ $a = x86_64 ] && echo x86 || echo arm)
+    DY_T="--target=$a-apple-macos11" mkdylib "$DL/libwa-$a.dylib" @rpath/libwa.dylib wa_fn dual_fn -- \
+        $R/$d/libdual.dylib -Wl,-rpath,@loader_path/x86 -Wl,-rpath,@loader_path/arm
+done
+llvm-lipo -create "$DL/libwa-x86_64.dylib" "$DL/libwa-arm64.dylib" -output $R/libwa.dylib
+built $R/libwa.dylib
+
+# dyldlp: install name /dyldlp/vendor/libover.dylib; override/libover.dylib wins with DYLD_LIBRARY_PATH
+R=dyldloader/dyldlp
+mkdylib $R/vendor/libover.dylib /dyldlp/vendor/libover.dylib over_fn
+mkdylib $R/override/libover.dylib /dyldlp/vendor/libover.dylib over_fn -Wl,-current_version,2.0.0
+mkdylib $R/libapp.dylib @rpath/libapp.dylib app_fn over_fn -- $R/vendor/libover.dylib
+
+# symbols: libuser.dylib was linked against a libZ exporting _zfunc and _zother; the shipped libZ
+# exports only _zother (two-level: both imports bind to @rpath/libZ.dylib; dyld_stub_binder to libSystem)
+R=dyldloader/symbols
+cat > "$DL/z_old.c" <<'C'
+__attribute__((visibility("default"))) int zfunc(void) { return 1; }
+__attribute__((visibility("default"))) int zother(void) { return 2; }
+C
+cat > "$DL/z_new.c" <<'C'
+__attribute__((visibility("default"))) int zother(void) { return 2; }
+C
+for v in old new; do
+    clang $DY_T $MACHO_CFLAGS -c "$DL/z_$v.c" -o "$DL/z_$v.o"
+done
+clang $DY_T $DY_FLAGS -shared "$DL/z_old.o" -Wl,-install_name,@rpath/libZ.dylib -o "$DL/libZ.dylib"
+clang $DY_T $DY_FLAGS -shared "$DL/z_new.o" -Wl,-install_name,@rpath/libZ.dylib -o $R/libZ.dylib
+built $R/libZ.dylib
+mkdylib $R/libuser.dylib @rpath/libuser.dylib user_fn zfunc zother -- "$DL/libZ.dylib" \
+    src/libSystem.tbd -Wl,-rpath,@loader_path
+
+# cycle: libcyca.dylib <-> libcycb.dylib, both LC_RPATH @loader_path
+R=dyldloader/cycle
+mkdylib "$DL/libcycb.dylib" @rpath/libcycb.dylib cycb_fn
+mkdylib $R/libcyca.dylib @rpath/libcyca.dylib cyca_fn cycb_fn -- "$DL/libcycb.dylib" -Wl,-rpath,@loader_path
+mkdylib $R/libcycb.dylib @rpath/libcycb.dylib cycb_fn cyca_fn -- $R/libcyca.dylib -Wl,-rpath,@loader_path
+
+otl() { llvm-otool -l "$1"; }
+has "$(otl dyldloader/chain/bin/app)" 'path @executable_path/\.\./lib' "chain: exe LC_RPATH"
+has "$(otl dyldloader/chain/bin/app)" 'name @rpath/libA\.dylib' "chain: exe loads libA"
+for l in A B C; do
+    if grep -q LC_RPATH <<<"$(otl dyldloader/chain/lib/lib$l.dylib)"; then fail "chain: lib$l has LC_RPATH"; fi
+done
+has "$(otl dyldloader/loaderpath/bin/libtool.dylib)" 'name @loader_path/\.\./lib/libX\.dylib' "loader_path"
+has "$(otl dyldloader/exepath/plugins/libplug.dylib)" 'name @executable_path/libE\.dylib' "executable_path"
+has "$(otl dyldloader/weak/libweakuser.dylib)" 'LC_LOAD_WEAK_DYLIB' "weak dylib"
+has "$(otl dyldloader/missing/libneedy.dylib)" 'name /missing/abs/libabs\.dylib' "missing: absolute install name"
+has "$(llvm-lipo -archs dyldloader/wrongarch/x86/libdual.dylib)" '^x86_64 *$' "x86_64-only libdual"
+has "$(llvm-lipo -archs dyldloader/wrongarch/libwa.dylib)" 'x86_64 arm64' "fat libwa"
+has "$(otl dyldloader/dyldlp/libapp.dylib)" 'name /dyldlp/vendor/libover\.dylib' "absolute install name"
+has "$(llvm-nm -gU dyldloader/symbols/libZ.dylib)" '_zother' "shipped libZ"
+if grep -q _zfunc <<<"$(llvm-nm -gU dyldloader/symbols/libZ.dylib)"; then fail "shipped libZ exports _zfunc"; fi
+has "$(llvm-objdump --macho --bind --lazy-bind dyldloader/symbols/libuser.dylib)" 'libZ +_zfunc' "libuser binds _zfunc to libZ"
+has "$(otl dyldloader/cycle/libcycb.dylib)" 'name @rpath/libcyca\.dylib' "cycle b->a"
+has "$(otl dyldloader/cycle/libcyca.dylib)" 'name @rpath/libcycb\.dylib' "cycle a->b"
+if grep -rqF "$TD" dyldloader; then fail "absolute build path in dyldloader fixtures"; fi
+echo "dyldloader: $(find dyldloader -type f | wc -l) files, $(du -cb $(find dyldloader -type f) | tail -1 | cut -f1) bytes"

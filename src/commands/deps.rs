@@ -10,13 +10,13 @@ use serde::Serialize;
 use super::Context;
 use crate::binary::sniff::{self, Detected};
 use crate::binary::Mapped;
-use crate::cli::DepsArgs;
+use crate::cli::{DepsArgs, LoaderArgs};
 use crate::error::InputError;
 use crate::loader::{self, Graph, LoaderEnv, Outcome};
 use crate::report::{self, OutputFormat, EXIT_INPUT};
 
 /// Build the loader environment from the arguments (nothing from the process environment unless asked).
-pub fn env_from_args(args: &DepsArgs) -> Result<LoaderEnv, InputError> {
+pub fn env_from_args(args: &LoaderArgs) -> Result<LoaderEnv, InputError> {
     let mut env = BTreeMap::new();
     if args.inherit_env {
         for k in [
@@ -77,12 +77,7 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<(Graph, LoaderKind), Input
         Detected::Macho | Detected::Fat => {
             Ok((loader::dyld::resolve(file, env)?, LoaderKind::Dyld))
         }
-        Detected::Pe => Err(InputError::new(
-            file,
-            "an ELF file (this version resolves dependencies with glibc ld.so rules only)",
-            "a PE file",
-        )
-        .hint("Windows DLL search is not implemented yet; `ffi-doctor inspect` lists its imports")),
+        Detected::Pe => Ok((loader::windows::resolve(file, env)?, LoaderKind::Windows)),
     }
 }
 
@@ -91,12 +86,12 @@ pub fn check_symbols(graph: &Graph, kind: LoaderKind) -> Vec<crate::report::Find
     match kind {
         LoaderKind::Glibc => loader::bind::check_symbols(graph),
         LoaderKind::Dyld => loader::dyld::check_symbols(graph),
-        LoaderKind::Windows => Vec::new(),
+        LoaderKind::Windows => loader::windows::check_symbols(graph),
     }
 }
 
 pub fn run(ctx: &Context, args: &DepsArgs) -> i32 {
-    let graph = env_from_args(args).and_then(|env| resolve(&args.file, &env));
+    let graph = env_from_args(&args.loader).and_then(|env| resolve(&args.file, &env));
     let (mut graph, kind) = match graph {
         Ok(g) => g,
         Err(e) => {

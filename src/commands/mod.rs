@@ -2,6 +2,7 @@
 
 pub mod deps;
 pub mod inspect;
+pub mod resolve;
 pub mod symbols;
 
 use crate::binary::{self, Image, Mapped, ReadOptions};

@@ -228,6 +228,10 @@ impl Resolver<'_> {
         }
         for dir in fallback {
             let p = format!("{dir}/{}", leaf(name));
+            // dyld's forEachPathVariant: a fallback candidate equal to the install name is not tried again.
+            if p == name {
+                continue;
+            }
             // The shared cache is keyed by install name; a fallback leaf match is only real on disk.
             let host = self.env.host_path(&p);
             match read_slice(&host, &self.arch) {
@@ -297,14 +301,7 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
         binary::Kind::Executable | binary::Kind::PieExecutable
     );
     let host = PathBuf::from(file);
-    let abs = std::path::absolute(&host).unwrap_or(host.clone());
-    let target_path = match &env.sysroot {
-        Some(root) => abs
-            .strip_prefix(root)
-            .map(|r| format!("/{}", r.display()))
-            .unwrap_or(abs.display().to_string()),
-        None => abs.display().to_string(),
-    };
+    let target_path = target_path_of(&host, env);
     let mut r = Resolver {
         env,
         arch: arch.clone(),
@@ -327,8 +324,10 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
                     super::outcome_text(&o),
                 )
             })?;
-            r.exe_dir = Some(super::dirname(&shown));
-            Some(r.add(shown, e.clone(), facts, None))
+            // `@executable_path` is the executable's directory as the target sees it (inside --sysroot).
+            let target = target_path_of(e, env);
+            r.exe_dir = Some(super::dirname(&target));
+            Some(r.add(target, e.clone(), facts, None))
         }
         None => None,
     };
@@ -410,6 +409,20 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
         }
     }
     Ok(g)
+}
+
+/// A host file's path as the target sees it: absolute, and relative to `--sysroot` when it lies inside it.
+fn target_path_of(host: &std::path::Path, env: &LoaderEnv) -> String {
+    let abs = std::path::absolute(host).unwrap_or(host.to_path_buf());
+    match &env.sysroot {
+        Some(root) => {
+            let root = std::path::absolute(root).unwrap_or(root.clone());
+            abs.strip_prefix(&root)
+                .map(|r| format!("/{}", r.display()))
+                .unwrap_or(abs.display().to_string())
+        }
+        None => abs.display().to_string(),
+    }
 }
 
 fn ancestors(r: &Resolver<'_>, mut o: usize) -> Vec<usize> {
@@ -503,7 +516,26 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
                     }
                 },
                 ImportSource::Flat => {
-                    loaded.iter().any(|o| o.exports.contains(sym)) || !unchecked.is_empty()
+                    if !loaded.iter().any(|o| o.exports.contains(sym)) {
+                        // Flat lookups also see the main executable and libSystem, which every process has loaded:
+                        // a miss here is a warning, not a certainty.
+                        findings.push(Finding {
+                            code: "FFI0302",
+                            severity: Severity::Warning,
+                            location: format!("{} (symbol {sym})", l.path),
+                            message: format!(
+                                "flat-namespace symbol {sym} (referenced from {}) is not exported by any library in \
+                                 this tree",
+                                l.path
+                            ),
+                            expected: format!("{sym} exported by some image loaded in the process"),
+                            found: "not in the export trie of any library of this tree".into(),
+                            hint: "it must come from the executable or a library loaded earlier (pass --executable); \
+                                   linking with -undefined dynamic_lookup hides such problems until run time"
+                                .into(),
+                        });
+                    }
+                    true
                 }
                 _ => true,
             };

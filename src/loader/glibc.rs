@@ -407,6 +407,39 @@ impl<'e> Resolver<'e> {
         None
     }
 
+    /// With `--executable`: load the main program and its dependency tree first (breadth-first), as ld.so does
+    /// before any dlopen; it becomes the main map. Returns its object index.
+    fn load_executable(&mut self) -> Result<Option<usize>, InputError> {
+        let Some(exe) = self.env.executable.clone() else {
+            return Ok(None);
+        };
+        let shown = exe.display().to_string();
+        let (einfo, _) = read_dyn(&exe, &shown)?;
+        let e = self.add_obj(shown.clone(), exe, einfo, None, vec![shown]);
+        self.main = e;
+        let mut q = VecDeque::from([e]);
+        while let Some(o) = q.pop_front() {
+            for name in self.objs[o].info.needed.clone() {
+                if lookup_loaded(self, &name).is_some() {
+                    continue;
+                }
+                let mut scratch = Vec::new();
+                if let Some((path, _)) = self.find(&name, o, &mut scratch) {
+                    let h = self.env.host_path(&path);
+                    if let Ok((i, _)) = read_dyn(&h, &path) {
+                        let id = std::fs::canonicalize(&h).unwrap_or(h.clone());
+                        if self.objs.iter().any(|x| x.identity == id) {
+                            continue;
+                        }
+                        let n = self.add_obj(path, h, i, Some(o), vec![name]);
+                        q.push_back(n);
+                    }
+                }
+            }
+        }
+        Ok(Some(e))
+    }
+
     fn add_obj(
         &mut self,
         path: String,
@@ -455,6 +488,106 @@ impl<'e> Resolver<'e> {
     }
 }
 
+impl<'e> Resolver<'e> {
+    /// A resolver for `target` under `env`: ld.so.cache, default directories and `$LIB` as the target has them.
+    fn new(env: &'e LoaderEnv, target: Target) -> Resolver<'e> {
+        let cache_path = env
+            .ld_so_cache
+            .clone()
+            .unwrap_or_else(|| env.host_path("/etc/ld.so.cache"));
+        let multiarch = env
+            .host_path(&format!("/lib/{}", target.triplet()))
+            .is_dir()
+            || env
+                .host_path(&format!("/usr/lib/{}", target.triplet()))
+                .is_dir();
+        let default_dirs = env.default_dirs.clone().unwrap_or_else(|| {
+            if multiarch {
+                let t = target.triplet();
+                vec![
+                    format!("/lib/{t}"),
+                    format!("/usr/lib/{t}"),
+                    "/lib".into(),
+                    "/usr/lib".into(),
+                ]
+            } else if target.is_64 && env.host_path("/lib64").is_dir() {
+                vec!["/lib64".into(), "/usr/lib64".into()]
+            } else {
+                vec!["/lib".into(), "/usr/lib".into()]
+            }
+        });
+        let lib = if multiarch {
+            format!("lib/{}", target.triplet())
+        } else if target.is_64 && env.host_path("/lib64").is_dir() {
+            "lib64".into()
+        } else {
+            "lib".into()
+        };
+        Resolver {
+            env,
+            target,
+            cache: LdCache::load(&cache_path),
+            cache_flags: ldcache::flags_for(target.machine, target.is_64),
+            default_dirs,
+            lib,
+            objs: Vec::new(),
+            absent_dirs: HashSet::new(),
+            graph: Graph {
+                loader: "glibc ld.so",
+                arch: crate::binary::elf::arch_name(target.machine, target.is_64, target.little),
+                nodes: Vec::new(),
+                findings: Vec::new(),
+            },
+            main: 0,
+        }
+    }
+}
+
+/// The file `dlopen` opens and the rule that found it (or none), with every candidate tried.
+pub type DlopenResult = (Option<(String, String)>, Vec<Attempt>);
+
+/// What `dlopen(name)` called from `caller` (or from an executable without RPATH) would load, with every
+/// candidate tried: the search `ctypes.CDLL(name)` triggers.
+pub fn dlopen_search(
+    name: &str,
+    env: &LoaderEnv,
+    target: Target,
+    caller: Option<&str>,
+) -> Result<DlopenResult, InputError> {
+    let mut r = Resolver::new(env, target);
+    let exe = r.load_executable()?;
+    if let Some(hit) = lookup_loaded(&r, name) {
+        let path = r.objs[hit].path.clone();
+        return Ok((
+            Some((path, "already loaded (by the executable)".into())),
+            Vec::new(),
+        ));
+    }
+    let (info, path) = match caller {
+        Some(c) => (read_dyn(Path::new(c), c)?.0, c.to_string()),
+        None => (DynInfo::default(), "(the calling program)".to_string()),
+    };
+    let me = match (caller, exe) {
+        (None, Some(e)) => e,
+        _ => {
+            let host = PathBuf::from(&path);
+            let me = r.add_obj(path.clone(), host, info, exe, vec![path]);
+            if exe.is_none() {
+                r.main = me;
+            }
+            me
+        }
+    };
+    let mut attempts = Vec::new();
+    let found = r.find(name, me, &mut attempts);
+    Ok((found, attempts))
+}
+
+/// The target of an ELF file (class, machine, byte order).
+pub fn target_of(file: &str) -> Result<Target, InputError> {
+    Ok(read_dyn(Path::new(file), file)?.1)
+}
+
 /// Names of the glibc family: folded by `--no-system`.
 pub fn is_system(path: &str, soname: Option<&str>) -> bool {
     const GLIBC: &[&str] = &[
@@ -486,55 +619,7 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
         },
         None => abs.display().to_string(),
     };
-    let cache_path = env
-        .ld_so_cache
-        .clone()
-        .unwrap_or_else(|| env.host_path("/etc/ld.so.cache"));
-    let multiarch = env
-        .host_path(&format!("/lib/{}", target.triplet()))
-        .is_dir()
-        || env
-            .host_path(&format!("/usr/lib/{}", target.triplet()))
-            .is_dir();
-    let default_dirs = env.default_dirs.clone().unwrap_or_else(|| {
-        if multiarch {
-            let t = target.triplet();
-            vec![
-                format!("/lib/{t}"),
-                format!("/usr/lib/{t}"),
-                "/lib".into(),
-                "/usr/lib".into(),
-            ]
-        } else if target.is_64 && env.host_path("/lib64").is_dir() {
-            vec!["/lib64".into(), "/usr/lib64".into()]
-        } else {
-            vec!["/lib".into(), "/usr/lib".into()]
-        }
-    });
-    let lib = if multiarch {
-        format!("lib/{}", target.triplet())
-    } else if target.is_64 && env.host_path("/lib64").is_dir() {
-        "lib64".into()
-    } else {
-        "lib".into()
-    };
-    let mut r = Resolver {
-        env,
-        target,
-        cache: LdCache::load(&cache_path),
-        cache_flags: ldcache::flags_for(target.machine, target.is_64),
-        default_dirs,
-        lib,
-        objs: Vec::new(),
-        absent_dirs: HashSet::new(),
-        graph: Graph {
-            loader: "glibc ld.so",
-            arch: crate::binary::elf::arch_name(target.machine, target.is_64, target.little),
-            nodes: Vec::new(),
-            findings: Vec::new(),
-        },
-        main: 0,
-    };
+    let mut r = Resolver::new(env, target);
 
     // The executable (when given) is the main map and loads its own dependencies first.
     let mut queue: VecDeque<(usize, usize)> = VecDeque::new();
@@ -542,36 +627,7 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
         .interpreter
         .clone()
         .unwrap_or_else(|| target.interpreter().to_string());
-    let root_loader = match &env.executable {
-        Some(exe) => {
-            let shown = exe.display().to_string();
-            let (einfo, _) = read_dyn(exe, &shown)?;
-            let e = r.add_obj(shown.clone(), exe.clone(), einfo, None, vec![shown]);
-            r.main = e;
-            let mut q = VecDeque::from([e]);
-            while let Some(o) = q.pop_front() {
-                for name in r.objs[o].info.needed.clone() {
-                    if lookup_loaded(&r, &name).is_some() {
-                        continue;
-                    }
-                    let mut scratch = Vec::new();
-                    if let Some((path, _)) = r.find(&name, o, &mut scratch) {
-                        let h = env.host_path(&path);
-                        if let Ok((i, _)) = read_dyn(&h, &path) {
-                            let id = std::fs::canonicalize(&h).unwrap_or(h.clone());
-                            if r.objs.iter().any(|x| x.identity == id) {
-                                continue;
-                            }
-                            let n = r.add_obj(path, h, i, Some(o), vec![name]);
-                            q.push_back(n);
-                        }
-                    }
-                }
-            }
-            Some(e)
-        }
-        None => None,
-    };
+    let root_loader = r.load_executable()?;
     let root = r.add_obj(
         target_path.clone(),
         host.clone(),
@@ -678,4 +734,14 @@ fn ancestors(r: &Resolver<'_>, mut o: usize) -> Vec<usize> {
         o = l;
     }
     out
+}
+
+/// The default directories the loader (and the static linker) would search for `target` under `env`.
+pub fn default_dirs(env: &LoaderEnv, target: Target) -> Vec<String> {
+    Resolver::new(env, target).default_dirs
+}
+
+/// The DT_SONAME of an ELF file on the host, if it has one.
+pub fn soname_of(host: &Path) -> Option<String> {
+    read_dyn(host, &host.to_string_lossy()).ok()?.0.soname
 }

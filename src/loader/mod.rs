@@ -4,8 +4,10 @@
 
 pub mod bind;
 pub mod dyld;
+pub mod find_library;
 pub mod glibc;
 pub mod ldcache;
+pub mod windows;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -196,7 +198,7 @@ fn missing_hint(loader: &str) -> &'static str {
             "ship it with the library and load it as @rpath/NAME with an LC_RPATH of @loader_path (delocate does \
              this), or set DYLD_LIBRARY_PATH (--env) for a check that matches your deployment"
         }
-        "windows" => {
+        "Windows" => {
             "ship it next to the DLL that needs it, or add its directory with os.add_dll_directory (--dll-dir)"
         }
         _ => {

@@ -1,0 +1,1413 @@
+//! The Windows DLL loader (`ntdll!Ldr*`), modelled on Microsoft's "Dynamic-link library search order"
+//! (learn.microsoft.com/windows/win32/dlls/dynamic-link-library-search-order) and the `LoadLibraryExW` /
+//! `SetDefaultDllDirectories` flag documentation. Before any directory is searched, in both modes:
+//!
+//! 1. **API sets** (`api-ms-*`, `ext-ms-*`) are resolved by the OS from its API set schema: no file search.
+//!    `ext-ms-*` contracts are optional and may be absent on some SKUs; they are treated as present.
+//! 2. **Loaded-module list**: a module with the same base name (case-insensitive) is reused wherever it was loaded
+//!    from. This is how cycles terminate.
+//! 3. **KnownDLLs** (`HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\KnownDLLs` on Windows 10/11, plus
+//!    `ntdll.dll` and `kernelbase.dll`, which every process has) come from System32 (SysWOW64 for a 32-bit DLL
+//!    when the sysroot has one).
+//!
+//! Then the directories, by `--windows-search`:
+//!
+//! - `standard` (`LoadLibrary`, SafeDllSearchMode on): the application directory, System32, the 16-bit System
+//!   directory, the Windows directory, the current directory, each `PATH` entry. The application directory is the
+//!   directory of `--executable`; without one, the root DLL's own directory is used, as a load with a full path and
+//!   `LOAD_WITH_ALTERED_SEARCH_PATH` does (rule `application dir (altered search path)`). Microsoft: "If a DLL has
+//!   dependencies, then the system searches for the dependent DLLs as if they were loaded by using only their
+//!   module names" — so with `--executable`, the root DLL's directory is *not* searched for its dependencies.
+//!   The current directory is `--env CD=DIR` (cmd's `%CD%`); without it that step is left out.
+//! - `python` (`LoadLibraryExW(path, NULL, LOAD_LIBRARY_SEARCH_DEFAULT_DIRS | LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR)`,
+//!   what CPython >= 3.8 does for extension modules (`Python/dynload_win.c`) and for `ctypes.CDLL(path)` with a
+//!   `/` or `\` in the name (`Lib/ctypes/__init__.py`)): the root DLL's directory (`LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR`,
+//!   documented as "temporarily added to the beginning of the list of directories that are searched for the DLL's
+//!   dependencies"; the search path is computed once per `LoadLibraryExW` call, so the root DLL's directory
+//!   applies to the whole dependency tree), the application directory (`--executable`, python.exe's directory;
+//!   left out without one), each `--dll-dir` (`os.add_dll_directory`; Microsoft leaves their relative order
+//!   unspecified: modelled in the order given), System32. **PATH is not searched.**
+//!
+//! A candidate for another machine is skipped and the search goes on: the Windows 10 loader's
+//! `LdrpMapDllSearchPath` loops while mapping returns `STATUS_IMAGE_MACHINE_TYPE_MISMATCH` ("Repeat until exhausted
+//! the whole PATH or found PE image for current machine platform", ReactOS `dll/ntdll/ldr/ldrpath.c` /
+//! Win10 reconstruction), and when only wrong-machine candidates existed the load fails with
+//! `STATUS_INVALID_IMAGE_FORMAT` (`ERROR_BAD_EXE_FORMAT`, 193) rather than "module not found" (126). A file that is
+//! not a PE image at all ends the search (the load fails there).
+//!
+//! Without `--sysroot`, System32 cannot be read: well-known system DLLs ([`ASSUMED_SYSTEM`]) are treated as present
+//! there (rule `System32 (assumed: Windows system DLL; no --sysroot)`), everything else as absent. Files are looked
+//! up case-insensitively, as on NTFS. Target paths are shown in Windows form (`C:\Windows\System32\kernel32.dll`)
+//! for files inside the sysroot; files elsewhere on this host keep their host path.
+//!
+//! Forwarded exports are part of loading: binding an import to `A!f` forwarded to `B.g` makes the loader load
+//! `B.dll` as a dependency of `A` (`LdrpSnapModule` → forwarder). Such edges carry `(forwarder …)` in their rule.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+
+use super::{outcome_text, Attempt, Edge, Graph, LoaderEnv, Node, Outcome, WindowsSearch};
+use crate::binary::{self, Format, Image, ImportSource, Mapped, NeededKind, ReadOptions};
+use crate::error::InputError;
+use crate::report::{Finding, Severity};
+
+/// `HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\KnownDLLs` on Windows 10/11, plus the two DLLs every
+/// process has mapped before anything else (`ntdll.dll`, `kernelbase.dll`).
+pub const KNOWN_DLLS: &[&str] = &[
+    "advapi32.dll",
+    "clbcatq.dll",
+    "combase.dll",
+    "comdlg32.dll",
+    "coml2.dll",
+    "difxapi.dll",
+    "gdi32.dll",
+    "gdiplus.dll",
+    "imagehlp.dll",
+    "imm32.dll",
+    "kernel32.dll",
+    "msctf.dll",
+    "msvcrt.dll",
+    "normaliz.dll",
+    "nsi.dll",
+    "ole32.dll",
+    "oleaut32.dll",
+    "psapi.dll",
+    "rpcrt4.dll",
+    "sechost.dll",
+    "setupapi.dll",
+    "shcore.dll",
+    "shell32.dll",
+    "shlwapi.dll",
+    "user32.dll",
+    "wldap32.dll",
+    "wow64.dll",
+    "wow64cpu.dll",
+    "wow64win.dll",
+    "ws2_32.dll",
+    "ntdll.dll",
+    "kernelbase.dll",
+];
+
+/// DLLs that ship in System32 of every supported Windows 10/11 install (beyond [`KNOWN_DLLS`]): assumed present
+/// there when no `--sysroot` lets us look. The Universal CRT (`ucrtbase.dll`) is part of the OS since Windows 10;
+/// the VC++ runtime (`vcruntime140.dll`, `msvcp140.dll`) is *not* — it comes with the redistributable — so it
+/// is not on this list.
+pub const ASSUMED_SYSTEM: &[&str] = &[
+    "ucrtbase.dll",
+    "bcrypt.dll",
+    "bcryptprimitives.dll",
+    "cfgmgr32.dll",
+    "comctl32.dll",
+    "crypt32.dll",
+    "cryptbase.dll",
+    "d3d11.dll",
+    "d3d12.dll",
+    "dbghelp.dll",
+    "dnsapi.dll",
+    "dwmapi.dll",
+    "dxgi.dll",
+    "iphlpapi.dll",
+    "mswsock.dll",
+    "ncrypt.dll",
+    "netapi32.dll",
+    "ntdll.dll",
+    "opengl32.dll",
+    "powrprof.dll",
+    "propsys.dll",
+    "secur32.dll",
+    "userenv.dll",
+    "uxtheme.dll",
+    "version.dll",
+    "winhttp.dll",
+    "wininet.dll",
+    "winmm.dll",
+    "winspool.drv",
+    "wintrust.dll",
+    "wtsapi32.dll",
+    "dwrite.dll",
+    "d2d1.dll",
+    "hid.dll",
+    "mscoree.dll",
+    "msimg32.dll",
+    "oleacc.dll",
+    "urlmon.dll",
+    "credui.dll",
+    "mpr.dll",
+];
+
+/// An API set contract name (resolved by the OS from its schema, never searched for).
+pub fn is_api_set(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.starts_with("api-ms-") || n.starts_with("ext-ms-")
+}
+
+fn is_known_dll(lower: &str) -> bool {
+    KNOWN_DLLS.contains(&lower)
+}
+
+fn is_assumed_system(lower: &str) -> bool {
+    is_known_dll(lower) || ASSUMED_SYSTEM.contains(&lower)
+}
+
+/// `python3.dll`, `python312.dll`, `python312_d.dll`, and the VC++ runtime python.exe ships next to itself.
+fn is_python_runtime(lower: &str) -> bool {
+    if matches!(lower, "vcruntime140.dll" | "vcruntime140_1.dll") {
+        return true;
+    }
+    lower
+        .strip_prefix("python3")
+        .and_then(|r| r.strip_suffix(".dll"))
+        .is_some_and(|r| {
+            let r = r.strip_suffix("_d").unwrap_or(r);
+            r.chars().all(|c| c.is_ascii_digit())
+        })
+}
+
+/// The base name the loader matches modules by: lower case, `.dll` appended when there is no extension.
+fn module_key(name: &str) -> String {
+    let base = name.rsplit(['\\', '/']).next().unwrap_or(name);
+    let mut b = base.to_lowercase();
+    if !b.contains('.') {
+        b.push_str(".dll");
+    } else if b.ends_with('.') {
+        b.pop();
+    }
+    b
+}
+
+/// One search directory: the rule that adds it, its path as the target sees it, and where it is on this host.
+#[derive(Debug, Clone)]
+struct Dir {
+    rule: String,
+    target: String,
+    host: Option<PathBuf>,
+    /// Windows-form target path (joined with `\`), or a host path (joined with `/`).
+    windows: bool,
+}
+
+impl Dir {
+    fn join(&self, name: &str) -> String {
+        let sep = if self.windows { '\\' } else { '/' };
+        if self.target.ends_with(sep) {
+            format!("{}{name}", self.target)
+        } else {
+            format!("{}{sep}{name}", self.target)
+        }
+    }
+}
+
+/// Case-insensitive file lookup with a per-directory cache of the lower-cased names.
+#[derive(Default)]
+struct CiFs {
+    dirs: HashMap<PathBuf, Option<HashMap<String, std::ffi::OsString>>>,
+}
+
+impl CiFs {
+    /// The entry of `dir` whose name equals `name` ignoring case.
+    fn find(&mut self, dir: &Path, name: &str) -> Option<PathBuf> {
+        let listing = self.dirs.entry(dir.to_path_buf()).or_insert_with(|| {
+            let rd = std::fs::read_dir(dir).ok()?;
+            let mut m = HashMap::new();
+            for e in rd.flatten() {
+                let n = e.file_name();
+                // The first spelling wins if a case-sensitive host holds two.
+                m.entry(n.to_string_lossy().to_lowercase()).or_insert(n);
+            }
+            Some(m)
+        });
+        let hit = listing.as_ref()?.get(&name.to_lowercase())?;
+        Some(dir.join(hit))
+    }
+
+    /// Resolve `rel` (components separated by `\` or `/`) under `root`, each component case-insensitively.
+    fn resolve_under(&mut self, root: &Path, rel: &str) -> Option<PathBuf> {
+        let mut p = root.to_path_buf();
+        for c in rel
+            .split(['\\', '/'])
+            .filter(|c| !c.is_empty() && *c != ".")
+        {
+            p = self.find(&p, c)?;
+        }
+        Some(p)
+    }
+}
+
+/// A Windows absolute path (`C:\…`, `C:/…`): (drive-relative rest).
+fn windows_abs(p: &str) -> Option<&str> {
+    let b = p.as_bytes();
+    (b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'\\' | b'/'))
+        .then(|| &p[3..])
+}
+
+/// What identifies the target: the root image's COFF machine.
+#[derive(Debug, Clone, Copy)]
+struct Target {
+    machine: u16,
+    bits: u8,
+}
+
+/// The facts of one PE image the walk needs.
+#[derive(Debug, Clone, Default)]
+struct PeFacts {
+    /// (DLL name as written, delay-load)
+    needed: Vec<(String, bool)>,
+    /// (DLL name, symbol name or ordinal, delay-load)
+    imports: Vec<(String, Sym, bool)>,
+    /// name → forwarder ("DLL.name" / "DLL.#n") if forwarded; ordinal → same.
+    by_name: HashMap<String, Option<String>>,
+    by_ordinal: HashMap<u32, Option<String>>,
+    names: Vec<String>,
+    export_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Sym {
+    Name(String),
+    Ordinal(u32),
+}
+
+impl std::fmt::Display for Sym {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Sym::Name(n) => write!(f, "{n}"),
+            Sym::Ordinal(o) => write!(f, "#{o}"),
+        }
+    }
+}
+
+fn facts_of(img: &Image<'_>) -> PeFacts {
+    let mut f = PeFacts {
+        export_name: img.identity.as_ref().map(|i| i.name.clone()),
+        ..Default::default()
+    };
+    for n in &img.needed {
+        f.needed
+            .push((n.name.clone(), n.kind == NeededKind::DelayImport));
+    }
+    for i in &img.imports {
+        let ImportSource::Library { library } = &i.source else {
+            continue;
+        };
+        let sym = match (&i.name, i.ordinal) {
+            (Some(n), _) => Sym::Name(n.to_string()),
+            (None, Some(o)) => Sym::Ordinal(o),
+            _ => continue,
+        };
+        f.imports.push((library.clone(), sym, i.delay_load));
+    }
+    for e in &img.exports {
+        if !e.name.is_empty() {
+            f.by_name.insert(e.name.to_string(), e.forwarder.clone());
+            f.names.push(e.name.to_string());
+        }
+        if let Some(o) = e.ordinal {
+            f.by_ordinal.insert(o, e.forwarder.clone());
+        }
+    }
+    f
+}
+
+fn read_pe(host: &Path, shown: &str) -> Result<(PeFacts, Target), InputError> {
+    let m = Mapped::open(&host.to_string_lossy())?;
+    let imgs = binary::read_images(shown, m.bytes(), None, ReadOptions { demangle: false })?;
+    let img = imgs
+        .first()
+        .filter(|i| i.format == Format::Pe)
+        .ok_or_else(|| {
+            InputError::new(
+                shown,
+                "a PE file (the Windows loader reads only PE)",
+                "another object format",
+            )
+        })?;
+    let machine = img.pe.as_ref().map(|p| p.machine_raw).unwrap_or(0);
+    Ok((
+        facts_of(img),
+        Target {
+            machine,
+            bits: img.bits,
+        },
+    ))
+}
+
+/// Check a candidate's headers as the loader's image mapping does: not PE → the load fails there; another
+/// machine → skipped (`STATUS_IMAGE_MACHINE_TYPE_MISMATCH`, search goes on).
+fn verify(host: &Path, target: Target) -> Outcome {
+    if host.is_dir() {
+        return Outcome::Absent;
+    }
+    let m = match Mapped::open(&host.to_string_lossy()) {
+        Ok(m) => m,
+        Err(e) if !host.exists() => {
+            let _ = e;
+            return Outcome::Absent;
+        }
+        Err(e) => return Outcome::Unreadable(e.found),
+    };
+    let d = m.bytes();
+    if d.len() < 0x40 || &d[..2] != b"MZ" {
+        return Outcome::NotALibrary("no MZ header (STATUS_INVALID_IMAGE_NOT_MZ)".into());
+    }
+    let lfanew = u32::from_le_bytes([d[0x3c], d[0x3d], d[0x3e], d[0x3f]]) as usize;
+    match d.get(lfanew..lfanew + 6) {
+        Some(h) if &h[..4] == b"PE\0\0" => {
+            let machine = u16::from_le_bytes([h[4], h[5]]);
+            if machine != target.machine {
+                let (arch, _) = binary::pe::machine_names(object::pe::Machine(machine));
+                let (want, _) = binary::pe::machine_names(object::pe::Machine(target.machine));
+                return Outcome::WrongMachine(format!("{arch}, need {want}"));
+            }
+            Outcome::Found
+        }
+        _ => Outcome::NotALibrary("no PE signature (STATUS_INVALID_IMAGE_FORMAT)".into()),
+    }
+}
+
+/// A loaded module during the walk.
+struct Obj {
+    key: String,
+    node: Option<usize>,
+    /// The module that caused this one to load (for cycle detection).
+    loader: Option<usize>,
+    facts: Option<PeFacts>,
+    /// Loaded by the executable before the root (not shown unless referenced).
+    preloaded: bool,
+    /// For pre-loaded modules: target path, host path, system (to show them when referenced).
+    shown: Option<(String, Option<PathBuf>, bool)>,
+}
+
+struct Resolver<'e> {
+    env: &'e LoaderEnv,
+    target: Target,
+    fs: CiFs,
+    objs: Vec<Obj>,
+    by_key: HashMap<String, usize>,
+    graph: Graph,
+    /// The root DLL's directory (target form, host).
+    root_dir: Dir,
+    exe_dir: Option<Dir>,
+    /// (node, edge index) of delay-load edges.
+    delay_edges: HashSet<(usize, usize)>,
+    /// Per missing edge: the hint that a standard-order PATH search would have found it.
+    path_hints: HashMap<(usize, usize), String>,
+}
+
+/// How a name resolved.
+enum Resolution {
+    /// An existing module.
+    Loaded(usize, String),
+    /// A new module: target path, host path (None: assumed, no file), rule, system.
+    New {
+        path: String,
+        host: Option<PathBuf>,
+        rule: String,
+        system: bool,
+    },
+    Missing,
+}
+
+impl<'e> Resolver<'e> {
+    /// Target form of a host path: `C:\…` inside the sysroot, the host path otherwise.
+    fn target_of(&self, host: &Path) -> (String, bool) {
+        let abs = std::path::absolute(host).unwrap_or_else(|_| host.to_path_buf());
+        if let Some(root) = &self.env.sysroot {
+            let root = std::path::absolute(root).unwrap_or_else(|_| root.clone());
+            if let Ok(rel) = abs.strip_prefix(&root) {
+                let parts: Vec<String> = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                return (format!("C:\\{}", parts.join("\\")), true);
+            }
+        }
+        (abs.display().to_string(), false)
+    }
+
+    /// A directory named by the user (`PATH`, `--dll-dir`): a Windows path (inside the sysroot) or a host path.
+    fn user_dir(&mut self, rule: &str, d: &str) -> Dir {
+        if let Some(rest) = windows_abs(d) {
+            let target = d.replace('/', "\\");
+            let host = match &self.env.sysroot {
+                Some(root) => {
+                    let root = root.clone();
+                    self.fs.resolve_under(&root, rest)
+                }
+                None => None,
+            };
+            let rule = if self.env.sysroot.is_none() {
+                format!("{rule} (not readable without --sysroot)")
+            } else {
+                rule.to_string()
+            };
+            return Dir {
+                rule,
+                target: target.trim_end_matches('\\').to_string(),
+                host,
+                windows: true,
+            };
+        }
+        let host = PathBuf::from(d);
+        let (target, windows) = self.target_of(&host);
+        Dir {
+            rule: rule.to_string(),
+            target,
+            host: Some(host),
+            windows,
+        }
+    }
+
+    /// A directory of the Windows tree (`Windows\System32`, …).
+    fn system_dir(&mut self, rule: &str, rel: &str) -> Dir {
+        let host = match &self.env.sysroot {
+            Some(root) => {
+                let root = root.clone();
+                self.fs.resolve_under(&root, rel)
+            }
+            None => None,
+        };
+        Dir {
+            rule: rule.to_string(),
+            target: format!("C:\\{rel}"),
+            host,
+            windows: true,
+        }
+    }
+
+    /// System32 as this process sees it: SysWOW64 for a 32-bit x86 DLL when the sysroot has one (WOW64 file
+    /// system redirection); without a sysroot, SysWOW64 for i386 (64-bit Windows assumed).
+    fn system32(&mut self, rule: &str) -> Dir {
+        let wow = self.target.bits == 32 && self.target.machine == 0x14c;
+        if wow {
+            let has_wow = match &self.env.sysroot {
+                Some(root) => {
+                    let root = root.clone();
+                    self.fs.resolve_under(&root, "Windows\\SysWOW64").is_some()
+                }
+                None => true,
+            };
+            if has_wow {
+                return self.system_dir(
+                    &format!("{rule} (SysWOW64: 32-bit DLL, WOW64 redirection)"),
+                    "Windows\\SysWOW64",
+                );
+            }
+        }
+        self.system_dir(rule, "Windows\\System32")
+    }
+
+    fn path_dirs(&mut self) -> Vec<Dir> {
+        let Some(path) = self.env.env.get("PATH").cloned() else {
+            return Vec::new();
+        };
+        let parts: Vec<&str> = if path.contains(';') {
+            path.split(';').collect()
+        } else if windows_abs(&path).is_some() {
+            vec![path.as_str()]
+        } else {
+            // No `;` and not a Windows path: a POSIX-style list of host directories.
+            path.split(':').collect()
+        };
+        parts
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| self.user_dir("PATH", p))
+            .collect()
+    }
+
+    /// The directories searched for a dependency, in order, for the chosen mode (`startup`: the executable's own
+    /// imports at process start, always the standard order).
+    fn search_dirs(&mut self, startup: bool) -> Vec<Dir> {
+        let mut dirs = Vec::new();
+        let mode = if startup {
+            WindowsSearch::Standard
+        } else {
+            self.env.windows_search
+        };
+        match mode {
+            WindowsSearch::Standard => {
+                match &self.exe_dir {
+                    Some(d) => dirs.push(Dir {
+                        rule: "application dir (directory of the executable)".into(),
+                        ..d.clone()
+                    }),
+                    None => dirs.push(Dir {
+                        rule: "application dir (altered search path: the DLL's own directory)"
+                            .into(),
+                        ..self.root_dir.clone()
+                    }),
+                }
+                let s32 = self.system32("System32");
+                dirs.push(s32);
+                let sys = self.system_dir("16-bit System dir", "Windows\\System");
+                dirs.push(sys);
+                let win = self.system_dir("Windows dir", "Windows");
+                dirs.push(win);
+                if let Some(cd) = self.env.env.get("CD").cloned() {
+                    let d = self.user_dir("current dir", &cd);
+                    dirs.push(d);
+                }
+                let p = self.path_dirs();
+                dirs.extend(p);
+            }
+            WindowsSearch::Python => {
+                dirs.push(Dir {
+                    rule: "DLL load dir (LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR)".into(),
+                    ..self.root_dir.clone()
+                });
+                if let Some(d) = &self.exe_dir {
+                    dirs.push(Dir {
+                        rule: "application dir (LOAD_LIBRARY_SEARCH_APPLICATION_DIR)".into(),
+                        ..d.clone()
+                    });
+                }
+                for d in self.env.dll_dirs.clone() {
+                    let d = self.user_dir("--dll-dir (os.add_dll_directory)", &d);
+                    dirs.push(d);
+                }
+                let s32 = self.system32("System32 (LOAD_LIBRARY_SEARCH_SYSTEM32)");
+                dirs.push(s32);
+            }
+        }
+        dirs
+    }
+
+    /// Try `name` in each directory, recording attempts. Returns (target path, host path, rule, system).
+    fn search(
+        &mut self,
+        name: &str,
+        dirs: &[Dir],
+        attempts: &mut Vec<Attempt>,
+    ) -> Option<(String, Option<PathBuf>, String, bool)> {
+        let lower = name.to_lowercase();
+        for d in dirs {
+            let is_sys = d.windows
+                && (d.target.eq_ignore_ascii_case("C:\\Windows\\System32")
+                    || d.target.eq_ignore_ascii_case("C:\\Windows\\SysWOW64")
+                    || d.target.eq_ignore_ascii_case("C:\\Windows\\System")
+                    || d.target.eq_ignore_ascii_case("C:\\Windows"));
+            let is_s32 = d.target.ends_with("System32") || d.target.ends_with("SysWOW64");
+            let Some(host_dir) = &d.host else {
+                // Not readable: System32 without a sysroot assumes the well-known system DLLs.
+                if is_sys && is_s32 && self.env.sysroot.is_none() && is_assumed_system(&lower) {
+                    let rule = format!("{} (assumed: Windows system DLL; no --sysroot)", d.rule);
+                    let path = d.join(&lower);
+                    attempts.push(Attempt {
+                        rule: rule.clone(),
+                        path: path.clone(),
+                        outcome: Outcome::Found,
+                    });
+                    return Some((path, None, rule, true));
+                }
+                attempts.push(Attempt {
+                    rule: if is_sys && self.env.sysroot.is_none() {
+                        format!("{} (no --sysroot: assumed absent)", d.rule)
+                    } else {
+                        d.rule.clone()
+                    },
+                    path: d.join(name),
+                    outcome: if is_sys || !d.windows {
+                        Outcome::Absent
+                    } else {
+                        Outcome::DirKnownAbsent
+                    },
+                });
+                continue;
+            };
+            let host_dir = host_dir.clone();
+            let Some(hit) = self.fs.find(&host_dir, name) else {
+                attempts.push(Attempt {
+                    rule: d.rule.clone(),
+                    path: d.join(name),
+                    outcome: Outcome::Absent,
+                });
+                continue;
+            };
+            let file = hit
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_else(|| name.to_string());
+            let path = d.join(&file);
+            let outcome = verify(&hit, self.target);
+            attempts.push(Attempt {
+                rule: d.rule.clone(),
+                path: path.clone(),
+                outcome: outcome.clone(),
+            });
+            match outcome {
+                Outcome::Found => return Some((path, Some(hit), d.rule.clone(), is_sys)),
+                Outcome::NotALibrary(_) | Outcome::Unreadable(_) => return None,
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// The loader's lookup for one imported DLL name of module `from`.
+    fn find(&mut self, name: &str, startup: bool, attempts: &mut Vec<Attempt>) -> Resolution {
+        let key = module_key(name);
+        if is_api_set(name) {
+            let rule = if key.starts_with("ext-ms-") {
+                "API set (ext-ms-*: optional contract, may be absent on some Windows SKUs; assumed present)"
+            } else {
+                "API set (resolved by the OS from its API set schema)"
+            };
+            if let Some(&o) = self.by_key.get(&key) {
+                return Resolution::Loaded(o, "already loaded (API set)".into());
+            }
+            return Resolution::New {
+                path: name.to_string(),
+                host: None,
+                rule: rule.into(),
+                system: true,
+            };
+        }
+        if let Some(&o) = self.by_key.get(&key) {
+            let rule = if self.objs[o].preloaded && self.objs[o].node.is_none() {
+                "already loaded (by the executable; base name match)"
+            } else {
+                "already loaded (base name match)"
+            };
+            return Resolution::Loaded(o, rule.into());
+        }
+        if is_known_dll(&key) {
+            let s32 = self.system32("KnownDLLs");
+            let rule = s32.rule.clone();
+            if let Some(h) = &s32.host {
+                let h = h.clone();
+                if let Some(hit) = self.fs.find(&h, &key) {
+                    let file = hit
+                        .file_name()
+                        .map(|f| f.to_string_lossy().into_owned())
+                        .unwrap_or(key.clone());
+                    let path = s32.join(&file);
+                    attempts.push(Attempt {
+                        rule: rule.clone(),
+                        path: path.clone(),
+                        outcome: Outcome::Found,
+                    });
+                    return Resolution::New {
+                        path,
+                        host: Some(hit),
+                        rule,
+                        system: true,
+                    };
+                }
+            }
+            let rule = if self.env.sysroot.is_some() {
+                format!("{rule} (not in the sysroot; assumed present)")
+            } else {
+                rule
+            };
+            let path = s32.join(&key);
+            attempts.push(Attempt {
+                rule: rule.clone(),
+                path: path.clone(),
+                outcome: Outcome::Found,
+            });
+            return Resolution::New {
+                path,
+                host: None,
+                rule,
+                system: true,
+            };
+        }
+        if !startup
+            && self.env.windows_search == WindowsSearch::Python
+            && self.exe_dir.is_none()
+            && is_python_runtime(&key)
+        {
+            return Resolution::New {
+                path: name.to_string(),
+                host: None,
+                rule: "already loaded (by python.exe: the interpreter's own DLL; assumed — give \
+                       --executable python.exe to check it)"
+                    .into(),
+                system: false,
+            };
+        }
+        let dirs = self.search_dirs(startup);
+        match self.search(name, &dirs, attempts) {
+            Some((path, host, rule, system)) => Resolution::New {
+                path,
+                host,
+                rule,
+                system,
+            },
+            None => Resolution::Missing,
+        }
+    }
+
+    fn add_obj(&mut self, key: String, loader: Option<usize>, preloaded: bool) -> usize {
+        self.objs.push(Obj {
+            key: key.clone(),
+            node: None,
+            loader,
+            facts: None,
+            preloaded,
+            shown: None,
+        });
+        let i = self.objs.len() - 1;
+        self.by_key.insert(key, i);
+        i
+    }
+
+    fn add_node(
+        &mut self,
+        obj: usize,
+        path: String,
+        host: Option<&Path>,
+        depth: usize,
+        system: bool,
+    ) {
+        let id = self.graph.nodes.len();
+        let soname = self.objs[obj]
+            .facts
+            .as_ref()
+            .and_then(|f| f.export_name.clone());
+        self.graph.nodes.push(Node {
+            id,
+            path,
+            host_path: host.map(|h| h.display().to_string()).unwrap_or_default(),
+            soname,
+            depth,
+            system,
+            edges: Vec::new(),
+        });
+        self.objs[obj].node = Some(id);
+    }
+
+    fn ancestors(&self, mut o: usize) -> Vec<usize> {
+        let mut out = vec![o];
+        while let Some(l) = self.objs[o].loader {
+            if out.contains(&l) {
+                break;
+            }
+            out.push(l);
+            o = l;
+        }
+        out
+    }
+
+    /// Where a standard-order PATH search would find `name` (for the Python-mode hint).
+    fn on_path(&mut self, name: &str) -> Option<String> {
+        let dirs = self.path_dirs();
+        let mut scratch = Vec::new();
+        self.search(name, &dirs, &mut scratch).map(|(p, ..)| p)
+    }
+}
+
+/// Pre-load the executable's imports (process start, standard order from its directory), not shown as nodes.
+fn preload(r: &mut Resolver<'_>, exe: &Path) -> Result<(), InputError> {
+    let shown = exe.display().to_string();
+    let (facts, _) = read_pe(exe, &shown)?;
+    let e = r.add_obj(module_key(&shown), None, true);
+    r.objs[e].facts = Some(facts);
+    let mut q = VecDeque::from([e]);
+    while let Some(o) = q.pop_front() {
+        let needed = r.objs[o]
+            .facts
+            .as_ref()
+            .map(|f| f.needed.clone())
+            .unwrap_or_default();
+        for (name, delay) in needed {
+            if delay {
+                continue;
+            }
+            let mut scratch = Vec::new();
+            if let Resolution::New {
+                path, host, system, ..
+            } = r.find(&name, true, &mut scratch)
+            {
+                let n = r.add_obj(module_key(&name), Some(o), true);
+                r.objs[n].shown = Some((path, host.clone(), system));
+                if let Some(h) = host {
+                    if let Ok((f, _)) = read_pe(&h, &h.display().to_string()) {
+                        r.objs[n].facts = Some(f);
+                        q.push_back(n);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Resolve the dependency tree of `file` (a host path) with the Windows loader's rules.
+pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
+    let host = PathBuf::from(file);
+    let (facts, target) = read_pe(&host, file)?;
+    let mut r = Resolver {
+        env,
+        target,
+        fs: CiFs::default(),
+        objs: Vec::new(),
+        by_key: HashMap::new(),
+        graph: Graph {
+            loader: "Windows",
+            arch: binary::pe::machine_names(object::pe::Machine(target.machine))
+                .0
+                .to_string(),
+            nodes: Vec::new(),
+            findings: Vec::new(),
+        },
+        root_dir: Dir {
+            rule: String::new(),
+            target: String::new(),
+            host: None,
+            windows: false,
+        },
+        exe_dir: None,
+        delay_edges: HashSet::new(),
+        path_hints: HashMap::new(),
+    };
+    let abs = std::path::absolute(&host).unwrap_or(host.clone());
+    let (root_path, root_win) = r.target_of(&abs);
+    let parent = abs.parent().map(Path::to_path_buf).unwrap_or_default();
+    let (pt, _) = r.target_of(&parent);
+    r.root_dir = Dir {
+        rule: String::new(),
+        target: pt,
+        host: Some(parent),
+        windows: root_win,
+    };
+    if let Some(exe) = &env.executable {
+        let a = std::path::absolute(exe).unwrap_or(exe.clone());
+        let parent = a.parent().map(Path::to_path_buf).unwrap_or_default();
+        let (t, w) = r.target_of(&parent);
+        r.exe_dir = Some(Dir {
+            rule: String::new(),
+            target: t,
+            host: Some(parent),
+            windows: w,
+        });
+        preload(&mut r, exe)?;
+    }
+    let root = r.add_obj(module_key(file), None, false);
+    r.objs[root].facts = Some(facts);
+    r.add_node(root, root_path, Some(&host), 0, false);
+
+    let mut queue: VecDeque<(usize, usize)> = VecDeque::from([(root, 0)]);
+    while let Some((o, depth)) = queue.pop_front() {
+        let from = r.objs[o].node.expect("queued objects have nodes");
+        let Some(facts) = r.objs[o].facts.clone() else {
+            continue;
+        };
+        for (name, delay) in &facts.needed {
+            link(&mut r, o, from, depth, name, *delay, None, &mut queue);
+        }
+        // Follow forwarders of the imports of `o` into the modules they resolved to.
+        for (dll, sym, delay) in &facts.imports {
+            follow_forwarders(&mut r, o, dll, sym, *delay, depth, &mut queue);
+        }
+    }
+    let mut g = std::mem::replace(
+        &mut r.graph,
+        Graph {
+            loader: "Windows",
+            arch: String::new(),
+            nodes: Vec::new(),
+            findings: Vec::new(),
+        },
+    );
+    g.findings = findings(&g, &r);
+    Ok(g)
+}
+
+/// Resolve one needed DLL of module `o` (node `from`) and add the edge. Returns the module it resolved to.
+#[allow(clippy::too_many_arguments)]
+fn link(
+    r: &mut Resolver<'_>,
+    o: usize,
+    from: usize,
+    depth: usize,
+    name: &str,
+    delay: bool,
+    via: Option<&str>,
+    queue: &mut VecDeque<(usize, usize)>,
+) -> Option<usize> {
+    let mut edge = Edge {
+        name: name.to_string(),
+        target: None,
+        rule: None,
+        attempts: Vec::new(),
+        missing: false,
+        cycle: false,
+    };
+    let suffix = match (delay, via) {
+        (true, Some(v)) => format!(" (delay-load; forwarder {v})"),
+        (true, None) => " (delay-load)".to_string(),
+        (false, Some(v)) => format!(" (forwarder {v})"),
+        (false, None) => String::new(),
+    };
+    let mut attempts = Vec::new();
+    let mut hit = None;
+    match r.find(name, false, &mut attempts) {
+        Resolution::Loaded(t, rule) => {
+            edge.rule = Some(format!("{rule}{suffix}"));
+            edge.cycle = r.ancestors(o).contains(&t);
+            if r.objs[t].node.is_none() {
+                // Pre-loaded by the executable: show it now.
+                let (path, host, system) = r.objs[t]
+                    .shown
+                    .clone()
+                    .unwrap_or_else(|| (r.objs[t].key.clone(), None, false));
+                r.add_node(t, path, host.as_deref(), depth + 1, system);
+            }
+            edge.target = r.objs[t].node;
+            hit = Some(t);
+        }
+        Resolution::New {
+            path,
+            host,
+            rule,
+            system,
+        } => {
+            let key = module_key(name);
+            let facts = match &host {
+                Some(h) => match read_pe(h, &path) {
+                    Ok((f, _)) => Some(f),
+                    Err(e) => {
+                        attempts.push(Attempt {
+                            rule: rule.clone(),
+                            path: path.clone(),
+                            outcome: Outcome::NotALibrary(e.found),
+                        });
+                        None
+                    }
+                },
+                None => None,
+            };
+            if host.is_some() && facts.is_none() {
+                edge.missing = true;
+            } else {
+                let n = r.add_obj(key, Some(o), false);
+                r.objs[n].facts = facts;
+                r.add_node(n, path, host.as_deref(), depth + 1, system);
+                edge.target = r.objs[n].node;
+                edge.rule = Some(format!("{rule}{suffix}"));
+                if host.is_some() {
+                    queue.push_back((n, depth + 1));
+                }
+                hit = Some(n);
+            }
+        }
+        Resolution::Missing => {
+            edge.missing = true;
+            if delay {
+                edge.rule = Some(format!("not found{suffix}"));
+            }
+        }
+    }
+    edge.attempts = attempts;
+    let idx = r.graph.nodes[from].edges.len();
+    if edge.missing {
+        if delay {
+            r.delay_edges.insert((from, idx));
+        }
+        if r.env.windows_search == WindowsSearch::Python {
+            if let Some(p) = r.on_path(name) {
+                r.path_hints.insert((from, idx), p);
+            }
+        }
+    } else if delay {
+        r.delay_edges.insert((from, idx));
+    }
+    r.graph.nodes[from].edges.push(edge);
+    hit
+}
+
+/// The module an edge of module `o` named `dll` resolved to (case-insensitive), if any.
+fn edge_target(r: &Resolver<'_>, o: usize, dll: &str) -> Option<usize> {
+    let node = r.objs[o].node?;
+    let key = module_key(dll);
+    let e = r.graph.nodes[node]
+        .edges
+        .iter()
+        .find(|e| module_key(&e.name) == key)?;
+    let t = e.target?;
+    r.objs.iter().position(|x| x.node == Some(t))
+}
+
+/// Split a forwarder string `DLL.name` / `DLL.#12` into (DLL, symbol).
+fn split_forwarder(f: &str) -> Option<(String, Sym)> {
+    let (dll, sym) = f.rsplit_once('.').or_else(|| f.split_once('.'))?;
+    // `api-ms-win-core-x-l1-1-0.Func`: the DLL part is everything before the last dot.
+    let sym = match sym.strip_prefix('#').and_then(|n| n.parse().ok()) {
+        Some(o) => Sym::Ordinal(o),
+        None => Sym::Name(sym.to_string()),
+    };
+    Some((dll.to_string(), sym))
+}
+
+fn lookup_export(f: &PeFacts, sym: &Sym) -> Option<Option<String>> {
+    match sym {
+        Sym::Name(n) => f.by_name.get(n).cloned(),
+        Sym::Ordinal(o) => f.by_ordinal.get(o).cloned(),
+    }
+}
+
+/// Walk the forwarder chain of `dll!sym` (imported by module `o`), loading each forwarded-to DLL as a
+/// dependency of the forwarding module. A chain ends at a real export, a missing export, or a repeat.
+fn follow_forwarders(
+    r: &mut Resolver<'_>,
+    o: usize,
+    dll: &str,
+    sym: &Sym,
+    delay: bool,
+    depth: usize,
+    queue: &mut VecDeque<(usize, usize)>,
+) {
+    let Some(mut m) = edge_target(r, o, dll) else {
+        return;
+    };
+    let mut sym = sym.clone();
+    let mut seen = HashSet::new();
+    while seen.insert((m, sym.clone())) {
+        let Some(f) = r.objs[m].facts.as_ref() else {
+            return;
+        };
+        let Some(Some(fwd)) = lookup_export(f, &sym) else {
+            return;
+        };
+        let Some((fdll, fsym)) = split_forwarder(&fwd) else {
+            return;
+        };
+        let next = match edge_target(r, m, &fdll) {
+            Some(n) => Some(n),
+            None => {
+                let Some(node) = r.objs[m].node else { return };
+                let already = r.graph.nodes[node]
+                    .edges
+                    .iter()
+                    .any(|e| module_key(&e.name) == module_key(&fdll));
+                if already {
+                    None
+                } else {
+                    let name = if fdll.contains('.') {
+                        fdll.clone()
+                    } else {
+                        format!("{fdll}.dll")
+                    };
+                    let via = format!("{}!{sym} -> {fwd}", r.objs[m].key);
+                    let d = r.graph.nodes[node].depth;
+                    let _ = depth;
+                    link(r, m, node, d, &name, delay, Some(&via), queue)
+                }
+            }
+        };
+        let Some(n) = next else { return };
+        m = n;
+        sym = fsym;
+    }
+}
+
+fn findings(g: &Graph, r: &Resolver<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for n in &g.nodes {
+        for (i, e) in n.edges.iter().enumerate() {
+            if e.missing {
+                let delay = r.delay_edges.contains(&(n.id, i));
+                let tried: Vec<String> = e
+                    .attempts
+                    .iter()
+                    .map(|a| format!("{} ({}): {}", a.path, a.rule, outcome_text(&a.outcome)))
+                    .collect();
+                let fatal = e.attempts.iter().rev().find(|a| {
+                    matches!(a.outcome, Outcome::NotALibrary(_) | Outcome::Unreadable(_))
+                });
+                let wrong: Vec<&Attempt> = e
+                    .attempts
+                    .iter()
+                    .filter(|a| matches!(a.outcome, Outcome::WrongMachine(_)))
+                    .collect();
+                let found = match fatal {
+                    Some(a) => format!("{}: {}", a.path, outcome_text(&a.outcome)),
+                    None if !wrong.is_empty() => format!(
+                        "only DLLs for another machine were found ({}); the load fails with \
+                         ERROR_BAD_EXE_FORMAT (193); searched, in order:\n  {}",
+                        wrong
+                            .iter()
+                            .map(|a| format!("{}: {}", a.path, outcome_text(&a.outcome)))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        tried.join("\n  ")
+                    ),
+                    None if tried.is_empty() => "no search path applies".into(),
+                    None => format!(
+                        "not found (ERROR_MOD_NOT_FOUND, 126); searched, in order:\n  {}",
+                        tried.join("\n  ")
+                    ),
+                };
+                let hint = match r.path_hints.get(&(n.id, i)) {
+                    Some(p) => {
+                        let dir = match p.rfind(['\\', '/']) {
+                            Some(k) => &p[..k],
+                            None => ".",
+                        };
+                        format!(
+                            "found on PATH at {p}, but Python >= 3.8 does not search PATH: call \
+                             os.add_dll_directory({dir:?}) or ship it next to the extension"
+                        )
+                    }
+                    None if !wrong.is_empty() => format!(
+                        "ship a {} build of {} (or put it before the other one in the search order)",
+                        binary::pe::machine_names(object::pe::Machine(r.target.machine)).0,
+                        e.name
+                    ),
+                    None => match r.env.windows_search {
+                        WindowsSearch::Python => format!(
+                            "ship {} next to the DLL that needs it, or call os.add_dll_directory() \
+                             (--dll-dir) for its directory",
+                            e.name
+                        ),
+                        WindowsSearch::Standard => format!(
+                            "ship {} next to the application (or the DLL loaded with its full path), \
+                             or add its directory to PATH (--env PATH=...)",
+                            e.name
+                        ),
+                    },
+                };
+                if delay {
+                    out.push(Finding {
+                        code: "FFI0306",
+                        severity: Severity::Warning,
+                        location: n.path.clone(),
+                        message: format!(
+                            "{} delay-loads {}, which the Windows loader cannot load: the load succeeds, \
+                             the first call into it fails",
+                            n.path, e.name
+                        ),
+                        expected: format!("{} found by the loader's search at the first call", e.name),
+                        found,
+                        hint,
+                    });
+                } else {
+                    out.push(Finding {
+                        code: "FFI0301",
+                        severity: Severity::Error,
+                        location: n.path.clone(),
+                        message: format!(
+                            "{} needs {}, which the Windows loader cannot load",
+                            n.path, e.name
+                        ),
+                        expected: format!("{} found by the loader's search", e.name),
+                        found,
+                        hint,
+                    });
+                }
+            }
+            if e.cycle {
+                out.push(Finding {
+                    code: "FFI0303",
+                    severity: Severity::Info,
+                    location: n.path.clone(),
+                    message: format!(
+                        "dependency cycle: {} needs {}, which is already being loaded",
+                        n.path, e.name
+                    ),
+                    expected: "an acyclic dependency graph".into(),
+                    found: "a cycle (the loader tolerates it; DllMain order is then unspecified)"
+                        .into(),
+                    hint: "break the cycle if DllMain routines depend on each other".into(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Strip 32-bit Windows call-convention decorations (`_f`, `_f@8`, `@f@8`) for a near-match hint.
+fn undecorated(s: &str) -> &str {
+    let s = s.strip_prefix(['_', '@']).unwrap_or(s);
+    match s.rsplit_once('@') {
+        Some((base, n)) if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) => base,
+        _ => s,
+    }
+}
+
+/// Check every import of every node against the export directory of the DLL it resolved to, following forwarders
+/// through the graph: FFI0302 (name not exported), FFI0307 (ordinal not exported), FFI0308 (DLLs without a file —
+/// API sets and assumed system DLLs — were not checked).
+pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
+    let mut facts: Vec<Option<PeFacts>> = Vec::with_capacity(graph.nodes.len());
+    for n in &graph.nodes {
+        let f = if n.host_path.is_empty() {
+            None
+        } else {
+            read_pe(Path::new(&n.host_path), &n.path)
+                .ok()
+                .map(|(f, _)| f)
+        };
+        facts.push(f);
+    }
+    let edge_to = |node: usize, dll: &str| -> Option<usize> {
+        let key = module_key(dll);
+        graph.nodes[node]
+            .edges
+            .iter()
+            .find(|e| module_key(&e.name) == key)
+            .and_then(|e| e.target)
+    };
+    let mut unchecked: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for n in &graph.nodes {
+        let Some(f) = &facts[n.id] else { continue };
+        for (dll, sym, delay) in &f.imports {
+            let Some(mut t) = edge_to(n.id, dll) else {
+                continue; // missing DLL: already FFI0301/FFI0306
+            };
+            let mut sym = sym.clone();
+            let mut chain: Vec<String> = Vec::new();
+            let mut seen = HashSet::new();
+            let problem: Option<(usize, Sym, String)> = loop {
+                if !seen.insert((t, sym.clone())) {
+                    break Some((
+                        t,
+                        sym.clone(),
+                        format!("forwarder cycle: {}", chain.join(" -> ")),
+                    ));
+                }
+                let Some(tf) = &facts[t] else {
+                    if graph.nodes[t].host_path.is_empty() {
+                        unchecked.push(graph.nodes[t].path.clone());
+                    }
+                    break None;
+                };
+                match lookup_export(tf, &sym) {
+                    None => break Some((t, sym.clone(), String::new())),
+                    Some(None) => break None,
+                    Some(Some(fwd)) => {
+                        chain.push(format!("{}!{sym} -> {fwd}", graph.nodes[t].path));
+                        let Some((fdll, fsym)) = split_forwarder(&fwd) else {
+                            break None;
+                        };
+                        match edge_to(t, &fdll) {
+                            Some(next) => {
+                                t = next;
+                                sym = fsym;
+                            }
+                            None => break None, // forwarded-to DLL missing: reported as a load failure
+                        }
+                    }
+                }
+            };
+            let Some((t, bad, why)) = problem else {
+                continue;
+            };
+            let tn = &graph.nodes[t];
+            let via = if chain.is_empty() {
+                String::new()
+            } else {
+                format!(" (via forwarders: {})", chain.join(", "))
+            };
+            let severity = if *delay {
+                Severity::Warning
+            } else {
+                Severity::Error
+            };
+            let when = if *delay {
+                " (delay-load: the first call fails)"
+            } else {
+                ""
+            };
+            match &bad {
+                Sym::Name(name) => {
+                    let tf = facts[t].as_ref();
+                    let near: Vec<String> = tf
+                        .map(|tf| {
+                            tf.names
+                                .iter()
+                                .filter(|e| {
+                                    *e != name
+                                        && (e.eq_ignore_ascii_case(name)
+                                            || undecorated(e) == undecorated(name))
+                                })
+                                .cloned()
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let hint = if !why.is_empty() {
+                        "the forwarders lead back to themselves, so the import can never bind: fix the .def \
+                         files so the chain ends at a real export"
+                            .to_string()
+                    } else if near.is_empty() {
+                        format!(
+                            "{} does not export {name}: link against the import library of the DLL you ship, \
+                             or ship the version that exports it",
+                            tn.path
+                        )
+                    } else {
+                        format!(
+                            "{} exports {} — names are matched exactly (case-sensitive, decorations included): \
+                             fix the declaration or the .def file",
+                            tn.path,
+                            near.join(", ")
+                        )
+                    };
+                    out.push(Finding {
+                        code: "FFI0302",
+                        severity,
+                        location: format!("{} (symbol {name})", n.path),
+                        message: format!(
+                            "{} imports {name} from {dll}, which {} does not export{via}{when}",
+                            n.path, tn.path
+                        ),
+                        expected: format!("{name} in the export directory of {}", tn.path),
+                        found: if why.is_empty() {
+                            "no export of that name (the load fails: ERROR_PROC_NOT_FOUND, 127)"
+                                .into()
+                        } else {
+                            why
+                        },
+                        hint,
+                    });
+                }
+                Sym::Ordinal(o) => {
+                    out.push(Finding {
+                        code: "FFI0307",
+                        severity,
+                        location: format!("{} (ordinal {o})", n.path),
+                        message: format!(
+                            "{} imports ordinal {o} from {dll}, which {} does not export{via}{when}",
+                            n.path, tn.path
+                        ),
+                        expected: format!("ordinal {o} in the export directory of {}", tn.path),
+                        found: if why.is_empty() {
+                            "no export with that ordinal (the load fails: ERROR_PROC_NOT_FOUND, 127)".into()
+                        } else {
+                            why
+                        },
+                        hint: "ordinals change between builds unless the .def file pins them: import by name, \
+                               or ship the DLL built from the same .def"
+                            .into(),
+                    });
+                }
+            }
+        }
+    }
+    unchecked.sort();
+    unchecked.dedup();
+    if !unchecked.is_empty() {
+        out.push(Finding {
+            code: "FFI0308",
+            severity: Severity::Info,
+            location: graph
+                .nodes
+                .first()
+                .map(|n| n.path.clone())
+                .unwrap_or_default(),
+            message: format!(
+                "imports from {} DLL(s) without a file were not checked: {}",
+                unchecked.len(),
+                unchecked.join(", ")
+            ),
+            expected: "an export directory to check imports against".into(),
+            found: "API sets (resolved by the OS) or system DLLs assumed present without --sysroot"
+                .into(),
+            hint:
+                "pass --sysroot with a copy of the target's C:\\Windows to check system imports too"
+                    .into(),
+        });
+    }
+    out
+}

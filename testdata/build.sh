@@ -329,7 +329,7 @@ has "$(llvm-readobj --coff-exports pe/mingw64/cxx.dll)" 'Name: _ZN4demo8geometry
 ###############################################################################
 need gcc
 rm -rf loader
-mkdir -p loader/{rpath_vs_runpath/{a,b},inherit/deep,wrong_class/{w32,w64},missing,llp/dir,cycle}
+mkdir -p loader/{rpath_vs_runpath/{a,b},inherit/deep,wrong_class/{w32,w64},missing,llp/dir,cycle,symbols}
 L=$TMP/loader; mkdir -p "$L"
 LD_CFLAGS="-O2 -fPIC $PREFIX_MAP"
 # mklib OUT SONAME [LINK ARGS...]: a one-function library (the link args add DT_NEEDED / rpaths)
@@ -387,6 +387,26 @@ mklib "$L/libcycb.so" libcycb.so
 mklib $R/libcyca.so libcyca.so -L"$L" -lcycb -Wl,--enable-new-dtags,-rpath,'$ORIGIN'
 mklib $R/libcycb.so libcycb.so -L$R -lcyca -Wl,--enable-new-dtags,-rpath,'$ORIGIN'
 
+# symbols: what ldd -r reports (tests/oracle_deps.rs compares deps --check-symbols with it).
+# libprov.so is shipped at version 1 (PROV_1: prov_a) but libneedsver.so was linked against version 2
+# (PROV_2 adds prov_b): "version `PROV_2' not found". libundef.so calls a function nothing defines.
+R=loader/symbols
+printf 'PROV_1 { global: prov_a; local: *; };\n' > "$L/prov1.map"
+printf 'PROV_1 { global: prov_a; local: *; };\nPROV_2 { global: prov_b; } PROV_1;\n' > "$L/prov2.map"
+printf 'int prov_a(void) { return 1; }\n' > "$L/prov1.c"
+printf 'int prov_a(void) { return 1; }\nint prov_b(void) { return 2; }\n' > "$L/prov2.c"
+gcc $LD_CFLAGS -shared -Wl,--build-id=sha1 -Wl,-soname,libprov.so -Wl,--version-script,"$L/prov1.map" \
+    "$L/prov1.c" -o $R/libprov.so
+mkdir -p "$L/prov2"
+gcc $LD_CFLAGS -shared -Wl,--build-id=sha1 -Wl,-soname,libprov.so -Wl,--version-script,"$L/prov2.map" \
+    "$L/prov2.c" -o "$L/prov2/libprov.so"
+printf 'int prov_a(void); int prov_b(void);\nint needs_fn(void) { return prov_a() + prov_b(); }\n' > "$L/needs.c"
+gcc $LD_CFLAGS -shared -Wl,--build-id=sha1 -Wl,--no-as-needed -Wl,-soname,libneedsver.so "$L/needs.c" \
+    -L"$L/prov2" -lprov -Wl,--enable-new-dtags,-rpath,'$ORIGIN' -o $R/libneedsver.so
+printf 'int nowhere_func(void);\nint undef_fn(void) { return nowhere_func(); }\n' > "$L/undef.c"
+gcc $LD_CFLAGS -shared -Wl,--build-id=sha1 -Wl,-soname,libundef.so "$L/undef.c" -o $R/libundef.so
+built $R/libprov.so $R/libneedsver.so $R/libundef.so
+
 has "$(llvm-readelf -d loader/rpath_vs_runpath/libtop_rpath.so)" '\(RPATH\).*\[\$ORIGIN/a\]' "loader RPATH"
 has "$(llvm-readelf -d loader/rpath_vs_runpath/libtop_runpath.so)" '\(RUNPATH\).*\[\$ORIGIN/b\]' "loader RUNPATH"
 has "$(llvm-readelf -d loader/inherit/app_rpath)" '\(RPATH\).*\[\$ORIGIN/deep\]' "exe RPATH"
@@ -397,6 +417,8 @@ has "$(llvm-readelf -h loader/wrong_class/w32/libleaf.so)" 'ELF32' "32-bit leaf"
 has "$(llvm-readelf -d loader/missing/libmissing.so)" 'NEEDED.*libnothere\.so' "missing needs libnothere"
 has "$(llvm-readelf -d loader/cycle/libcycb.so)" 'NEEDED.*libcyca\.so' "cycle b->a"
 has "$(llvm-readelf -d loader/cycle/libcyca.so)" 'NEEDED.*libcycb\.so' "cycle a->b"
+has "$(llvm-readelf -V loader/symbols/libneedsver.so)" 'PROV_2' "libneedsver requires PROV_2"
+grep -q PROV_2 <<<"$(llvm-readelf -V loader/symbols/libprov.so)" && fail "shipped libprov.so defines PROV_2"
 grep -rqF "$TD" loader && fail "absolute build path in loader fixtures"
 
 

@@ -592,3 +592,126 @@ fn ten_thousand_search_dirs_terminate_quickly() {
         .count();
     assert_eq!(skipped, 5_000);
 }
+
+/// What `ldd -r FILE` reports: undefined symbols (`name` or `name@VERSION`) and missing versions.
+fn ldd_r(file: &Path) -> (BTreeSet<String>, BTreeSet<String>) {
+    let dir = file.parent().expect("fixture dir");
+    let name = format!("./{}", file.file_name().expect("name").to_string_lossy());
+    let out = oracle_cmd("ldd", &[])
+        .current_dir(dir)
+        .args(["-r", &name])
+        .output()
+        .expect("run ldd -r");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut undefined = BTreeSet::new();
+    let mut versions = BTreeSet::new();
+    for line in text.lines() {
+        if let Some(rest) = line.trim().strip_prefix("undefined symbol: ") {
+            let sym = rest.split('\t').next().unwrap_or("").trim();
+            let sym = match sym.split_once(", version ") {
+                Some((s, v)) => format!("{s}@{v}"),
+                None => sym.to_string(),
+            };
+            undefined.insert(sym);
+        }
+        if let Some(pos) = line.find("version `") {
+            let v = &line[pos + 9..];
+            if let Some(end) = v.find('\'') {
+                versions.insert(v[..end].to_string());
+            }
+        }
+    }
+    (undefined, versions)
+}
+
+/// Our `deps --check-symbols` errors in the same terms.
+fn our_binding_errors(doc: &Value) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut undefined = BTreeSet::new();
+    let mut versions = BTreeSet::new();
+    for f in doc["findings"].as_array().into_iter().flatten() {
+        let msg = f["message"].as_str().unwrap_or("");
+        match f["code"].as_str() {
+            Some("FFI0302") if f["severity"] == "error" => {
+                let sym = msg.trim_start_matches("undefined symbol: ");
+                let sym = sym.split(" (expected in").next().unwrap_or(sym);
+                undefined.insert(sym.to_string());
+            }
+            Some("FFI0304") => {
+                if let Some(v) = msg
+                    .strip_prefix("version `")
+                    .and_then(|r| r.split('\'').next())
+                {
+                    versions.insert(v.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    (undefined, versions)
+}
+
+#[test]
+fn check_symbols_agrees_with_ldd_r() {
+    if !oracles() {
+        return;
+    }
+    let mut files: Vec<PathBuf> = [
+        "symbols/libneedsver.so",
+        "symbols/libundef.so",
+        "symbols/libprov.so",
+        "missing/libmissing.so",
+    ]
+    .iter()
+    .map(|r| loader_fixture(r))
+    .collect();
+    files.extend(
+        system_targets()
+            .into_iter()
+            .filter(|p| p.to_string_lossy().ends_with(".so.6")),
+    );
+    let mut with_errors = 0;
+    for file in files {
+        let want = ldd_r(&file);
+        let (doc, code) = deps(&file, &["--check-symbols".to_string()]);
+        let got = our_binding_errors(&doc);
+        assert_eq!(
+            got.0,
+            want.0,
+            "{}: undefined symbols (ours vs ldd -r)",
+            file.display()
+        );
+        assert_eq!(
+            got.1,
+            want.1,
+            "{}: missing versions (ours vs ldd -r)",
+            file.display()
+        );
+        if !want.0.is_empty() || !want.1.is_empty() {
+            with_errors += 1;
+            assert_eq!(code, 1, "{}: binding errors must exit 1", file.display());
+        }
+    }
+    assert!(
+        with_errors >= 2,
+        "the fixtures must exercise undefined symbols and versions"
+    );
+}
+
+#[test]
+fn runpath_not_inherited_is_explained() {
+    let (doc, code) = deps(&loader_fixture("inherit/app_runpath"), &[]);
+    assert_eq!(code, 1);
+    let f = doc["findings"]
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["code"] == "FFI0301"))
+        .expect("a missing-library finding");
+    let hint = f["hint"].as_str().unwrap_or("");
+    assert!(
+        hint.contains("deep/libdeep.so") && hint.contains("DT_RUNPATH only"),
+        "hint: {hint}"
+    );
+}

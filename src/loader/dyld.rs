@@ -347,6 +347,7 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
                 attempts: Vec::new(),
                 missing: false,
                 cycle: false,
+                note: None,
             };
             // An image already loaded under this install name is reused.
             if let Some(hit) = r.objs.iter().position(|x| {

@@ -440,6 +440,31 @@ impl<'e> Resolver<'e> {
         Ok(Some(e))
     }
 
+    /// A missing `name` of object `o` that a DT_RUNPATH further up the loader chain would have found: glibc uses
+    /// only the loading object's own DT_RUNPATH, so say so.
+    fn runpath_note(&self, name: &str, o: usize) -> Option<String> {
+        for a in ancestors(self, o).into_iter().skip(1) {
+            let obj = &self.objs[a];
+            for entry in &obj.info.runpath {
+                let Some(dir) = self.expand(entry, &obj.origin) else {
+                    continue;
+                };
+                let candidate = format!("{dir}/{name}");
+                if self.env.host_path(&candidate).is_file() {
+                    let loader = &self.objs[o].path;
+                    return Some(format!(
+                        "{name} is at {candidate}, in the DT_RUNPATH of {}, but glibc uses DT_RUNPATH only for the \
+                         DT_NEEDED entries of the object that carries it, not for those of {loader}: give {loader} \
+                         its own DT_RUNPATH (e.g. $ORIGIN), or link {} with DT_RPATH (--disable-new-dtags), which is \
+                         inherited",
+                        obj.path, obj.path
+                    ));
+                }
+            }
+        }
+        None
+    }
+
     fn add_obj(
         &mut self,
         path: String,
@@ -661,6 +686,7 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
                 attempts: Vec::new(),
                 missing: false,
                 cycle: false,
+                note: None,
             };
             if let Some(hit) = lookup_loaded(&r, &name) {
                 let rule = if r.objs[hit].loader.is_some()
@@ -706,7 +732,10 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
                             }
                         }
                     }
-                    None => edge.missing = true,
+                    None => {
+                        edge.missing = true;
+                        edge.note = r.runpath_note(&name, o);
+                    }
                 }
                 edge.attempts = attempts;
             }

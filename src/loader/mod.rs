@@ -109,6 +109,10 @@ pub struct Edge {
     pub missing: bool,
     /// The edge closes a cycle (it points at a node on the path from the root).
     pub cycle: bool,
+    /// Why a missing entry is missing, when the loader model can tell more than "absent" (e.g. a DT_RUNPATH
+    /// that would have found it does not apply here); becomes the finding's hint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// One loaded object.
@@ -171,7 +175,10 @@ impl Graph {
                                 format!("not found; searched, in order:\n  {}", tried.join("\n  "))
                             }
                         },
-                        hint: missing_hint(self.loader).into(),
+                        hint: e
+                            .note
+                            .clone()
+                            .unwrap_or_else(|| missing_hint(self.loader).into()),
                     });
                 }
                 if e.cycle {

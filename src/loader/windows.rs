@@ -932,6 +932,7 @@ fn link(
         attempts: Vec::new(),
         missing: false,
         cycle: false,
+        note: None,
     };
     let suffix = match (delay, via) {
         (true, Some(v)) => format!(" (delay-load; forwarder {v})"),

@@ -1,0 +1,381 @@
+//! The declared interface of a library: functions, variables, structs/unions, enums, typedefs and integer
+//! constants as a C header or a cffi `cdef` declares them, each with its `file:line:col`. Parsing lives in
+//! submodules; this file is the model every analysis (ABI layout, checks) reads.
+
+use serde::Serialize;
+
+/// A source position (1-based line and column).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Default)]
+pub struct Loc {
+    pub file: String,
+    pub line: u32,
+    pub col: u32,
+}
+
+impl std::fmt::Display for Loc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.col)
+    }
+}
+
+/// C's built-in arithmetic and character types. Their size and alignment depend on the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prim {
+    Void,
+    /// `_Bool` / `bool`.
+    Bool,
+    /// Plain `char`: signedness depends on the target (unsigned on Linux aarch64).
+    Char,
+    SChar,
+    UChar,
+    Short,
+    UShort,
+    Int,
+    UInt,
+    Long,
+    ULong,
+    LongLong,
+    ULongLong,
+    Int128,
+    UInt128,
+    Float,
+    Double,
+    LongDouble,
+    /// `wchar_t`: 4 bytes on Linux/macOS, 2 on Windows.
+    WChar,
+    Char16,
+    Char32,
+}
+
+/// Type qualifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+pub struct Quals {
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub is_const: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub is_volatile: bool,
+}
+
+/// A C type as declared (typedef names are kept, so diagnostics can say `uLong` rather than `unsigned long`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Type {
+    Prim {
+        prim: Prim,
+    },
+    /// A typedef name: a user typedef of the spec, or a standard one (`size_t`, `int32_t`, …) the ABI knows.
+    Named {
+        name: String,
+    },
+    Pointer {
+        pointee: Box<QualType>,
+    },
+    /// `len` is `None` for a flexible array member or an incomplete array parameter.
+    Array {
+        elem: Box<QualType>,
+        len: Option<u64>,
+    },
+    Function {
+        sig: Box<FnSig>,
+    },
+    /// A struct or union: index into [`Spec::records`].
+    Record {
+        id: usize,
+    },
+    /// An enum: index into [`Spec::enums`].
+    Enum {
+        id: usize,
+    },
+}
+
+/// A type with its qualifiers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct QualType {
+    #[serde(flatten)]
+    pub ty: Type,
+    #[serde(flatten)]
+    pub quals: Quals,
+}
+
+impl QualType {
+    pub fn new(ty: Type) -> Self {
+        QualType {
+            ty,
+            quals: Quals::default(),
+        }
+    }
+}
+
+/// A function signature.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct FnSig {
+    pub ret: QualType,
+    pub params: Vec<Param>,
+    /// `...` at the end.
+    pub variadic: bool,
+    /// `f()` in C (not C++): parameters unspecified.
+    pub unprototyped: bool,
+    /// An explicit calling convention (`__stdcall`, `__cdecl`, `__fastcall`, `__vectorcall`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callconv: Option<String>,
+}
+
+/// A function parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Param {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub ty: QualType,
+}
+
+/// `struct` or `union`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordKind {
+    Struct,
+    Union,
+}
+
+/// A struct or union definition (or a forward declaration when `complete` is false).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Record {
+    pub kind: RecordKind,
+    /// The tag; `None` for an anonymous record (named through a typedef or a field).
+    pub tag: Option<String>,
+    pub fields: Vec<Field>,
+    /// A definition was seen (not only `struct s;`).
+    pub complete: bool,
+    /// cffi `...;` inside the body: only the listed fields are declared, the real layout has more.
+    pub partial: bool,
+    /// `__attribute__((packed))` on the record.
+    pub packed: bool,
+    /// `#pragma pack(n)` in force at the definition.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pack: Option<u32>,
+    /// `__attribute__((aligned(n)))` / `__declspec(align(n))` on the record. `Some(0)` is a bare
+    /// `__attribute__((aligned))`: the target's largest useful alignment (16 on x86_64/AArch64).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aligned: Option<u32>,
+    pub loc: Loc,
+}
+
+/// A member of a struct or union.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Field {
+    /// `None` for an anonymous struct/union member or an unnamed bitfield.
+    pub name: Option<String>,
+    pub ty: QualType,
+    /// Bitfield width.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bits: Option<u32>,
+    /// `__attribute__((aligned(n)))` / `_Alignas(n)` on the member (`Some(0)`: bare `aligned`, as for records).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aligned: Option<u32>,
+    /// `__attribute__((packed))` on the member.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub packed: bool,
+    pub loc: Loc,
+}
+
+/// An enum definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Enum {
+    pub tag: Option<String>,
+    /// Enumerators with their values (`None` for cffi `...` values, only known from the library).
+    pub variants: Vec<(String, Option<i128>)>,
+    pub complete: bool,
+    /// cffi `...` among the enumerators.
+    pub partial: bool,
+    pub loc: Loc,
+}
+
+/// A function declaration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Function {
+    pub name: String,
+    pub sig: FnSig,
+    pub loc: Loc,
+}
+
+/// A global variable (`extern int x;`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Variable {
+    pub name: String,
+    pub ty: QualType,
+    pub loc: Loc,
+}
+
+/// A typedef.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Typedef {
+    pub name: String,
+    pub ty: QualType,
+    /// cffi `typedef int... t;` (an integer type of unknown size) or `typedef ... t;` (opaque).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cffi_unknown: Option<String>,
+    pub loc: Loc,
+}
+
+/// An integer object-like macro (`#define Z_OK 0`) or cffi `#define X ...`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Constant {
+    pub name: String,
+    /// `None` for cffi `...` (value taken from the library).
+    pub value: Option<i128>,
+    pub loc: Loc,
+}
+
+/// Everything a spec declares, in declaration order.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Spec {
+    pub functions: Vec<Function>,
+    pub variables: Vec<Variable>,
+    pub records: Vec<Record>,
+    pub enums: Vec<Enum>,
+    pub typedefs: Vec<Typedef>,
+    pub constants: Vec<Constant>,
+    /// Non-fatal notes from parsing (skipped includes, unsupported extensions), with locations.
+    pub notes: Vec<(Loc, String)>,
+}
+
+impl Spec {
+    /// The record with this tag.
+    pub fn record_by_tag(&self, kind: RecordKind, tag: &str) -> Option<usize> {
+        self.records
+            .iter()
+            .position(|r| r.kind == kind && r.tag.as_deref() == Some(tag))
+    }
+
+    /// A user typedef by name.
+    pub fn typedef(&self, name: &str) -> Option<&Typedef> {
+        self.typedefs.iter().find(|t| t.name == name)
+    }
+}
+
+// ------------------------------------------------------------------------------------------------ parsing
+
+pub mod cffi;
+pub mod expr;
+pub mod lex;
+pub mod parse;
+pub mod preprocess;
+
+use std::path::PathBuf;
+
+/// Typedef names every parse knows without any `#include` (stdint.h, stddef.h, stdbool.h, stdarg.h, wchar.h,
+/// uchar.h, stdio.h's `FILE`, sys/types.h's `off_t`/`ssize_t`, time.h's `time_t`, and GCC's
+/// `__builtin_va_list`). They appear as [`Type::Named`]; the ABI engine maps them per target. When a header in
+/// scope typedefs one of them itself, that typedef is in [`Spec::typedefs`] and wins (look it up there first).
+pub const STANDARD_TYPEDEFS: &[&str] = &[
+    "int8_t",
+    "int16_t",
+    "int32_t",
+    "int64_t",
+    "uint8_t",
+    "uint16_t",
+    "uint32_t",
+    "uint64_t",
+    "int_least8_t",
+    "int_least16_t",
+    "int_least32_t",
+    "int_least64_t",
+    "uint_least8_t",
+    "uint_least16_t",
+    "uint_least32_t",
+    "uint_least64_t",
+    "int_fast8_t",
+    "int_fast16_t",
+    "int_fast32_t",
+    "int_fast64_t",
+    "uint_fast8_t",
+    "uint_fast16_t",
+    "uint_fast32_t",
+    "uint_fast64_t",
+    "intmax_t",
+    "uintmax_t",
+    "intptr_t",
+    "uintptr_t",
+    "size_t",
+    "ssize_t",
+    "ptrdiff_t",
+    "max_align_t",
+    "wchar_t",
+    "wint_t",
+    "char16_t",
+    "char32_t",
+    "bool",
+    "va_list",
+    "__builtin_va_list",
+    "FILE",
+    "off_t",
+    "time_t",
+];
+
+/// What [`parse_header`] / [`parse_str`] need besides the text.
+#[derive(Debug, Clone, Default)]
+pub struct ParseOptions {
+    /// `-D NAME[=VALUE]`; a `None` value defines the macro as `1`.
+    pub defines: Vec<(String, Option<String>)>,
+    /// `-I` directories, searched for `#include "x"` (after the including file's directory) and `<x>`.
+    pub include_dirs: Vec<PathBuf>,
+    /// System directories searched after `include_dirs` (default none: a system include is then skipped with a
+    /// note, and the standard typedefs of [`STANDARD_TYPEDEFS`] stand in).
+    pub system_include_dirs: Vec<PathBuf>,
+    /// Accept cffi `cdef` forms. Also switched on automatically for a `.cdef` file or text containing `...;`.
+    pub cffi: bool,
+    /// Predefined macros of the target (`__x86_64__`, `_WIN32`, `__SIZEOF_LONG__`, …), supplied by the caller.
+    /// `__STDC__` (1), `__STDC_VERSION__` (201710L) and `__STDC_HOSTED__` (1) are always predefined before these.
+    pub target_defines: Vec<(String, String)>,
+}
+
+/// A header that cannot be parsed: where, what was expected there, what was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParseError {
+    pub loc: Loc,
+    pub expected: String,
+    pub found: String,
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: expected {}, found {}",
+            self.loc, self.expected, self.found
+        )
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Parse a header (or a cffi `cdef` file) from disk.
+pub fn parse_header(path: &str, opts: &ParseOptions) -> Result<Spec, ParseError> {
+    let bytes = std::fs::read(path).map_err(|e| ParseError {
+        loc: Loc {
+            file: path.to_string(),
+            line: 0,
+            col: 0,
+        },
+        expected: "a readable file".into(),
+        found: e.to_string(),
+    })?;
+    let text = String::from_utf8_lossy(&bytes);
+    parse_str(path, &text, opts)
+}
+
+/// Parse header text; `name` is used in locations and its directory for `#include "x"`.
+pub fn parse_str(name: &str, text: &str, opts: &ParseOptions) -> Result<Spec, ParseError> {
+    let cffi = opts.cffi || cffi::looks_like_cdef(name, text);
+    let dir = std::path::Path::new(name).parent().map(|p| p.to_path_buf());
+    let out = preprocess::preprocess(name, text, dir, opts, cffi).map_err(|e| ParseError {
+        loc: Loc {
+            file: e.file,
+            line: e.loc.line,
+            col: e.loc.col,
+        },
+        expected: e.expected,
+        found: e.found,
+    })?;
+    parse::parse(out, cffi, preprocess::target_sizes(opts))
+}

@@ -74,7 +74,10 @@ DEPS_CMDS=(--command-name "ffi-doctor deps python3" "$BIN deps $PY_EXE"
            --command-name "ldd python3" "ldd $PY_EXE"
            --command-name "ldd LIB" "ldd $LIB")
 if command -v lddtree >/dev/null 2>&1; then
-    DEPS_CMDS+=(--command-name "lddtree python3" "lddtree $PY_EXE" --command-name "lddtree LIB" "lddtree $LIB")
+    # pax-utils' lddtree is a Python script needing pyelftools: run it with the system interpreter, which has it.
+    LDDTREE="$(command -v lddtree)"
+    if head -n1 "$LDDTREE" | grep -q python && [[ -x /usr/bin/python3 ]]; then LDDTREE="/usr/bin/python3 $LDDTREE"; fi
+    DEPS_CMDS+=(--command-name "lddtree python3" "$LDDTREE $PY_EXE" --command-name "lddtree LIB" "$LDDTREE $LIB")
 else
     echo "bench/run.sh: lddtree not found (apt-get install pax-utils); deps compared with ldd only" >&2
 fi

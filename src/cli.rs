@@ -41,6 +41,14 @@ pub enum Command {
     Deps(DepsArgs),
     /// What ctypes.util.find_library(NAME) returns on the target OS and which file CDLL / cffi dlopen then loads.
     Resolve(ResolveArgs),
+    /// Load the library for real in an isolated child process (dlopen RTLD_NOW|RTLD_LOCAL, timeout, rlimits),
+    /// resolve symbols and optionally call one `T f(void)`; a failed load is explained with the static model.
+    Load(commands::load::LoadArgs),
+    /// The layout of a struct or union from the library's DWARF debug info, printed like `pahole -C NAME`.
+    Layout(commands::layout::LayoutArgs),
+    /// Internal: the child process of `load`.
+    #[command(name = "__probe", hide = true)]
+    Probe(commands::load::ProbeChildArgs),
 }
 
 #[derive(Debug, Args)]
@@ -170,5 +178,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Imports(a) => commands::symbols::run(&ctx, &a, commands::symbols::Which::Imports),
         Command::Deps(a) => commands::deps::run(&ctx, &a),
         Command::Resolve(a) => commands::resolve::run(&ctx, &a),
+        Command::Load(a) => commands::load::run(&ctx, &a),
+        Command::Layout(a) => commands::layout::run(&ctx, &a),
+        Command::Probe(a) => crate::runtime::child::main(&a),
     }
 }

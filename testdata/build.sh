@@ -677,3 +677,144 @@ has "$(otl dyldloader/cycle/libcycb.dylib)" 'name @rpath/libcyca\.dylib' "cycle 
 has "$(otl dyldloader/cycle/libcyca.dylib)" 'name @rpath/libcycb\.dylib' "cycle a->b"
 if grep -rqF "$TD" dyldloader; then fail "absolute build path in dyldloader fixtures"; fi
 echo "dyldloader: $(find dyldloader -type f | wc -l) files, $(du -cb $(find dyldloader -type f) | tail -1 | cut -f1) bytes"
+
+###############################################################################
+# Runtime probe fixtures (gcc; tests/runtime.rs loads them in the isolated
+# `ffi-doctor load` child). Layout: runtime/
+#   libctor_{segv,hang,exit,spam,abort}.so  constructors that misbehave
+#   libgood.so        good_version() -> "1.2.3", good_answer() -> 42, good_data
+#   libneedsmissing.so  DT_NEEDED libnotshipped.so (not shipped)
+#   libinterpose.so   links libinterpose_dep.so, which also defines interpose_both
+#                     and alone defines interpose_from_dep
+###############################################################################
+need gcc
+rm -rf runtime
+mkdir -p runtime
+RT=$TMP/runtime; mkdir -p "$RT"
+RT_CFLAGS="-O2 -fPIC $PREFIX_MAP"
+# rtlib OUT SONAME SRC-TEXT [LINK ARGS...]: a shared library from C text
+rtlib() {
+    local out=$1 soname=$2 src=$3 base; shift 3
+    base=$(basename "$out" .so)
+    printf '%s\n' "$src" > "$RT/$base.c"
+    gcc $RT_CFLAGS -shared -Wl,--no-as-needed -Wl,--build-id=sha1 "$RT/$base.c" \
+        -Wl,-soname,"$soname" -o "$out" "$@"
+    case $out in "$RT"/*) ;; *) built "$out" ;; esac
+}
+
+# Constructors that misbehave while dlopen runs them.
+rtlib runtime/libctor_segv.so libctor_segv.so '#include <stdio.h>
+__attribute__((constructor)) static void init(void) {
+    fputs("ctor_segv: about to dereference NULL\n", stderr); fflush(stderr);
+    *(volatile int *)0 = 1;
+}
+int ctor_segv_fn(void) { return 1; }'
+# hang: forks a grandchild that hangs too (the whole process group must be killed)
+rtlib runtime/libctor_hang.so libctor_hang.so '#include <unistd.h>
+__attribute__((constructor)) static void init(void) {
+    if (fork() == 0) for (;;) pause();
+    for (;;) pause();
+}
+int ctor_hang_fn(void) { return 1; }'
+rtlib runtime/libctor_exit.so libctor_exit.so '#include <stdio.h>
+#include <stdlib.h>
+__attribute__((constructor)) static void init(void) {
+    puts("ctor_exit: license check failed, exiting"); exit(3);
+}
+int ctor_exit_fn(void) { return 1; }'
+# spam: 4 MiB on stdout and 4 MiB on stderr, then loads fine
+rtlib runtime/libctor_spam.so libctor_spam.so '#include <stdio.h>
+#include <string.h>
+__attribute__((constructor)) static void init(void) {
+    static char line[1024];
+    memset(line, 0x41, sizeof line - 1); line[sizeof line - 2] = 0x0a;
+    for (int i = 0; i < 4096; i++) { fputs(line, stdout); fputs(line, stderr); }
+    fflush(stdout);
+}
+int ctor_spam_fn(void) { return 7; }'
+rtlib runtime/libctor_abort.so libctor_abort.so '#include <stdio.h>
+#include <stdlib.h>
+__attribute__((constructor)) static void init(void) {
+    fputs("ctor_abort: invariant violated\n", stderr); abort();
+}
+int ctor_abort_fn(void) { return 1; }'
+
+rtlib runtime/libgood.so libgood.so 'const char *good_version(void) { return "1.2.3"; }
+int good_answer(void) { return 42; }
+long good_negative(void) { return -5; }
+int good_data[4] = {1, 2, 3, 4};'
+
+# libnotshipped.so is linked against but not shipped
+rtlib "$RT/libnotshipped.so" libnotshipped.so 'int notshipped_fn(void) { return 1; }'
+rtlib runtime/libneedsmissing.so libneedsmissing.so \
+    'int notshipped_fn(void); int needsmissing_fn(void) { return notshipped_fn(); }' \
+    -L"$RT" -lnotshipped -Wl,--enable-new-dtags,-rpath,'$ORIGIN'
+
+rtlib runtime/libinterpose_dep.so libinterpose_dep.so \
+    'int interpose_both(void) { return 2; } int interpose_from_dep(void) { return 3; }'
+rtlib runtime/libinterpose.so libinterpose.so \
+    'int interpose_both(void) { return 1; } int interpose_own(void) { return 1; }' \
+    -Lruntime -linterpose_dep -Wl,--enable-new-dtags,-rpath,'$ORIGIN'
+
+has "$(llvm-readelf -d runtime/libneedsmissing.so)" 'NEEDED.*libnotshipped\.so' "needsmissing needs libnotshipped"
+if [ -e runtime/libnotshipped.so ]; then fail "libnotshipped.so must not be shipped"; fi
+has "$(llvm-readelf -d runtime/libinterpose.so)" 'NEEDED.*libinterpose_dep\.so' "interpose needs dep"
+has "$(llvm-nm -D --defined-only runtime/libinterpose_dep.so)" ' interpose_both$' "dep defines interpose_both"
+if grep -q interpose_from_dep <<<"$(llvm-nm -D --defined-only runtime/libinterpose.so)"; then
+    fail "libinterpose.so defines interpose_from_dep"
+fi
+has "$(llvm-nm -D --defined-only runtime/libgood.so)" ' D good_data$' "good_data is data"
+if grep -rqF "$TD" runtime; then fail "absolute build path in runtime fixtures"; fi
+echo "runtime: $(find runtime -type f | wc -l) files"
+
+###############################################################################
+# DWARF: libshapes (src/shapes.c) for the DWARF reader and `ffi-doctor layout`, checked against pahole
+###############################################################################
+rm -rf dwarf; mkdir -p dwarf/split dwarf/pe
+DW_CFLAGS="-O1 -fPIC -fvisibility=hidden $PREFIX_MAP"
+DW_LDFLAGS="-shared -fuse-ld=lld -Wl,--build-id=sha1"
+# clang DWARF 4 and 5 (DWARF 4 bitfields: DW_AT_bit_offset; DWARF 5: DW_AT_data_bit_offset)
+for v in 4 5; do
+    clang $DW_CFLAGS -gdwarf-$v $DW_LDFLAGS src/shapes.c -o dwarf/libshapes.dwarf$v.so
+    built dwarf/libshapes.dwarf$v.so
+done
+# gcc strict DWARF 2: member offsets as DW_OP_plus_uconst expressions, no DW_AT_alignment
+gcc $DW_CFLAGS -gdwarf-2 -gstrict-dwarf -shared -Wl,--build-id=sha1 src/shapes.c -o dwarf/libshapes.gcc-dwarf2.so
+built dwarf/libshapes.gcc-dwarf2.so
+# compressed debug sections: SHF_COMPRESSED zlib, legacy .zdebug_*, SHF_COMPRESSED zstd (binutils objcopy)
+clang $DW_CFLAGS -gdwarf-5 -gz=zlib $DW_LDFLAGS src/shapes.c -o dwarf/libshapes.zlib.so
+built dwarf/libshapes.zlib.so
+objcopy --compress-debug-sections=zlib-gnu dwarf/libshapes.dwarf4.so dwarf/libshapes.zdebug.so
+built dwarf/libshapes.zdebug.so
+if objcopy --compress-debug-sections=zstd dwarf/libshapes.dwarf5.so dwarf/libshapes.zstd.so 2>/dev/null; then
+    built dwarf/libshapes.zstd.so
+else
+    echo "note: objcopy cannot write zstd-compressed sections; dwarf/libshapes.zstd.so not built"
+fi
+# split: --only-keep-debug file + stripped library with .gnu_debuglink (same build-id)
+cp dwarf/libshapes.dwarf5.so dwarf/split/libshapes.full.so
+objcopy --only-keep-debug dwarf/split/libshapes.full.so dwarf/split/libshapes.so.debug
+objcopy --strip-debug --add-gnu-debuglink=dwarf/split/libshapes.so.debug dwarf/split/libshapes.full.so dwarf/split/libshapes.so
+rm dwarf/split/libshapes.full.so
+built dwarf/split/libshapes.so dwarf/split/libshapes.so.debug
+# mingw DLL with DWARF in PE sections (long names through the COFF string table)
+x86_64-w64-mingw32-gcc -O1 -g $PREFIX_MAP -shared src/shapes.c -o dwarf/pe/shapes.dll
+built dwarf/pe/shapes.dll
+# MSVC-style DLL with only a CodeView/PDB reference (no DWARF)
+cat > "$TMP/pdbonly.c" <<'C'
+__declspec(dllexport) int pdb_only(int x) { return x + 1; }
+C
+clang --target=x86_64-pc-windows-msvc -g -gcodeview -ffreestanding -c "$TMP/pdbonly.c" -o "$TMP/pdbonly.obj"
+ld.lld -flavor link /dll /noentry /nodefaultlib /debug "/pdb:$TMP/pdbonly.pdb" /pdbaltpath:pdbonly.pdb \
+    "$TMP/pdbonly.obj" /out:dwarf/pe/pdbonly.dll
+rm -f dwarf/pe/pdbonly.pdb dwarf/pe/*.lib
+built dwarf/pe/pdbonly.dll
+has "$(readelf -S dwarf/libshapes.zlib.so)" 'debug_info' "zlib variant has .debug_info"
+has "$(readelf -t dwarf/libshapes.zlib.so)" 'COMPRESSED' "zlib variant is compressed"
+has "$(readelf -S dwarf/libshapes.zdebug.so)" 'zdebug_info' ".zdebug variant"
+has "$(readelf --debug-dump=links dwarf/split/libshapes.so)" 'libshapes.so.debug' "split: debuglink"
+if readelf -S dwarf/split/libshapes.so | grep -q '\.debug_info'; then fail "split library still has .debug_info"; fi
+has "$(llvm-objdump -h dwarf/pe/shapes.dll)" 'debug_info' "mingw DLL has DWARF"
+has "$(llvm-readobj --coff-debug-directory dwarf/pe/pdbonly.dll)" 'PDBFileName: pdbonly.pdb' "PDB-only DLL"
+if grep -rqF "$TD" dwarf; then fail "absolute build path in dwarf fixtures"; fi
+echo "dwarf: $(find dwarf -type f | wc -l) files"

@@ -2,6 +2,8 @@
 
 pub mod deps;
 pub mod inspect;
+pub mod layout;
+pub mod load;
 pub mod resolve;
 pub mod symbols;
 

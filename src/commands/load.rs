@@ -1,0 +1,206 @@
+//! `ffi-doctor load LIB`: load the library for real — in an isolated child process, never in this one — resolve
+//! symbols, optionally call one safe zero-argument function, and explain a failed load with the static model.
+
+use std::io::Write;
+use std::time::Duration;
+
+use comfy_table::{presets::UTF8_BORDERS_ONLY, ContentArrangement, Table};
+use serde::Serialize;
+
+use super::Context;
+use crate::report::{self, OutputFormat, Severity, EXIT_INPUT};
+use crate::runtime::{self, CallSpec, ProbeOptions, ProbeReport, ProbeRequest, ReturnType};
+
+pub use crate::runtime::child::ProbeChildArgs;
+
+/// Arguments of `ffi-doctor load`.
+#[derive(Debug, clap::Args)]
+pub struct LoadArgs {
+    /// The shared library to load (this host's format and architecture; others are skipped).
+    pub lib: String,
+    /// A symbol to resolve with dlsym and locate with dladdr; repeatable.
+    #[arg(long = "symbol", value_name = "NAME")]
+    pub symbols: Vec<String>,
+    /// Call this zero-argument function (only with --returns; nothing else is ever called).
+    #[arg(long, value_name = "NAME", requires = "returns")]
+    pub call: Option<String>,
+    /// The declared return type of --call: `const char *` (str) or an integer type.
+    #[arg(long, value_enum, requires = "call")]
+    pub returns: Option<ReturnType>,
+    /// A glob the rendered return value must match (e.g. '1.*').
+    #[arg(long, value_name = "GLOB", requires = "call", value_parser = parse_glob)]
+    pub expect: Option<String>,
+    /// Wall-clock limit for the child in seconds; on expiry its whole process group is killed.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_secs)]
+    pub timeout: f64,
+    /// Address-space limit of the child (RLIMIT_AS) in MiB; 0 for none.
+    #[arg(long, value_name = "MIB", default_value_t = 4096)]
+    pub address_space_mib: u64,
+    /// Exit 1 when a finding has at least this severity.
+    #[arg(long, value_enum, default_value_t = Severity::Error)]
+    pub fail_on: Severity,
+}
+
+fn parse_glob(s: &str) -> Result<String, String> {
+    glob::Pattern::new(s)
+        .map(|_| s.to_string())
+        .map_err(|e| format!("bad pattern `{s}`: {e}"))
+}
+
+fn parse_secs(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!(
+            "`{s}`: expected a number of seconds between 0 and 86400"
+        )),
+    }
+}
+
+pub fn run(ctx: &Context, args: &LoadArgs) -> i32 {
+    let mut request = ProbeRequest {
+        symbols: args.symbols.clone(),
+        calls: Vec::new(),
+    };
+    if let (Some(name), Some(returns)) = (&args.call, args.returns) {
+        request.calls.push(CallSpec {
+            name: name.clone(),
+            returns,
+            expect: args.expect.clone(),
+        });
+    }
+    let opts = ProbeOptions {
+        timeout: Duration::from_secs_f64(args.timeout),
+        address_space_limit: (args.address_space_mib > 0).then_some(args.address_space_mib << 20),
+        ..ProbeOptions::default()
+    };
+    let rep = runtime::probe(&args.lib, &request, &opts);
+    if let Some(e) = rep.input_error {
+        report::report_input_errors(ctx.format, "load", &[e]);
+        return EXIT_INPUT;
+    }
+    let written = match ctx.format {
+        OutputFormat::Json => {
+            #[derive(Serialize)]
+            struct Doc<'a> {
+                schema: &'static str,
+                host: Host,
+                #[serde(flatten)]
+                report: &'a ProbeReport,
+            }
+            #[derive(Serialize)]
+            struct Host {
+                os: &'static str,
+                arch: &'static str,
+            }
+            report::write_json(&Doc {
+                schema: runtime::SCHEMA,
+                host: Host {
+                    os: std::env::consts::OS,
+                    arch: std::env::consts::ARCH,
+                },
+                report: &rep,
+            })
+        }
+        OutputFormat::Human => write_human(&rep),
+    };
+    let code = report::finish_output(written);
+    if code != 0 {
+        return code;
+    }
+    report::exit_code_for(&rep.findings, args.fail_on)
+}
+
+fn write_human(r: &ProbeReport) -> std::io::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if t.width().is_none() {
+        t.set_width(120);
+    }
+    let status = match (&r.process, r.status) {
+        (Some(p), "loaded") => format!("loaded in {} ms (isolated child)", p.elapsed_ms),
+        (_, s) => s.replace('_', " "),
+    };
+    t.add_row(vec!["load".to_string(), status]);
+    if let Some(e) = &r.load_error {
+        t.add_row(vec!["dlerror".to_string(), e.clone()]);
+    }
+    if let Some(why) = &r.skipped {
+        t.add_row(vec!["skipped".to_string(), why.clone()]);
+    }
+    for s in &r.symbols {
+        let v = if s.found {
+            let mut v = s.address.clone().unwrap_or_default();
+            if let Some(o) = &s.object {
+                v.push_str(&format!("  in {o}"));
+            }
+            if let Some(k) = &s.kind {
+                v.push_str(&format!("  ({k})"));
+            }
+            v
+        } else {
+            format!("NOT FOUND: {}", s.error.as_deref().unwrap_or(""))
+        };
+        t.add_row(vec![format!("symbol {}", s.name), v]);
+    }
+    for c in &r.calls {
+        let v = match (&c.value, &c.error) {
+            (Some(v), _) => {
+                let shown = if c.returns == ReturnType::Str && v != "NULL" {
+                    format!("{v:?}")
+                } else {
+                    v.clone()
+                };
+                match (c.matched, &c.expect) {
+                    (Some(true), Some(g)) => format!("{shown}  (matches `{g}`)"),
+                    (Some(false), Some(g)) => format!("{shown}  (does NOT match `{g}`)"),
+                    _ => shown,
+                }
+            }
+            (None, Some(e)) => format!("not called: {e}"),
+            (None, None) => "not called".into(),
+        };
+        t.add_row(vec![format!("{}()", c.name), v]);
+    }
+    for (name, c) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+        if c.bytes > 0 {
+            t.add_row(vec![
+                name.to_string(),
+                format!(
+                    "{} bytes{}",
+                    c.bytes,
+                    if c.truncated {
+                        format!(" ({} kept)", c.text.len())
+                    } else {
+                        String::new()
+                    }
+                ),
+            ]);
+        }
+    }
+    writeln!(out, "{}\n{t}", r.path)?;
+    for f in &r.findings {
+        writeln!(
+            out,
+            "\n{} {:?}: {}\n  {}",
+            f.code,
+            f.severity,
+            f.message,
+            f.found.replace('\n', "\n  ")
+        )?;
+        writeln!(out, "  hint: {}", f.hint.replace('\n', "\n  "))?;
+    }
+    for f in &r.explanation {
+        writeln!(
+            out,
+            "\n  because {} {:?}: {}\n    {}",
+            f.code,
+            f.severity,
+            f.message,
+            f.found.replace('\n', "\n    ")
+        )?;
+    }
+    out.flush()
+}

@@ -1,0 +1,1045 @@
+//! DWARF 2–5 → the owned model of [`super`]: every DIE of `.debug_info` is read into a small table (tag and the
+//! attributes we use, references turned into section offsets), then records, enums, functions and variables are
+//! built from it. Types are deduplicated by name across compilation units: the first definition wins, a
+//! differing later one is noted. Declarations (`DW_AT_declaration`) are never taken as definitions.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use gimli::{constants as dw, AttributeValue, EndianSlice, RunTimeEndian};
+use object::{Object, ObjectSection};
+
+use super::{
+    DebugInfo, DebugSource, EnumDef, FunctionDef, Member, ParamDef, Record, RecordKind, TypeDesc,
+    TypeKind, VariableDef,
+};
+use crate::error::InputError;
+
+/// Types nest deeper than this only in malformed input.
+const MAX_DEPTH: usize = 48;
+
+#[derive(Debug, Clone, Copy)]
+enum Const {
+    U(u64),
+    S(i64),
+    /// A fixed-size data form: value and size in bytes (its signedness depends on the type).
+    Data(u64, u8),
+}
+
+#[derive(Debug)]
+struct Die {
+    tag: dw::DwTag,
+    depth: usize,
+    unit: usize,
+    name: Option<String>,
+    linkage: Option<String>,
+    byte_size: Option<u64>,
+    bit_size: Option<u64>,
+    bit_offset: Option<u64>,
+    data_bit_offset: Option<u64>,
+    member_loc: Option<u64>,
+    ty: Option<usize>,
+    /// DW_AT_specification or DW_AT_abstract_origin.
+    origin: Option<usize>,
+    encoding: Option<u8>,
+    declaration: bool,
+    external: bool,
+    prototyped: bool,
+    alignment: Option<u64>,
+    const_value: Option<Const>,
+    count: Option<Const>,
+    upper: Option<Const>,
+    lower: Option<Const>,
+    decl_line: Option<u64>,
+    children: Vec<usize>,
+}
+
+impl Die {
+    fn new(tag: dw::DwTag, depth: usize, unit: usize) -> Die {
+        Die {
+            tag,
+            depth,
+            unit,
+            name: None,
+            linkage: None,
+            byte_size: None,
+            bit_size: None,
+            bit_offset: None,
+            data_bit_offset: None,
+            member_loc: None,
+            ty: None,
+            origin: None,
+            encoding: None,
+            declaration: false,
+            external: false,
+            prototyped: false,
+            alignment: None,
+            const_value: None,
+            count: None,
+            upper: None,
+            lower: None,
+            decl_line: None,
+            children: Vec::new(),
+        }
+    }
+}
+
+struct Unit {
+    name: String,
+    addr_size: u8,
+}
+
+struct Model {
+    dies: BTreeMap<usize, Die>,
+    units: Vec<Unit>,
+    /// Anonymous (or any) struct/union/enum → the first typedef naming it.
+    typedef_of: HashMap<usize, String>,
+    notes: Vec<String>,
+    little: bool,
+}
+
+fn dwarf_err(path: &str, e: gimli::Error) -> InputError {
+    InputError::new(path, "well-formed DWARF", format!("a DWARF error: {e}"))
+}
+
+/// Read the DWARF of `file` (a library or its debug file at `from`).
+pub(crate) fn read(
+    path: &str,
+    file: &object::File<'_>,
+    source: DebugSource,
+    from: &Path,
+) -> Result<DebugInfo, InputError> {
+    let endian = if file.is_little_endian() {
+        RunTimeEndian::Little
+    } else {
+        RunTimeEndian::Big
+    };
+    let load = |id: gimli::SectionId| -> Result<Cow<'_, [u8]>, InputError> {
+        match file.section_by_name(id.name()) {
+            Some(sec) => sec.uncompressed_data().map_err(|e| {
+                InputError::new(
+                    path,
+                    format!("a readable {} section", id.name()),
+                    format!("an error: {e}"),
+                )
+                .hint("compressed sections: zlib (SHF_COMPRESSED, .zdebug) and zstd are supported")
+            }),
+            None => Ok(Cow::Borrowed(&[][..])),
+        }
+    };
+    let sections = gimli::DwarfSections::load(load)?;
+    let dwarf = sections.borrow(|s| EndianSlice::new(s, endian));
+
+    let mut m = Model {
+        dies: BTreeMap::new(),
+        units: Vec::new(),
+        typedef_of: HashMap::new(),
+        notes: Vec::new(),
+        little: file.is_little_endian(),
+    };
+    let mut versions = BTreeSet::new();
+    let mut type_sig_refs = false;
+    let mut iter = dwarf.units();
+    while let Some(header) = iter.next().map_err(|e| dwarf_err(path, e))? {
+        let unit = dwarf.unit(header).map_err(|e| dwarf_err(path, e))?;
+        versions.insert(unit.header.version());
+        let unit_idx = m.units.len();
+        m.units.push(Unit {
+            name: unit
+                .name
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            addr_size: unit.header.address_size(),
+        });
+        let mut stack: Vec<usize> = Vec::new();
+        let mut depth: isize = 0;
+        let mut entries = unit.entries();
+        while let Some((delta, entry)) = entries.next_dfs().map_err(|e| dwarf_err(path, e))? {
+            depth += delta;
+            if depth < 0 {
+                break;
+            }
+            stack.truncate(depth as usize);
+            let Some(off) = entry.offset().to_debug_info_offset(&unit.header) else {
+                continue;
+            };
+            let off = off.0;
+            let mut die = Die::new(entry.tag(), depth as usize, unit_idx);
+            let mut attrs = entry.attrs();
+            while let Some(attr) = attrs.next().map_err(|e| dwarf_err(path, e))? {
+                let v = attr.value();
+                let refr = |v: &AttributeValue<EndianSlice<'_, RunTimeEndian>>| match *v {
+                    AttributeValue::UnitRef(o) => o.to_debug_info_offset(&unit.header).map(|o| o.0),
+                    AttributeValue::DebugInfoRef(o) => Some(o.0),
+                    _ => None,
+                };
+                let string = || {
+                    dwarf
+                        .attr_string(&unit, v)
+                        .ok()
+                        .map(|s| s.to_string_lossy().into_owned())
+                };
+                match attr.name() {
+                    dw::DW_AT_name => die.name = string(),
+                    dw::DW_AT_linkage_name | dw::DW_AT_MIPS_linkage_name => die.linkage = string(),
+                    dw::DW_AT_byte_size => die.byte_size = attr.udata_value(),
+                    dw::DW_AT_bit_size => die.bit_size = attr.udata_value(),
+                    dw::DW_AT_bit_offset => die.bit_offset = attr.udata_value(),
+                    dw::DW_AT_data_bit_offset => die.data_bit_offset = attr.udata_value(),
+                    dw::DW_AT_data_member_location => {
+                        die.member_loc = match v {
+                            AttributeValue::Exprloc(e) => location_expr(e.0.slice()),
+                            AttributeValue::Block(b) => location_expr(b.slice()),
+                            _ => attr.udata_value(),
+                        }
+                    }
+                    dw::DW_AT_type => {
+                        die.ty = refr(&v);
+                        if matches!(v, AttributeValue::DebugTypesRef(_)) {
+                            type_sig_refs = true;
+                        }
+                    }
+                    dw::DW_AT_specification | dw::DW_AT_abstract_origin => die.origin = refr(&v),
+                    dw::DW_AT_encoding => {
+                        if let AttributeValue::Encoding(e) = v {
+                            die.encoding = Some(e.0)
+                        }
+                    }
+                    dw::DW_AT_declaration => die.declaration = flag(&v),
+                    dw::DW_AT_external => die.external = flag(&v),
+                    dw::DW_AT_prototyped => die.prototyped = flag(&v),
+                    dw::DW_AT_alignment => die.alignment = attr.udata_value(),
+                    dw::DW_AT_const_value => die.const_value = constant(&v),
+                    dw::DW_AT_count => die.count = constant(&v),
+                    dw::DW_AT_upper_bound => die.upper = constant(&v),
+                    dw::DW_AT_lower_bound => die.lower = constant(&v),
+                    dw::DW_AT_decl_line => die.decl_line = attr.udata_value(),
+                    _ => {}
+                }
+            }
+            if let Some(&parent) = stack.last() {
+                if let Some(p) = m.dies.get_mut(&parent) {
+                    p.children.push(off);
+                }
+            }
+            if die.tag == dw::DW_TAG_typedef {
+                if let (Some(t), Some(n)) = (die.ty, &die.name) {
+                    m.typedef_of.entry(t).or_insert_with(|| n.clone());
+                }
+            }
+            m.dies.insert(off, die);
+            stack.push(off);
+        }
+    }
+    if type_sig_refs {
+        m.notes.push(
+            "some types live in type units (-fdebug-types-section) and were not followed".into(),
+        );
+    }
+    if file
+        .section_by_name(".debug_types")
+        .is_some_and(|s| s.size() > 0)
+    {
+        m.notes
+            .push(".debug_types (DWARF 4 type units) is not read".into());
+    }
+
+    let (records, enums, functions, variables) = m.build();
+    Ok(DebugInfo {
+        source,
+        path: from.to_path_buf(),
+        dwarf_versions: versions.into_iter().collect(),
+        units: m.units.len(),
+        notes: m.notes,
+        records,
+        enums,
+        functions,
+        variables,
+    })
+}
+
+fn flag(v: &AttributeValue<EndianSlice<'_, RunTimeEndian>>) -> bool {
+    matches!(v, AttributeValue::Flag(true))
+}
+
+fn constant(v: &AttributeValue<EndianSlice<'_, RunTimeEndian>>) -> Option<Const> {
+    Some(match *v {
+        AttributeValue::Udata(u) => Const::U(u),
+        AttributeValue::Sdata(s) => Const::S(s),
+        AttributeValue::Data1(d) => Const::Data(d as u64, 1),
+        AttributeValue::Data2(d) => Const::Data(d as u64, 2),
+        AttributeValue::Data4(d) => Const::Data(d as u64, 4),
+        AttributeValue::Data8(d) => Const::Data(d, 8),
+        _ => return None,
+    })
+}
+
+impl Const {
+    fn signed(self) -> i128 {
+        match self {
+            Const::U(u) => u as i128,
+            Const::S(s) => s as i128,
+            Const::Data(d, n) => {
+                let shift = 64 - 8 * n as u32;
+                (((d << shift) as i64) >> shift) as i128
+            }
+        }
+    }
+    fn unsigned(self) -> i128 {
+        match self {
+            Const::U(u) | Const::Data(u, _) => u as i128,
+            Const::S(s) => s as u64 as i128,
+        }
+    }
+    fn is_negative(self) -> bool {
+        matches!(self, Const::S(s) if s < 0)
+    }
+}
+
+/// A member location expression: `DW_OP_plus_uconst N` (DWARF 2), `DW_OP_constu N`, `DW_OP_litN`.
+fn location_expr(b: &[u8]) -> Option<u64> {
+    let (&op, rest) = b.split_first()?;
+    match op {
+        0x23 | 0x10 => uleb(rest),               // DW_OP_plus_uconst, DW_OP_constu
+        0x30..=0x4f => Some((op - 0x30) as u64), // DW_OP_lit0..31
+        _ => None,
+    }
+}
+
+fn uleb(b: &[u8]) -> Option<u64> {
+    let mut v = 0u64;
+    for (i, &byte) in b.iter().enumerate().take(10) {
+        v |= ((byte & 0x7f) as u64) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+fn is_record(tag: dw::DwTag) -> bool {
+    matches!(
+        tag,
+        dw::DW_TAG_structure_type | dw::DW_TAG_union_type | dw::DW_TAG_class_type
+    )
+}
+
+fn is_qualifier(tag: dw::DwTag) -> bool {
+    matches!(
+        tag,
+        dw::DW_TAG_const_type
+            | dw::DW_TAG_volatile_type
+            | dw::DW_TAG_restrict_type
+            | dw::DW_TAG_atomic_type
+    )
+}
+
+type Built = (
+    Vec<Record>,
+    Vec<EnumDef>,
+    Vec<FunctionDef>,
+    Vec<VariableDef>,
+);
+
+impl Model {
+    fn die(&self, off: usize) -> Option<&Die> {
+        self.dies.get(&off)
+    }
+
+    /// Follow DW_AT_specification / DW_AT_abstract_origin until `f` answers.
+    fn chain<T>(&self, off: usize, f: impl Fn(&Die) -> Option<T>) -> Option<T> {
+        let mut cur = Some(off);
+        for _ in 0..8 {
+            let d = self.die(cur?)?;
+            if let Some(v) = f(d) {
+                return Some(v);
+            }
+            cur = d.origin;
+        }
+        None
+    }
+
+    fn build(&mut self) -> Built {
+        let mut records: Vec<Record> = Vec::new();
+        let mut rec_idx: HashMap<String, usize> = HashMap::new();
+        let mut enums: Vec<EnumDef> = Vec::new();
+        let mut enum_idx: HashMap<String, usize> = HashMap::new();
+        let mut functions: Vec<FunctionDef> = Vec::new();
+        let mut fn_seen: BTreeSet<String> = BTreeSet::new();
+        let mut variables: Vec<VariableDef> = Vec::new();
+        let mut var_seen: BTreeSet<String> = BTreeSet::new();
+        let mut notes = Vec::new();
+        let mut noted: BTreeSet<String> = BTreeSet::new();
+
+        let offs: Vec<usize> = self.dies.keys().copied().collect();
+        for off in offs {
+            let d = &self.dies[&off];
+            if d.declaration {
+                continue;
+            }
+            if is_record(d.tag) {
+                if d.byte_size.is_none() {
+                    continue;
+                }
+                let Some(name) = d
+                    .name
+                    .clone()
+                    .or_else(|| self.typedef_of.get(&off).cloned())
+                else {
+                    continue;
+                };
+                let rec = self.record(off, 0);
+                match rec_idx.get(&name) {
+                    Some(&i) => {
+                        if !same_layout(&records[i], &rec) && noted.insert(name.clone()) {
+                            notes.push(format!(
+                                "{} {name} is defined differently in {} and {}: the first definition is used",
+                                kind_word(rec.kind),
+                                records[i].cu,
+                                rec.cu
+                            ));
+                        }
+                    }
+                    None => {
+                        rec_idx.insert(name, records.len());
+                        records.push(rec);
+                    }
+                }
+            } else if d.tag == dw::DW_TAG_enumeration_type {
+                let Some(name) = d
+                    .name
+                    .clone()
+                    .or_else(|| self.typedef_of.get(&off).cloned())
+                else {
+                    continue;
+                };
+                let e = self.enum_def(off, &name);
+                match enum_idx.get(&name) {
+                    Some(&i) => {
+                        let a = &enums[i];
+                        let differs = a.byte_size != e.byte_size || a.enumerators != e.enumerators;
+                        if differs && noted.insert(format!("enum {name}")) {
+                            notes.push(format!(
+                                "enum {name} is defined differently in {} and {}: the first definition is used",
+                                enums[i].cu, e.cu
+                            ));
+                        }
+                    }
+                    None => {
+                        enum_idx.insert(name, enums.len());
+                        enums.push(e);
+                    }
+                }
+            } else if d.tag == dw::DW_TAG_subprogram && d.depth <= 2 {
+                if let Some(f) = self.function(off) {
+                    if fn_seen.insert(f.name.clone()) {
+                        functions.push(f);
+                    }
+                }
+            } else if d.tag == dw::DW_TAG_variable && d.depth == 1 {
+                if let Some(v) = self.variable(off) {
+                    if var_seen.insert(v.name.clone()) {
+                        variables.push(v);
+                    }
+                }
+            }
+        }
+        self.notes.append(&mut notes);
+        (records, enums, functions, variables)
+    }
+
+    fn cu(&self, d: &Die) -> String {
+        self.units
+            .get(d.unit)
+            .map(|u| u.name.clone())
+            .unwrap_or_default()
+    }
+
+    fn record(&self, off: usize, depth: usize) -> Record {
+        let d = &self.dies[&off];
+        let kind = if d.tag == dw::DW_TAG_union_type {
+            RecordKind::Union
+        } else {
+            RecordKind::Struct
+        };
+        let typedef_name = self.typedef_of.get(&off).cloned();
+        let mut members = Vec::new();
+        for &c in &d.children {
+            let Some(md) = self.die(c) else { continue };
+            if md.tag != dw::DW_TAG_member || md.external || md.declaration {
+                // C++ static data members are DW_TAG_member with DW_AT_external/declaration (DWARF < 5).
+                continue;
+            }
+            members.push(self.member(md, depth));
+        }
+        Record {
+            kind,
+            name: d
+                .name
+                .clone()
+                .or_else(|| typedef_name.clone())
+                .unwrap_or_default(),
+            tag: d.name.clone(),
+            typedef_name,
+            byte_size: d.byte_size.unwrap_or(0),
+            alignment: d.alignment,
+            members,
+            cu: self.cu(d),
+            decl_line: d.decl_line,
+        }
+    }
+
+    fn member(&self, md: &Die, depth: usize) -> Member {
+        let ty = self.type_desc(md.ty);
+        let size = ty.size.unwrap_or(0);
+        let loc = md.member_loc.unwrap_or(0);
+        let (offset, bit_offset) = match md.bit_size {
+            Some(bits) => {
+                let abs = if let Some(dbo) = md.data_bit_offset {
+                    dbo
+                } else if let Some(bo) = md.bit_offset {
+                    let storage = md.byte_size.unwrap_or(size);
+                    if self.little {
+                        (loc + storage) * 8 - bo - bits
+                    } else {
+                        loc * 8 + bo
+                    }
+                } else {
+                    loc * 8
+                };
+                let unit = size.max(1);
+                let mut off = abs / (unit * 8) * unit;
+                if abs + bits > (off + unit) * 8 {
+                    off = abs / 8;
+                }
+                (off, Some(abs))
+            }
+            None => (loc, None),
+        };
+        let name = md.name.clone();
+        let anon = match (&name, md.ty.and_then(|t| self.die(t))) {
+            (_, Some(td))
+                if is_record(td.tag)
+                    && td.name.is_none()
+                    && !self.typedef_of.contains_key(&md.ty.unwrap_or(0))
+                    && depth < MAX_DEPTH =>
+            {
+                md.ty.map(|t| Box::new(self.record(t, depth + 1)))
+            }
+            _ => None,
+        };
+        let full = self.decl(md.ty, "\u{1}", 0);
+        let (decl_type, decl_name) = split_decl(&full, name.as_deref().unwrap_or(""));
+        let decl = tidy(&full.replace('\u{1}', name.as_deref().unwrap_or("")));
+        Member {
+            name,
+            offset,
+            size,
+            ty,
+            bit_size: md.bit_size,
+            bit_offset,
+            alignment: md.alignment,
+            anon,
+            decl,
+            decl_type,
+            decl_name,
+        }
+    }
+
+    fn enum_def(&self, off: usize, name: &str) -> EnumDef {
+        let d = &self.dies[&off];
+        let signed = self.enum_signed(off);
+        let enumerators = d
+            .children
+            .iter()
+            .filter_map(|c| self.die(*c))
+            .filter(|c| c.tag == dw::DW_TAG_enumerator)
+            .filter_map(|c| {
+                let v = c.const_value?;
+                Some((
+                    c.name.clone().unwrap_or_default(),
+                    if signed { v.signed() } else { v.unsigned() },
+                ))
+            })
+            .collect();
+        EnumDef {
+            name: name.to_string(),
+            tag: d.name.clone(),
+            typedef_name: self.typedef_of.get(&off).cloned(),
+            byte_size: d.byte_size.or_else(|| self.size_of(d.ty, 0)).unwrap_or(4),
+            signed,
+            enumerators,
+            cu: self.cu(d),
+        }
+    }
+
+    fn enum_signed(&self, off: usize) -> bool {
+        let d = &self.dies[&off];
+        if let Some(s) = d.ty.and_then(|t| self.kind(Some(t), 0).signed()) {
+            return s;
+        }
+        if let Some(enc) = d.encoding {
+            return enc == dw::DW_ATE_signed.0 || enc == dw::DW_ATE_signed_char.0;
+        }
+        d.children
+            .iter()
+            .filter_map(|c| self.die(*c))
+            .any(|c| c.const_value.is_some_and(Const::is_negative))
+    }
+
+    fn function(&self, off: usize) -> Option<FunctionDef> {
+        let d = &self.dies[&off];
+        self.chain(off, |x| x.external.then_some(()))?;
+        let name = self.chain(off, |x| x.name.clone())?;
+        let linkage = self.chain(off, |x| x.linkage.clone());
+        let ret_ty = self.chain(off, |x| x.ty);
+        let prototyped = self.chain(off, |x| x.prototyped.then_some(())).is_some();
+        // Parameters: this DIE's, else those of the declaration / abstract instance it completes.
+        let mut src = off;
+        for _ in 0..8 {
+            let s = &self.dies[&src];
+            let has = s.children.iter().filter_map(|c| self.die(*c)).any(|c| {
+                c.tag == dw::DW_TAG_formal_parameter || c.tag == dw::DW_TAG_unspecified_parameters
+            });
+            match (has, s.origin) {
+                (false, Some(o)) if self.dies.contains_key(&o) => src = o,
+                _ => break,
+            }
+        }
+        let mut params = Vec::new();
+        let mut variadic = false;
+        for &c in &self.dies[&src].children {
+            let Some(cd) = self.die(c) else { continue };
+            if cd.tag == dw::DW_TAG_formal_parameter {
+                params.push(ParamDef {
+                    name: self.chain(c, |x| x.name.clone()),
+                    ty: self.type_desc(self.chain(c, |x| x.ty)),
+                });
+            } else if cd.tag == dw::DW_TAG_unspecified_parameters {
+                variadic = true;
+            }
+        }
+        Some(FunctionDef {
+            linkage_name: linkage.filter(|l| *l != name),
+            name,
+            ret: self.type_desc(ret_ty),
+            params,
+            variadic,
+            prototyped,
+            cu: self.cu(d),
+        })
+    }
+
+    fn variable(&self, off: usize) -> Option<VariableDef> {
+        let d = &self.dies[&off];
+        self.chain(off, |x| x.external.then_some(()))?;
+        let name = self.chain(off, |x| x.name.clone())?;
+        let linkage = self.chain(off, |x| x.linkage.clone());
+        Some(VariableDef {
+            linkage_name: linkage.filter(|l| *l != name),
+            name,
+            ty: self.type_desc(self.chain(off, |x| x.ty)),
+            cu: self.cu(d),
+        })
+    }
+
+    fn type_desc(&self, ty: Option<usize>) -> TypeDesc {
+        let mut cur = ty;
+        let mut typedefs = Vec::new();
+        let (mut is_const, mut is_volatile) = (false, false);
+        for _ in 0..MAX_DEPTH {
+            let Some(d) = cur.and_then(|o| self.die(o)) else {
+                break;
+            };
+            match d.tag {
+                dw::DW_TAG_const_type => is_const = true,
+                dw::DW_TAG_volatile_type => is_volatile = true,
+                dw::DW_TAG_restrict_type | dw::DW_TAG_atomic_type => {}
+                dw::DW_TAG_typedef => typedefs.push(d.name.clone().unwrap_or_default()),
+                _ => break,
+            }
+            cur = d.ty;
+        }
+        TypeDesc {
+            c: tidy(&self.decl(ty, "", 0)),
+            size: self.size_of(ty, 0),
+            kind: self.kind(cur, 0),
+            typedefs,
+            is_const,
+            is_volatile,
+        }
+    }
+
+    fn addr_size(&self, d: &Die) -> u64 {
+        self.units
+            .get(d.unit)
+            .map(|u| u.addr_size as u64)
+            .unwrap_or(8)
+    }
+
+    fn size_of(&self, ty: Option<usize>, depth: usize) -> Option<u64> {
+        let d = self.die(ty?)?;
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        if let Some(s) = d.byte_size {
+            if !d.declaration {
+                return Some(s);
+            }
+        }
+        match d.tag {
+            dw::DW_TAG_pointer_type
+            | dw::DW_TAG_reference_type
+            | dw::DW_TAG_rvalue_reference_type
+            | dw::DW_TAG_ptr_to_member_type => Some(self.addr_size(d)),
+            dw::DW_TAG_typedef => self.size_of(d.ty, depth + 1),
+            t if is_qualifier(t) => self.size_of(d.ty, depth + 1),
+            dw::DW_TAG_array_type => {
+                if let Some(bits) = d.bit_size {
+                    return Some(bits / 8);
+                }
+                let mut n = self.size_of(d.ty, depth + 1)?;
+                for len in self.dims(d) {
+                    n = n.checked_mul(len?)?;
+                }
+                Some(n)
+            }
+            _ => None,
+        }
+    }
+
+    /// Array dimensions; `None` for an unknown (flexible) one.
+    fn dims(&self, d: &Die) -> Vec<Option<u64>> {
+        d.children
+            .iter()
+            .filter_map(|c| self.die(*c))
+            .filter(|c| c.tag == dw::DW_TAG_subrange_type || c.tag == dw::DW_TAG_enumeration_type)
+            .map(|c| {
+                if let Some(n) = c.count {
+                    let v = n.signed();
+                    return (v >= 0).then_some(v as u64);
+                }
+                let up = c.upper?;
+                // `-1` (flexible array) comes as sdata or a full 64-bit value; a data1 0xff is 255.
+                let all_ones = matches!(up, Const::Data(u64::MAX, 8) | Const::U(u64::MAX));
+                if all_ones || up.is_negative() {
+                    return None;
+                }
+                let lo = c.lower.map(|l| l.unsigned()).unwrap_or(0);
+                let n = up.unsigned() - lo + 1;
+                u64::try_from(n).ok()
+            })
+            .collect()
+    }
+
+    fn kind(&self, ty: Option<usize>, depth: usize) -> TypeKind {
+        let Some(off) = ty else {
+            return TypeKind::Void;
+        };
+        let Some(d) = self.die(off) else {
+            return TypeKind::Other {
+                tag: "unresolved".into(),
+            };
+        };
+        if depth > MAX_DEPTH {
+            return TypeKind::Other {
+                tag: "too deep".into(),
+            };
+        }
+        match d.tag {
+            dw::DW_TAG_base_type => {
+                let size = d.byte_size.unwrap_or(0);
+                match d.encoding.map(dw::DwAte) {
+                    Some(dw::DW_ATE_boolean) => TypeKind::Bool { size },
+                    Some(dw::DW_ATE_float) | Some(dw::DW_ATE_decimal_float) => {
+                        TypeKind::Float { size }
+                    }
+                    Some(dw::DW_ATE_complex_float) => TypeKind::Complex { size },
+                    Some(dw::DW_ATE_signed_char) => TypeKind::Char { signed: true, size },
+                    Some(dw::DW_ATE_unsigned_char) | Some(dw::DW_ATE_UTF) => TypeKind::Char {
+                        signed: false,
+                        size,
+                    },
+                    Some(dw::DW_ATE_signed) => TypeKind::Int { signed: true, size },
+                    Some(dw::DW_ATE_unsigned) => TypeKind::Int {
+                        signed: false,
+                        size,
+                    },
+                    _ if size == 0 => TypeKind::Void,
+                    _ => TypeKind::Other {
+                        tag: format!("base type {}", d.name.as_deref().unwrap_or("?")),
+                    },
+                }
+            }
+            dw::DW_TAG_unspecified_type => TypeKind::Void,
+            dw::DW_TAG_pointer_type => TypeKind::Pointer {
+                pointee: Box::new(self.kind(d.ty, depth + 1)),
+            },
+            t if is_record(t) => TypeKind::Record {
+                record: if t == dw::DW_TAG_union_type {
+                    RecordKind::Union
+                } else {
+                    RecordKind::Struct
+                },
+                name: d
+                    .name
+                    .clone()
+                    .or_else(|| self.typedef_of.get(&off).cloned()),
+                size: if d.declaration { None } else { d.byte_size },
+            },
+            dw::DW_TAG_enumeration_type => TypeKind::Enum {
+                name: d
+                    .name
+                    .clone()
+                    .or_else(|| self.typedef_of.get(&off).cloned()),
+                size: d
+                    .byte_size
+                    .or_else(|| self.size_of(d.ty, depth + 1))
+                    .unwrap_or(4),
+                signed: self.enum_signed(off),
+            },
+            dw::DW_TAG_array_type => {
+                let mut k = self.kind(d.ty, depth + 1);
+                for len in self.dims(d).into_iter().rev() {
+                    k = TypeKind::Array {
+                        elem: Box::new(k),
+                        len,
+                    };
+                }
+                k
+            }
+            dw::DW_TAG_subroutine_type => {
+                let mut params = Vec::new();
+                let mut variadic = false;
+                for c in d.children.iter().filter_map(|c| self.die(*c)) {
+                    if c.tag == dw::DW_TAG_formal_parameter {
+                        params.push(self.kind(c.ty, depth + 1));
+                    } else if c.tag == dw::DW_TAG_unspecified_parameters {
+                        variadic = true;
+                    }
+                }
+                TypeKind::Function {
+                    ret: Box::new(self.kind(d.ty, depth + 1)),
+                    params,
+                    variadic,
+                }
+            }
+            dw::DW_TAG_typedef => self.kind(d.ty, depth + 1),
+            t if is_qualifier(t) => self.kind(d.ty, depth + 1),
+            t => TypeKind::Other {
+                tag: t
+                    .static_string()
+                    .unwrap_or("unknown")
+                    .trim_start_matches("DW_TAG_")
+                    .to_string(),
+            },
+        }
+    }
+
+    /// The name a type is spelled with where it is a base of a declaration.
+    fn base_name(&self, off: usize) -> String {
+        let d = &self.dies[&off];
+        let word = match d.tag {
+            dw::DW_TAG_structure_type | dw::DW_TAG_class_type => Some("struct"),
+            dw::DW_TAG_union_type => Some("union"),
+            dw::DW_TAG_enumeration_type => Some("enum"),
+            _ => None,
+        };
+        match (word, &d.name) {
+            (Some(w), Some(n)) => format!("{w} {n}"),
+            (Some(w), None) => match self.typedef_of.get(&off) {
+                Some(t) => t.clone(),
+                None => format!("{w} {{...}}"),
+            },
+            (None, Some(n)) => n.clone(),
+            (None, None) => "void".into(),
+        }
+    }
+
+    /// A C declaration of `inner` (a name, or empty for an abstract declarator) with type `ty`.
+    fn decl(&self, ty: Option<usize>, inner: &str, depth: usize) -> String {
+        let Some(d) = ty.and_then(|o| self.die(o).map(|d| (o, d))) else {
+            return join("void", inner);
+        };
+        let (off, d) = d;
+        if depth > MAX_DEPTH {
+            return join("?", inner);
+        }
+        match d.tag {
+            dw::DW_TAG_pointer_type
+            | dw::DW_TAG_reference_type
+            | dw::DW_TAG_rvalue_reference_type => {
+                let sigil = match d.tag {
+                    dw::DW_TAG_reference_type => "&",
+                    dw::DW_TAG_rvalue_reference_type => "&&",
+                    _ => "*",
+                };
+                let target = self.strip_quals_tag(d.ty);
+                let wrap = matches!(
+                    target,
+                    Some(dw::DW_TAG_array_type) | Some(dw::DW_TAG_subroutine_type)
+                );
+                let i = if wrap {
+                    format!("({sigil}{inner})")
+                } else {
+                    format!("{sigil}{inner}")
+                };
+                self.decl(d.ty, &i, depth + 1)
+            }
+            t if is_qualifier(t) => {
+                let q = match t {
+                    dw::DW_TAG_const_type => "const",
+                    dw::DW_TAG_volatile_type => "volatile",
+                    dw::DW_TAG_restrict_type => "restrict",
+                    _ => "_Atomic",
+                };
+                let target = d.ty.and_then(|o| self.die(o)).map(|t| t.tag);
+                if target == Some(dw::DW_TAG_pointer_type) {
+                    let i = if inner.is_empty() {
+                        q.to_string()
+                    } else {
+                        format!("{q} {inner}")
+                    };
+                    self.decl(d.ty, &i, depth + 1)
+                } else {
+                    format!("{q} {}", self.decl(d.ty, inner, depth + 1))
+                }
+            }
+            dw::DW_TAG_array_type => {
+                let mut i = inner.to_string();
+                for len in self.dims(d) {
+                    match len {
+                        Some(n) => i.push_str(&format!("[{n}]")),
+                        None => i.push_str("[]"),
+                    }
+                }
+                self.decl(d.ty, &i, depth + 1)
+            }
+            dw::DW_TAG_subroutine_type => {
+                let mut ps: Vec<String> = Vec::new();
+                for c in d.children.iter().filter_map(|c| self.die(*c)) {
+                    if c.tag == dw::DW_TAG_formal_parameter {
+                        ps.push(tidy(&self.decl(c.ty, "", depth + 1)));
+                    } else if c.tag == dw::DW_TAG_unspecified_parameters {
+                        ps.push("...".into());
+                    }
+                }
+                if ps.is_empty() && d.prototyped {
+                    ps.push("void".into());
+                }
+                let i = format!("{inner}({})", ps.join(", "));
+                self.decl(d.ty, &i, depth + 1)
+            }
+            _ => join(&self.base_name(off), inner),
+        }
+    }
+
+    fn strip_quals_tag(&self, ty: Option<usize>) -> Option<dw::DwTag> {
+        let mut cur = ty;
+        for _ in 0..MAX_DEPTH {
+            let d = self.die(cur?)?;
+            if is_qualifier(d.tag) {
+                cur = d.ty;
+            } else {
+                return Some(d.tag);
+            }
+        }
+        None
+    }
+}
+
+fn join(base: &str, inner: &str) -> String {
+    if inner.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base} {inner}")
+    }
+}
+
+/// Normalise spacing of an abstract declarator (`char *`, `int [3]`, `void (*)(int)`).
+fn tidy(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Split a declaration with the name placeholder `\u{1}` the way pahole prints it: the base type (with any
+/// leading pointer stars) in one column, the declarator with the name in the other.
+fn split_decl(full: &str, name: &str) -> (String, String) {
+    let Some(p) = full.find('\u{1}') else {
+        return (tidy(full), name.to_string());
+    };
+    let (left, right) = (&full[..p], &full[p + 1..]);
+    let trimmed = left.trim_end_matches(['(', '*', ' ', '&']);
+    let tail = &left[trimmed.len()..];
+    match tail.find('(') {
+        Some(q) => (
+            tidy(&left[..trimmed.len() + q]),
+            format!(
+                "{}{name}{right}",
+                left[trimmed.len() + q..].replace(' ', "")
+            ),
+        ),
+        None => (tidy(left), format!("{name}{right}")),
+    }
+}
+
+fn kind_word(k: RecordKind) -> &'static str {
+    match k {
+        RecordKind::Struct => "struct",
+        RecordKind::Union => "union",
+    }
+}
+
+/// Same size and the same members at the same places (type spellings may differ between units).
+fn same_layout(a: &Record, b: &Record) -> bool {
+    type Key<'a> = (Option<&'a str>, u64, u64, Option<u64>, Option<u64>);
+    fn key(r: &Record) -> Vec<Key<'_>> {
+        r.members
+            .iter()
+            .map(|m| {
+                (
+                    m.name.as_deref(),
+                    m.offset,
+                    m.size,
+                    m.bit_offset,
+                    m.bit_size,
+                )
+            })
+            .collect()
+    }
+    a.kind == b.kind && a.byte_size == b.byte_size && key(a) == key(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_expressions() {
+        assert_eq!(location_expr(&[0x23, 0x90, 0x01]), Some(144));
+        assert_eq!(location_expr(&[0x32]), Some(2));
+        assert_eq!(location_expr(&[0x96]), None);
+    }
+
+    #[test]
+    fn split_declarations() {
+        assert_eq!(
+            split_decl("struct node *\u{1}", "left"),
+            ("struct node *".into(), "left".into())
+        );
+        assert_eq!(
+            split_decl("int \u{1}[3][2]", "matrix"),
+            ("int".into(), "matrix[3][2]".into())
+        );
+        assert_eq!(
+            split_decl("void (*\u{1})(struct shape *, int, ...)", "cb"),
+            ("void".into(), "(*cb)(struct shape *, int, ...)".into())
+        );
+    }
+
+    #[test]
+    fn data_form_sign_extension() {
+        assert_eq!(Const::Data(0xff, 1).signed(), -1);
+        assert_eq!(Const::Data(0xff, 1).unsigned(), 255);
+    }
+}

@@ -41,6 +41,8 @@ pub enum Command {
     Deps(DepsArgs),
     /// What ctypes.util.find_library(NAME) returns on the target OS and which file CDLL / cffi dlopen then loads.
     Resolve(ResolveArgs),
+    /// Declared prototypes and types (a C header or cffi cdef) against the library: exports, ABI, portability.
+    Check(commands::check::CheckArgs),
     /// Load the library for real in an isolated child process (dlopen RTLD_NOW|RTLD_LOCAL, timeout, rlimits),
     /// resolve symbols and optionally call one `T f(void)`; a failed load is explained with the static model.
     Load(commands::load::LoadArgs),
@@ -178,6 +180,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Imports(a) => commands::symbols::run(&ctx, &a, commands::symbols::Which::Imports),
         Command::Deps(a) => commands::deps::run(&ctx, &a),
         Command::Resolve(a) => commands::resolve::run(&ctx, &a),
+        Command::Check(a) => commands::check::run(&ctx, &a),
         Command::Load(a) => commands::load::run(&ctx, &a),
         Command::Layout(a) => commands::layout::run(&ctx, &a),
         Command::Probe(a) => crate::runtime::child::main(&a),

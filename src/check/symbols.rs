@@ -53,14 +53,14 @@ pub fn check(spec: &Spec, img: &Image<'_>, lib: &str, deps: &[DepExport]) -> Vec
     let decls = spec
         .functions
         .iter()
-        .map(|f| (f.name.as_str(), &f.loc, true))
+        .map(|f| (f.name.as_str(), &f.loc, true, Some(declared_arity(&f.sig))))
         .chain(
             spec.variables
                 .iter()
-                .map(|v| (v.name.as_str(), &v.loc, false)),
+                .map(|v| (v.name.as_str(), &v.loc, false, None)),
         );
     let mut out = Vec::new();
-    for (name, loc, is_fn) in decls {
+    for (name, loc, is_fn, arity) in decls {
         let what = if is_fn { "function" } else { "variable" };
         let hits = by_c_name.get(name).map(Vec::as_slice).unwrap_or(&[]);
         let default_hits: Vec<&&Export<'_>> = hits
@@ -122,10 +122,25 @@ pub fn check(spec: &Spec, img: &Image<'_>, lib: &str, deps: &[DepExport]) -> Vec
             platform_spelling(img, name)
         );
         f.found = "no such export".into();
-        f.hint = if let Some(cxx) = by_cxx_base.get(name).and_then(|v| v.first()) {
+        f.hint = if let Some(overloads) = by_cxx_base.get(name) {
+            // Prefer the overload whose parameter count matches the declaration.
+            let best = overloads
+                .iter()
+                .find(|e| {
+                    arity.is_some()
+                        && demangled_arity(e.demangled.as_deref().unwrap_or("")) == arity
+                })
+                .or_else(|| overloads.first())
+                .copied();
+            let cxx = best.unwrap_or(overloads[0]);
+            let more = if overloads.len() > 1 {
+                format!(" (and {} other overloads)", overloads.len() - 1)
+            } else {
+                String::new()
+            };
             format!(
-                "the library exports `{}` (C++ mangled `{}`): declare it `extern \"C\"` in the library, or bind \
-                 the mangled name",
+                "the library exports `{}` as C++ (mangled `{}`){more}: declare it `extern \"C\"` in the library, \
+                 or bind the mangled name",
                 cxx.demangled.as_deref().unwrap_or(""),
                 cxx.name
             )
@@ -165,6 +180,38 @@ pub fn check(spec: &Spec, img: &Image<'_>, lib: &str, deps: &[DepExport]) -> Vec
     out
 }
 
+/// Number of declared parameters (`f(void)` has none).
+pub fn declared_arity(sig: &crate::spec::FnSig) -> usize {
+    use crate::spec::{Prim, Type};
+    match sig.params.as_slice() {
+        [p] if matches!(p.ty.ty, Type::Prim { prim: Prim::Void }) => 0,
+        ps => ps.len(),
+    }
+}
+
+/// Number of parameters in a demangled C++ signature (`f(int, char const*)` → 2), ignoring nested commas.
+fn demangled_arity(d: &str) -> Option<usize> {
+    let open = d.find('(')?;
+    let mut depth = 0i32;
+    let mut count = 0usize;
+    let mut any = false;
+    for c in d[open + 1..].chars() {
+        match c {
+            '(' | '<' => depth += 1,
+            ')' if depth == 0 => break,
+            ')' | '>' => depth -= 1,
+            ',' if depth == 0 => count += 1,
+            c if !c.is_whitespace() => any = true,
+            _ => {}
+        }
+    }
+    let inner = &d[open + 1..];
+    if inner.starts_with(')') || inner.starts_with("void)") {
+        return Some(0);
+    }
+    Some(if any { count + 1 } else { 0 })
+}
+
 /// How the platform spells the symbol in the file (`_name` on Mach-O).
 fn platform_spelling(img: &Image<'_>, name: &str) -> String {
     match img.format {
@@ -198,5 +245,15 @@ mod tests {
         );
         assert_eq!(cxx_base_name("demo::clamp<int>(int, int, int)"), "clamp");
         assert_eq!(cxx_base_name("area(int, int)"), "area");
+    }
+
+    #[test]
+    fn demangled_arities() {
+        assert_eq!(demangled_arity("ns::f()"), Some(0));
+        assert_eq!(demangled_arity("ns::f(int, std::map<int, int>)"), Some(2));
+        assert_eq!(
+            demangled_arity("area(demo::geometry::Point const&)"),
+            Some(1)
+        );
     }
 }

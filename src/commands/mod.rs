@@ -1,5 +1,6 @@
 //! The subcommands: each turns arguments into a library call, then renders the result. No parsing lives here.
 
+pub mod check;
 pub mod deps;
 pub mod inspect;
 pub mod layout;

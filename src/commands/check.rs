@@ -1,0 +1,537 @@
+//! `ffi-doctor check LIB SPEC`: a declared interface (C header or cffi cdef) against the library — exported
+//! symbols, the target's ABI, portability traps, the library's own DWARF when present and, with `--runtime`, a real
+//! load in an isolated child. Findings are grouped by declaration; exit 0 / 1 (findings at or above `--fail-on`) / 2.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::{read_guarded, Context};
+use crate::abi::{self, Target};
+use crate::binary::{Image, Mapped, ReadOptions};
+use crate::check::symbols::DepExport;
+use crate::error::InputError;
+use crate::report::{self, Finding, OutputFormat, Severity, EXIT_INPUT};
+use crate::spec::{self, ParseOptions, Spec};
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The shared library (ELF, Mach-O incl. universal, PE).
+    pub lib: String,
+    /// The declared interface: a C header or a cffi cdef file.
+    pub spec: String,
+    /// Define a macro for the spec's preprocessor (NAME or NAME=VALUE); repeatable.
+    #[arg(short = 'D', value_name = "NAME[=VALUE]")]
+    pub define: Vec<String>,
+    /// Add an include directory for the spec's `#include`s; repeatable.
+    #[arg(short = 'I', value_name = "DIR")]
+    pub include: Vec<PathBuf>,
+    /// Also search the host's system include directories (/usr/include, …); off by default, because the
+    /// target's headers may differ from the host's.
+    #[arg(long)]
+    pub system_includes: bool,
+    /// Treat SPEC as a cffi cdef (default: detected from `.cdef` or cffi's `...` forms).
+    #[arg(long)]
+    pub cffi: bool,
+    /// Only this architecture slice of a universal Mach-O library.
+    #[arg(long)]
+    pub arch: Option<String>,
+    /// Also compare struct layouts across these targets (comma-separated names, or `all`), e.g.
+    /// linux-x86_64,windows-x86_64-msvc.
+    #[arg(long, value_delimiter = ',')]
+    pub targets: Vec<String>,
+    /// Load the library in an isolated child process and resolve every declared symbol for real.
+    #[arg(long)]
+    pub runtime: bool,
+    /// With --runtime: call this zero-argument function (declared in SPEC) and compare its value with --expect.
+    #[arg(long, requires = "expect")]
+    pub call: Option<String>,
+    /// With --call: a glob the returned value must match (e.g. '1.*').
+    #[arg(long)]
+    pub expect: Option<String>,
+    /// With --runtime: the child's timeout in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+    /// Exit 1 when a finding has at least this severity.
+    #[arg(long, value_enum, default_value_t = Severity::Error)]
+    pub fail_on: Severity,
+}
+
+/// The result of checking one library image against a spec.
+#[derive(Debug, Serialize)]
+pub struct ImageCheck {
+    pub arch: String,
+    pub target: Option<&'static str>,
+    pub declared_functions: usize,
+    pub declared_variables: usize,
+    pub declared_records: usize,
+    pub findings: Vec<Finding>,
+}
+
+/// What `check` reports for one library.
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    pub schema: &'static str,
+    pub library: String,
+    pub spec: String,
+    pub images: Vec<ImageCheck>,
+    /// Spec notes (skipped includes, unsupported extensions).
+    pub notes: Vec<String>,
+}
+
+impl CheckReport {
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.images.iter().flat_map(|i| i.findings.iter())
+    }
+}
+
+/// Options of a check run as a library call (what `gate` passes too).
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    pub parse: ParseOptions,
+    pub arch: Option<String>,
+    pub targets: Vec<Target>,
+    pub runtime: bool,
+    pub call: Option<(String, String)>,
+    pub timeout_secs: u64,
+}
+
+/// Guess whether a PE image was built by mingw (GCC) rather than MSVC, from its imports.
+fn pe_is_mingw(img: &Image<'_>) -> bool {
+    img.needed.iter().any(|n| {
+        let l = n.name.to_ascii_lowercase();
+        l == "msvcrt.dll"
+            || l.starts_with("libgcc_s")
+            || l.starts_with("libwinpthread")
+            || l.starts_with("libstdc++")
+    })
+}
+
+/// Parse the spec as the target's compiler would see it (its predefined macros).
+fn parse_for(
+    spec_path: &str,
+    opts: &CheckOptions,
+    target: Option<Target>,
+) -> Result<Spec, InputError> {
+    let mut p = opts.parse.clone();
+    if let Some(t) = target {
+        p.target_defines = t.predefined_macros();
+    }
+    spec::parse_header(spec_path, &p).map_err(|e| {
+        InputError::new(&e.loc.to_string(), e.expected.clone(), e.found.clone()).hint(
+            "fix the declaration, or pass -D/-I so the preprocessor sees what the compiler sees",
+        )
+    })
+}
+
+/// Exports of the library's dependencies (for "found in a dependency" hints); empty when it cannot be resolved.
+fn dependency_exports(lib: &str) -> Vec<DepExport> {
+    let env = crate::loader::LoaderEnv::default();
+    let Ok((graph, _)) = super::deps::resolve(lib, &env) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for n in graph.nodes.iter().skip(1) {
+        let Ok(m) = Mapped::open(&n.host_path) else {
+            continue;
+        };
+        let Ok(imgs) = crate::binary::read_images(
+            &n.host_path,
+            m.bytes(),
+            None,
+            ReadOptions { demangle: false },
+        ) else {
+            continue;
+        };
+        for img in imgs.iter().take(1) {
+            for e in &img.exports {
+                out.push(DepExport {
+                    library: n.path.clone(),
+                    name: e.c_name.to_string(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Layout differences of each complete record between `targets` (FFI0201).
+fn cross_target_layout(spec: &Spec, targets: &[Target]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if targets.len() < 2 {
+        return out;
+    }
+    for (id, r) in spec.records.iter().enumerate() {
+        if !r.complete || r.partial {
+            continue;
+        }
+        let name = r
+            .tag
+            .clone()
+            .unwrap_or_else(|| format!("(anonymous at {})", r.loc));
+        let layouts: Vec<(Target, Result<abi::RecordLayout, abi::LayoutError>)> = targets
+            .iter()
+            .map(|t| (*t, abi::record_layout(spec, id, *t)))
+            .collect();
+        let mut shapes: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
+        for (t, l) in &layouts {
+            let Ok(l) = l else { continue };
+            let fields: Vec<String> = l
+                .fields
+                .iter()
+                .map(|f| match (f.bit_offset, f.bit_width) {
+                    (Some(b), Some(w)) => {
+                        format!("{}@bit{b}:{w}", f.name.as_deref().unwrap_or("_"))
+                    }
+                    _ => format!(
+                        "{}@{}+{}",
+                        f.name.as_deref().unwrap_or("_"),
+                        f.offset,
+                        f.size
+                    ),
+                })
+                .collect();
+            let shape = format!("size {} align {}; {}", l.size, l.align, fields.join(", "));
+            shapes.entry(shape).or_default().push(t.name());
+        }
+        if shapes.len() > 1 {
+            let found: Vec<String> = shapes
+                .iter()
+                .map(|(s, ts)| format!("{}: {s}", ts.join(", ")))
+                .collect();
+            out.push(Finding {
+                code: "FFI0201",
+                severity: Severity::Warning,
+                location: r.loc.to_string(),
+                message: format!("the layout of {name} differs between targets"),
+                expected: "one layout on every target the binding supports".into(),
+                found: found.join("\n"),
+                hint: "use fixed-width types and explicit padding, or declare the layout per platform on the Python \
+                       side; `ffi-doctor layout SPEC --targets all` shows each layout"
+                    .into(),
+            });
+        }
+    }
+    out
+}
+
+/// Layout errors for the library's own target (FFI0200: a declared type the ABI engine cannot lay out).
+fn own_target_layout(spec: &Spec, target: Target) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (id, r) in spec.records.iter().enumerate() {
+        if !r.complete || r.partial {
+            continue;
+        }
+        if let Err(e) = abi::record_layout(spec, id, target) {
+            out.push(Finding {
+                code: "FFI0200",
+                severity: Severity::Info,
+                location: r.loc.to_string(),
+                message: format!(
+                    "cannot compute the layout of {} for {}",
+                    r.tag.as_deref().unwrap_or("a record"),
+                    target.name()
+                ),
+                expected: "a record whose member types are all known".into(),
+                found: e.message.clone(),
+                hint: "declare the missing types (or pass -I so their header is read)".into(),
+            });
+        }
+    }
+    out
+}
+
+/// Check `lib` against `spec_path`. Input problems (unreadable library, spec parse error) are errors.
+pub fn check_library(
+    lib: &str,
+    spec_path: &str,
+    opts: &CheckOptions,
+) -> Result<CheckReport, InputError> {
+    let mapped = Mapped::open(lib)?;
+    let images = read_guarded(&mapped, opts.arch.as_deref(), ReadOptions::default())?;
+    let mut out = Vec::new();
+    let mut notes = Vec::new();
+    let mut deps: Option<Vec<DepExport>> = None;
+    let mut portability_done = false;
+    for (idx, img) in images.iter().enumerate() {
+        let target = abi::for_image(img.format, &img.arch, pe_is_mingw(img));
+        let spec = parse_for(spec_path, opts, target)?;
+        if notes.is_empty() {
+            notes = spec
+                .notes
+                .iter()
+                .map(|(l, n)| format!("{l}: {n}"))
+                .collect();
+        }
+        let lib_name = img
+            .identity
+            .as_ref()
+            .map(|i| i.name.clone())
+            .unwrap_or_else(|| lib.to_string());
+        let mut findings = crate::check::symbols::check(&spec, img, &lib_name, &[]);
+        if findings
+            .iter()
+            .any(|f| f.code == "FFI0101" || f.code == "FFI0104")
+        {
+            let d = deps.get_or_insert_with(|| dependency_exports(lib));
+            if !d.is_empty() {
+                findings = crate::check::symbols::check(&spec, img, &lib_name, d);
+            }
+        }
+        if !portability_done {
+            findings.extend(crate::check::portability::check(&spec));
+            portability_done = true;
+        }
+        if let Some(t) = target {
+            findings.extend(own_target_layout(&spec, t));
+        }
+        findings.extend(cross_target_layout(&spec, &opts.targets));
+        out.push(ImageCheck {
+            arch: img.arch.clone(),
+            target: target.map(|t| t.name()),
+            declared_functions: spec.functions.len(),
+            declared_variables: spec.variables.len(),
+            declared_records: spec.records.iter().filter(|r| r.complete).count(),
+            findings,
+        });
+        if opts.runtime && idx == 0 {
+            let mut request = crate::runtime::ProbeRequest {
+                symbols: spec
+                    .functions
+                    .iter()
+                    .map(|f| f.name.clone())
+                    .chain(spec.variables.iter().map(|v| v.name.clone()))
+                    .collect(),
+                calls: Vec::new(),
+            };
+            if let Some((name, glob)) = &opts.call {
+                let returns = spec
+                    .functions
+                    .iter()
+                    .find(|f| &f.name == name)
+                    .and_then(|f| return_type_of(&spec, f));
+                match returns {
+                    Some(r) => request.calls.push(crate::runtime::CallSpec {
+                        name: name.clone(),
+                        returns: r,
+                        expect: Some(glob.clone()),
+                    }),
+                    None => {
+                        if let Some(last) = out.last_mut() {
+                            last.findings.push(Finding {
+                                code: "FFI0510",
+                                severity: Severity::Error,
+                                location: spec_path.to_string(),
+                                message: format!("--call {name}: not a zero-argument function returning const char * or an integer in the spec"),
+                                expected: "a declaration like `const char *NAME(void);` or `int NAME(void);`".into(),
+                                found: "no such declaration".into(),
+                                hint: "only those safe signatures are ever called".into(),
+                            });
+                        }
+                    }
+                }
+            }
+            let popts = crate::runtime::ProbeOptions {
+                timeout: std::time::Duration::from_secs(opts.timeout_secs.max(1)),
+                ..Default::default()
+            };
+            let report = crate::runtime::probe(lib, &request, &popts);
+            if let Some(last) = out.last_mut() {
+                last.findings.extend(report.findings);
+            }
+        }
+    }
+    Ok(CheckReport {
+        schema: "ffi-doctor/check/v1",
+        library: lib.to_string(),
+        spec: spec_path.to_string(),
+        images: out,
+        notes,
+    })
+}
+
+/// The safe return type of a zero-argument function, if it has one.
+fn return_type_of(spec: &Spec, f: &crate::spec::Function) -> Option<crate::runtime::ReturnType> {
+    use crate::runtime::ReturnType as R;
+    use crate::spec::{Prim, Type};
+    if crate::check::symbols::declared_arity(&f.sig) != 0 {
+        return None;
+    }
+    let mut ty = f.sig.ret.ty.clone();
+    for _ in 0..16 {
+        match ty {
+            Type::Named { ref name } => match spec.typedef(name) {
+                Some(td) => ty = td.ty.ty.clone(),
+                None => {
+                    return match name.as_str() {
+                        "size_t" | "uintptr_t" => Some(R::SizeT),
+                        "int32_t" => Some(R::Int),
+                        "uint32_t" => Some(R::Uint),
+                        _ => None,
+                    }
+                }
+            },
+            _ => break,
+        }
+    }
+    match ty {
+        Type::Pointer { pointee } => match pointee.ty {
+            Type::Prim { prim: Prim::Char } => Some(R::Str),
+            _ => None,
+        },
+        Type::Prim { prim } => match prim {
+            Prim::Int => Some(R::Int),
+            Prim::UInt => Some(R::Uint),
+            Prim::Long => Some(R::Long),
+            Prim::ULong => Some(R::Ulong),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+pub fn run(ctx: &Context, a: &CheckArgs) -> i32 {
+    let mut parse = ParseOptions {
+        include_dirs: a.include.clone(),
+        cffi: a.cffi,
+        ..Default::default()
+    };
+    for d in &a.define {
+        match d.split_once('=') {
+            Some((k, v)) => parse.defines.push((k.to_string(), Some(v.to_string()))),
+            None => parse.defines.push((d.clone(), None)),
+        }
+    }
+    if a.system_includes {
+        parse.system_include_dirs = vec![
+            PathBuf::from("/usr/local/include"),
+            PathBuf::from("/usr/include"),
+        ];
+    }
+    let mut targets = Vec::new();
+    for t in &a.targets {
+        if t == "all" {
+            targets = Target::ALL.to_vec();
+            break;
+        }
+        match Target::from_name(t) {
+            Some(t) => targets.push(t),
+            None => {
+                let names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
+                let e = InputError::new(
+                    t,
+                    format!("a target name ({})", names.join(", ")),
+                    "an unknown name",
+                );
+                report::report_input_errors(ctx.format, "check", &[e]);
+                return EXIT_INPUT;
+            }
+        }
+    }
+    let opts = CheckOptions {
+        parse,
+        arch: a.arch.clone(),
+        targets,
+        runtime: a.runtime,
+        call: a.call.clone().zip(a.expect.clone()),
+        timeout_secs: a.timeout,
+    };
+    let report = match check_library(&a.lib, &a.spec, &opts) {
+        Ok(r) => r,
+        Err(e) => {
+            report::report_input_errors(ctx.format, "check", &[e]);
+            return EXIT_INPUT;
+        }
+    };
+    let written = match ctx.format {
+        OutputFormat::Json => report::write_json(&report),
+        OutputFormat::Human => human(&report, ctx.quiet),
+    };
+    let code = report::finish_output(written);
+    if code != 0 {
+        return code;
+    }
+    let all: Vec<Finding> = report.findings().cloned().collect();
+    report::exit_code_for(&all, a.fail_on)
+}
+
+fn human(r: &CheckReport, quiet: bool) -> std::io::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for img in &r.images {
+        writeln!(
+            out,
+            "{} ({}, target {}) against {}: {} functions, {} variables, {} records declared",
+            r.library,
+            img.arch,
+            img.target.unwrap_or("unknown"),
+            r.spec,
+            img.declared_functions,
+            img.declared_variables,
+            img.declared_records
+        )?;
+        // Group by declaration location, in source order.
+        let mut groups: BTreeMap<(String, u32, u32), Vec<&Finding>> = BTreeMap::new();
+        for f in &img.findings {
+            groups.entry(location_key(&f.location)).or_default().push(f);
+        }
+        let (mut e, mut w, mut i) = (0, 0, 0);
+        for f in &img.findings {
+            match f.severity {
+                Severity::Error => e += 1,
+                Severity::Warning => w += 1,
+                Severity::Info => i += 1,
+            }
+        }
+        for ((file, line, col), fs) in &groups {
+            let loc = if *line > 0 {
+                format!("{file}:{line}:{col}")
+            } else {
+                file.clone()
+            };
+            writeln!(out, "\n{loc}")?;
+            for f in fs {
+                if quiet && f.severity == Severity::Info {
+                    continue;
+                }
+                let sev = match f.severity {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                    Severity::Info => "info",
+                };
+                writeln!(out, "  {} {sev}: {}", f.code, f.message)?;
+                if !f.expected.is_empty() && !f.found.is_empty() && f.code.starts_with("FFI01") {
+                    writeln!(out, "      expected: {}", f.expected)?;
+                    writeln!(
+                        out,
+                        "      found:    {}",
+                        f.found.replace('\n', "\n                ")
+                    )?;
+                } else if f.code == "FFI0201" {
+                    writeln!(out, "      {}", f.found.replace('\n', "\n      "))?;
+                }
+                if !f.hint.is_empty() {
+                    writeln!(out, "      hint: {}", f.hint)?;
+                }
+            }
+        }
+        writeln!(out, "\n{e} errors, {w} warnings, {i} notes")?;
+    }
+    if !quiet && !r.notes.is_empty() {
+        writeln!(out, "spec notes: {}", r.notes.len())?;
+    }
+    Ok(())
+}
+
+/// `file:line:col` → sortable key (lines numerically).
+fn location_key(loc: &str) -> (String, u32, u32) {
+    let mut parts = loc.rsplitn(3, ':');
+    let col = parts.next().and_then(|c| c.parse().ok());
+    let line = parts.next().and_then(|l| l.parse().ok());
+    match (line, col, parts.next()) {
+        (Some(l), Some(c), Some(file)) => (file.to_string(), l, c),
+        _ => (loc.to_string(), 0, 0),
+    }
+}

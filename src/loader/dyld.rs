@@ -301,7 +301,7 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
         binary::Kind::Executable | binary::Kind::PieExecutable
     );
     let host = PathBuf::from(file);
-    let target_path = target_path_of(&host, env);
+    let target_path = env.target_path(&host);
     let mut r = Resolver {
         env,
         arch: arch.clone(),
@@ -325,7 +325,7 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
                 )
             })?;
             // `@executable_path` is the executable's directory as the target sees it (inside --sysroot).
-            let target = target_path_of(e, env);
+            let target = env.target_path(e);
             r.exe_dir = Some(super::dirname(&target));
             Some(r.add(target, e.clone(), facts, None))
         }
@@ -354,7 +354,7 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
                 x.facts.install_name.as_deref() == Some(name.as_str()) || x.path == name
             }) {
                 edge.rule = Some("already loaded (install name match)".into());
-                edge.cycle = ancestors(&r, o).contains(&hit);
+                edge.cycle = super::loader_chain(o, |i| r.objs[i].loader).contains(&hit);
                 edge.target = Some(r.node_for(hit, depth + 1));
             } else {
                 let mut attempts = Vec::new();
@@ -366,7 +366,8 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
                             edge.target = Some(r.node_for(existing, depth + 1));
                             edge.rule =
                                 Some(format!("{rule} (same file as an already loaded image)"));
-                            edge.cycle = ancestors(&r, o).contains(&existing);
+                            edge.cycle =
+                                super::loader_chain(o, |i| r.objs[i].loader).contains(&existing);
                         } else {
                             let n = r.add(path, h, facts, Some(o));
                             edge.target = Some(r.node_for(n, depth + 1));
@@ -410,32 +411,6 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
         }
     }
     Ok(g)
-}
-
-/// A host file's path as the target sees it: absolute, and relative to `--sysroot` when it lies inside it.
-fn target_path_of(host: &std::path::Path, env: &LoaderEnv) -> String {
-    let abs = std::path::absolute(host).unwrap_or(host.to_path_buf());
-    match &env.sysroot {
-        Some(root) => {
-            let root = std::path::absolute(root).unwrap_or(root.clone());
-            abs.strip_prefix(&root)
-                .map(|r| format!("/{}", r.display()))
-                .unwrap_or(abs.display().to_string())
-        }
-        None => abs.display().to_string(),
-    }
-}
-
-fn ancestors(r: &Resolver<'_>, mut o: usize) -> Vec<usize> {
-    let mut out = vec![o];
-    while let Some(l) = r.objs[o].loader {
-        if out.contains(&l) {
-            break;
-        }
-        out.push(l);
-        o = l;
-    }
-    out
 }
 
 /// Two-level namespace binding: every non-weak import must be exported by the library its ordinal names (or by a

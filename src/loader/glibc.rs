@@ -443,7 +443,10 @@ impl<'e> Resolver<'e> {
     /// A missing `name` of object `o` that a DT_RUNPATH further up the loader chain would have found: glibc uses
     /// only the loading object's own DT_RUNPATH, so say so.
     fn runpath_note(&self, name: &str, o: usize) -> Option<String> {
-        for a in ancestors(self, o).into_iter().skip(1) {
+        for a in super::loader_chain(o, |i| self.objs[i].loader)
+            .into_iter()
+            .skip(1)
+        {
             let obj = &self.objs[a];
             for entry in &obj.info.runpath {
                 let Some(dir) = self.expand(entry, &obj.origin) else {
@@ -636,14 +639,7 @@ pub fn is_system(path: &str, soname: Option<&str>) -> bool {
 pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
     let host = PathBuf::from(file);
     let (info, target) = read_dyn(&host, file)?;
-    let abs = std::path::absolute(&host).unwrap_or(host.clone());
-    let target_path = match &env.sysroot {
-        Some(root) => match abs.strip_prefix(root) {
-            Ok(rel) => format!("/{}", rel.display()),
-            Err(_) => abs.display().to_string(),
-        },
-        None => abs.display().to_string(),
-    };
+    let target_path = env.target_path(&host);
     let mut r = Resolver::new(env, target);
 
     // The executable (when given) is the main map and loads its own dependencies first.
@@ -700,7 +696,7 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
                     "already loaded (soname match)"
                 };
                 edge.rule = Some(rule.into());
-                edge.cycle = ancestors(&r, o).contains(&hit);
+                edge.cycle = super::loader_chain(o, |i| r.objs[i].loader).contains(&hit);
                 edge.target = Some(r.node_for(hit, depth + 1));
             } else {
                 let mut attempts = Vec::new();
@@ -751,18 +747,6 @@ fn lookup_loaded(r: &Resolver<'_>, name: &str) -> Option<usize> {
     r.objs
         .iter()
         .position(|o| o.path == name || o.names.iter().any(|n| n == name))
-}
-
-fn ancestors(r: &Resolver<'_>, mut o: usize) -> Vec<usize> {
-    let mut out = vec![o];
-    while let Some(l) = r.objs[o].loader {
-        if out.contains(&l) {
-            break;
-        }
-        out.push(l);
-        o = l;
-    }
-    out
 }
 
 /// The default directories the loader (and the static linker) would search for `target` under `env`.

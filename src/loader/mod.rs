@@ -55,6 +55,21 @@ pub enum WindowsSearch {
 }
 
 impl LoaderEnv {
+    /// The path the target sees for a host file: inside `--sysroot` the root is stripped (`/opt/x/lib/a.so`
+    /// with root `/opt/x` → `/lib/a.so`); otherwise the absolute host path.
+    pub fn target_path(&self, host: &Path) -> String {
+        let abs = std::path::absolute(host).unwrap_or(host.to_path_buf());
+        match &self.sysroot {
+            Some(root) => {
+                let root = std::path::absolute(root).unwrap_or(root.clone());
+                abs.strip_prefix(&root)
+                    .map(|r| format!("/{}", r.display()))
+                    .unwrap_or(abs.display().to_string())
+            }
+            None => abs.display().to_string(),
+        }
+    }
+
     /// Where a target path lives on this host.
     pub fn host_path(&self, target: &str) -> PathBuf {
         match &self.sysroot {
@@ -226,6 +241,21 @@ pub fn outcome_text(o: &Outcome) -> String {
         Outcome::NotALibrary(s) => format!("not a loadable library ({s})"),
         Outcome::Unreadable(s) => format!("unreadable ({s})"),
     }
+}
+
+/// The loader chain from object `start` up to the object nothing loaded (`start` first); a cycle in the
+/// loader links ends the walk.
+pub(crate) fn loader_chain(start: usize, loader_of: impl Fn(usize) -> Option<usize>) -> Vec<usize> {
+    let mut out = vec![start];
+    let mut o = start;
+    while let Some(l) = loader_of(o) {
+        if out.contains(&l) {
+            break;
+        }
+        out.push(l);
+        o = l;
+    }
+    out
 }
 
 /// The parent directory of a target path, as a string.

@@ -776,16 +776,8 @@ impl<'e> Resolver<'e> {
         self.objs[obj].node = Some(id);
     }
 
-    fn ancestors(&self, mut o: usize) -> Vec<usize> {
-        let mut out = vec![o];
-        while let Some(l) = self.objs[o].loader {
-            if out.contains(&l) {
-                break;
-            }
-            out.push(l);
-            o = l;
-        }
-        out
+    fn ancestors(&self, o: usize) -> Vec<usize> {
+        super::loader_chain(o, |i| self.objs[i].loader)
     }
 
     /// Where a standard-order PATH search would find `name` (for the Python-mode hint).

@@ -818,3 +818,14 @@ has "$(llvm-objdump -h dwarf/pe/shapes.dll)" 'debug_info' "mingw DLL has DWARF"
 has "$(llvm-readobj --coff-debug-directory dwarf/pe/pdbonly.dll)" 'PDBFileName: pdbonly.pdb' "PDB-only DLL"
 if grep -rqF "$TD" dwarf; then fail "absolute build path in dwarf fixtures"; fi
 echo "dwarf: $(find dwarf -type f | wc -l) files"
+
+###############################################################################
+# check vs DWARF: libmismatch (src/mismatch.c) behind src/mismatch_good.h (exact), src/mismatch_bad.h (one
+# deliberate mismatch per FFI02xx rule) and src/mismatch.cdef (cffi partial structs/enums); tests/check_dwarf.rs
+###############################################################################
+rm -rf dwarfcheck; mkdir -p dwarfcheck
+gcc -g -O1 -fPIC -shared $PREFIX_MAP src/mismatch.c -o dwarfcheck/libmismatch.so
+built dwarfcheck/libmismatch.so
+has "$(readelf -S dwarfcheck/libmismatch.so)" 'debug_info' "libmismatch has DWARF"
+if grep -rqF "$TD" dwarfcheck; then fail "absolute build path in dwarfcheck fixtures"; fi
+echo "dwarfcheck: $(find dwarfcheck -type f | wc -l) files"

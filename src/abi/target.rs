@@ -88,6 +88,23 @@ impl Target {
         })
     }
 
+    /// The target of the machine running ffi-doctor (its OS and architecture; Windows assumes MSVC), or
+    /// `None` on a host the engine has no model for.
+    pub fn host() -> Option<Target> {
+        let os = std::env::consts::OS;
+        let arch = std::env::consts::ARCH;
+        Some(match (os, arch) {
+            ("linux", "x86_64") => Target::LinuxX86_64,
+            ("linux", "x86") => Target::LinuxI386,
+            ("linux", "aarch64") => Target::LinuxAarch64,
+            ("macos", "x86_64") => Target::MacosX86_64,
+            ("macos", "aarch64") => Target::MacosArm64,
+            ("windows", "x86_64") => Target::WindowsX64Msvc,
+            ("windows", "x86") => Target::WindowsX86Msvc,
+            _ => return None,
+        })
+    }
+
     /// The clang `--target=` triple.
     pub fn clang_triple(self) -> &'static str {
         match self {
@@ -316,6 +333,12 @@ impl Target {
             if self.is_64bit() {
                 m.push(("_WIN64", one()));
             }
+            // MSVC's sized integer keywords; MinGW GCC predefines them as these macros (`unsigned __int64`
+            // still works).
+            m.push(("__int8", "char".into()));
+            m.push(("__int16", "short".into()));
+            m.push(("__int32", "int".into()));
+            m.push(("__int64", "long long".into()));
         }
         if self.is_msvc() {
             m.push(("_MSC_VER", "1933".into()));

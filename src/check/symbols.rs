@@ -53,14 +53,14 @@ pub fn check(spec: &Spec, img: &Image<'_>, lib: &str, deps: &[DepExport]) -> Vec
     let decls = spec
         .functions
         .iter()
-        .map(|f| (f.name.as_str(), &f.loc, true, Some(declared_arity(&f.sig))))
+        .map(|f| (f.name.as_str(), &f.loc, true, Some(&f.sig)))
         .chain(
             spec.variables
                 .iter()
                 .map(|v| (v.name.as_str(), &v.loc, false, None)),
         );
     let mut out = Vec::new();
-    for (name, loc, is_fn, arity) in decls {
+    for (name, loc, is_fn, sig) in decls {
         let what = if is_fn { "function" } else { "variable" };
         let hits = by_c_name.get(name).map(Vec::as_slice).unwrap_or(&[]);
         let default_hits: Vec<&&Export<'_>> = hits
@@ -123,24 +123,25 @@ pub fn check(spec: &Spec, img: &Image<'_>, lib: &str, deps: &[DepExport]) -> Vec
         );
         f.found = "no such export".into();
         f.hint = if let Some(overloads) = by_cxx_base.get(name) {
-            // Prefer the overload whose parameter count matches the declaration.
-            let best = overloads
-                .iter()
-                .find(|e| {
-                    arity.is_some()
-                        && demangled_arity(e.demangled.as_deref().unwrap_or("")) == arity
-                })
-                .or_else(|| overloads.first())
-                .copied();
-            let cxx = best.unwrap_or(overloads[0]);
+            // Prefer the overload whose parameter types match the declaration's, then one with as many
+            // parameters.
+            let cxx = sig
+                .and_then(|sig| best_overload(spec, sig, overloads))
+                .unwrap_or(overloads[0]);
             let more = if overloads.len() > 1 {
                 format!(" (and {} other overloads)", overloads.len() - 1)
             } else {
                 String::new()
             };
+            // dlsym() on Mach-O takes the name without the symbol table's extra `_`.
+            let bind = if img.format == Format::Macho && cxx.c_name != cxx.name {
+                format!(" (`{}` for dlsym)", cxx.c_name)
+            } else {
+                String::new()
+            };
             format!(
-                "the library exports `{}` as C++ (mangled `{}`){more}: declare it `extern \"C\"` in the library, \
-                 or bind the mangled name",
+                "the library exports `{}` as C++ (mangled `{}`{bind}){more}: declare it `extern \"C\"` in the \
+                 library, or bind the mangled name",
                 cxx.demangled.as_deref().unwrap_or(""),
                 cxx.name
             )
@@ -178,6 +179,140 @@ pub fn check(spec: &Spec, img: &Image<'_>, lib: &str, deps: &[DepExport]) -> Vec
         out.push(f);
     }
     out
+}
+
+/// The overload that matches `sig` best: every parameter type equal (as far as the declaration pins it down),
+/// else the same number of parameters, else none.
+fn best_overload<'a, 'd>(
+    spec: &Spec,
+    sig: &crate::spec::FnSig,
+    overloads: &[&'a Export<'d>],
+) -> Option<&'a Export<'d>> {
+    let arity = declared_arity(sig);
+    let declared: Vec<Option<String>> = if arity == 0 {
+        Vec::new()
+    } else {
+        sig.params
+            .iter()
+            .map(|p| cxx_spelling(spec, &p.ty.ty, 0))
+            .collect()
+    };
+    let mut by_arity = None;
+    for e in overloads {
+        let d = e.demangled.as_deref().unwrap_or("");
+        if demangled_arity(d) != Some(arity) {
+            continue;
+        }
+        by_arity.get_or_insert(*e);
+        let Some(params) = demangled_params(d) else {
+            continue;
+        };
+        let all = params.len() == declared.len()
+            && params
+                .iter()
+                .zip(&declared)
+                .all(|(have, want)| want.as_ref().is_none_or(|w| *w == canonical_cxx_type(have)));
+        if all {
+            return Some(e);
+        }
+    }
+    by_arity
+}
+
+/// A declared C type as a demangler spells it, canonicalised like [`canonical_cxx_type`]; `None` when the
+/// spelling depends on the target (a standard typedef such as `size_t`) and so matches anything.
+fn cxx_spelling(spec: &Spec, ty: &crate::spec::Type, depth: u32) -> Option<String> {
+    use crate::spec::{Prim, Type};
+    if depth > 32 {
+        return None;
+    }
+    Some(match ty {
+        Type::Prim { prim } => match prim {
+            Prim::Void => "void",
+            Prim::Bool => "bool",
+            Prim::Char => "char",
+            Prim::SChar => "signedchar",
+            Prim::UChar => "unsignedchar",
+            Prim::Short => "short",
+            Prim::UShort => "unsignedshort",
+            Prim::Int => "int",
+            Prim::UInt => "unsignedint",
+            Prim::Long => "long",
+            Prim::ULong => "unsignedlong",
+            Prim::LongLong => "longlong",
+            Prim::ULongLong => "unsignedlonglong",
+            Prim::Int128 => "__int128",
+            Prim::UInt128 => "unsigned__int128",
+            Prim::Float => "float",
+            Prim::Double => "double",
+            Prim::LongDouble => "longdouble",
+            Prim::WChar => "wchar_t",
+            Prim::Char16 => "char16_t",
+            Prim::Char32 => "char32_t",
+        }
+        .to_string(),
+        Type::Named { name } => match spec.typedef(name) {
+            Some(td) => return cxx_spelling(spec, &td.ty.ty, depth + 1),
+            None => return None,
+        },
+        Type::Pointer { pointee } => format!("{}*", cxx_spelling(spec, &pointee.ty, depth + 1)?),
+        Type::Array { elem, .. } => format!("{}*", cxx_spelling(spec, &elem.ty, depth + 1)?),
+        Type::Record { id } => spec.records.get(*id)?.tag.clone()?,
+        Type::Enum { id } => spec.enums.get(*id)?.tag.clone()?,
+        Type::Function { .. } => return None,
+    })
+}
+
+/// A demangled parameter type without qualifiers, elaborated-type keywords, namespaces and spaces, with MSVC's
+/// sized integers spelled the C way: `struct demo::Point const &` → `Point&`, `unsigned __int64` →
+/// `unsignedlonglong`.
+fn canonical_cxx_type(t: &str) -> String {
+    let spaced = t.replace('*', " * ").replace('&', " & ");
+    let mut out = String::new();
+    for w in spaced.split_whitespace() {
+        match w {
+            "const" | "volatile" | "struct" | "class" | "union" | "enum" | "__ptr64"
+            | "__ptr32" | "__restrict" | "restrict" => {}
+            "__int64" => out.push_str("longlong"),
+            "__int32" => out.push_str("int"),
+            "__int16" => out.push_str("short"),
+            "__int8" => out.push_str("char"),
+            w => out.push_str(w.rsplit("::").next().unwrap_or(w)),
+        }
+    }
+    // C has no references: a `T const&` parameter is what a C `T *` binding would pass.
+    out.replace('&', "*")
+}
+
+/// The parameter types of a demangled signature, split at top-level commas.
+fn demangled_params(d: &str) -> Option<Vec<String>> {
+    let open = d.find('(')?;
+    let mut depth = 0i32;
+    let mut cur = String::new();
+    let mut out = Vec::new();
+    for c in d[open + 1..].chars() {
+        match c {
+            '(' | '<' => {
+                depth += 1;
+                cur.push(c);
+            }
+            ')' if depth == 0 => break,
+            ')' | '>' => {
+                depth -= 1;
+                cur.push(c);
+            }
+            ',' if depth == 0 => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur);
+    }
+    let out: Vec<String> = out.into_iter().map(|p| p.trim().to_string()).collect();
+    if out.len() == 1 && out[0] == "void" {
+        return Some(Vec::new());
+    }
+    Some(out)
 }
 
 /// Number of declared parameters (`f(void)` has none).
@@ -245,6 +380,22 @@ mod tests {
         );
         assert_eq!(cxx_base_name("demo::clamp<int>(int, int, int)"), "clamp");
         assert_eq!(cxx_base_name("area(int, int)"), "area");
+    }
+
+    #[test]
+    fn canonical_types() {
+        assert_eq!(canonical_cxx_type("int"), "int");
+        assert_eq!(canonical_cxx_type("char const*"), "char*");
+        assert_eq!(
+            canonical_cxx_type("struct demo::geometry::Point const & __ptr64"),
+            "Point*"
+        );
+        assert_eq!(canonical_cxx_type("unsigned __int64"), "unsignedlonglong");
+        assert_eq!(
+            demangled_params("int __cdecl demo::geometry::area(int, int)"),
+            Some(vec!["int".to_string(), "int".to_string()])
+        );
+        assert_eq!(demangled_params("f(void)"), Some(vec![]));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::{read_guarded, Context};
 use crate::abi::{self, Target};
 use crate::binary::{Image, Mapped, ReadOptions};
 use crate::check::symbols::DepExport;
+use crate::dwarf::DebugOptions;
 use crate::error::InputError;
 use crate::report::{self, Finding, OutputFormat, Severity, EXIT_INPUT};
 use crate::spec::{self, ParseOptions, Spec};
@@ -54,6 +55,15 @@ pub struct CheckArgs {
     /// With --runtime: the child's timeout in seconds.
     #[arg(long, default_value_t = 10)]
     pub timeout: u64,
+    /// Read DWARF from this file instead of searching (a `--only-keep-debug` file, a dSYM's DWARF file).
+    #[arg(long, value_name = "PATH")]
+    pub debug_file: Option<PathBuf>,
+    /// A global debug directory (`.build-id/` and debuglink lookups); repeatable; default /usr/lib/debug.
+    #[arg(long, value_name = "DIR")]
+    pub debug_dir: Vec<PathBuf>,
+    /// Do not compare the declarations with the library's DWARF debug info.
+    #[arg(long, conflicts_with_all = ["debug_file", "debug_dir"])]
+    pub no_dwarf: bool,
     /// Exit 1 when a finding has at least this severity.
     #[arg(long, value_enum, default_value_t = Severity::Error)]
     pub fail_on: Severity,
@@ -96,6 +106,10 @@ pub struct CheckOptions {
     pub runtime: bool,
     pub call: Option<(String, String)>,
     pub timeout_secs: u64,
+    /// Skip the DWARF comparison (`--no-dwarf`).
+    pub no_dwarf: bool,
+    /// Where to look for the library's DWARF (`--debug-file`, `--debug-dir`); `arch` is taken from `arch`.
+    pub debug: DebugOptions,
 }
 
 /// Guess whether a PE image was built by mingw (GCC) rather than MSVC, from its imports.
@@ -243,6 +257,100 @@ fn own_target_layout(spec: &Spec, target: Target) -> Vec<Finding> {
     out
 }
 
+/// The DWARF comparison for one image: FFI02xx findings from [`crate::check::dwarf::compare`], or one info
+/// finding saying why it did not happen (FFI0220 no DWARF, FFI0221 PDB only).
+fn dwarf_findings(
+    lib: &str,
+    img: &Image<'_>,
+    spec: &Spec,
+    target: Option<Target>,
+    n_images: usize,
+    opts: &CheckOptions,
+) -> Result<Vec<Finding>, InputError> {
+    let mut dopts = opts.debug.clone();
+    if n_images > 1 {
+        dopts.arch = Some(img.arch.clone());
+    } else if dopts.arch.is_none() {
+        dopts.arch = opts.arch.clone();
+    }
+    let search = match crate::dwarf::search(lib, &dopts) {
+        Ok(s) => s,
+        // An explicit --debug-file that cannot be used is an input error; anything else is a note.
+        Err(e) if dopts.debug_file.is_some() => return Err(e),
+        Err(e) => {
+            return Ok(vec![Finding {
+                code: "FFI0220",
+                severity: Severity::Info,
+                location: lib.to_string(),
+                message: "the library's DWARF debug info could not be read, so declarations were not compared \
+                          with it"
+                    .into(),
+                expected: "readable DWARF".into(),
+                found: e.to_string(),
+                hint: "pass --debug-file PATH with a good debug file, or --no-dwarf".into(),
+            }])
+        }
+    };
+    let Some(info) = &search.info else {
+        return Ok(vec![crate::check::dwarf::not_found(lib, &search)]);
+    };
+    let Some(t) = target else {
+        return Ok(vec![Finding {
+            code: "FFI0220",
+            severity: Severity::Info,
+            location: lib.to_string(),
+            message: format!(
+                "the library has DWARF, but its target ({}) has no ABI model, so declarations were not compared with it",
+                img.arch
+            ),
+            expected: "a target the ABI engine knows".into(),
+            found: img.arch.clone(),
+            hint: String::new(),
+        }]);
+    };
+    Ok(crate::check::dwarf::compare(spec, t, info))
+}
+
+/// FFI0511: what the runtime probe did, when it loaded the library.
+fn runtime_summary(lib: &str, r: &crate::runtime::ProbeReport) -> Option<Finding> {
+    if r.status != "loaded" {
+        return None;
+    }
+    let resolved = r.symbols.iter().filter(|s| s.found).count();
+    let mut msg = format!(
+        "loaded in an isolated child: {resolved} of {} declared symbols resolved",
+        r.symbols.len()
+    );
+    let mut found = vec![format!("{resolved}/{} symbols", r.symbols.len())];
+    for c in &r.calls {
+        let Some(v) = &c.value else { continue };
+        let shown = if c.returns == crate::runtime::ReturnType::Str {
+            format!("{v:?}")
+        } else {
+            v.clone()
+        };
+        let verdict = match (&c.expect, c.matched) {
+            (Some(e), Some(true)) => format!(" matches '{e}'"),
+            (Some(e), Some(false)) => format!(" does not match '{e}'"),
+            _ => String::new(),
+        };
+        msg.push_str(&format!("; {}() = {shown}{verdict}", c.name));
+        found.push(format!("{}() = {shown}", c.name));
+    }
+    if let Some(p) = &r.process {
+        found.push(format!("{} ms", p.elapsed_ms));
+    }
+    Some(Finding {
+        code: "FFI0511",
+        severity: Severity::Info,
+        location: lib.to_string(),
+        message: msg,
+        expected: "the library loads and provides every declared symbol".into(),
+        found: found.join(", "),
+        hint: String::new(),
+    })
+}
+
 /// Check `lib` against `spec_path`. Input problems (unreadable library, spec parse error) are errors.
 pub fn check_library(
     lib: &str,
@@ -288,6 +396,9 @@ pub fn check_library(
             findings.extend(own_target_layout(&spec, t));
         }
         findings.extend(cross_target_layout(&spec, &opts.targets));
+        if !opts.no_dwarf {
+            findings.extend(dwarf_findings(lib, img, &spec, target, images.len(), opts)?);
+        }
         out.push(ImageCheck {
             arch: img.arch.clone(),
             target: target.map(|t| t.name()),
@@ -339,6 +450,9 @@ pub fn check_library(
             };
             let report = crate::runtime::probe(lib, &request, &popts);
             if let Some(last) = out.last_mut() {
+                if let Some(s) = runtime_summary(lib, &report) {
+                    last.findings.push(s);
+                }
                 last.findings.extend(report.findings);
             }
         }
@@ -437,6 +551,17 @@ pub fn run(ctx: &Context, a: &CheckArgs) -> i32 {
         runtime: a.runtime,
         call: a.call.clone().zip(a.expect.clone()),
         timeout_secs: a.timeout,
+        no_dwarf: a.no_dwarf,
+        debug: {
+            let mut d = DebugOptions {
+                debug_file: a.debug_file.clone(),
+                ..Default::default()
+            };
+            if !a.debug_dir.is_empty() {
+                d.debug_dirs = a.debug_dir.clone();
+            }
+            d
+        },
     };
     let report = match check_library(&a.lib, &a.spec, &opts) {
         Ok(r) => r,
@@ -486,6 +611,9 @@ fn human(r: &CheckReport, quiet: bool) -> std::io::Result<()> {
             }
         }
         for ((file, line, col), fs) in &groups {
+            if quiet && fs.iter().all(|f| f.severity == Severity::Info) {
+                continue;
+            }
             let loc = if *line > 0 {
                 format!("{file}:{line}:{col}")
             } else {
@@ -502,7 +630,11 @@ fn human(r: &CheckReport, quiet: bool) -> std::io::Result<()> {
                     Severity::Info => "info",
                 };
                 writeln!(out, "  {} {sev}: {}", f.code, f.message)?;
-                if !f.expected.is_empty() && !f.found.is_empty() && f.code.starts_with("FFI01") {
+                if !f.expected.is_empty()
+                    && !f.found.is_empty()
+                    && (f.code.starts_with("FFI01")
+                        || (f.code.starts_with("FFI02") && f.code != "FFI0201"))
+                {
                     writeln!(out, "      expected: {}", f.expected)?;
                     writeln!(
                         out,

@@ -1,5 +1,10 @@
-//! `ffi-doctor layout LIB --type NAME`: the layout of a struct or union as the library's DWARF records it, printed
-//! like `pahole -C NAME` (offsets, sizes, bitfield positions, holes, padding), or as JSON.
+//! `ffi-doctor layout FILE [--type NAME]`: the layout of a struct or union, printed like `pahole -C NAME` (offsets,
+//! sizes, bitfield positions, holes, padding), or as JSON (`ffi-doctor/layout/v1`, `mode` `dwarf` or `spec`).
+//!
+//! Two sources: for a binary FILE, the library's DWARF debug info (what the compiler really did); for a header or
+//! cffi cdef FILE, the ABI engine's layout for one or more targets (`--target`, `--targets all|t1,t2`), the spec
+//! parsed once per target with that target's predefined macros, identical layouts grouped and the differences
+//! between targets summarised field by field.
 
 use std::path::PathBuf;
 
@@ -33,6 +38,28 @@ pub struct LayoutArgs {
     /// The architecture slice of a universal Mach-O file.
     #[arg(long)]
     pub arch: Option<String>,
+    /// Treat FILE as a C header or cffi cdef (default: detected from the extension or a text file).
+    #[arg(long, conflicts_with = "dwarf")]
+    pub spec: bool,
+    /// Spec mode: the target whose ABI lays the types out (default: this host's, e.g. linux-x86_64).
+    #[arg(long, conflicts_with = "targets")]
+    pub target: Option<String>,
+    /// Spec mode: lay the types out for these targets (comma-separated names, or `all`) and summarise where they
+    /// disagree.
+    #[arg(long, value_delimiter = ',')]
+    pub targets: Vec<String>,
+    /// Spec mode: define a macro for the preprocessor (NAME or NAME=VALUE); repeatable.
+    #[arg(short = 'D', value_name = "NAME[=VALUE]")]
+    pub define: Vec<String>,
+    /// Spec mode: add an include directory; repeatable.
+    #[arg(short = 'I', value_name = "DIR")]
+    pub include: Vec<PathBuf>,
+    /// Spec mode: also search the host's system include directories (/usr/include, …).
+    #[arg(long)]
+    pub system_includes: bool,
+    /// Spec mode: treat FILE as a cffi cdef (default: detected from `.cdef` or cffi's `...` forms).
+    #[arg(long)]
+    pub cffi: bool,
 }
 
 #[derive(Serialize)]
@@ -53,6 +80,7 @@ struct Entry<'a> {
 #[derive(Serialize)]
 struct Doc<'a> {
     schema: &'static str,
+    mode: &'static str,
     file: &'a str,
     resolved: String,
     debug: Source<'a>,
@@ -61,6 +89,19 @@ struct Doc<'a> {
 }
 
 pub fn run(ctx: &Context, a: &LayoutArgs) -> i32 {
+    if !a.dwarf && (a.spec || is_spec_file(&a.file)) {
+        return spec_mode::run(ctx, a);
+    }
+    if a.target.is_some() || !a.targets.is_empty() {
+        let e = InputError::new(
+            &a.file,
+            "a C header or cffi cdef (--target/--targets lay out declared types)",
+            "a binary, whose layouts come from its DWARF for its own target",
+        )
+        .hint("drop --target/--targets, or pass the header (add --spec if it has no .h/.cdef extension)");
+        report::report_input_errors(ctx.format, "layout", &[e]);
+        return EXIT_INPUT;
+    }
     let mut opts = DebugOptions {
         debug_file: a.debug_file.clone(),
         sysroot: a.sysroot.clone(),
@@ -147,6 +188,7 @@ pub fn run(ctx: &Context, a: &LayoutArgs) -> i32 {
     let r = match ctx.format {
         OutputFormat::Json => report::write_json(&Doc {
             schema: "ffi-doctor/layout/v1",
+            mode: "dwarf",
             file: &a.file,
             resolved: std::fs::canonicalize(&a.file)
                 .map(|p| p.display().to_string())
@@ -179,3 +221,28 @@ pub fn run(ctx: &Context, a: &LayoutArgs) -> i32 {
     };
     report::finish_output(r)
 }
+
+/// A header or cdef rather than a binary: by extension, or a text file that is no other known text format.
+fn is_spec_file(path: &str) -> bool {
+    let ext = std::path::Path::new(path)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if matches!(
+        ext.as_deref(),
+        Some("h" | "hh" | "hpp" | "hxx" | "cdef" | "i")
+    ) {
+        return true;
+    }
+    let mut head = Vec::with_capacity(64 * 1024);
+    let Ok(f) = std::fs::File::open(path) else {
+        return false;
+    };
+    use std::io::Read;
+    if f.take(64 * 1024).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    matches!(crate::binary::sniff::classify(path, &head), Err(e) if e.found == "a text file")
+}
+
+mod spec_mode;

@@ -48,6 +48,9 @@ pub enum Command {
     Load(commands::load::LoadArgs),
     /// The layout of a struct or union from the library's DWARF debug info, printed like `pahole -C NAME`.
     Layout(commands::layout::LayoutArgs),
+    /// The CI pre-release gate: every target of ffi-doctor.toml (or [tool.ffi-doctor] in pyproject.toml) —
+    /// files, globs, directories, wheels — through deps, symbols, check and the release policies.
+    Gate(commands::gate::GateArgs),
     /// Internal: the child process of `load`.
     #[command(name = "__probe", hide = true)]
     Probe(commands::load::ProbeChildArgs),
@@ -183,6 +186,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Check(a) => commands::check::run(&ctx, &a),
         Command::Load(a) => commands::load::run(&ctx, &a),
         Command::Layout(a) => commands::layout::run(&ctx, &a),
+        Command::Gate(a) => commands::gate::run(&ctx, &a),
         Command::Probe(a) => crate::runtime::child::main(&a),
     }
 }

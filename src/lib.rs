@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod dwarf;
 pub mod error;
+pub mod gate;
 pub mod loader;
 pub mod report;
 pub mod runtime;

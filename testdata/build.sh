@@ -801,13 +801,19 @@ built dwarf/split/libshapes.so dwarf/split/libshapes.so.debug
 x86_64-w64-mingw32-gcc -O1 -g $PREFIX_MAP -shared src/shapes.c -o dwarf/pe/shapes.dll
 built dwarf/pe/shapes.dll
 # MSVC-style DLL with only a CodeView/PDB reference (no DWARF)
-cat > "$TMP/pdbonly.c" <<'C'
+# Built in a fixed directory with relative names: the PDB records paths, and /Brepro derives the image
+# timestamp and PDB GUID from the contents, so a fixed path keeps the DLL byte-identical across builds.
+PDB_DIR=/tmp/ffi-doctor-pdbonly-build
+rm -rf "$PDB_DIR" && mkdir -p "$PDB_DIR"
+cat > "$PDB_DIR/pdbonly.c" <<'C'
 __declspec(dllexport) int pdb_only(int x) { return x + 1; }
 C
-clang --target=x86_64-pc-windows-msvc -g -gcodeview -ffreestanding -c "$TMP/pdbonly.c" -o "$TMP/pdbonly.obj"
-ld.lld -flavor link /dll /noentry /nodefaultlib /debug "/pdb:$TMP/pdbonly.pdb" /pdbaltpath:pdbonly.pdb \
-    "$TMP/pdbonly.obj" /out:dwarf/pe/pdbonly.dll
-rm -f dwarf/pe/pdbonly.pdb dwarf/pe/*.lib
+(cd "$PDB_DIR" && clang --target=x86_64-pc-windows-msvc -g -gcodeview -ffreestanding -fdebug-compilation-dir=. \
+    -c pdbonly.c -o pdbonly.obj &&
+ ld.lld -flavor link /dll /noentry /nodefaultlib /Brepro /debug /pdb:pdbonly.pdb /pdbaltpath:pdbonly.pdb \
+    pdbonly.obj /out:pdbonly.dll)
+cp "$PDB_DIR/pdbonly.dll" dwarf/pe/pdbonly.dll
+rm -rf "$PDB_DIR" dwarf/pe/pdbonly.pdb dwarf/pe/*.lib
 built dwarf/pe/pdbonly.dll
 has "$(readelf -S dwarf/libshapes.zlib.so)" 'debug_info' "zlib variant has .debug_info"
 has "$(readelf -t dwarf/libshapes.zlib.so)" 'COMPRESSED' "zlib variant is compressed"
@@ -829,3 +835,10 @@ built dwarfcheck/libmismatch.so
 has "$(readelf -S dwarfcheck/libmismatch.so)" 'debug_info' "libmismatch has DWARF"
 if grep -rqF "$TD" dwarfcheck; then fail "absolute build path in dwarfcheck fixtures"; fi
 echo "dwarfcheck: $(find dwarfcheck -type f | wc -l) files"
+
+###############################################################################
+# gate: test wheels and loose libraries for `ffi-doctor gate` (testdata/wheels/)
+###############################################################################
+# Each bad fixture breaks exactly one policy of tests/gate.rs's config; see
+# src/gate/build-wheels.sh (it runs standalone too).
+bash "$TD/src/gate/build-wheels.sh"

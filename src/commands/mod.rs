@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod deps;
+pub mod gate;
 pub mod inspect;
 pub mod layout;
 pub mod load;

@@ -1,0 +1,311 @@
+//! Renderers of a [`GateReport`]: human (comfy-table), SARIF 2.1.0 and JUnit XML. JSON is the report itself.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use comfy_table::{presets::UTF8_BORDERS_ONLY, ContentArrangement, Table};
+use serde_json::{json, Value};
+
+use super::{GateFinding, GateReport};
+use crate::report::Severity;
+
+/// One line per finding code: the SARIF rule's short description.
+pub fn rule_text(code: &str) -> &'static str {
+    match code {
+        "FFI0301" => "A needed library cannot be found by the target's loader",
+        "FFI0302" | "FFI0304" | "FFI0305" => "An imported symbol or symbol version does not bind",
+        "FFI0303" => "Dependency cycle",
+        "FFI0601" => "External library not allowed by the policy",
+        "FFI0602" => "GLIBC / GLIBCXX / CXXABI symbol version newer than allowed",
+        "FFI0603" => "Absolute RPATH / RUNPATH / LC_RPATH entry",
+        "FFI0604" => "C++ or Rust symbols exported from a C API library",
+        "FFI0605" => "Exported name without the required prefix",
+        "FFI0606" => "Exported name clashes with the C library",
+        "FFI0607" => "Universal binary lacks a required architecture",
+        "FFI0608" => "Minimum macOS newer than allowed",
+        "FFI0609" => "Binary does not match the wheel's platform tag",
+        "FFI0610" => "Executable stack",
+        "FFI0611" => "Text relocations",
+        "FFI0612" => "No build-id",
+        c if c.starts_with("FFI01") => "Declared symbol problem",
+        c if c.starts_with("FFI02") => "Declared type layout problem",
+        c if c.starts_with("FFI03") => "Loading / dependency problem",
+        c if c.starts_with("FFI04") => "Portability problem",
+        c if c.starts_with("FFI05") => "Runtime load problem",
+        _ => "ffi-doctor finding",
+    }
+}
+
+fn sev(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+/// Human summary: one table of findings per target, then the totals.
+pub fn human(r: &GateReport) -> String {
+    let mut out = String::new();
+    // comfy-table wraps to the terminal's width; without a terminal (CI logs), to 160 columns.
+    let width = comfy_table::Table::new().width().unwrap_or(160);
+    for t in &r.targets {
+        let shown: Vec<&GateFinding> = t.findings.iter().collect();
+        let open = shown.iter().filter(|f| f.suppressed.is_none()).count();
+        let _ = writeln!(
+            out,
+            "{} [{}]: {} binar{}, {} finding{}{}",
+            t.path,
+            t.kind,
+            t.binaries.len(),
+            if t.binaries.len() == 1 { "y" } else { "ies" },
+            open,
+            if open == 1 { "" } else { "s" },
+            if shown.len() > open {
+                format!(" ({} baselined)", shown.len() - open)
+            } else {
+                String::new()
+            }
+        );
+        for e in &t.errors {
+            let _ = writeln!(out, "  input error: {e}");
+        }
+        if shown.is_empty() {
+            continue;
+        }
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_BORDERS_ONLY)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(width)
+            .set_header(vec!["code", "severity", "location", "problem", "hint"]);
+        for f in shown {
+            let g = &f.finding;
+            let severity = match &f.suppressed {
+                Some(reason) => format!("{} (baseline: {reason})", sev(g.severity)),
+                None => sev(g.severity).to_string(),
+            };
+            table.add_row(vec![
+                g.code.to_string(),
+                severity,
+                g.location.clone(),
+                format!(
+                    "{}\nexpected: {}\nfound: {}",
+                    g.message, g.expected, g.found
+                ),
+                g.hint.clone(),
+            ]);
+        }
+        let _ = writeln!(out, "{table}");
+    }
+    let s = &r.summary;
+    let _ = writeln!(
+        out,
+        "gate: {} target(s), {} binar{}: {} error(s), {} warning(s), {} info, {} baselined{} -> exit {}",
+        s.targets,
+        s.binaries,
+        if s.binaries == 1 { "y" } else { "ies" },
+        s.errors,
+        s.warnings,
+        s.infos,
+        s.suppressed,
+        if s.input_errors > 0 { format!(", {} unusable input(s)", s.input_errors) } else { String::new() },
+        r.exit_code
+    );
+    out
+}
+
+/// Split `file:line:col` (or `file:line`) into its parts when the tail is numeric.
+pub fn split_location(loc: &str) -> (String, Option<u64>, Option<u64>) {
+    // Drop a trailing ` (detail)` and the wheel member after `!`: the artifact is the file on disk.
+    let base = loc.split(" (").next().unwrap_or(loc);
+    let parts: Vec<&str> = base.rsplitn(3, ':').collect();
+    let file_only = |f: &str| f.split('!').next().unwrap_or(f).to_string();
+    match parts.as_slice() {
+        [col, line, file] if col.parse::<u64>().is_ok() && line.parse::<u64>().is_ok() => {
+            (file_only(file), line.parse().ok(), col.parse().ok())
+        }
+        [line, rest @ ..] if line.parse::<u64>().is_ok() && !rest.is_empty() => {
+            let file = base.rsplit_once(':').map_or(base, |(f, _)| f);
+            (file_only(file), line.parse().ok(), None)
+        }
+        _ => (file_only(base), None, None),
+    }
+}
+
+fn uri(path: &str) -> String {
+    let p = path.replace('\\', "/");
+    let mut out = String::new();
+    for c in p.chars() {
+        match c {
+            ' ' => out.push_str("%20"),
+            '#' => out.push_str("%23"),
+            '?' => out.push_str("%3F"),
+            '%' => out.push_str("%25"),
+            c => out.push(c),
+        }
+    }
+    if out.starts_with('/') {
+        format!("file://{out}")
+    } else {
+        out
+    }
+}
+
+/// SARIF 2.1.0: one run, a rule for each code used, one result per finding (baselined ones carry a suppression).
+pub fn sarif(r: &GateReport) -> Value {
+    let mut codes: BTreeMap<&str, ()> = BTreeMap::new();
+    for f in r.targets.iter().flat_map(|t| &t.findings) {
+        codes.insert(f.finding.code, ());
+    }
+    let index: BTreeMap<&str, usize> = codes.keys().enumerate().map(|(i, c)| (*c, i)).collect();
+    let rules: Vec<Value> = codes
+        .keys()
+        .map(|c| {
+            json!({
+                "id": c,
+                "name": c,
+                "shortDescription": { "text": rule_text(c) },
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for t in &r.targets {
+        for f in &t.findings {
+            let g = &f.finding;
+            let (file, line, col) = split_location(&g.location);
+            let mut physical = json!({ "artifactLocation": { "uri": uri(&file) } });
+            if let Some(l) = line {
+                let mut region = json!({ "startLine": l });
+                if let Some(c) = col {
+                    region["startColumn"] = json!(c);
+                }
+                physical["region"] = region;
+            }
+            let mut res = json!({
+                "ruleId": g.code,
+                "ruleIndex": index[g.code],
+                "level": match g.severity { Severity::Error => "error", Severity::Warning => "warning", Severity::Info => "note" },
+                "message": { "text": format!("{}\nexpected: {}\nfound: {}\nhint: {}", g.message, g.expected, g.found, g.hint) },
+                "locations": [ {
+                    "physicalLocation": physical,
+                    "logicalLocations": [ { "fullyQualifiedName": g.location } ]
+                } ],
+                "properties": { "check": f.check, "target": t.path },
+            });
+            if let Some(reason) = &f.suppressed {
+                res["suppressions"] = json!([{ "kind": "external", "justification": reason }]);
+            }
+            results.push(res);
+        }
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [ {
+            "tool": { "driver": {
+                "name": "ffi-doctor",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            } },
+            "results": results,
+        } ]
+    })
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JUnit XML: one testsuite per target, one testcase per target × check kind; unsuppressed findings at or above
+/// the failure threshold are failures, input errors are errors.
+pub fn junit(r: &GateReport) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let total: usize = r.targets.iter().map(|t| t.checks.len()).sum();
+    let mut failures_total = 0;
+    let mut suites = String::new();
+    for t in &r.targets {
+        let mut cases = String::new();
+        let mut failures = 0;
+        for check in &t.checks {
+            let fs: Vec<&GateFinding> = t
+                .findings
+                .iter()
+                .filter(|f| {
+                    f.check == *check && f.suppressed.is_none() && f.finding.severity >= r.fail_on
+                })
+                .collect();
+            let _ = write!(
+                cases,
+                "    <testcase classname=\"{}\" name=\"{}\">",
+                xml_escape(&t.path),
+                check
+            );
+            if !fs.is_empty() {
+                failures += 1;
+                let text: Vec<String> = fs
+                    .iter()
+                    .map(|f| {
+                        let g = &f.finding;
+                        format!(
+                            "{} {} at {}: {}\n  expected: {}\n  found: {}\n  hint: {}",
+                            g.code,
+                            sev(g.severity),
+                            g.location,
+                            g.message,
+                            g.expected,
+                            g.found,
+                            g.hint
+                        )
+                    })
+                    .collect();
+                let codes: Vec<&str> = fs.iter().map(|f| f.finding.code).collect();
+                let _ = write!(
+                    cases,
+                    "\n      <failure message=\"{} finding(s): {}\" type=\"{}\">{}</failure>\n    ",
+                    fs.len(),
+                    xml_escape(&codes.join(", ")),
+                    check,
+                    xml_escape(&text.join("\n"))
+                );
+            }
+            cases.push_str("</testcase>\n");
+        }
+        let errors = t.errors.len();
+        let mut err_text = String::new();
+        if errors > 0 {
+            let msgs: Vec<String> = t.errors.iter().map(|e| e.to_string()).collect();
+            let _ = writeln!(
+                err_text,
+                "    <testcase classname=\"{}\" name=\"input\"><error message=\"unusable input\">{}</error></testcase>",
+                xml_escape(&t.path),
+                xml_escape(&msgs.join("\n"))
+            );
+        }
+        failures_total += failures;
+        let _ = write!(
+            suites,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{}\">\n{cases}{err_text}  </testsuite>\n",
+            xml_escape(&t.path),
+            t.checks.len() + usize::from(errors > 0),
+            usize::from(errors > 0)
+        );
+    }
+    let _ = write!(
+        out,
+        "<testsuites name=\"ffi-doctor gate\" tests=\"{total}\" failures=\"{failures_total}\">\n{suites}</testsuites>\n"
+    );
+    out
+}

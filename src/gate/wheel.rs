@@ -1,0 +1,237 @@
+//! Wheels: the filename and `*.dist-info/WHEEL` tags, and extraction of the binaries into a temporary directory
+//! with their paths kept, so the loader models resolve `$ORIGIN` / `@loader_path` / the DLL load directory inside
+//! the wheel as if it were installed into site-packages.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::InputError;
+
+/// What a wheel says about itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct WheelInfo {
+    pub filename: String,
+    pub name: String,
+    pub version: String,
+    /// Platform tags from the filename (a dotted compressed tag set is split).
+    pub platform_tags: Vec<String>,
+    /// `Tag:` lines of `*.dist-info/WHEEL`.
+    pub wheel_tags: Vec<String>,
+    /// Paths of the binaries inside the wheel (ELF, Mach-O, PE by magic), sorted.
+    pub binaries: Vec<String>,
+}
+
+/// An extracted wheel; the directory is removed on drop.
+pub struct Extracted {
+    pub info: WheelInfo,
+    pub dir: tempfile::TempDir,
+}
+
+/// Whether bytes start like a binary ffi-doctor reads.
+pub fn is_binary_magic(head: &[u8]) -> bool {
+    matches!(
+        head.get(..4),
+        Some([0x7f, b'E', b'L', b'F'])
+            | Some([0xca, 0xfe, 0xba, 0xbe])
+            | Some([0xbe, 0xba, 0xfe, 0xca])
+            | Some([0xfe, 0xed, 0xfa, 0xce])
+            | Some([0xfe, 0xed, 0xfa, 0xcf])
+            | Some([0xce, 0xfa, 0xed, 0xfe])
+            | Some([0xcf, 0xfa, 0xed, 0xfe])
+    ) || head.starts_with(b"MZ")
+}
+
+/// Split `{name}-{ver}(-{build})?-{py}-{abi}-{platform}.whl`.
+pub fn parse_filename(filename: &str) -> Option<(String, String, Vec<String>)> {
+    let stem = filename.strip_suffix(".whl")?;
+    let parts: Vec<&str> = stem.split('-').collect();
+    if parts.len() != 5 && parts.len() != 6 {
+        return None;
+    }
+    let plat = parts[parts.len() - 1];
+    Some((
+        parts[0].to_string(),
+        parts[1].to_string(),
+        plat.split('.').map(str::to_string).collect(),
+    ))
+}
+
+/// Open `path`, read its tags and extract every binary (and nothing else) into a new temporary directory.
+pub fn extract(path: &str) -> Result<Extracted, InputError> {
+    let filename = Path::new(path)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (name, version, platform_tags) = parse_filename(&filename).ok_or_else(|| {
+        InputError::new(
+            path,
+            "a wheel file name {name}-{version}-{python tag}-{abi tag}-{platform tag}.whl",
+            filename.clone(),
+        )
+    })?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| InputError::new(path, "a readable wheel", format!("an error: {e}")))?;
+    let mut zip = zip::ZipArchive::new(file)
+        .map_err(|e| InputError::new(path, "a zip archive (wheel)", e.to_string()))?;
+    let dir = tempfile::Builder::new()
+        .prefix("ffi-doctor-wheel-")
+        .tempdir()
+        .map_err(|e| InputError::new(path, "a temporary directory", e.to_string()))?;
+    let mut wheel_tags = Vec::new();
+    let mut binaries = Vec::new();
+    for i in 0..zip.len() {
+        let mut entry = zip
+            .by_index(i)
+            .map_err(|e| InputError::new(path, "a readable zip entry", e.to_string()))?;
+        if entry.is_dir() {
+            continue;
+        }
+        let Some(rel) = entry.enclosed_name() else {
+            return Err(InputError::new(
+                path,
+                "entry names inside the wheel",
+                format!("an entry escaping the archive: {}", entry.name()),
+            ));
+        };
+        let name_in_zip = entry.name().to_string();
+        let mut data = Vec::with_capacity(entry.size() as usize);
+        entry.read_to_end(&mut data).map_err(|e| {
+            InputError::new(
+                path,
+                format!("a readable entry {name_in_zip}"),
+                e.to_string(),
+            )
+        })?;
+        let is_wheel_meta =
+            name_in_zip.ends_with(".dist-info/WHEEL") && name_in_zip.matches('/').count() == 1;
+        if is_wheel_meta {
+            let text = String::from_utf8_lossy(&data);
+            for line in text.lines() {
+                if let Some(t) = line.strip_prefix("Tag:") {
+                    wheel_tags.push(t.trim().to_string());
+                }
+            }
+            continue;
+        }
+        if !is_binary_magic(&data) {
+            continue;
+        }
+        let out: PathBuf = dir.path().join(&rel);
+        if let Some(parent) = out.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                InputError::new(path, "a writable temporary directory", e.to_string())
+            })?;
+        }
+        std::fs::write(&out, &data)
+            .map_err(|e| InputError::new(path, "a writable temporary directory", e.to_string()))?;
+        binaries.push(rel.to_string_lossy().replace('\\', "/"));
+    }
+    binaries.sort();
+    Ok(Extracted {
+        info: WheelInfo {
+            filename,
+            name,
+            version,
+            platform_tags,
+            wheel_tags,
+            binaries,
+        },
+        dir,
+    })
+}
+
+/// What a platform tag requires of a binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagRequirement {
+    pub tag: String,
+    pub format: crate::binary::Format,
+    /// Architectures every binary must contain.
+    pub archs: Vec<&'static str>,
+    /// manylinux_X_Y: the highest GLIBC version.
+    pub max_glibc: Option<String>,
+    /// The auditwheel policy of the tag, when vendored.
+    pub manylinux: Option<&'static super::data::ManylinuxPolicy>,
+    /// macosx_A_B: the highest minimum macOS version.
+    pub max_macos: Option<String>,
+}
+
+fn norm_arch(a: &str) -> Option<&'static str> {
+    Some(match a {
+        "x86_64" | "amd64" => "x86_64",
+        "aarch64" | "arm64" => "aarch64",
+        "i686" | "i386" | "x86" | "win32" => "i386",
+        "armv7l" => "arm",
+        "ppc64le" => "ppc64le",
+        "s390x" => "s390x",
+        _ => return None,
+    })
+}
+
+/// The requirement of one platform tag (`None` for `any` and tags this model does not know).
+pub fn tag_requirement(tag: &str) -> Option<TagRequirement> {
+    use crate::binary::Format;
+    let req = |format, archs: Vec<&'static str>| TagRequirement {
+        tag: tag.to_string(),
+        format,
+        archs,
+        max_glibc: None,
+        manylinux: None,
+        max_macos: None,
+    };
+    if let Some(rest) = tag.strip_prefix("manylinux_") {
+        // manylinux_X_Y_ARCH
+        let mut it = rest.splitn(3, '_');
+        let (x, y, arch) = (it.next()?, it.next()?, it.next()?);
+        let mut r = req(Format::Elf, vec![norm_arch(arch)?]);
+        r.max_glibc = Some(format!("{x}.{y}"));
+        r.manylinux = super::data::manylinux(&format!("manylinux_{x}_{y}"));
+        return Some(r);
+    }
+    for (legacy, glibc) in [
+        ("manylinux2014_", "2.17"),
+        ("manylinux2010_", "2.12"),
+        ("manylinux1_", "2.5"),
+    ] {
+        if let Some(arch) = tag.strip_prefix(legacy) {
+            let mut r = req(Format::Elf, vec![norm_arch(arch)?]);
+            r.max_glibc = Some(glibc.into());
+            r.manylinux = super::data::manylinux(legacy.trim_end_matches('_'));
+            return Some(r);
+        }
+    }
+    if let Some(rest) = tag.strip_prefix("musllinux_") {
+        let arch = rest.splitn(3, '_').nth(2)?;
+        return Some(req(Format::Elf, vec![norm_arch(arch)?]));
+    }
+    if let Some(arch) = tag.strip_prefix("linux_") {
+        return Some(req(Format::Elf, vec![norm_arch(arch)?]));
+    }
+    if let Some(rest) = tag.strip_prefix("macosx_") {
+        let mut it = rest.splitn(3, '_');
+        let (a, b, arch) = (it.next()?, it.next()?, it.next()?);
+        let archs = match arch {
+            "universal2" => vec!["x86_64", "aarch64"],
+            "intel" => vec!["x86_64", "i386"],
+            "universal" => vec!["x86_64", "i386"],
+            other => vec![norm_arch(other)?],
+        };
+        let mut r = req(Format::Macho, archs);
+        r.max_macos = Some(format!("{a}.{b}"));
+        return Some(r);
+    }
+    match tag {
+        "win_amd64" => Some(req(Format::Pe, vec!["x86_64"])),
+        "win32" => Some(req(Format::Pe, vec!["i386"])),
+        "win_arm64" => Some(req(Format::Pe, vec!["aarch64"])),
+        _ => None,
+    }
+}
+
+/// Normalised architecture name of an image arch (`arm64` → `aarch64`).
+pub fn image_arch(arch: &str) -> String {
+    norm_arch(&arch.to_ascii_lowercase())
+        .map(str::to_string)
+        .unwrap_or_else(|| arch.to_string())
+}

@@ -487,3 +487,27 @@ fn layout_of_zlib_h_z_stream() {
     assert_eq!(doc["records"][0]["kind"], "typedef");
     assert_eq!(doc["records"][0]["layouts"][1]["size"], 4);
 }
+
+#[test]
+fn system_includes_give_types_but_are_not_checked_as_the_librarys() {
+    let Some(lib) = zlib() else { return };
+    let lib_s = lib.to_string_lossy().into_owned();
+    let (code_plain, plain) = check_json(&[&lib_s, ZLIB_H]);
+    let (code_sys, sys) = check_json(&[&lib_s, ZLIB_H, "--system-includes"]);
+    assert_eq!((code_plain, code_sys), (0, 0), "{sys:#}");
+    // The same declared functions: stdio.h's printf & co. are the C library's, not libz's.
+    assert_eq!(
+        plain["images"][0]["declared_functions"], sys["images"][0]["declared_functions"],
+        "declarations from system headers must not be checked against libz"
+    );
+    for f in findings(&sys) {
+        let loc = f["location"].as_str().unwrap_or("");
+        assert!(
+            loc.starts_with(ZLIB_H)
+                || loc.contains("zconf.h")
+                || loc == lib_s
+                || !loc.starts_with('/'),
+            "a finding about a system header: {f:#}"
+        );
+    }
+}

@@ -365,7 +365,13 @@ pub fn check_library(
     let mut portability_done = false;
     for (idx, img) in images.iter().enumerate() {
         let target = abi::for_image(img.format, &img.arch, pe_is_mingw(img));
-        let spec = parse_for(spec_path, opts, target)?;
+        let mut spec = parse_for(spec_path, opts, target)?;
+        // Declarations that come from the system's own headers (--system-includes) describe the C library, not
+        // this library: they give types to the spec but are not checked against its exports.
+        let system = std::mem::take(&mut spec.system_files);
+        let from_system = |file: &str| system.iter().any(|s| s == file);
+        spec.functions.retain(|f| !from_system(&f.loc.file));
+        spec.variables.retain(|v| !from_system(&v.loc.file));
         if notes.is_empty() {
             notes = spec
                 .notes
@@ -389,7 +395,12 @@ pub fn check_library(
             }
         }
         if !portability_done {
-            findings.extend(crate::check::portability::check(&spec));
+            // Portability of the C library's own types (from system headers) is not this library's problem.
+            findings.extend(
+                crate::check::portability::check(&spec)
+                    .into_iter()
+                    .filter(|f| !from_system(location_key(&f.location).0.as_str())),
+            );
             portability_done = true;
         }
         if let Some(t) = target {
@@ -466,6 +477,32 @@ pub fn check_library(
     })
 }
 
+/// The host C compiler's include search list, as `gcc -xc -E -v` prints it on Debian-like systems: local,
+/// the GCC builtin directory (stddef.h, stdarg.h), the multiarch directory, then /usr/include.
+pub fn host_system_include_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![PathBuf::from("/usr/local/include")];
+    let triplet = format!("{}-linux-gnu", std::env::consts::ARCH);
+    let mut gcc: Vec<PathBuf> = glob::glob(&format!("/usr/lib/gcc/{triplet}/*/include"))
+        .map(|g| g.flatten().collect())
+        .unwrap_or_default();
+    gcc.sort_by_key(|p| {
+        p.parent()
+            .and_then(|v| v.file_name())
+            .and_then(|v| v.to_str())
+            .and_then(|v| v.split('.').next())
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
+    });
+    dirs.extend(gcc.pop());
+    let multiarch = PathBuf::from(format!("/usr/include/{triplet}"));
+    if multiarch.is_dir() {
+        dirs.push(multiarch);
+    }
+    dirs.push(PathBuf::from("/usr/include"));
+    dirs.retain(|d| d.is_dir());
+    dirs
+}
+
 /// The safe return type of a zero-argument function, if it has one.
 fn return_type_of(spec: &Spec, f: &crate::spec::Function) -> Option<crate::runtime::ReturnType> {
     use crate::runtime::ReturnType as R;
@@ -519,10 +556,7 @@ pub fn run(ctx: &Context, a: &CheckArgs) -> i32 {
         }
     }
     if a.system_includes {
-        parse.system_include_dirs = vec![
-            PathBuf::from("/usr/local/include"),
-            PathBuf::from("/usr/include"),
-        ];
+        parse.system_include_dirs = host_system_include_dirs();
     }
     let mut targets = Vec::new();
     for t in &a.targets {

@@ -237,6 +237,10 @@ pub struct Spec {
     pub constants: Vec<Constant>,
     /// Non-fatal notes from parsing (skipped includes, unsupported extensions), with locations.
     pub notes: Vec<(Loc, String)>,
+    /// Files read through the system include directories: they give the spec types, but their declarations are
+    /// the C library's, not the checked library's.
+    #[serde(skip)]
+    pub system_files: Vec<String>,
 }
 
 impl Spec {
@@ -377,5 +381,8 @@ pub fn parse_str(name: &str, text: &str, opts: &ParseOptions) -> Result<Spec, Pa
         expected: e.expected,
         found: e.found,
     })?;
-    parse::parse(out, cffi, preprocess::target_sizes(opts))
+    let system_files = out.system_files.clone();
+    let mut spec = parse::parse(out, cffi, preprocess::target_sizes(opts))?;
+    spec.system_files = system_files;
+    Ok(spec)
 }

@@ -58,6 +58,8 @@ pub struct Output {
     pub notes: Vec<(TokLoc, String)>,
     /// Integer object-like macros: name, value (`None` for cffi `#define X ...`), location of the `#define`.
     pub constants: Vec<(String, Option<i128>, TokLoc)>,
+    /// Files reached through the system include directories (or included from such a file).
+    pub system_files: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -79,6 +81,8 @@ struct FileCtx {
     cond_base: usize,
     /// Index into the search path list this file was found through (for `#include_next`).
     search_idx: Option<usize>,
+    /// Reached through the system include directories (directly or from such a file).
+    system: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -199,7 +203,7 @@ impl<'o> Pp<'o> {
             let toks = lex(&line, 0).tokens;
             let _ = self.define(&toks, TokLoc::default());
         }
-        self.push_file(name, text, dir, None, None)?;
+        self.push_file(name, text, dir, None, None, false)?;
         loop {
             let mut src = Src::Main;
             match self.next_expanded(&mut src)? {
@@ -222,6 +226,7 @@ impl<'o> Pp<'o> {
         dir: Option<PathBuf>,
         canon: Option<PathBuf>,
         search_idx: Option<usize>,
+        system: bool,
     ) -> Result<(), PpError> {
         let idx = u32::try_from(self.out.files.len()).unwrap_or(u32::MAX);
         self.out.files.push(name.to_string());
@@ -236,7 +241,11 @@ impl<'o> Pp<'o> {
             canon,
             cond_base: self.conds.len(),
             search_idx,
+            system,
         });
+        if system {
+            self.out.system_files.push(name.to_string());
+        }
         Ok(())
     }
 
@@ -1002,12 +1011,16 @@ impl<'o> Pp<'o> {
         };
         let dir = path.parent().map(Path::to_path_buf);
         let display = path.to_string_lossy().into_owned();
+        let first_system = usize::from(quoted) + self.opts.include_dirs.len();
+        let system = self.stack.last().is_some_and(|f| f.system)
+            || (idx != usize::MAX && idx >= first_system);
         self.push_file(
             &display,
             &text,
             dir,
             canon,
             (idx != usize::MAX).then_some(idx),
+            system,
         )
     }
 

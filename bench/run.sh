@@ -151,6 +151,22 @@ hyperfine --shell=none -i --warmup "$WARMUP" --runs "$RUNS" --output=null --expo
     --command-name "ffi-doctor check libz spec500.h --format json" "$BIN check --format json $LIBZ $SPEC500" \
     --command-name "ffi-doctor check libz spec500.h --targets all" "$BIN check --targets all $LIBZ $SPEC500"
 
+# gate over a directory of 200 shared libraries (copies of the smaller ones in /usr/lib/<triplet>): one
+# target whose binaries are analysed in parallel. Compared with itself on one thread (RAYON_NUM_THREADS=1).
+GATE_DIR="$OUT_DIR/gate200"
+rm -rf "$GATE_DIR" && mkdir -p "$GATE_DIR/libs"
+find /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib -maxdepth 1 -type f -name 'lib*.so.*' -size -4M 2>/dev/null |
+    sort | head -n 200 | while read -r f; do cp "$f" "$GATE_DIR/libs/"; done
+GATE_COUNT="$(find "$GATE_DIR/libs" -type f | wc -l)"
+printf '[policy]\nrelative-rpath = true\nhardening = "info"\n' > "$GATE_DIR/ffi-doctor.toml"
+GATE_JSON="$OUT_DIR/hyperfine-gate.json"
+echo "== benchmarking gate on $GATE_COUNT libraries" >&2
+hyperfine -i --warmup "$WARMUP" --runs "$RUNS" --output=null --export-json "$GATE_JSON" \
+    --command-name "ffi-doctor gate (all cores)" \
+    "$BIN gate --config $GATE_DIR/ffi-doctor.toml --target $GATE_DIR/libs --format json" \
+    --command-name "ffi-doctor gate (RAYON_NUM_THREADS=1)" \
+    "env RAYON_NUM_THREADS=1 $BIN gate --config $GATE_DIR/ffi-doctor.toml --target $GATE_DIR/libs --format json"
+
 CPU="$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n1)"
 NPROC="$(nproc)"
 MEM="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
@@ -161,7 +177,7 @@ COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [[ -n "$(git status --porcelain -- src 2>/dev/null)" ]]; then COMMIT="$COMMIT (+ uncommitted changes in src/)"; fi
 SIZE_BYTES="$(stat -c %s "$LIB")"
 
-export CHECK_JSON CHECK_DECLS LIBZ DEPS_JSON PY_EXE JSON DOC LIB SIZE_BYTES OUR_COUNT NM_COUNT CPU NPROC MEM KERNEL RUSTC DATE COMMIT WARMUP RUNS \
+export GATE_JSON GATE_COUNT CHECK_JSON CHECK_DECLS LIBZ DEPS_JSON PY_EXE JSON DOC LIB SIZE_BYTES OUR_COUNT NM_COUNT CPU NPROC MEM KERNEL RUSTC DATE COMMIT WARMUP RUNS \
     LLVM_NM_VERSION NM_VERSION
 python3 - <<'PY'
 import json, os
@@ -255,6 +271,25 @@ checked against `{env['LIBZ']}`. Declared: {fns} functions, {recs} complete reco
 every function is "not exported", so `check` exits 1 — hyperfine `-i`). This exercises the preprocessor and
 parser, the ABI engine (every record laid out for the library's target, and for all 9 targets with
 `--targets all`), the symbol and portability rules and the renderers. Target: well under a second.
+
+{chr(10).join(lines)}
+"""
+
+gate = {r["command"]: r for r in json.load(open(env["GATE_JSON"]))["results"]}
+lines = ["| command | mean (ms) | ± σ (ms) | user + system (ms) | CPU use (user+sys / wall) |",
+         "|---|---:|---:|---:|---:|"]
+for name, r in gate.items():
+    cpu = (r["user"] + r["system"]) / r["mean"]
+    lines.append(f"| `{name}` | {ms(r['mean'])} | {ms(r['stddev'] or 0)} | {ms(r['user'] + r['system'])} | {cpu:.2f} |")
+one = gate.get("ffi-doctor gate (RAYON_NUM_THREADS=1)")
+allc = gate.get("ffi-doctor gate (all cores)")
+speedup = f"{one['mean'] / allc['mean']:.2f}×" if one and allc else "n/a"
+head += f"""
+## `gate` over a directory of {env['GATE_COUNT']} libraries
+
+One `[[target]]` (a directory of {env['GATE_COUNT']} shared libraries copied from the system): every binary gets
+`deps --check-symbols` and the release policies. Binaries are analysed in parallel (rayon) and merged in sorted
+order. Speed-up over one thread: {speedup} on {env['NPROC']} cores.
 
 {chr(10).join(lines)}
 """

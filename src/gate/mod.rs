@@ -396,107 +396,123 @@ fn analyze(loaded: &Loaded, u: &Unit) -> TargetReport {
             None => s.to_string(),
         }
     };
-    for (host, display) in &bins {
-        report.binaries.push(display.clone());
-        let host_s = host.display().to_string();
-        let mapped = match Mapped::open(&host_s) {
-            Ok(m) => m,
-            Err(e) => {
-                report.errors.push(relabel(e, display));
-                continue;
-            }
-        };
-        let images = match crate::commands::read_guarded(&mapped, None, ReadOptions::default()) {
-            Ok(i) => i,
-            Err(e) => {
-                report.errors.push(relabel(e, display));
-                continue;
-            }
-        };
-        let ext = is_extension_module(
-            display,
-            images.first().map(|i| i.exports.as_slice()).unwrap_or(&[]),
-        );
-        let mut found: Vec<(Finding, Option<&'static str>)> = Vec::new();
-        let graph = match deps::resolve(&host_s, &env) {
-            Ok((mut g, kind)) => {
-                let more = deps::check_symbols(&g, kind);
-                g.findings.extend(more);
-                found.extend(g.findings.iter().cloned().map(|f| (f, None)));
-                Some(g)
-            }
-            Err(e) => {
-                report.errors.push(relabel(e, display));
-                None
-            }
-        };
-        let subject = policy::Subject {
-            display,
-            host,
-            images: &images,
-            graph: graph.as_ref(),
-            root: &root,
-            extension_module: ext,
-            tags: &tags,
-            allowed: loaded.allowed.as_deref(),
-            presets: &loaded.presets,
-        };
-        found.extend(
-            policy::check(&subject, &loaded.config.policy)
-                .into_iter()
-                .map(|f| (f, None)),
-        );
-        if let (Some(spec), false) = (&tcfg.spec, ext) {
-            let opts = CheckOptions {
-                parse: crate::spec::ParseOptions {
-                    defines: tcfg
-                        .defines
-                        .iter()
-                        .map(|d| match d.split_once('=') {
-                            Some((k, v)) => (k.to_string(), Some(v.to_string())),
-                            None => (d.clone(), None),
-                        })
-                        .collect(),
-                    include_dirs: tcfg.include.iter().map(|i| loaded.base.join(i)).collect(),
-                    ..Default::default()
-                },
-                timeout_secs: 10,
-                ..Default::default()
+    // Every binary of a target is independent: analyse them in parallel (a directory of 200 libraries is one
+    // target), then merge in their sorted order so the report does not depend on scheduling.
+    report.binaries = bins.iter().map(|(_, d)| d.clone()).collect();
+    let per_binary: Vec<(Vec<GateFinding>, Vec<InputError>)> = bins
+        .par_iter()
+        .map(|(host, display)| {
+            let mut findings_out: Vec<GateFinding> = Vec::new();
+            let mut errors_out: Vec<InputError> = Vec::new();
+            let host_s = host.display().to_string();
+            let mapped = match Mapped::open(&host_s) {
+                Ok(m) => m,
+                Err(e) => {
+                    errors_out.push(relabel(e, display));
+                    return (findings_out, errors_out);
+                }
             };
-            let spec_path = loaded.base.join(spec).display().to_string();
-            match check_library(&host_s, &spec_path, &opts) {
-                Ok(r) => found.extend(r.findings().cloned().map(|f| (f, Some("spec")))),
-                Err(e) => report.errors.push(e),
-            }
-        }
-        if tcfg.runtime {
-            let popts = crate::runtime::ProbeOptions {
-                loader_env: Some(env.clone()),
-                ..Default::default()
+            let images = match crate::commands::read_guarded(&mapped, None, ReadOptions::default())
+            {
+                Ok(i) => i,
+                Err(e) => {
+                    errors_out.push(relabel(e, display));
+                    return (findings_out, errors_out);
+                }
             };
-            let r =
-                crate::runtime::probe(&host_s, &crate::runtime::ProbeRequest::default(), &popts);
-            found.extend(
-                r.findings
-                    .iter()
-                    .chain(r.explanation.iter())
-                    .cloned()
-                    .map(|f| (f, Some("runtime"))),
+            let ext = is_extension_module(
+                display,
+                images.first().map(|i| i.exports.as_slice()).unwrap_or(&[]),
             );
-        }
-        for (mut f, kind) in found {
-            f.location = fix(&f.location.replace(&host_s, display));
-            f.message = fix(&f.message.replace(&host_s, display));
-            f.found = fix(&f.found.replace(&host_s, display));
-            f.expected = fix(&f.expected.replace(&host_s, display));
-            f.hint = fix(&f.hint);
-            let check = kind.unwrap_or_else(|| check_kind(f.code));
-            report.findings.push(GateFinding {
-                finding: f,
-                check,
-                suppressed: None,
-            });
-        }
+            let mut found: Vec<(Finding, Option<&'static str>)> = Vec::new();
+            let graph = match deps::resolve(&host_s, &env) {
+                Ok((mut g, kind)) => {
+                    let more = deps::check_symbols(&g, kind);
+                    g.findings.extend(more);
+                    found.extend(g.findings.iter().cloned().map(|f| (f, None)));
+                    Some(g)
+                }
+                Err(e) => {
+                    errors_out.push(relabel(e, display));
+                    None
+                }
+            };
+            let subject = policy::Subject {
+                display,
+                host,
+                images: &images,
+                graph: graph.as_ref(),
+                root: &root,
+                extension_module: ext,
+                tags: &tags,
+                allowed: loaded.allowed.as_deref(),
+                presets: &loaded.presets,
+            };
+            found.extend(
+                policy::check(&subject, &loaded.config.policy)
+                    .into_iter()
+                    .map(|f| (f, None)),
+            );
+            if let (Some(spec), false) = (&tcfg.spec, ext) {
+                let opts = CheckOptions {
+                    parse: crate::spec::ParseOptions {
+                        defines: tcfg
+                            .defines
+                            .iter()
+                            .map(|d| match d.split_once('=') {
+                                Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                                None => (d.clone(), None),
+                            })
+                            .collect(),
+                        include_dirs: tcfg.include.iter().map(|i| loaded.base.join(i)).collect(),
+                        ..Default::default()
+                    },
+                    timeout_secs: 10,
+                    ..Default::default()
+                };
+                let spec_path = loaded.base.join(spec).display().to_string();
+                match check_library(&host_s, &spec_path, &opts) {
+                    Ok(r) => found.extend(r.findings().cloned().map(|f| (f, Some("spec")))),
+                    Err(e) => errors_out.push(e),
+                }
+            }
+            if tcfg.runtime {
+                let popts = crate::runtime::ProbeOptions {
+                    loader_env: Some(env.clone()),
+                    ..Default::default()
+                };
+                let r = crate::runtime::probe(
+                    &host_s,
+                    &crate::runtime::ProbeRequest::default(),
+                    &popts,
+                );
+                found.extend(
+                    r.findings
+                        .iter()
+                        .chain(r.explanation.iter())
+                        .cloned()
+                        .map(|f| (f, Some("runtime"))),
+                );
+            }
+            for (mut f, kind) in found {
+                f.location = fix(&f.location.replace(&host_s, display));
+                f.message = fix(&f.message.replace(&host_s, display));
+                f.found = fix(&f.found.replace(&host_s, display));
+                f.expected = fix(&f.expected.replace(&host_s, display));
+                f.hint = fix(&f.hint);
+                let check = kind.unwrap_or_else(|| check_kind(f.code));
+                findings_out.push(GateFinding {
+                    finding: f,
+                    check,
+                    suppressed: None,
+                });
+            }
+            (findings_out, errors_out)
+        })
+        .collect();
+    for (findings, errors) in per_binary {
+        report.findings.extend(findings);
+        report.errors.extend(errors);
     }
     report.findings.sort_by(|a, b| {
         (&a.finding.location, a.finding.code, &a.finding.message).cmp(&(

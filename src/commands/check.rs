@@ -477,32 +477,6 @@ pub fn check_library(
     })
 }
 
-/// The host C compiler's include search list, as `gcc -xc -E -v` prints it on Debian-like systems: local,
-/// the GCC builtin directory (stddef.h, stdarg.h), the multiarch directory, then /usr/include.
-pub fn host_system_include_dirs() -> Vec<PathBuf> {
-    let mut dirs = vec![PathBuf::from("/usr/local/include")];
-    let triplet = format!("{}-linux-gnu", std::env::consts::ARCH);
-    let mut gcc: Vec<PathBuf> = glob::glob(&format!("/usr/lib/gcc/{triplet}/*/include"))
-        .map(|g| g.flatten().collect())
-        .unwrap_or_default();
-    gcc.sort_by_key(|p| {
-        p.parent()
-            .and_then(|v| v.file_name())
-            .and_then(|v| v.to_str())
-            .and_then(|v| v.split('.').next())
-            .and_then(|v| v.parse::<u32>().ok())
-            .unwrap_or(0)
-    });
-    dirs.extend(gcc.pop());
-    let multiarch = PathBuf::from(format!("/usr/include/{triplet}"));
-    if multiarch.is_dir() {
-        dirs.push(multiarch);
-    }
-    dirs.push(PathBuf::from("/usr/include"));
-    dirs.retain(|d| d.is_dir());
-    dirs
-}
-
 /// The safe return type of a zero-argument function, if it has one.
 fn return_type_of(spec: &Spec, f: &crate::spec::Function) -> Option<crate::runtime::ReturnType> {
     use crate::runtime::ReturnType as R;
@@ -544,20 +518,7 @@ fn return_type_of(spec: &Spec, f: &crate::spec::Function) -> Option<crate::runti
 }
 
 pub fn run(ctx: &Context, a: &CheckArgs) -> i32 {
-    let mut parse = ParseOptions {
-        include_dirs: a.include.clone(),
-        cffi: a.cffi,
-        ..Default::default()
-    };
-    for d in &a.define {
-        match d.split_once('=') {
-            Some((k, v)) => parse.defines.push((k.to_string(), Some(v.to_string()))),
-            None => parse.defines.push((d.clone(), None)),
-        }
-    }
-    if a.system_includes {
-        parse.system_include_dirs = host_system_include_dirs();
-    }
+    let parse = ParseOptions::from_args(&a.define, a.include.clone(), a.cffi, a.system_includes);
     let mut targets = Vec::new();
     for t in &a.targets {
         if t == "all" {

@@ -455,18 +455,12 @@ fn analyze(loaded: &Loaded, u: &Unit) -> TargetReport {
             );
             if let (Some(spec), false) = (&tcfg.spec, ext) {
                 let opts = CheckOptions {
-                    parse: crate::spec::ParseOptions {
-                        defines: tcfg
-                            .defines
-                            .iter()
-                            .map(|d| match d.split_once('=') {
-                                Some((k, v)) => (k.to_string(), Some(v.to_string())),
-                                None => (d.clone(), None),
-                            })
-                            .collect(),
-                        include_dirs: tcfg.include.iter().map(|i| loaded.base.join(i)).collect(),
-                        ..Default::default()
-                    },
+                    parse: crate::spec::ParseOptions::from_args(
+                        &tcfg.defines,
+                        tcfg.include.iter().map(|i| loaded.base.join(i)).collect(),
+                        false,
+                        false,
+                    ),
                     timeout_secs: 10,
                     ..Default::default()
                 };

@@ -386,3 +386,58 @@ pub fn parse_str(name: &str, text: &str, opts: &ParseOptions) -> Result<Spec, Pa
     spec.system_files = system_files;
     Ok(spec)
 }
+
+impl ParseOptions {
+    /// Options from command-line inputs: `-D NAME[=VALUE]`, `-I DIR`, cffi mode, and (when asked) the host's
+    /// system include directories.
+    pub fn from_args(
+        defines: &[String],
+        include_dirs: Vec<PathBuf>,
+        cffi: bool,
+        system_includes: bool,
+    ) -> Self {
+        ParseOptions {
+            defines: defines
+                .iter()
+                .map(|d| match d.split_once('=') {
+                    Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                    None => (d.clone(), None),
+                })
+                .collect(),
+            include_dirs,
+            system_include_dirs: if system_includes {
+                host_system_include_dirs()
+            } else {
+                Vec::new()
+            },
+            cffi,
+            ..Default::default()
+        }
+    }
+}
+
+/// The host C compiler's include search list, as `gcc -xc -E -v` prints it on Debian-like systems: local,
+/// the GCC builtin directory (stddef.h, stdarg.h), the multiarch directory, then /usr/include.
+pub fn host_system_include_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![PathBuf::from("/usr/local/include")];
+    let triplet = format!("{}-linux-gnu", std::env::consts::ARCH);
+    let mut gcc: Vec<PathBuf> = glob::glob(&format!("/usr/lib/gcc/{triplet}/*/include"))
+        .map(|g| g.flatten().collect())
+        .unwrap_or_default();
+    gcc.sort_by_key(|p| {
+        p.parent()
+            .and_then(|v| v.file_name())
+            .and_then(|v| v.to_str())
+            .and_then(|v| v.split('.').next())
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
+    });
+    dirs.extend(gcc.pop());
+    let multiarch = PathBuf::from(format!("/usr/include/{triplet}"));
+    if multiarch.is_dir() {
+        dirs.push(multiarch);
+    }
+    dirs.push(PathBuf::from("/usr/include"));
+    dirs.retain(|d| d.is_dir());
+    dirs
+}

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -159,23 +158,7 @@ pub fn run(ctx: &Context, a: &LayoutArgs) -> i32 {
         Ok(t) => t,
         Err(e) => return fail(e),
     };
-    let mut parse = ParseOptions {
-        include_dirs: a.include.clone(),
-        cffi: a.cffi,
-        ..Default::default()
-    };
-    for d in &a.define {
-        match d.split_once('=') {
-            Some((k, v)) => parse.defines.push((k.to_string(), Some(v.to_string()))),
-            None => parse.defines.push((d.clone(), None)),
-        }
-    }
-    if a.system_includes {
-        parse.system_include_dirs = vec![
-            PathBuf::from("/usr/local/include"),
-            PathBuf::from("/usr/include"),
-        ];
-    }
+    let parse = ParseOptions::from_args(&a.define, a.include.clone(), a.cffi, a.system_includes);
     // Parse once per target: the target's predefined macros select its branch of every #if.
     let mut specs = Vec::with_capacity(targets.len());
     for t in &targets {

@@ -715,3 +715,32 @@ fn runpath_not_inherited_is_explained() {
         "hint: {hint}"
     );
 }
+
+#[test]
+fn non_utf8_needed_entry_is_refused_not_dropped() {
+    // A copy of libdemo.so whose DT_NEEDED "libext.so.1" has a byte that is not UTF-8: the file must not be
+    // shown with that dependency silently missing.
+    let src = root().join("testdata/elf/x86_64/libdemo.so");
+    let mut bytes = std::fs::read(&src).expect("fixture");
+    let at = bytes
+        .windows(12)
+        .position(|w| w == b"libext.so.1\0")
+        .expect("libext.so.1 in .dynstr");
+    bytes[at + 3] = 0xff;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lib = dir.path().join("libdemo.so");
+    std::fs::write(&lib, &bytes).expect("write");
+    for cmd in ["deps", "inspect"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ffi-doctor"))
+            .arg(cmd)
+            .arg(&lib)
+            .output()
+            .expect("run ffi-doctor");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{cmd}: {stderr}");
+        assert!(
+            stderr.contains("not valid UTF-8") && stderr.contains("libdemo.so"),
+            "{cmd}: {stderr}"
+        );
+    }
+}

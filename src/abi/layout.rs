@@ -1,7 +1,7 @@
 //! Type sizes and record layout. Three algorithms, as the compilers implement them:
 //! - Itanium/System V (GCC, Clang on Linux and macOS): `itanium_layout`;
 //! - Microsoft (MSVC, and Clang targeting `*-windows-msvc`): `msvc_layout`;
-//! - GCC's `ms_struct` (MinGW's default `-mms-bitfields`): `itanium_layout` with `ms` set.
+//! - GCC's `ms_struct` (MinGW's default `-mms-bitfields`): `gcc_ms_layout`, a transcription of `place_field`.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -435,9 +435,11 @@ impl<'a> Cx<'a> {
         }
     }
 
-    /// Itanium / System V layout (GCC and Clang), optionally with GCC's `ms_struct` bitfield rules.
+    /// Itanium / System V layout (GCC and Clang); GCC's `ms_struct` targets go to `gcc_ms_layout`.
     fn itanium_layout(&self, id: usize, r: &Record, depth: u32) -> Result<Computed, LayoutError> {
-        let ms = self.t.ms_bitfields();
+        if self.t.ms_bitfields() {
+            return self.gcc_ms_layout(id, r, depth);
+        }
         let is_union = r.kind == RecordKind::Union;
         let max_field_align: u64 = r.pack.map(u64::from).unwrap_or(0); // bytes; 0 = none
         let mut align: u64 = 1;
@@ -447,97 +449,21 @@ impl<'a> Cx<'a> {
         let mut data_bits: u64 = 0; // always a multiple of 8
         let mut size_bits: u64 = 0;
         let mut unfilled: u64 = 0;
-        let mut last_unit: u64 = 0; // ms_struct: storage unit size (bits) of the run in progress
         let mut fields = Vec::with_capacity(r.fields.len());
 
         for (idx, f) in r.fields.iter().enumerate() {
             let info = self.field_info(id, idx, r, depth)?;
             let packed = r.packed || f.packed;
             let explicit = f.aligned.map(u64::from).unwrap_or(0);
-            if let (true, Some(w)) = (ms, f.bits) {
-                // GCC `ms_struct` (stor-layout.cc `place_field` with `ms_bitfield_layout_p`).
-                let w = u64::from(w);
-                let storage = info.size * 8;
-                let cap = |a: u64| {
-                    if max_field_align != 0 {
-                        a.min(max_field_align * 8)
-                    } else {
-                        a
-                    }
-                };
-                let prev_was_bitfield = last_unit != 0;
-                // A unit of the same size runs on: when it is full, the next unit starts right after it,
-                // without realignment (this matters when the previous unit was packed).
-                let same_run = w != 0 && last_unit == storage;
-                if last_unit != storage || unfilled < w || w == 0 {
-                    // `:0` ends the run and uses up the rest of the unit.
-                    unfilled = 0;
-                    last_unit = 0;
-                }
-                // Alignment of a new storage unit, and what the field adds to the record's alignment.
-                let (place_align, record_align) = if w == 0 {
-                    if prev_was_bitfield {
-                        (if packed { 8 } else { cap(storage) }, cap(storage))
-                    } else {
-                        // Ignored after a non-bitfield.
-                        (8, 8)
-                    }
-                } else if packed {
-                    (8, 8)
-                } else {
-                    (cap(storage), cap(storage))
-                };
-                let place_align = place_align.max(explicit * 8);
-                let record_align = record_align.max(explicit * 8);
-                let mut offset = if is_union { 0 } else { data_bits - unfilled };
-                if (w == 0 || w > unfilled) && !same_run {
-                    offset = align_to(offset, place_align);
-                }
-                if is_union {
-                    data_bits = data_bits.max(align_to(w, 8));
-                } else if w != 0 {
-                    if unfilled == 0 {
-                        data_bits = offset + storage;
-                        unfilled = storage;
-                    }
-                    unfilled -= w;
-                    last_unit = storage;
-                } else {
-                    data_bits = align_to(offset, 8);
-                    unfilled = 0;
-                    last_unit = 0;
-                }
-                size_bits = size_bits.max(data_bits);
-                align = align.max(record_align / 8);
-                fields.push(FieldLayout {
-                    name: f.name.clone(),
-                    offset: offset / 8,
-                    size: info.size,
-                    align: (place_align / 8).max(1),
-                    bit_offset: Some(offset),
-                    bit_width: Some(w as u32),
-                    nested: None,
-                });
-            } else if let Some(w) = f.bits {
+            if let Some(w) = f.bits {
                 let w = u64::from(w);
                 let storage = info.size * 8;
                 let mut field_align = info.align * 8;
-                if ms {
-                    field_align = storage;
-                    if last_unit != storage || unfilled < w {
-                        if last_unit == 0 && w == 0 {
-                            field_align = 8;
-                        }
-                        unfilled = 0;
-                        last_unit = 0;
-                    }
-                }
                 let mut offset = if is_union { 0 } else { data_bits - unfilled };
                 let mut unpacked_align = field_align;
                 if packed && w != 0 {
-                    // SysV: a packed bitfield goes at the next free bit. GCC ms_struct: its storage unit is
-                    // still allocated whole, but byte-aligned.
-                    field_align = if ms { 8 } else { 1 };
+                    // A packed bitfield goes at the next free bit.
+                    field_align = 1;
                 }
                 if explicit != 0 {
                     field_align = field_align.max(explicit * 8);
@@ -551,46 +477,21 @@ impl<'a> Cx<'a> {
                         field_align = field_align.min(max_field_align * 8);
                     }
                 }
-                if ms {
-                    if w == 0 || w > unfilled {
-                        offset = align_to(offset, field_align);
-                        unfilled = 0;
-                    }
-                } else {
-                    let allow_padding = max_field_align == 0;
-                    if w == 0 || (allow_padding && (offset & (field_align - 1)) + w > storage) {
-                        offset = align_to(offset, field_align);
-                    } else if explicit != 0 && (max_field_align == 0 || explicit <= max_field_align)
-                    {
-                        offset = align_to(offset, explicit * 8);
-                    }
+                let allow_padding = max_field_align == 0;
+                if w == 0 || (allow_padding && (offset & (field_align - 1)) + w > storage) {
+                    offset = align_to(offset, field_align);
+                } else if explicit != 0 && (max_field_align == 0 || explicit <= max_field_align) {
+                    offset = align_to(offset, explicit * 8);
                 }
-                if !ms && !self.t.unnamed_bitfield_affects_align() && f.name.is_none() {
+                if !self.t.unnamed_bitfield_affects_align() && f.name.is_none() {
                     field_align = 8;
                 }
                 if is_union {
-                    let rounded = if ms {
-                        if w != 0 {
-                            storage
-                        } else {
-                            8
-                        }
-                    } else {
-                        align_to(w, 8)
-                    };
-                    data_bits = data_bits.max(rounded);
-                } else if ms && w != 0 {
-                    if unfilled == 0 {
-                        data_bits = offset + storage;
-                        unfilled = storage;
-                    }
-                    unfilled -= w;
-                    last_unit = storage;
+                    data_bits = data_bits.max(align_to(w, 8));
                 } else {
                     let end = offset + w;
                     data_bits = align_to(end, 8);
                     unfilled = data_bits - end;
-                    last_unit = 0;
                 }
                 size_bits = size_bits.max(data_bits);
                 align = align.max(field_align / 8);
@@ -605,15 +506,7 @@ impl<'a> Cx<'a> {
                 });
             } else {
                 unfilled = 0;
-                last_unit = 0;
-                let mut type_align = info.align;
-                if ms
-                    && info.builtin
-                    && info.elem_size.is_power_of_two()
-                    && info.elem_size > type_align
-                {
-                    type_align = info.elem_size;
-                }
+                let type_align = info.align;
                 let mut packed_align = 1u64.max(explicit);
                 let mut unpacked_align = type_align.max(explicit);
                 if max_field_align != 0 {
@@ -646,6 +539,210 @@ impl<'a> Cx<'a> {
             }
         }
         let size = align_to(align_to(size_bits, 8) / 8, align);
+        Ok(Computed {
+            layout: finish(size, align, fields, is_union),
+            required: 0,
+        })
+    }
+
+    /// GCC's `ms_struct` layout (MinGW's default `-mms-bitfields`): a transcription of `place_field`,
+    /// `place_union_field`, `update_alignment_for_field` and `layout_decl` (gcc/stor-layout.cc) for a target
+    /// where `targetm.ms_bitfield_layout_p` holds. All quantities in bits. Quirks kept on purpose:
+    /// - a `:0` bitfield has no alignment of its own: it ends the run (using up the rest of the unit) and only
+    ///   realigns when its type size differs from the run's, but it still raises the record's alignment when it
+    ///   follows a non-zero bitfield;
+    /// - `realign_p` is decided on the position *before* the rest of the previous unit is used up;
+    /// - a new unit of the same type size as the run in progress is not realigned to its type (only to the
+    ///   field's `DECL_ALIGN`), so a packed run runs on unaligned;
+    /// - a bitfield whose width is 8/16/32/64 gets that mode's alignment as `DECL_ALIGN` when the position
+    ///   already has it (and it is not packed);
+    /// - a packed non-zero bitfield adds nothing to the record's alignment, not even its `aligned` attribute.
+    fn gcc_ms_layout(&self, id: usize, r: &Record, depth: u32) -> Result<Computed, LayoutError> {
+        #[derive(Clone, Copy)]
+        struct Prev {
+            width: u64,
+            type_size: u64,
+        }
+        let is_union = r.kind == RecordKind::Union;
+        let mfa: u64 = r.pack.map(|p| u64::from(p) * 8).unwrap_or(0);
+        let cap = |a: u64| if mfa != 0 { a.min(mfa) } else { a };
+        let mut record_align: u64 = 8u64.max(r.aligned.map(|a| u64::from(a) * 8).unwrap_or(0));
+        let mut pos: u64 = 0;
+        let mut union_size: u64 = 0; // bytes
+        let mut prev: Option<Prev> = None;
+        let mut remaining: u64 = 0;
+        let n = r.fields.len();
+        let mut fields = Vec::with_capacity(n);
+        let max_mode = if self.t.is_64bit() { 128 } else { 64 };
+
+        for (idx, f) in r.fields.iter().enumerate() {
+            let info = self.field_info(id, idx, r, depth)?;
+            let packed = r.packed || f.packed;
+            let user = f.aligned.map(|a| u64::from(a) * 8).unwrap_or(0);
+            let type_size = info.size * 8;
+            let known_align = if is_union || pos == 0 {
+                0
+            } else {
+                pos & pos.wrapping_neg()
+            };
+            // layout_decl: DECL_ALIGN. update_alignment_for_field: the record's alignment.
+            let (desired, type_align, decl_size) = match f.bits {
+                Some(w) => {
+                    let w = u64::from(w);
+                    let mut a = user.max(1);
+                    if w != 0
+                        && w.is_power_of_two()
+                        && (8..=max_mode).contains(&w)
+                        && !(w > 8 && packed)
+                        && (known_align == 0 || known_align >= w)
+                    {
+                        a = a.max(w);
+                    }
+                    if packed && user == 0 {
+                        a = a.min(8);
+                    }
+                    let a = cap(a);
+                    let contributes = if w != 0 {
+                        !packed
+                    } else {
+                        matches!(prev, Some(p) if p.width != 0)
+                    };
+                    if contributes {
+                        record_align = record_align.max(cap((info.align * 8).max(a)));
+                    }
+                    let ta = if packed { 8 } else { cap(info.align * 8) };
+                    (a, ta, w)
+                }
+                None => {
+                    let mut type_align = info.align;
+                    if info.builtin
+                        && info.elem_size.is_power_of_two()
+                        && info.elem_size > type_align
+                    {
+                        type_align = info.elem_size;
+                    }
+                    let explicit = user / 8;
+                    let mut packed_align = 1u64.max(explicit);
+                    let mut unpacked_align = type_align.max(explicit);
+                    if mfa != 0 {
+                        packed_align = packed_align.min(mfa / 8);
+                        unpacked_align = unpacked_align.min(mfa / 8);
+                    }
+                    let a = if packed { packed_align } else { unpacked_align } * 8;
+                    record_align = record_align.max(a);
+                    let ta = if packed { 8 } else { cap(type_align * 8) };
+                    (a, ta, type_size)
+                }
+            };
+            let is_bf = f.bits.is_some();
+            let w = f.bits.map(u64::from).unwrap_or(0);
+
+            if is_union {
+                let bytes = if is_bf { w.div_ceil(8) } else { info.size };
+                union_size = union_size.max(bytes);
+                fields.push(FieldLayout {
+                    name: f.name.clone(),
+                    offset: 0,
+                    size: info.size,
+                    align: (desired / 8).max(1),
+                    bit_offset: is_bf.then_some(0),
+                    bit_width: f.bits,
+                    nested: if is_bf {
+                        None
+                    } else {
+                        self.nested(r, idx, depth)?
+                    },
+                });
+                continue;
+            }
+
+            let known = if known_align == 0 {
+                u64::MAX
+            } else {
+                known_align
+            };
+            if known < desired && prev.is_none() {
+                pos = align_to(pos, desired);
+            }
+            let mut prev_saved = prev;
+            if let Some(p) = prev {
+                let mut realign = known < desired;
+                if is_bf && w != 0 && p.width != 0 && type_size == p.type_size {
+                    if remaining < w {
+                        pos += remaining;
+                        prev = Some(Prev {
+                            width: w,
+                            type_size,
+                        });
+                        remaining = type_size.saturating_sub(w);
+                    } else {
+                        remaining -= w;
+                        realign = false;
+                    }
+                } else {
+                    if p.width != 0 {
+                        pos += remaining;
+                    } else {
+                        prev_saved = None;
+                    }
+                    if !is_bf || w == 0 {
+                        prev = None;
+                    }
+                }
+                if realign {
+                    pos = align_to(pos, desired);
+                }
+            }
+            let new_run = !is_bf
+                || match prev_saved {
+                    Some(p) => type_size != p.type_size,
+                    None => w != 0,
+                };
+            if new_run {
+                if !info.flexible {
+                    remaining = type_size.saturating_sub(decl_size);
+                }
+                pos = align_to(pos, type_align);
+                prev = None;
+            }
+            let offset = pos;
+            if prev.is_none() && is_bf {
+                prev = Some(Prev {
+                    width: w,
+                    type_size,
+                });
+            }
+            if !info.flexible {
+                pos += decl_size;
+            }
+            if is_bf && w != 0 && idx + 1 == n {
+                pos += remaining;
+            }
+            fields.push(FieldLayout {
+                name: f.name.clone(),
+                offset: offset / 8,
+                size: info.size,
+                align: if is_bf {
+                    (type_align.max(desired) / 8).max(1)
+                } else {
+                    desired / 8
+                },
+                bit_offset: is_bf.then_some(offset),
+                bit_width: f.bits,
+                nested: if is_bf {
+                    None
+                } else {
+                    self.nested(r, idx, depth)?
+                },
+            });
+        }
+        let align = record_align / 8;
+        let unpadded = if is_union {
+            union_size
+        } else {
+            pos.div_ceil(8)
+        };
+        let size = align_to(unpadded, align);
         Ok(Computed {
             layout: finish(size, align, fields, is_union),
             required: 0,

@@ -207,6 +207,65 @@ fn zero_width_and_unnamed_bitfields() {
 }
 
 #[test]
+fn mingw_ms_bitfield_gcc_quirks() {
+    // Verified with x86_64-w64-mingw32-gcc and i686-w64-mingw32-gcc 12 (default -mms-bitfields).
+    // struct T { char p; __attribute__((packed)) int a:11; unsigned long :0; signed char c:5; };
+    // a at bit 8; `:0` uses up a's unit (bytes 1..5) but does not realign (same type size), yet raises the
+    // record's alignment: c at bit 40, sizeof 8, _Alignof 4.
+    let mut a = bf(Some("a"), p(Prim::Int), 11);
+    a.packed = true;
+    let r = rec(
+        RecordKind::Struct,
+        vec![
+            field("p", p(Prim::Char)),
+            a,
+            bf(None, p(Prim::ULong), 0),
+            bf(Some("c"), p(Prim::SChar), 5),
+        ],
+    );
+    // struct __attribute__((packed)) T { char p; unsigned short c:8; _Bool d __attribute__((aligned(2))); char e; };
+    // GCC decides whether d needs realigning at bit 16 (already 2-aligned) before using up the rest of c's
+    // unit, so d lands at offset 3 despite aligned(2): e at 4, sizeof 6, _Alignof 2.
+    let mut d = field("d", p(Prim::Bool));
+    d.aligned = Some(2);
+    let mut r2 = rec(
+        RecordKind::Struct,
+        vec![
+            field("p", p(Prim::Char)),
+            bf(Some("c"), p(Prim::UShort), 8),
+            d,
+            field("e", p(Prim::Char)),
+        ],
+    );
+    r2.packed = true;
+    for t in [Target::MingwX86, Target::MingwX64] {
+        let l = layout1(t, r.clone());
+        assert_eq!(
+            (
+                l.fields[1].bit_offset,
+                l.fields[3].bit_offset,
+                l.size,
+                l.align
+            ),
+            (Some(8), Some(40), 8, 4),
+            "{t}"
+        );
+        let l = layout1(t, r2.clone());
+        assert_eq!(
+            (
+                l.fields[1].bit_offset,
+                l.fields[2].offset,
+                l.fields[3].offset,
+                l.size,
+                l.align
+            ),
+            (Some(8), 3, 4, 6, 2),
+            "{t}"
+        );
+    }
+}
+
+#[test]
 fn pack_and_packed() {
     let r = || {
         rec(

@@ -578,6 +578,12 @@ pub(crate) fn goblin_error(
         G::BufferTooShort(n, what) => {
             (format!("too little data for {n} {what} (truncated?)"), None)
         }
+        G::Scroll(scroll::Error::BadInput { msg, .. }) if msg.contains("utf8") => (
+            "a name in a string table that is not valid UTF-8 (symbol, library and path names are read as \
+             UTF-8; this file is refused rather than shown with names missing)"
+                .to_string(),
+            None,
+        ),
         other => (other.to_string(), None),
     };
     InputError::new(path, expected, found).at(base + offset.unwrap_or(0))

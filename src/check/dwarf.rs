@@ -13,6 +13,7 @@ use crate::abi::{self, FieldLayout, Target};
 use crate::dwarf::{
     DebugInfo, DebugSearch, EnumDef, Member, Record, RecordKind, TypeDesc, TypeKind,
 };
+use crate::report::codes::{Code, LayoutCode};
 use crate::report::{Finding, Severity};
 use crate::spec::{Field, Loc, Prim, QualType, Spec, Type};
 
@@ -162,12 +163,36 @@ enum Role {
 }
 
 impl Role {
-    fn codes(self) -> ((&'static str, &'static str), bool) {
+    fn codes(self) -> ((Code, Code), bool) {
         match self {
-            Role::Member => (("FFI0206", "FFI0206"), false),
-            Role::Param => (("FFI0211", "FFI0212"), true),
-            Role::Return => (("FFI0213", "FFI0213"), false),
-            Role::Variable => (("FFI0215", "FFI0215"), false),
+            Role::Member => (
+                (
+                    Code::Layout(LayoutCode::MemberType),
+                    Code::Layout(LayoutCode::MemberType),
+                ),
+                false,
+            ),
+            Role::Param => (
+                (
+                    Code::Layout(LayoutCode::ParamType),
+                    Code::Layout(LayoutCode::ParamSignedness),
+                ),
+                true,
+            ),
+            Role::Return => (
+                (
+                    Code::Layout(LayoutCode::ReturnType),
+                    Code::Layout(LayoutCode::ReturnType),
+                ),
+                false,
+            ),
+            Role::Variable => (
+                (
+                    Code::Layout(LayoutCode::VariableType),
+                    Code::Layout(LayoutCode::VariableType),
+                ),
+                false,
+            ),
         }
     }
 }
@@ -545,7 +570,7 @@ impl<'a> Cx<'a> {
         {
             if decl != libc {
                 self.out.push(Finding {
-                    code: "FFI0219",
+                    code: Code::Layout(LayoutCode::Constness),
                     severity: Severity::Info,
                     location: loc.to_string(),
                     message: format!(
@@ -721,7 +746,7 @@ impl<'a> Cx<'a> {
         if let Ok(l) = &layout {
             if !r.partial && l.size != lib.byte_size {
                 self.out.push(Finding {
-                    code: "FFI0202",
+                    code: Code::Layout(LayoutCode::SizeDiffers),
                     severity: Severity::Error,
                     location: r.loc.to_string(),
                     message: format!(
@@ -742,7 +767,7 @@ impl<'a> Cx<'a> {
             }
         } else if !r.partial {
             self.out.push(Finding {
-                code: "FFI0218",
+                code: Code::Layout(LayoutCode::DeclaredUncomputable),
                 severity: Severity::Info,
                 location: r.loc.to_string(),
                 message: format!(
@@ -803,7 +828,7 @@ impl<'a> Cx<'a> {
                 .map(|d| d.field.loc.to_string())
                 .unwrap_or_else(|| r.loc.to_string());
             self.out.push(Finding {
-                code: "FFI0203",
+                code: Code::Layout(LayoutCode::MembersDiffer),
                 severity: Severity::Error,
                 location: loc,
                 message: format!("{display}: members differ ({})", parts.join("; ")),
@@ -835,7 +860,7 @@ impl<'a> Cx<'a> {
         let reordered = !r.partial && common_decl != common_lib;
         if reordered {
             self.out.push(Finding {
-                code: "FFI0204",
+                code: Code::Layout(LayoutCode::MemberOrder),
                 severity: Severity::Error,
                 location: r.loc.to_string(),
                 message: format!(
@@ -881,7 +906,7 @@ impl<'a> Cx<'a> {
                     if let Some(off) = d_offset {
                         if off != h.offset && !reordered {
                             self.out.push(Finding {
-                                code: "FFI0205",
+                                code: Code::Layout(LayoutCode::MemberOffset),
                                 severity: Severity::Error,
                                 location: loc.to_string(),
                                 message: format!(
@@ -915,7 +940,7 @@ impl<'a> Cx<'a> {
                     };
                     if differs {
                         self.out.push(Finding {
-                            code: "FFI0207",
+                            code: Code::Layout(LayoutCode::Bitfield),
                             severity: Severity::Error,
                             location: loc.to_string(),
                             message: format!("bitfield {what}: {show_d} as declared, {show_h} in the library"),
@@ -995,7 +1020,7 @@ impl<'a> Cx<'a> {
                 _ => continue,
             };
             self.out.push(Finding {
-                code: "FFI0208",
+                code: Code::Layout(LayoutCode::EnumeratorValue),
                 severity: Severity::Error,
                 location: e.loc.to_string(),
                 message: msg,
@@ -1013,7 +1038,7 @@ impl<'a> Cx<'a> {
                 .collect();
             if !extra.is_empty() {
                 self.out.push(Finding {
-                    code: "FFI0208",
+                    code: Code::Layout(LayoutCode::EnumeratorValue),
                     severity: Severity::Error,
                     location: e.loc.to_string(),
                     message: format!(
@@ -1033,7 +1058,7 @@ impl<'a> Cx<'a> {
         if let Ok(l) = abi::type_layout(spec, &Type::Enum { id }, self.target) {
             if l.size != lib.byte_size {
                 self.out.push(Finding {
-                    code: "FFI0209",
+                    code: Code::Layout(LayoutCode::EnumSize),
                     severity: Severity::Warning,
                     location: e.loc.to_string(),
                     message: format!(
@@ -1058,7 +1083,7 @@ impl<'a> Cx<'a> {
         };
         if !lib.prototyped {
             self.out.push(Finding {
-                code: "FFI0216",
+                code: Code::Layout(LayoutCode::NoPrototype),
                 severity: Severity::Info,
                 location: f.loc.to_string(),
                 message: format!(
@@ -1122,7 +1147,7 @@ impl<'a> Cx<'a> {
         );
         if !sig.unprototyped && decl_params.len() != lib.params.len() {
             self.out.push(Finding {
-                code: "FFI0210",
+                code: Code::Layout(LayoutCode::ParamCount),
                 severity: Severity::Error,
                 location: f.loc.to_string(),
                 message: format!(
@@ -1166,7 +1191,7 @@ impl<'a> Cx<'a> {
         );
         if sig.variadic != lib.variadic && !sig.unprototyped {
             self.out.push(Finding {
-                code: "FFI0214",
+                code: Code::Layout(LayoutCode::Variadic),
                 severity: Severity::Error,
                 location: f.loc.to_string(),
                 message: format!(
@@ -1238,7 +1263,7 @@ pub fn compare(spec: &Spec, target: Target, debug: &DebugInfo) -> Vec<Finding> {
         .next()
         .unwrap_or_default();
     out.push(Finding {
-        code: "FFI0217",
+        code: Code::Layout(LayoutCode::DwarfSummary),
         severity: Severity::Info,
         location: spec_file,
         message: format!(
@@ -1278,7 +1303,7 @@ pub fn not_found(lib: &str, search: &DebugSearch) -> Finding {
     tried.extend(search.notes.iter().cloned());
     if let Some(p) = &pdb {
         return Finding {
-            code: "FFI0221",
+            code: Code::Layout(LayoutCode::PdbNotRead),
             severity: Severity::Info,
             location: lib.to_string(),
             message: format!(
@@ -1290,7 +1315,7 @@ pub fn not_found(lib: &str, search: &DebugSearch) -> Finding {
         };
     }
     Finding {
-        code: "FFI0220",
+        code: Code::Layout(LayoutCode::NoDwarf),
         severity: Severity::Info,
         location: lib.to_string(),
         message: "no DWARF debug info found for the library, so declarations were not compared with what it was \

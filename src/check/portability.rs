@@ -2,6 +2,7 @@
 //! and cffi's ABI mode cannot call reliably. Each finding names the declaration (file:line:col), the type as
 //! written and what it resolves to, and the targets where it bites.
 
+use crate::report::codes::{Code, PortabilityCode};
 use std::collections::HashSet;
 
 use crate::report::{Finding, Severity};
@@ -18,13 +19,13 @@ enum Trap {
 }
 
 impl Trap {
-    fn code(self) -> &'static str {
+    fn code(self) -> Code {
         match self {
-            Trap::Long => "FFI0401",
-            Trap::WChar => "FFI0402",
-            Trap::LongDouble => "FFI0403",
-            Trap::PlainChar => "FFI0404",
-            Trap::Enum => "FFI0405",
+            Trap::Long => Code::Portability(PortabilityCode::Long),
+            Trap::WChar => Code::Portability(PortabilityCode::WChar),
+            Trap::LongDouble => Code::Portability(PortabilityCode::LongDouble),
+            Trap::PlainChar => Code::Portability(PortabilityCode::PlainChar),
+            Trap::Enum => Code::Portability(PortabilityCode::EnumByValue),
         }
     }
 
@@ -116,7 +117,7 @@ impl Walker<'_> {
 
 fn push(
     out: &mut Vec<Finding>,
-    seen: &mut HashSet<(String, &'static str)>,
+    seen: &mut HashSet<(String, Code)>,
     loc: &Loc,
     what: &str,
     t: Trap,
@@ -191,7 +192,7 @@ pub fn check(spec: &Spec) -> Vec<Finding> {
         }
         if sig.variadic {
             out.push(Finding {
-                code: "FFI0409",
+                code: Code::Portability(PortabilityCode::Variadic),
                 severity: Severity::Warning,
                 location: loc.to_string(),
                 message: format!("function `{name}` is variadic"),
@@ -210,7 +211,7 @@ pub fn check(spec: &Spec) -> Vec<Finding> {
                 .any(|p| is_record_by_value(spec, &p.ty, 0));
         if by_value {
             out.push(Finding {
-                code: "FFI0408",
+                code: Code::Portability(PortabilityCode::RecordByValue),
                 severity: Severity::Warning,
                 location: loc.to_string(),
                 message: format!("function `{name}` passes or returns a struct/union by value"),
@@ -223,7 +224,7 @@ pub fn check(spec: &Spec) -> Vec<Finding> {
         }
         if sig.params.iter().any(|p| has_callback(spec, &p.ty, 0)) {
             out.push(Finding {
-                code: "FFI0410",
+                code: Code::Portability(PortabilityCode::Callback),
                 severity: Severity::Info,
                 location: loc.to_string(),
                 message: format!("function `{name}` takes a callback"),
@@ -283,10 +284,13 @@ pub fn check(spec: &Spec) -> Vec<Finding> {
                 );
             }
             if fld.bits.is_some() {
-                let key = (r.loc.to_string(), "FFI0406");
+                let key = (
+                    r.loc.to_string(),
+                    Code::Portability(PortabilityCode::Bitfields),
+                );
                 if seen.insert(key) {
                     out.push(Finding {
-                        code: "FFI0406",
+                        code: Code::Portability(PortabilityCode::Bitfields),
                         severity: Severity::Warning,
                         location: fld.loc.to_string(),
                         message: format!("{rname} has bitfields"),
@@ -301,7 +305,7 @@ pub fn check(spec: &Spec) -> Vec<Finding> {
         }
         if r.packed || r.pack.is_some() {
             out.push(Finding {
-                code: "FFI0407",
+                code: Code::Portability(PortabilityCode::Packed),
                 severity: Severity::Warning,
                 location: r.loc.to_string(),
                 message: format!(

@@ -3,6 +3,7 @@
 //! export of the same name (`extern "C"` forgotten), another case, a prefix/suffix, a 32-bit Windows decoration,
 //! or a definition in a dependency.
 
+use crate::report::codes::{Code, SymbolCode};
 use std::collections::HashMap;
 
 use crate::binary::{Export, Format, Image, SymbolKind};
@@ -24,7 +25,7 @@ fn cxx_base_name(demangled: &str) -> &str {
     head.rsplit(' ').next().unwrap_or(head).trim()
 }
 
-fn finding(code: &'static str, severity: Severity, loc: &Loc, message: String) -> Finding {
+fn finding(code: Code, severity: Severity, loc: &Loc, message: String) -> Finding {
     Finding {
         code,
         severity,
@@ -75,7 +76,7 @@ pub fn check(spec: &Spec, img: &Image<'_>, lib: &str, deps: &[DepExport]) -> Vec
             };
             if let Some(actual) = wrong_kind {
                 let mut f = finding(
-                    "FFI0102",
+                    Code::Symbol(SymbolCode::KindMismatch),
                     Severity::Error,
                     loc,
                     format!("`{name}` is declared as a {what} but {lib} exports it as {actual}"),
@@ -95,7 +96,7 @@ pub fn check(spec: &Spec, img: &Image<'_>, lib: &str, deps: &[DepExport]) -> Vec
             // Only at a non-default version: dlsym/GetProcAddress by plain name does not find it.
             let v = e.version.as_ref().map(|v| v.name.as_str()).unwrap_or("");
             let mut f = finding(
-                "FFI0103",
+                Code::Symbol(SymbolCode::HiddenVersion),
                 Severity::Error,
                 loc,
                 format!("`{name}` is exported by {lib} only at the non-default version {name}@{v}"),
@@ -110,7 +111,11 @@ pub fn check(spec: &Spec, img: &Image<'_>, lib: &str, deps: &[DepExport]) -> Vec
             continue;
         }
         // Not exported: find the nearest miss.
-        let code = if is_fn { "FFI0101" } else { "FFI0104" };
+        let code = if is_fn {
+            Code::Symbol(SymbolCode::NotExported)
+        } else {
+            Code::Symbol(SymbolCode::VariableNotExported)
+        };
         let mut f = finding(
             code,
             Severity::Error,

@@ -2,6 +2,7 @@
 //! symbols, the target's ABI, portability traps, the library's own DWARF when present and, with `--runtime`, a real
 //! load in an isolated child. Findings are grouped by declaration; exit 0 / 1 (findings at or above `--fail-on`) / 2.
 
+use crate::report::codes::{Code, LayoutCode, RuntimeCode, SymbolCode};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -216,7 +217,7 @@ fn cross_target_layout(spec: &Spec, targets: &[Target]) -> Vec<Finding> {
                 .map(|(s, ts)| format!("{}: {s}", ts.join(", ")))
                 .collect();
             out.push(Finding {
-                code: "FFI0201",
+                code: Code::Layout(LayoutCode::TargetsDiffer),
                 severity: Severity::Warning,
                 location: r.loc.to_string(),
                 message: format!("the layout of {name} differs between targets"),
@@ -240,7 +241,7 @@ fn own_target_layout(spec: &Spec, target: Target) -> Vec<Finding> {
         }
         if let Err(e) = abi::record_layout(spec, id, target) {
             out.push(Finding {
-                code: "FFI0200",
+                code: Code::Layout(LayoutCode::Uncomputable),
                 severity: Severity::Info,
                 location: r.loc.to_string(),
                 message: format!(
@@ -279,7 +280,7 @@ fn dwarf_findings(
         Err(e) if dopts.debug_file.is_some() => return Err(e),
         Err(e) => {
             return Ok(vec![Finding {
-                code: "FFI0220",
+                code: Code::Layout(LayoutCode::NoDwarf),
                 severity: Severity::Info,
                 location: lib.to_string(),
                 message: "the library's DWARF debug info could not be read, so declarations were not compared \
@@ -296,7 +297,7 @@ fn dwarf_findings(
     };
     let Some(t) = target else {
         return Ok(vec![Finding {
-            code: "FFI0220",
+            code: Code::Layout(LayoutCode::NoDwarf),
             severity: Severity::Info,
             location: lib.to_string(),
             message: format!(
@@ -341,7 +342,7 @@ fn runtime_summary(lib: &str, r: &crate::runtime::ProbeReport) -> Option<Finding
         found.push(format!("{} ms", p.elapsed_ms));
     }
     Some(Finding {
-        code: "FFI0511",
+        code: Code::Runtime(RuntimeCode::Summary),
         severity: Severity::Info,
         location: lib.to_string(),
         message: msg,
@@ -385,10 +386,10 @@ pub fn check_library(
             .map(|i| i.name.clone())
             .unwrap_or_else(|| lib.to_string());
         let mut findings = crate::check::symbols::check(&spec, img, &lib_name, &[]);
-        if findings
-            .iter()
-            .any(|f| f.code == "FFI0101" || f.code == "FFI0104")
-        {
+        if findings.iter().any(|f| {
+            f.code == Code::Symbol(SymbolCode::NotExported)
+                || f.code == Code::Symbol(SymbolCode::VariableNotExported)
+        }) {
             let d = deps.get_or_insert_with(|| dependency_exports(lib));
             if !d.is_empty() {
                 findings = crate::check::symbols::check(&spec, img, &lib_name, d);
@@ -443,7 +444,7 @@ pub fn check_library(
                     None => {
                         if let Some(last) = out.last_mut() {
                             last.findings.push(Finding {
-                                code: "FFI0510",
+                                code: Code::Runtime(RuntimeCode::UnsafeCall),
                                 severity: Severity::Error,
                                 location: spec_path.to_string(),
                                 message: format!("--call {name}: not a zero-argument function returning const char * or an integer in the spec"),
@@ -627,8 +628,9 @@ fn human(r: &CheckReport, quiet: bool) -> std::io::Result<()> {
                 writeln!(out, "  {} {sev}: {}", f.code, f.message)?;
                 if !f.expected.is_empty()
                     && !f.found.is_empty()
-                    && (f.code.starts_with("FFI01")
-                        || (f.code.starts_with("FFI02") && f.code != "FFI0201"))
+                    && (matches!(f.code, Code::Symbol(_))
+                        || (matches!(f.code, Code::Layout(_))
+                            && f.code != Code::Layout(LayoutCode::TargetsDiffer)))
                 {
                     writeln!(out, "      expected: {}", f.expected)?;
                     writeln!(
@@ -636,7 +638,7 @@ fn human(r: &CheckReport, quiet: bool) -> std::io::Result<()> {
                         "      found:    {}",
                         f.found.replace('\n', "\n                ")
                     )?;
-                } else if f.code == "FFI0201" {
+                } else if f.code == Code::Layout(LayoutCode::TargetsDiffer) {
                     writeln!(out, "      {}", f.found.replace('\n', "\n      "))?;
                 }
                 if !f.hint.is_empty() {

@@ -255,7 +255,10 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
         if !is_code(&inner.code) {
             return Err(err(
                 at,
-                format!("`{}` is not a finding code (FFI0000)", inner.code),
+                format!(
+                    "`{}` is not a registered finding code (see docs/findings.md)",
+                    inner.code
+                ),
             ));
         }
         if let Err(e) = glob::Pattern::new(&inner.location_glob) {
@@ -269,7 +272,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
         if !is_code(code) {
             return Err(err(
                 Some(line_col(&text, sev.span().start)),
-                format!("`{code}` is not a finding code (FFI0000)"),
+                format!("`{code}` is not a registered finding code (see docs/findings.md)"),
             ));
         }
     }
@@ -325,6 +328,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
     })
 }
 
+/// A registered finding code: a typo in `[severity]` or `[[baseline]]` would otherwise silently do nothing.
 fn is_code(s: &str) -> bool {
-    s.len() == 7 && s.starts_with("FFI") && s[3..].bytes().all(|b| b.is_ascii_digit())
+    crate::report::Code::parse(s).is_some()
 }

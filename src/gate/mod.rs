@@ -94,21 +94,6 @@ pub struct GateOptions {
     pub progress: bool,
 }
 
-/// The check kind a finding code belongs to.
-pub fn check_kind(code: &str) -> &'static str {
-    match code {
-        "FFI0301" | "FFI0303" | "FFI0306" | "FFI0308" | "FFI0309" | "FFI0601" | "FFI0603" => {
-            "dependencies"
-        }
-        c if c.starts_with("FFI03") || c == "FFI0602" => "symbols",
-        "FFI0604" | "FFI0605" | "FFI0606" => "exports",
-        "FFI0607" | "FFI0608" | "FFI0609" => "platform",
-        "FFI0610" | "FFI0611" | "FFI0612" => "hardening",
-        c if c.starts_with("FFI05") => "runtime",
-        _ => "spec",
-    }
-}
-
 /// One unit of work: a target path after glob expansion.
 struct Unit {
     cfg: usize,
@@ -203,14 +188,14 @@ pub fn run(loaded: &Loaded, opts: &GateOptions) -> Result<GateReport, InputError
         summary.binaries += t.binaries.len();
         summary.input_errors += t.errors.len();
         for f in &mut t.findings {
-            if let Some(s) = overrides.get(f.finding.code) {
+            if let Some(s) = overrides.get(f.finding.code.id()) {
                 f.finding.severity = *s;
             }
             for b in &loaded.config.baselines {
                 let b = b.get_ref();
                 let glob_ok = glob::Pattern::new(&b.location_glob)
                     .is_ok_and(|p| p.matches(&f.finding.location));
-                if b.code == f.finding.code && glob_ok {
+                if f.finding.code == b.code.as_str() && glob_ok {
                     f.suppressed = b.reason.clone();
                     break;
                 }
@@ -494,7 +479,7 @@ fn analyze(loaded: &Loaded, u: &Unit) -> TargetReport {
                 f.found = fix(&f.found.replace(&host_s, display));
                 f.expected = fix(&f.expected.replace(&host_s, display));
                 f.hint = fix(&f.hint);
-                let check = kind.unwrap_or_else(|| check_kind(f.code));
+                let check = kind.unwrap_or_else(|| f.code.info().kind.as_str());
                 findings_out.push(GateFinding {
                     finding: f,
                     check,

@@ -1,6 +1,7 @@
 //! The gate policies (FFI06xx): each looks at one binary's images, its resolved dependency graph and, for a
 //! wheel, the platform tags, and returns findings with a location, what was expected, what was found and a hint.
 
+use crate::report::codes::{Code, PolicyCode};
 use std::path::Path;
 
 use crate::binary::{Format, Image};
@@ -38,7 +39,7 @@ pub fn parse_version(v: &str) -> Option<Vec<u64>> {
 }
 
 fn finding(
-    code: &'static str,
+    code: Code,
     location: String,
     message: String,
     expected: String,
@@ -111,7 +112,7 @@ fn external(s: &Subject<'_, '_>, out: &mut Vec<Finding>) {
         });
         if !ok {
             out.push(finding(
-                "FFI0601",
+                Code::Policy(PolicyCode::ExternalLibrary),
                 format!("{} ({})", s.display, e.name),
                 format!("{} needs {}, an external library the policy does not allow", s.display, e.name),
                 format!("only libraries shipped with the target, or allowed-external: {}", summarize(allowed, 8)),
@@ -219,7 +220,7 @@ fn versions(s: &Subject<'_, '_>, p: &Policy, out: &mut Vec<Finding>) {
                         .collect();
                     let limit = min.iter().map(u64::to_string).collect::<Vec<_>>().join(".");
                     out.push(finding(
-                        "FFI0602",
+                        Code::Policy(PolicyCode::SymbolVersion),
                         format!("{} ({name})", s.display),
                         format!("{} needs {name} from {file}, newer than {family}_{limit}", s.display),
                         format!("{family} versions up to {family}_{limit} ({})", sources.join(", ")),
@@ -272,7 +273,7 @@ fn rpaths(s: &Subject<'_, '_>, out: &mut Vec<Finding>) {
                     continue;
                 }
                 out.push(finding(
-                    "FFI0603",
+                    Code::Policy(PolicyCode::Rpath),
                     format!("{} ({kind} {entry})", s.display),
                     format!("{} has an absolute {kind} entry {entry}", s.display),
                     "search paths relative to the binary only ($ORIGIN, @loader_path, @rpath, @executable_path)".into(),
@@ -330,7 +331,7 @@ fn exports(s: &Subject<'_, '_>, p: &Policy, out: &mut Vec<Finding>) {
     let list = |v: &[String]| summarize(v, 10);
     if !cxx.is_empty() {
         out.push(finding(
-            "FFI0604",
+            Code::Policy(PolicyCode::MangledExports),
             format!("{} ({})", s.display, cxx[0]),
             format!("{} exports {} C++ symbol(s) from a C API library", s.display, cxx.len()),
             "only extern \"C\" names (forbid-cxx-exports)".into(),
@@ -341,7 +342,7 @@ fn exports(s: &Subject<'_, '_>, p: &Policy, out: &mut Vec<Finding>) {
     }
     if !rust.is_empty() {
         out.push(finding(
-            "FFI0604",
+            Code::Policy(PolicyCode::MangledExports),
             format!("{} ({})", s.display, rust[0]),
             format!(
                 "{} exports {} Rust-mangled symbol(s) from a C API library",
@@ -355,7 +356,7 @@ fn exports(s: &Subject<'_, '_>, p: &Policy, out: &mut Vec<Finding>) {
     }
     if !clash.is_empty() {
         out.push(finding(
-            "FFI0606",
+            Code::Policy(PolicyCode::LibcClash),
             format!("{} ({})", s.display, clash[0]),
             format!("{} exports {} name(s) of the C library", s.display, clash.len()),
             "no export that clashes with libc / libSystem / the CRT (forbid-libc-clash)".into(),
@@ -366,7 +367,7 @@ fn exports(s: &Subject<'_, '_>, p: &Policy, out: &mut Vec<Finding>) {
     if !prefix.is_empty() {
         let pre = p.export_prefix.as_deref().unwrap_or("");
         out.push(finding(
-            "FFI0605",
+            Code::Policy(PolicyCode::ExportPrefix),
             format!("{} ({})", s.display, prefix[0]),
             format!("{} exports {} name(s) without the prefix {pre}", s.display, prefix.len()),
             format!("every exported name starts with `{pre}` (export-prefix)"),
@@ -396,7 +397,7 @@ fn macho(s: &Subject<'_, '_>, p: &Policy, out: &mut Vec<Finding>) {
             .collect();
         if !missing.is_empty() {
             out.push(finding(
-                "FFI0607",
+                Code::Policy(PolicyCode::MissingArch),
                 s.display.to_string(),
                 format!("{} lacks the architecture slice(s) {}", s.display, join(&missing)),
                 format!("a universal binary with {} (require-archs)", p.require_archs.join(", ")),
@@ -443,7 +444,7 @@ fn macho(s: &Subject<'_, '_>, p: &Policy, out: &mut Vec<Finding>) {
     if !too_new.is_empty() {
         let limit = min.iter().map(u64::to_string).collect::<Vec<_>>().join(".");
         out.push(finding(
-            "FFI0608",
+            Code::Policy(PolicyCode::MinMacos),
             s.display.to_string(),
             format!("{} needs a newer macOS than {limit}", s.display),
             format!("minimum macOS at most {limit} ({})", sources.join(", ")),
@@ -485,7 +486,7 @@ fn tags(s: &Subject<'_, '_>, out: &mut Vec<Finding>) {
             .map(|t| format!("{} {} ({})", t.format.as_str(), t.archs.join("+"), t.tag))
             .collect();
         out.push(finding(
-            "FFI0609",
+            Code::Policy(PolicyCode::PlatformTag),
             s.display.to_string(),
             format!("{} does not match the wheel's platform tag", s.display),
             wanted.join(" or "),
@@ -514,7 +515,7 @@ fn hardening(s: &Subject<'_, '_>, sev: Severity, out: &mut Vec<Finding>) {
     };
     match gnu_stack(s.host) {
         Some(Some(flags)) if flags & 1 != 0 => push(
-            "FFI0610",
+            Code::Policy(PolicyCode::ExecStack),
             format!("{} asks for an executable stack", s.display),
             "PT_GNU_STACK without PF_X",
             format!("PT_GNU_STACK flags {}", pflags(flags)),
@@ -522,7 +523,7 @@ fn hardening(s: &Subject<'_, '_>, sev: Severity, out: &mut Vec<Finding>) {
              link with -Wl,-z,noexecstack and add `.section .note.GNU-stack,\"\",@progbits` to assembly files",
         ),
         Some(None) => push(
-            "FFI0610",
+            Code::Policy(PolicyCode::ExecStack),
             format!("{} has no PT_GNU_STACK: the loader assumes an executable stack", s.display),
             "PT_GNU_STACK without PF_X",
             "no PT_GNU_STACK program header".into(),
@@ -532,7 +533,7 @@ fn hardening(s: &Subject<'_, '_>, sev: Severity, out: &mut Vec<Finding>) {
     }
     if elf.flags.iter().any(|f| f == "TEXTREL") || has_dt_textrel(s.host) {
         push(
-            "FFI0611",
+            Code::Policy(PolicyCode::TextRel),
             format!("{} has text relocations", s.display),
             "no DT_TEXTREL / DF_TEXTREL",
             "DT_TEXTREL / DF_TEXTREL set: the loader must write to code pages".into(),
@@ -541,7 +542,7 @@ fn hardening(s: &Subject<'_, '_>, sev: Severity, out: &mut Vec<Finding>) {
     }
     if elf.build_id.is_none() {
         push(
-            "FFI0612",
+            Code::Policy(PolicyCode::NoBuildId),
             format!("{} has no build-id", s.display),
             "an NT_GNU_BUILD_ID note",
             "none".into(),

@@ -1,5 +1,6 @@
 //! Renderers of a [`GateReport`]: human (comfy-table), SARIF 2.1.0 and JUnit XML. JSON is the report itself.
 
+use crate::report::Code;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -8,33 +9,6 @@ use serde_json::{json, Value};
 
 use super::{GateFinding, GateReport};
 use crate::report::Severity;
-
-/// One line per finding code: the SARIF rule's short description.
-pub fn rule_text(code: &str) -> &'static str {
-    match code {
-        "FFI0301" => "A needed library cannot be found by the target's loader",
-        "FFI0302" | "FFI0304" | "FFI0305" => "An imported symbol or symbol version does not bind",
-        "FFI0303" => "Dependency cycle",
-        "FFI0601" => "External library not allowed by the policy",
-        "FFI0602" => "GLIBC / GLIBCXX / CXXABI symbol version newer than allowed",
-        "FFI0603" => "Absolute RPATH / RUNPATH / LC_RPATH entry",
-        "FFI0604" => "C++ or Rust symbols exported from a C API library",
-        "FFI0605" => "Exported name without the required prefix",
-        "FFI0606" => "Exported name clashes with the C library",
-        "FFI0607" => "Universal binary lacks a required architecture",
-        "FFI0608" => "Minimum macOS newer than allowed",
-        "FFI0609" => "Binary does not match the wheel's platform tag",
-        "FFI0610" => "Executable stack",
-        "FFI0611" => "Text relocations",
-        "FFI0612" => "No build-id",
-        c if c.starts_with("FFI01") => "Declared symbol problem",
-        c if c.starts_with("FFI02") => "Declared type layout problem",
-        c if c.starts_with("FFI03") => "Loading / dependency problem",
-        c if c.starts_with("FFI04") => "Portability problem",
-        c if c.starts_with("FFI05") => "Runtime load problem",
-        _ => "ffi-doctor finding",
-    }
-}
 
 fn sev(s: Severity) -> &'static str {
     match s {
@@ -154,18 +128,19 @@ fn uri(path: &str) -> String {
 
 /// SARIF 2.1.0: one run, a rule for each code used, one result per finding (baselined ones carry a suppression).
 pub fn sarif(r: &GateReport) -> Value {
-    let mut codes: BTreeMap<&str, ()> = BTreeMap::new();
+    let mut codes: BTreeMap<Code, ()> = BTreeMap::new();
     for f in r.targets.iter().flat_map(|t| &t.findings) {
         codes.insert(f.finding.code, ());
     }
-    let index: BTreeMap<&str, usize> = codes.keys().enumerate().map(|(i, c)| (*c, i)).collect();
+    let index: BTreeMap<Code, usize> = codes.keys().enumerate().map(|(i, c)| (*c, i)).collect();
     let rules: Vec<Value> = codes
         .keys()
         .map(|c| {
             json!({
-                "id": c,
-                "name": c,
-                "shortDescription": { "text": rule_text(c) },
+                "id": c.id(),
+                "name": c.id(),
+                "shortDescription": { "text": c.info().short },
+                "properties": { "docs": format!("docs/findings.md#{}", c.anchor()) },
             })
         })
         .collect();
@@ -184,7 +159,7 @@ pub fn sarif(r: &GateReport) -> Value {
             }
             let mut res = json!({
                 "ruleId": g.code,
-                "ruleIndex": index[g.code],
+                "ruleIndex": index[&g.code],
                 "level": match g.severity { Severity::Error => "error", Severity::Warning => "warning", Severity::Info => "note" },
                 "message": { "text": format!("{}\nexpected: {}\nfound: {}\nhint: {}", g.message, g.expected, g.found, g.hint) },
                 "locations": [ {
@@ -271,7 +246,7 @@ pub fn junit(r: &GateReport) -> String {
                         )
                     })
                     .collect();
-                let codes: Vec<&str> = fs.iter().map(|f| f.finding.code).collect();
+                let codes: Vec<&str> = fs.iter().map(|f| f.finding.code.id()).collect();
                 let _ = write!(
                     cases,
                     "\n      <failure message=\"{} finding(s): {}\" type=\"{}\">{}</failure>\n    ",

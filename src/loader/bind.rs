@@ -3,6 +3,7 @@
 //! load order, honouring symbol versions; every required version must be defined by the library named in
 //! `verneed` (glibc's `version 'GLIBC_2.34' not found` check).
 
+use crate::report::codes::{Code, LoadCode};
 use std::collections::{HashMap, HashSet};
 
 use super::Graph;
@@ -101,7 +102,7 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
             };
             if !provider.has_verdef {
                 findings.push(Finding {
-                    code: "FFI0305",
+                    code: Code::Load(LoadCode::NoVersionInfo),
                     severity: Severity::Warning,
                     location: obj.path.clone(),
                     message: format!("{}: no version information available (required by {})", provider.path, obj.path),
@@ -130,7 +131,7 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
                     .find(|h| h.starts_with(&format!("{family}_")))
                     .unwrap_or_else(|| "none of that family".into());
                     findings.push(Finding {
-                        code: "FFI0304",
+                        code: Code::Load(LoadCode::MissingVersion),
                         severity: Severity::Error,
                         location: obj.path.clone(),
                         message: format!("version `{v}' not found (required by {})", obj.path),
@@ -170,7 +171,7 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
                     })
                     .unwrap_or_default();
                 findings.push(Finding {
-                    code: "FFI0302",
+                    code: Code::Load(LoadCode::UndefinedSymbol),
                     severity: Severity::Error,
                     location: format!("{} (symbol {name})", obj.path),
                     message: format!("undefined symbol: {shown}{provider}"),

@@ -6,6 +6,7 @@
 //! `/usr/lib/…` and `/System/Library/…` paths are taken as present when no file is there. A candidate without a
 //! slice for the root's architecture is skipped and the search goes on, as dyld does.
 
+use crate::report::codes::{Code, LoadCode};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 
@@ -399,7 +400,7 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
         for e in &n.edges {
             if e.target.is_none() && !e.missing {
                 g.findings.push(Finding {
-                    code: "FFI0309",
+                    code: Code::Load(LoadCode::WeakAbsent),
                     severity: Severity::Info,
                     location: n.path.clone(),
                     message: format!("weak dylib {} is absent; its symbols will be NULL", e.name),
@@ -496,7 +497,7 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
                         // Flat lookups also see the main executable and libSystem, which every process has loaded:
                         // a miss here is a warning, not a certainty.
                         findings.push(Finding {
-                            code: "FFI0302",
+                            code: Code::Load(LoadCode::UndefinedSymbol),
                             severity: Severity::Warning,
                             location: format!("{} (symbol {sym})", l.path),
                             message: format!(
@@ -521,7 +522,7 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
                     _ => "any loaded image (flat namespace)".into(),
                 };
                 findings.push(Finding {
-                    code: "FFI0302",
+                    code: Code::Load(LoadCode::UndefinedSymbol),
                     severity: Severity::Error,
                     location: format!("{} (symbol {sym})", l.path),
                     message: format!("Symbol not found: {sym} (referenced from {}, expected in {lib})", l.path),
@@ -534,7 +535,7 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
     }
     if !unchecked.is_empty() {
         findings.push(Finding {
-            code: "FFI0308",
+            code: Code::Load(LoadCode::Unchecked),
             severity: Severity::Info,
             location: graph
                 .nodes

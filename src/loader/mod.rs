@@ -9,6 +9,7 @@ pub mod glibc;
 pub mod ldcache;
 pub mod windows;
 
+use crate::report::codes::{Code, LoadCode};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -175,7 +176,7 @@ impl Graph {
                         .rev()
                         .find(|a| matches!(a.outcome, Outcome::NotALibrary(_)));
                     findings.push(Finding {
-                        code: "FFI0301",
+                        code: Code::Load(LoadCode::NotFound),
                         severity: Severity::Error,
                         location: n.path.clone(),
                         message: format!(
@@ -198,7 +199,7 @@ impl Graph {
                 }
                 if e.cycle {
                     findings.push(Finding {
-                        code: "FFI0303",
+                        code: Code::Load(LoadCode::Cycle),
                         severity: Severity::Info,
                         location: n.path.clone(),
                         message: format!("dependency cycle: {} needs {}, which is already being loaded", n.path, e.name),

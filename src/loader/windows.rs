@@ -43,6 +43,7 @@
 //! Forwarded exports are part of loading: binding an import to `A!f` forwarded to `B.g` makes the loader load
 //! `B.dll` as a dependency of `A` (`LdrpSnapModule` → forwarder). Such edges carry `(forwarder …)` in their rule.
 
+use crate::report::codes::{Code, LoadCode};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
@@ -1162,7 +1163,7 @@ fn findings(g: &Graph, r: &Resolver<'_>) -> Vec<Finding> {
                 };
                 if delay {
                     out.push(Finding {
-                        code: "FFI0306",
+                        code: Code::Load(LoadCode::DelayLoadMissing),
                         severity: Severity::Warning,
                         location: n.path.clone(),
                         message: format!(
@@ -1176,7 +1177,7 @@ fn findings(g: &Graph, r: &Resolver<'_>) -> Vec<Finding> {
                     });
                 } else {
                     out.push(Finding {
-                        code: "FFI0301",
+                        code: Code::Load(LoadCode::NotFound),
                         severity: Severity::Error,
                         location: n.path.clone(),
                         message: format!(
@@ -1191,7 +1192,7 @@ fn findings(g: &Graph, r: &Resolver<'_>) -> Vec<Finding> {
             }
             if e.cycle {
                 out.push(Finding {
-                    code: "FFI0303",
+                    code: Code::Load(LoadCode::Cycle),
                     severity: Severity::Info,
                     location: n.path.clone(),
                     message: format!(
@@ -1338,7 +1339,7 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
                         )
                     };
                     out.push(Finding {
-                        code: "FFI0302",
+                        code: Code::Load(LoadCode::UndefinedSymbol),
                         severity,
                         location: format!("{} (symbol {name})", n.path),
                         message: format!(
@@ -1357,7 +1358,7 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
                 }
                 Sym::Ordinal(o) => {
                     out.push(Finding {
-                        code: "FFI0307",
+                        code: Code::Load(LoadCode::OrdinalMissing),
                         severity,
                         location: format!("{} (ordinal {o})", n.path),
                         message: format!(
@@ -1382,7 +1383,7 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
     unchecked.dedup();
     if !unchecked.is_empty() {
         out.push(Finding {
-            code: "FFI0308",
+            code: Code::Load(LoadCode::Unchecked),
             severity: Severity::Info,
             location: graph
                 .nodes

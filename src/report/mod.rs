@@ -8,6 +8,9 @@ use serde::Serialize;
 
 use crate::error::InputError;
 
+pub mod codes;
+pub use codes::{CheckKind, Code};
+
 /// Exit code: nothing at or above the failure threshold.
 pub const EXIT_OK: i32 = 0;
 /// Exit code: findings at or above the failure threshold.
@@ -153,8 +156,8 @@ pub enum Severity {
 /// One thing ffi-doctor has to tell: a stable code, a severity, where, what was expected and found, and a hint.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    /// Stable code, e.g. `FFI0301`.
-    pub code: &'static str,
+    /// Stable registered code, e.g. `FFI0301` (serialized as that id).
+    pub code: Code,
     pub severity: Severity,
     /// Where: a file path, optionally with symbol/section/offset or line:col.
     pub location: String,

@@ -18,6 +18,7 @@ pub mod child;
 #[cfg(target_os = "linux")]
 mod spawn;
 
+use crate::report::codes::{Code, LoadCode, RuntimeCode};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -388,7 +389,7 @@ pub fn probe(lib: &str, request: &ProbeRequest, opts: &ProbeOptions) -> ProbeRep
 fn skipped(mut report: ProbeReport, why: String) -> ProbeReport {
     report.status = "skipped";
     report.findings.push(Finding {
-        code: "FFI0500",
+        code: Code::Runtime(RuntimeCode::Skipped),
         severity: Severity::Info,
         location: report.path.clone(),
         message: format!("runtime checks skipped: {why}"),
@@ -512,7 +513,7 @@ fn internal(mut report: ProbeReport, why: String) -> ProbeReport {
 fn push_internal(report: &mut ProbeReport, why: String) {
     report.status = "error";
     report.findings.push(Finding {
-        code: "FFI0509",
+        code: Code::Runtime(RuntimeCode::ProbeFailed),
         severity: Severity::Error,
         location: report.path.clone(),
         message: "the runtime probe could not run".into(),
@@ -574,7 +575,7 @@ fn findings_for(
         spawn_status::Status::TimedOut => {
             report.status = "timed_out";
             report.findings.push(Finding {
-                code: "FFI0506",
+                code: Code::Runtime(RuntimeCode::TimedOut),
                 severity: Severity::Error,
                 location: loc.clone(),
                 message: format!(
@@ -594,7 +595,7 @@ fn findings_for(
         spawn_status::Status::Signaled(sig) => {
             report.status = "crashed";
             report.findings.push(Finding {
-                code: "FFI0505",
+                code: Code::Runtime(RuntimeCode::Crashed),
                 severity: Severity::Error,
                 location: loc.clone(),
                 message: format!(
@@ -618,7 +619,7 @@ fn findings_for(
         spawn_status::Status::Exited(code) if !done && internal_error.is_none() => {
             report.status = "exited";
             report.findings.push(Finding {
-                code: "FFI0507",
+                code: Code::Runtime(RuntimeCode::Exited),
                 severity: Severity::Error,
                 location: loc.clone(),
                 message: format!(
@@ -655,7 +656,7 @@ fn findings_for(
             format!("explained statically:\n  {}", lines.join("\n  "))
         };
         report.findings.push(Finding {
-            code: "FFI0501",
+            code: Code::Runtime(RuntimeCode::LoadFailed),
             severity: Severity::Error,
             location: loc.clone(),
             message:
@@ -672,7 +673,7 @@ fn findings_for(
     for s in &report.symbols {
         if !s.found {
             report.findings.push(Finding {
-                code: "FFI0502",
+                code: Code::Runtime(RuntimeCode::Unresolved),
                 severity: Severity::Error,
                 location: format!("{loc} (symbol {})", s.name),
                 message: format!("symbol {} cannot be resolved (dlsym)", s.name),
@@ -688,7 +689,7 @@ fn findings_for(
                 .clone()
                 .unwrap_or_else(|| "an unknown object".into());
             report.findings.push(Finding {
-                code: "FFI0503",
+                code: Code::Runtime(RuntimeCode::Interposed),
                 severity: Severity::Warning,
                 location: format!("{loc} (symbol {})", s.name),
                 message: format!(
@@ -710,7 +711,7 @@ fn findings_for(
         if let Some(err) = &c.error {
             if !report.symbols.iter().any(|s| s.name == c.name && !s.found) {
                 report.findings.push(Finding {
-                    code: "FFI0502",
+                    code: Code::Runtime(RuntimeCode::Unresolved),
                     severity: Severity::Error,
                     location: format!("{loc} (symbol {})", c.name),
                     message: format!(
@@ -724,7 +725,7 @@ fn findings_for(
             }
         } else if c.matched == Some(false) {
             report.findings.push(Finding {
-                code: "FFI0504",
+                code: Code::Runtime(RuntimeCode::UnexpectedValue),
                 severity: Severity::Error,
                 location: format!("{loc} (symbol {})", c.name),
                 message: format!(
@@ -760,7 +761,7 @@ fn findings_for(
             }
         }
         report.findings.push(Finding {
-            code: "FFI0508",
+            code: Code::Runtime(RuntimeCode::Output),
             severity: Severity::Info,
             location: loc,
             message: format!("the library wrote {} while being probed", what.join(" and ")),
@@ -798,15 +799,18 @@ pub fn explain_load_failure(lib: &str, dlerror: &str, opts: &ProbeOptions) -> Ve
         .filter(|f| f.severity >= Severity::Warning)
         .collect();
     // What the loader's message names.
-    let key: Option<(&str, String)> =
+    let key: Option<(Code, String)> =
         if let Some(i) = dlerror.find(": cannot open shared object file") {
             let name = dlerror[..i].rsplit(": ").next().unwrap_or("").trim();
-            Some(("FFI0301", name.to_string()))
+            Some((Code::Load(LoadCode::NotFound), name.to_string()))
         } else if let Some(rest) = dlerror.split("version `").nth(1) {
-            Some(("FFI0304", rest.split('\'').next().unwrap_or("").to_string()))
+            Some((
+                Code::Load(LoadCode::MissingVersion),
+                rest.split('\'').next().unwrap_or("").to_string(),
+            ))
         } else if let Some(rest) = dlerror.split("undefined symbol: ").nth(1) {
             let sym = rest.split([',', ' ']).next().unwrap_or("").trim();
-            Some(("FFI0302", sym.to_string()))
+            Some((Code::Load(LoadCode::UndefinedSymbol), sym.to_string()))
         } else {
             None
         };

@@ -1,0 +1,362 @@
+//! The registry of finding codes: one closed enum per family (FFI01xx symbols … FFI06xx policy), gathered in one
+//! [`Code`]. Each code carries its stable id, default severity, the check kind the gate and JUnit group it under,
+//! a one-line SARIF rule text and the docs anchor of its family. `docs/findings.md` documents every code (a test
+//! keeps the two equal and the ids unique).
+//!
+//! The families live here, on the lowest floor, because a code is the contract between the analysis that emits it
+//! and every renderer and config that reads it; each family's doc comment names the module that emits it.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+use super::Severity;
+
+/// What part of a check a code belongs to: the gate's grouping and JUnit's test case names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckKind {
+    /// Declared interface against the library (symbols, layouts, portability).
+    Spec,
+    /// Which libraries load, and from where.
+    Dependencies,
+    /// Whether imported symbols and versions bind.
+    Symbols,
+    /// What the library exports.
+    Exports,
+    /// Format, architectures and OS versions against the platform.
+    Platform,
+    /// Executable stack, text relocations, build-id.
+    Hardening,
+    /// The runtime probe.
+    Runtime,
+}
+
+impl CheckKind {
+    /// The name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckKind::Spec => "spec",
+            CheckKind::Dependencies => "dependencies",
+            CheckKind::Symbols => "symbols",
+            CheckKind::Exports => "exports",
+            CheckKind::Platform => "platform",
+            CheckKind::Hardening => "hardening",
+            CheckKind::Runtime => "runtime",
+        }
+    }
+}
+
+impl fmt::Display for CheckKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the registry knows about one code.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeInfo {
+    /// The stable id, e.g. `FFI0301`.
+    pub id: &'static str,
+    /// The severity a finding of this code has unless the rule or the config says otherwise.
+    pub severity: Severity,
+    /// The check kind the gate groups it under.
+    pub kind: CheckKind,
+    /// One line: the SARIF rule's short description.
+    pub short: &'static str,
+}
+
+macro_rules! family {
+    ($(#[$meta:meta])* $variant:ident: $name:ident, $anchor:literal {
+        $($(#[$vmeta:meta])* $var:ident = $id:literal, $sev:ident, $kind:ident, $short:literal;)*
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $var,)*
+        }
+
+        impl $name {
+            /// Every code of the family, in id order.
+            pub const ALL: &'static [$name] = &[$($name::$var),*];
+            /// The docs anchor of the family in `docs/findings.md`.
+            pub const ANCHOR: &'static str = $anchor;
+
+            /// What the registry knows about this code.
+            pub const fn info(self) -> CodeInfo {
+                match self {
+                    $($name::$var => CodeInfo {
+                        id: $id,
+                        severity: Severity::$sev,
+                        kind: CheckKind::$kind,
+                        short: $short,
+                    },)*
+                }
+            }
+        }
+
+        impl From<$name> for Code {
+            fn from(c: $name) -> Code {
+                Code::$variant(c)
+            }
+        }
+    };
+}
+
+family! {
+    /// FFI01xx: declared symbols against the exports (`check::symbols`).
+    Symbol: SymbolCode, "ffi01xx--symbols-check" {
+        NotExported = "FFI0101", Error, Spec, "Declared function is not exported";
+        KindMismatch = "FFI0102", Error, Spec, "Declared as a function but exported as data, or the other way round";
+        HiddenVersion = "FFI0103", Error, Spec, "Exported only at a non-default symbol version";
+        VariableNotExported = "FFI0104", Error, Spec, "Declared variable is not exported";
+    }
+}
+
+family! {
+    /// FFI02xx: declared types against the ABI engine and the library's DWARF (`check::run`, `check::dwarf`).
+    Layout: LayoutCode, "ffi02xx--layout-and-types" {
+        Uncomputable = "FFI0200", Info, Spec, "The layout of a declared record cannot be computed for the target";
+        TargetsDiffer = "FFI0201", Warning, Spec, "A record's layout differs between targets";
+        SizeDiffers = "FFI0202", Error, Spec, "A declared record's size differs from the library's DWARF";
+        MembersDiffer = "FFI0203", Error, Spec, "Members missing from or extra in the declaration";
+        MemberOrder = "FFI0204", Error, Spec, "Members declared in another order than in the library";
+        MemberOffset = "FFI0205", Error, Spec, "A member's offset differs from the library's DWARF";
+        MemberType = "FFI0206", Error, Spec, "A member's type differs from the library's DWARF";
+        Bitfield = "FFI0207", Error, Spec, "A bitfield's position or width differs from the library's DWARF";
+        EnumeratorValue = "FFI0208", Error, Spec, "An enumerator's value differs from the library's";
+        EnumSize = "FFI0209", Warning, Spec, "An enum type's size differs from the library's";
+        ParamCount = "FFI0210", Error, Spec, "A function's parameter count differs from its definition";
+        ParamType = "FFI0211", Error, Spec, "A parameter's type differs from the definition";
+        ParamSignedness = "FFI0212", Warning, Spec, "A parameter differs only in signedness";
+        ReturnType = "FFI0213", Error, Spec, "The return type differs from the definition";
+        Variadic = "FFI0214", Error, Spec, "Variadic-ness differs from the definition";
+        VariableType = "FFI0215", Error, Spec, "A variable's type differs from the library's";
+        NoPrototype = "FFI0216", Info, Spec, "The library defines the function without a prototype";
+        DwarfSummary = "FFI0217", Info, Spec, "What was compared with the library's DWARF";
+        DeclaredUncomputable = "FFI0218", Info, Spec, "A declared layout cannot be computed: only names and types compared";
+        Constness = "FFI0219", Info, Spec, "Const-ness differs between declaration and definition";
+        NoDwarf = "FFI0220", Info, Spec, "No readable DWARF: declarations were not compared with it";
+        PdbNotRead = "FFI0221", Info, Spec, "The library's debug info is a PDB, which is not read";
+    }
+}
+
+family! {
+    /// FFI03xx: loading and dependencies (`loader`).
+    Load: LoadCode, "ffi03xx--loading-and-dependencies-deps-resolve-load" {
+        NotFound = "FFI0301", Error, Dependencies, "A needed library cannot be found by the target's loader";
+        UndefinedSymbol = "FFI0302", Error, Symbols, "An imported symbol does not bind";
+        Cycle = "FFI0303", Info, Dependencies, "Dependency cycle";
+        MissingVersion = "FFI0304", Error, Symbols, "A required symbol version is not defined";
+        NoVersionInfo = "FFI0305", Warning, Symbols, "A library required with versions has no version information";
+        DelayLoadMissing = "FFI0306", Warning, Dependencies, "A delay-loaded DLL cannot be found";
+        OrdinalMissing = "FFI0307", Error, Symbols, "An import by ordinal that the DLL does not export";
+        Unchecked = "FFI0308", Info, Dependencies, "Libraries whose symbols could not be checked";
+        WeakAbsent = "FFI0309", Info, Dependencies, "A weak dylib is absent";
+    }
+}
+
+family! {
+    /// FFI04xx: portability traps in declarations (`check::portability`).
+    Portability: PortabilityCode, "ffi04xx--portability-check" {
+        Long = "FFI0401", Warning, Spec, "`long` differs in size between targets";
+        WChar = "FFI0402", Warning, Spec, "`wchar_t` differs in size between targets";
+        LongDouble = "FFI0403", Warning, Spec, "`long double` differs in size between targets";
+        PlainChar = "FFI0404", Warning, Spec, "Plain `char` used as a number differs in signedness";
+        EnumByValue = "FFI0405", Warning, Spec, "An enum type by value: its size is the compiler's choice";
+        Bitfields = "FFI0406", Warning, Spec, "A record with bitfields";
+        Packed = "FFI0407", Warning, Spec, "A packed record";
+        RecordByValue = "FFI0408", Warning, Spec, "A struct or union passed or returned by value";
+        Variadic = "FFI0409", Warning, Spec, "A variadic function";
+        Callback = "FFI0410", Info, Spec, "A function taking a callback";
+    }
+}
+
+family! {
+    /// FFI05xx: the runtime probe (`runtime`, `check --runtime`).
+    Runtime: RuntimeCode, "ffi05xx--runtime-load-check---runtime" {
+        Skipped = "FFI0500", Info, Runtime, "Runtime checks skipped";
+        LoadFailed = "FFI0501", Error, Runtime, "The dynamic loader cannot load the library";
+        Unresolved = "FFI0502", Error, Runtime, "A declared symbol cannot be resolved with dlsym";
+        Interposed = "FFI0503", Warning, Runtime, "A symbol resolves into another object than the library";
+        UnexpectedValue = "FFI0504", Error, Runtime, "A called function returned an unexpected value";
+        Crashed = "FFI0505", Error, Runtime, "The library crashed the probe";
+        TimedOut = "FFI0506", Error, Runtime, "The probe timed out";
+        Exited = "FFI0507", Error, Runtime, "The library exited the probe process";
+        Output = "FFI0508", Info, Runtime, "The library wrote to stdout/stderr while being probed";
+        ProbeFailed = "FFI0509", Error, Runtime, "The runtime probe itself could not run";
+        UnsafeCall = "FFI0510", Error, Runtime, "A requested call has no safe signature";
+        Summary = "FFI0511", Info, Runtime, "Summary of a successful runtime probe";
+    }
+}
+
+family! {
+    /// FFI06xx: release policies of the gate (`gate::policy`).
+    Policy: PolicyCode, "ffi06xx--policy" {
+        ExternalLibrary = "FFI0601", Error, Dependencies, "External library not allowed by the policy";
+        SymbolVersion = "FFI0602", Error, Symbols, "GLIBC / GLIBCXX / CXXABI symbol version newer than allowed";
+        Rpath = "FFI0603", Error, Dependencies, "Absolute RPATH / RUNPATH / LC_RPATH entry";
+        MangledExports = "FFI0604", Error, Exports, "C++ or Rust symbols exported from a C API library";
+        ExportPrefix = "FFI0605", Error, Exports, "Exported name without the required prefix";
+        LibcClash = "FFI0606", Error, Exports, "Exported name clashes with the C library";
+        MissingArch = "FFI0607", Error, Platform, "Universal binary lacks a required architecture";
+        MinMacos = "FFI0608", Error, Platform, "Minimum macOS newer than allowed";
+        PlatformTag = "FFI0609", Error, Platform, "Binary does not match the wheel's platform tag";
+        ExecStack = "FFI0610", Error, Hardening, "Executable stack";
+        TextRel = "FFI0611", Error, Hardening, "Text relocations";
+        NoBuildId = "FFI0612", Error, Hardening, "No build-id";
+    }
+}
+
+/// Every finding code ffi-doctor emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Code {
+    Symbol(SymbolCode),
+    Layout(LayoutCode),
+    Load(LoadCode),
+    Portability(PortabilityCode),
+    Runtime(RuntimeCode),
+    Policy(PolicyCode),
+}
+
+impl Code {
+    /// What the registry knows about this code.
+    pub const fn info(self) -> CodeInfo {
+        match self {
+            Code::Symbol(c) => c.info(),
+            Code::Layout(c) => c.info(),
+            Code::Load(c) => c.info(),
+            Code::Portability(c) => c.info(),
+            Code::Runtime(c) => c.info(),
+            Code::Policy(c) => c.info(),
+        }
+    }
+
+    /// The stable id, e.g. `FFI0301`.
+    pub const fn id(self) -> &'static str {
+        self.info().id
+    }
+
+    /// The docs anchor of the code's family in `docs/findings.md`.
+    pub const fn anchor(self) -> &'static str {
+        match self {
+            Code::Symbol(_) => SymbolCode::ANCHOR,
+            Code::Layout(_) => LayoutCode::ANCHOR,
+            Code::Load(_) => LoadCode::ANCHOR,
+            Code::Portability(_) => PortabilityCode::ANCHOR,
+            Code::Runtime(_) => RuntimeCode::ANCHOR,
+            Code::Policy(_) => PolicyCode::ANCHOR,
+        }
+    }
+
+    /// Every registered code, in id order.
+    pub fn all() -> impl Iterator<Item = Code> {
+        let symbol = SymbolCode::ALL.iter().map(|&c| Code::from(c));
+        symbol
+            .chain(LayoutCode::ALL.iter().map(|&c| c.into()))
+            .chain(LoadCode::ALL.iter().map(|&c| c.into()))
+            .chain(PortabilityCode::ALL.iter().map(|&c| c.into()))
+            .chain(RuntimeCode::ALL.iter().map(|&c| c.into()))
+            .chain(PolicyCode::ALL.iter().map(|&c| c.into()))
+    }
+
+    /// The registered code with this id (`FFI0301`), if there is one.
+    pub fn parse(id: &str) -> Option<Code> {
+        Code::all().find(|c| c.id() == id)
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.id() == *other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_well_formed_and_in_order() {
+        let ids: Vec<&str> = Code::all().map(|c| c.id()).collect();
+        for id in &ids {
+            assert!(
+                id.len() == 7
+                    && id.starts_with("FFI")
+                    && id[3..].bytes().all(|b| b.is_ascii_digit()),
+                "{id}"
+            );
+        }
+        let mut sorted = ids.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(ids, sorted, "codes must be unique and listed in id order");
+        assert_eq!(Code::parse("FFI0301"), Some(Code::Load(LoadCode::NotFound)));
+        assert_eq!(Code::parse("FFI0000"), None);
+    }
+
+    /// GitHub's anchor for a Markdown heading.
+    fn slug(heading: &str) -> String {
+        heading
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect()
+    }
+
+    #[test]
+    fn docs_list_exactly_the_registered_codes() {
+        let docs = include_str!("../../docs/findings.md");
+        let anchors: Vec<String> = docs
+            .lines()
+            .filter_map(|l| l.strip_prefix("## "))
+            .map(slug)
+            .collect();
+        let rows: Vec<(&str, &str)> = docs
+            .lines()
+            .filter_map(|l| {
+                let mut cells = l.split('|').map(str::trim).skip(1);
+                let id = cells.next()?;
+                let sev = cells.next()?;
+                (id.starts_with("FFI0") && id.len() == 7).then_some((id, sev))
+            })
+            .collect();
+        let documented: Vec<&str> = rows.iter().map(|r| r.0).collect();
+        let registered: Vec<&str> = Code::all().map(|c| c.id()).collect();
+        assert_eq!(
+            documented, registered,
+            "docs/findings.md and the registry differ"
+        );
+        for (code, (_, sev)) in Code::all().zip(&rows) {
+            assert!(
+                anchors.iter().any(|a| a == code.anchor()),
+                "{code}: no heading in docs/findings.md has the anchor {}",
+                code.anchor()
+            );
+            let default = match code.info().severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Info => "info",
+            };
+            assert!(
+                sev.starts_with(default)
+                    || (code.info().kind == CheckKind::Hardening && sev.contains("hardening")),
+                "{code}: docs say severity `{sev}`, the registry's default is {default}"
+            );
+        }
+    }
+}

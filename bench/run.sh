@@ -3,7 +3,10 @@
 # hyperfine run, and write docs/performance.md.
 #
 #   bench/run.sh [LIBRARY]
+#   BENCH_BASELINE=/path/to/older/ffi-doctor bench/run.sh [LIBRARY]
 #
+# With BENCH_BASELINE, one more hyperfine run times that binary and this one side by side on exports, deps,
+# check and gate (same machine, same run), for before/after comparisons of a change.
 # LIBRARY defaults to /usr/lib/x86_64-linux-gnu/libLLVM-15.so.1, else the largest libLLVM*.so* / libstdc++.so*
 # found under /usr/lib, /usr/lib64 and /lib. Needs hyperfine, nm (binutils), llvm-nm and python3.
 # Output of every command goes to /dev/null. Raw results: target/bench/hyperfine.json.
@@ -167,6 +170,25 @@ hyperfine -i --warmup "$WARMUP" --runs "$RUNS" --output=null --export-json "$GAT
     --command-name "ffi-doctor gate (RAYON_NUM_THREADS=1)" \
     "env RAYON_NUM_THREADS=1 $BIN gate --config $GATE_DIR/ffi-doctor.toml --target $GATE_DIR/libs --format json"
 
+# Before/after: an older build of ffi-doctor against this one, paired commands in one hyperfine run.
+BASE_JSON="$OUT_DIR/hyperfine-baseline.json"
+rm -f "$BASE_JSON"
+if [[ -n "${BENCH_BASELINE:-}" ]]; then
+    BASE="$(readlink -f "$BENCH_BASELINE")"
+    echo "== benchmarking $BASE (before) against $BIN (after)" >&2
+    PAIRS=()
+    for who in before after; do
+        if [[ $who == before ]]; then B="$BASE"; else B="$BIN"; fi
+        PAIRS+=(--command-name "$who: exports LIB" "$B exports $LIB"
+                --command-name "$who: deps LIB" "$B deps $LIB"
+                --command-name "$who: check libz spec500.h --targets all" "$B check --targets all $LIBZ $SPEC500"
+                --command-name "$who: gate $GATE_COUNT libraries" \
+                "$B gate --config $GATE_DIR/ffi-doctor.toml --target $GATE_DIR/libs --format json")
+    done
+    hyperfine --shell=none -i --warmup "$WARMUP" --runs "$RUNS" --output=null --export-json "$BASE_JSON" "${PAIRS[@]}"
+    BASE_COMMIT="$("$BASE" --version 2>/dev/null || echo "$BASE")"
+fi
+
 CPU="$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n1)"
 NPROC="$(nproc)"
 MEM="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
@@ -177,7 +199,7 @@ COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [[ -n "$(git status --porcelain -- src 2>/dev/null)" ]]; then COMMIT="$COMMIT (+ uncommitted changes in src/)"; fi
 SIZE_BYTES="$(stat -c %s "$LIB")"
 
-export GATE_JSON GATE_COUNT CHECK_JSON CHECK_DECLS LIBZ DEPS_JSON PY_EXE JSON DOC LIB SIZE_BYTES OUR_COUNT NM_COUNT CPU NPROC MEM KERNEL RUSTC DATE COMMIT WARMUP RUNS \
+export BASE_JSON BASE_COMMIT GATE_JSON GATE_COUNT CHECK_JSON CHECK_DECLS LIBZ DEPS_JSON PY_EXE JSON DOC LIB SIZE_BYTES OUR_COUNT NM_COUNT CPU NPROC MEM KERNEL RUSTC DATE COMMIT WARMUP RUNS \
     LLVM_NM_VERSION NM_VERSION
 python3 - <<'PY'
 import json, os
@@ -290,6 +312,21 @@ head += f"""
 One `[[target]]` (a directory of {env['GATE_COUNT']} shared libraries copied from the system): every binary gets
 `deps --check-symbols` and the release policies. Binaries are analysed in parallel (rayon) and merged in sorted
 order. Speed-up over one thread: {speedup} on {env['NPROC']} cores.
+
+{chr(10).join(lines)}
+"""
+
+if os.path.exists(env["BASE_JSON"]):
+    base = {r["command"]: r for r in json.load(open(env["BASE_JSON"]))["results"]}
+    lines = ["| benchmark | before (ms) | after (ms) | after / before |", "|---|---:|---:|---:|"]
+    for name in [k[len("after: "):] for k in base if k.startswith("after: ")]:
+        b, a = base[f"before: {name}"], base[f"after: {name}"]
+        lines.append(f"| `{name}` | {ms(b['mean'])} | {ms(a['mean'])} | {a['mean'] / b['mean']:.2f}× |")
+    head += f"""
+## Before / after
+
+The previous build (`{env.get('BASE_COMMIT', '')}`, given as `BENCH_BASELINE`) and this one, paired commands in one
+hyperfine run on the same inputs as above.
 
 {chr(10).join(lines)}
 """

@@ -324,7 +324,7 @@ has "$(llvm-readobj --coff-exports pe/msvc64/cxx.dll)" 'Name: \?area@geometry@de
 has "$(llvm-readobj --coff-exports pe/mingw64/cxx.dll)" 'Name: _ZN4demo8geometry' "mingw C++ names"
 
 ###############################################################################
-# Loader search scenarios (gcc + GNU ld; tests/oracle_deps.rs checks them
+# Loader search scenarios (gcc + GNU ld; tests/loader_glibc.rs checks them
 # against ldd and LD_DEBUG=libs). Layout: loader/<scenario>/...
 ###############################################################################
 need gcc
@@ -387,7 +387,7 @@ mklib "$L/libcycb.so" libcycb.so
 mklib $R/libcyca.so libcyca.so -L"$L" -lcycb -Wl,--enable-new-dtags,-rpath,'$ORIGIN'
 mklib $R/libcycb.so libcycb.so -L$R -lcyca -Wl,--enable-new-dtags,-rpath,'$ORIGIN'
 
-# symbols: what ldd -r reports (tests/oracle_deps.rs compares deps --check-symbols with it).
+# symbols: what ldd -r reports (tests/loader_glibc.rs compares deps --check-symbols with it).
 # libprov.so is shipped at version 1 (PROV_1: prov_a) but libneedsver.so was linked against version 2
 # (PROV_2 adds prov_b): "version `PROV_2' not found". libundef.so calls a function nothing defines.
 R=loader/symbols
@@ -679,7 +679,7 @@ if grep -rqF "$TD" dyldloader; then fail "absolute build path in dyldloader fixt
 echo "dyldloader: $(find dyldloader -type f | wc -l) files, $(du -cb $(find dyldloader -type f) | tail -1 | cut -f1) bytes"
 
 ###############################################################################
-# Runtime probe fixtures (gcc; tests/runtime.rs loads them in the isolated
+# Runtime probe fixtures (gcc; tests/runtime_load.rs loads them in the isolated
 # `ffi-doctor load` child). Layout: runtime/
 #   libctor_{segv,hang,exit,spam,abort}.so  constructors that misbehave
 #   libgood.so        good_version() -> "1.2.3", good_answer() -> 42, good_data
@@ -839,6 +839,6 @@ echo "dwarfcheck: $(find dwarfcheck -type f | wc -l) files"
 ###############################################################################
 # gate: test wheels and loose libraries for `ffi-doctor gate` (testdata/wheels/)
 ###############################################################################
-# Each bad fixture breaks exactly one policy of tests/gate.rs's config; see
+# Each bad fixture breaks exactly one policy of tests/gate_wheels.rs's config; see
 # src/gate/build-wheels.sh (it runs standalone too).
 bash "$TD/src/gate/build-wheels.sh"

@@ -1,4 +1,4 @@
-//! dyld search-order tests for `ffi-doctor deps` on the arm64 Mach-O fixtures in `testdata/dyldloader/`
+//! dyld search-order tests for `ffi-doctor deps` on the arm64 Mach-O fixtures in `testdata/loader/dyld/`
 //! (built by `testdata/build.sh`, described in `testdata/README.md`).
 //!
 //! There is no dyld on Linux, so no oracle runs the fixtures. Instead every expected tree below (resolved path per
@@ -21,7 +21,7 @@
 //! * A candidate without a slice for the process's architecture fails with "incompatible architecture" and dyld
 //!   goes on to the next candidate (`tried: '…' (mach-o file, but is an incompatible architecture …)`).
 //!
-//! All runs use `--sysroot testdata/dyldloader`, so target paths read `/<scenario>/…` and the default fallback
+//! All runs use `--sysroot testdata/loader/dyld`, so target paths read `/<scenario>/…` and the default fallback
 //! directories (`/usr/local/lib`, `/usr/lib` inside the sysroot) are empty and deterministic.
 //!
 //! The fixtures' load commands are cross-checked with `llvm-otool -l` (skipped with `skipped: llvm-otool not
@@ -43,7 +43,7 @@ const SHARED_CACHE: &str =
 const FALLBACK: &str = "DYLD_FALLBACK_LIBRARY_PATH";
 
 fn sysroot() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/dyldloader")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/loader/dyld")
 }
 
 fn fixture(rel: &str) -> PathBuf {
@@ -144,7 +144,7 @@ const CPU_TYPE_ARM64: u64 = 0x0100_000c;
 const MH_EXECUTE: u64 = 2;
 const MH_DYLIB: u64 = 6;
 
-/// Run `ffi-doctor deps FILE --format json --sysroot testdata/dyldloader ARGS…`: (document, exit code).
+/// Run `ffi-doctor deps FILE --format json --sysroot testdata/loader/dyld ARGS…`: (document, exit code).
 fn deps(rel: &str, args: &[&str]) -> (Value, i32) {
     let file = fixture(rel);
     let out = Command::new(env!("CARGO_BIN_EXE_ffi-doctor"))
@@ -401,7 +401,7 @@ fn chain_dylib_with_executable_inherits_its_rpath() {
     let rule = "@rpath → LC_RPATH of /chain/bin/app (from @executable_path)";
     for exe in [
         fixture("chain/bin/app").display().to_string(),
-        "testdata/dyldloader/chain/bin/app".to_string(),
+        "testdata/loader/dyld/chain/bin/app".to_string(),
     ] {
         let (doc, code) = deps("chain/lib/libA.dylib", &["--executable", &exe]);
         assert_edge(
@@ -961,11 +961,11 @@ fn relative_file_sysroot_and_executable_give_target_paths() {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args([
             "deps",
-            "testdata/dyldloader/exepath/plugins/libplug.dylib",
+            "testdata/loader/dyld/exepath/plugins/libplug.dylib",
             "--sysroot",
-            "testdata/dyldloader",
+            "testdata/loader/dyld",
             "--executable",
-            "testdata/dyldloader/exepath/bin/host",
+            "testdata/loader/dyld/exepath/bin/host",
             "--format",
             "json",
         ])

@@ -18,7 +18,7 @@ fn root() -> PathBuf {
 }
 
 fn loader_fixture(rel: &str) -> PathBuf {
-    root().join("testdata/loader").join(rel)
+    root().join("testdata/loader/glibc").join(rel)
 }
 
 fn require_oracles() -> bool {

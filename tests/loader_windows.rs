@@ -1,6 +1,6 @@
 //! The Windows loader model (`deps` on PE files) against expectations written down by hand from Microsoft's
 //! documented rules ("Dynamic-link library search order", `LoadLibraryExW` / `SetDefaultDllDirectories` flags)
-//! on the `testdata/winloader/` fixtures (see testdata/README.md). No oracle: wine is not assumed.
+//! on the `testdata/loader/windows/` fixtures (see testdata/README.md). No oracle: wine is not assumed.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -13,7 +13,7 @@ fn root() -> PathBuf {
 
 fn w(rel: &str) -> String {
     root()
-        .join("testdata/winloader")
+        .join("testdata/loader/windows")
         .join(rel)
         .display()
         .to_string()
@@ -61,7 +61,7 @@ fn target_path<'a>(doc: &'a Value, e: &Value) -> &'a str {
         .unwrap()
 }
 
-/// (path, rule, outcome) of each attempt, paths relative to testdata/winloader where they are host paths.
+/// (path, rule, outcome) of each attempt, paths relative to testdata/loader/windows where they are host paths.
 fn attempts(e: &Value) -> Vec<(String, String, String)> {
     let base = format!("{}/", w(""));
     let base = base.replace("//", "/");
@@ -125,7 +125,7 @@ fn standard_order_app_dir_system_dirs_then_path() {
     // directory (LOAD_WITH_ALTERED_SEARCH_PATH semantics). Near.DLL matches near.dll ignoring case.
     let e = edge(&doc, "search.dll", "Near.DLL");
     assert!(e["rule"].as_str().unwrap().starts_with("application dir"));
-    assert!(target_path(&doc, e).ends_with("winloader/app/near.dll"));
+    assert!(target_path(&doc, e).ends_with("loader/windows/app/near.dll"));
 
     // Steps 1-6: app dir, System32, 16-bit System, Windows dir, (no current dir given), each PATH entry.
     let e = edge(&doc, "search.dll", "onpath.dll");

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::testdata;
+use common::{ffi_json_code, findings, testdata, with_code};
 use serde_json::Value;
 
 fn lib() -> String {
@@ -21,40 +21,6 @@ fn lib() -> String {
 
 fn src(name: &str) -> String {
     testdata("src").join(name).to_string_lossy().into_owned()
-}
-
-/// Run `ffi-doctor check --format json ARGS`: (exit code, document).
-fn check(args: &[&str]) -> (i32, Value) {
-    let mut all = vec!["check", "--format", "json"];
-    all.extend_from_slice(args);
-    let out = common::ffi(&all);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "panic: {stderr}");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "ffi-doctor {}: invalid JSON ({e}):\n{}\nstderr: {stderr}",
-            all.join(" "),
-            String::from_utf8_lossy(&out.stdout)
-        )
-    });
-    assert_eq!(v["schema"], "ffi-doctor/check/v1");
-    (out.status.code().unwrap_or(-1), v)
-}
-
-fn findings(doc: &Value) -> Vec<&Value> {
-    doc["images"]
-        .as_array()
-        .expect("images")
-        .iter()
-        .flat_map(|i| i["findings"].as_array().expect("findings").iter())
-        .collect()
-}
-
-fn with_code<'a>(doc: &'a Value, code: &str) -> Vec<&'a Value> {
-    findings(doc)
-        .into_iter()
-        .filter(|f| f["code"] == code)
-        .collect()
 }
 
 fn errors(doc: &Value) -> Vec<&Value> {
@@ -93,7 +59,7 @@ fn temp_spec(test: &str, name: &str, text: &str) -> String {
 
 #[test]
 fn good_header_is_clean() {
-    let (code, doc) = check(&[&lib(), &src("mismatch_good.h")]);
+    let (code, doc) = ffi_json_code("check", &[&lib(), &src("mismatch_good.h")]);
     let errs = errors(&doc);
     assert!(errs.is_empty(), "errors:\n{}", show(&errs));
     assert_eq!(code, 0);
@@ -114,7 +80,7 @@ fn good_header_is_clean() {
 
 #[test]
 fn bad_header_has_exactly_one_finding_per_mismatch() {
-    let (code, doc) = check(&[&lib(), &src("mismatch_bad.h")]);
+    let (code, doc) = ffi_json_code("check", &[&lib(), &src("mismatch_bad.h")]);
     assert_eq!(code, 1);
     let errs = errors(&doc);
     let mut codes: Vec<&str> = errs.iter().map(|f| f["code"].as_str().unwrap()).collect();
@@ -189,7 +155,7 @@ fn bad_header_has_exactly_one_finding_per_mismatch() {
 
 #[test]
 fn cffi_partial_cdef_is_clean() {
-    let (code, doc) = check(&[&lib(), &src("mismatch.cdef")]);
+    let (code, doc) = ffi_json_code("check", &[&lib(), &src("mismatch.cdef")]);
     let errs = errors(&doc);
     assert!(errs.is_empty(), "errors:\n{}", show(&errs));
     assert_eq!(code, 0);
@@ -211,7 +177,7 @@ fn cffi_partial_struct_listed_fields_are_checked() {
         "struct header {\n    int magic;\n    short version;\n    int missing;\n    ...;\n};\n\
          enum color { GREEN = 7, ... };\n",
     );
-    let (code, doc) = check(&[&lib(), &spec]);
+    let (code, doc) = ffi_json_code("check", &[&lib(), &spec]);
     assert_eq!(code, 1);
     let f = with_code(&doc, "FFI0206");
     assert_eq!(f.len(), 1, "{}", show(&findings(&doc)));
@@ -247,7 +213,7 @@ int add3(int a, int b, unsigned c);
 int log_msg(int level, const char *fmt);
 "#,
     );
-    let (code, doc) = check(&[&lib(), &spec]);
+    let (code, doc) = ffi_json_code("check", &[&lib(), &spec]);
     assert_eq!(code, 1);
     let all = findings(&doc);
     let has = |code: &str, sev: &str, needle: &str| {
@@ -285,7 +251,7 @@ fn size_and_offset_rules() {
         "s.h",
         "struct stats { float mean; int count; };\nstruct header { long magic; char version; };\n",
     );
-    let (_, doc) = check(&[&lib(), &spec]);
+    let (_, doc) = ffi_json_code("check", &[&lib(), &spec]);
     let all = findings(&doc);
     let f = with_code(&doc, "FFI0202");
     assert_eq!(f.len(), 2, "{}", show(&all));
@@ -306,7 +272,7 @@ fn size_and_offset_rules() {
 
 #[test]
 fn no_dwarf_option_skips_the_comparison() {
-    let (_, doc) = check(&["--no-dwarf", &lib(), &src("mismatch_bad.h")]);
+    let (_, doc) = ffi_json_code("check", &["--no-dwarf", &lib(), &src("mismatch_bad.h")]);
     assert!(
         findings(&doc)
             .iter()
@@ -319,7 +285,7 @@ fn no_dwarf_option_skips_the_comparison() {
 #[test]
 fn without_dwarf_says_what_was_searched() {
     let p = testdata("elf/x86_64/libext.so.1");
-    let (_, doc) = check(&[p.to_str().unwrap(), &src("mismatch.cdef")]);
+    let (_, doc) = ffi_json_code("check", &[p.to_str().unwrap(), &src("mismatch.cdef")]);
     let f = with_code(&doc, "FFI0220");
     assert_eq!(f.len(), 1, "{}", show(&findings(&doc)));
     assert_eq!(f[0]["severity"], "info");
@@ -329,12 +295,15 @@ fn without_dwarf_says_what_was_searched() {
 
     let empty = std::env::temp_dir().join(format!("ffi-doctor-empty-debug-{}", std::process::id()));
     std::fs::create_dir_all(&empty).unwrap();
-    let (_, doc) = check(&[
-        "--debug-dir",
-        empty.to_str().unwrap(),
-        p.to_str().unwrap(),
-        &src("mismatch.cdef"),
-    ]);
+    let (_, doc) = ffi_json_code(
+        "check",
+        &[
+            "--debug-dir",
+            empty.to_str().unwrap(),
+            p.to_str().unwrap(),
+            &src("mismatch.cdef"),
+        ],
+    );
     let f = with_code(&doc, "FFI0220");
     assert_eq!(f.len(), 1);
     assert!(f[0]["found"]
@@ -346,7 +315,7 @@ fn without_dwarf_says_what_was_searched() {
 #[test]
 fn pdb_only_dll_is_a_note() {
     let p = testdata("dwarf/pe/pdbonly.dll");
-    let (_, doc) = check(&[p.to_str().unwrap(), &src("mismatch.cdef")]);
+    let (_, doc) = ffi_json_code("check", &[p.to_str().unwrap(), &src("mismatch.cdef")]);
     let f = with_code(&doc, "FFI0221");
     assert_eq!(f.len(), 1, "{}", show(&findings(&doc)));
     assert!(f[0]["message"].as_str().unwrap().contains("PDB"));
@@ -362,7 +331,7 @@ fn separate_debug_file() {
         let mut args = extra.clone();
         args.push(lib.to_str().unwrap());
         args.push(&spec);
-        let (_, doc) = check(&args);
+        let (_, doc) = ffi_json_code("check", &args);
         let f = with_code(&doc, "FFI0217");
         assert_eq!(f.len(), 1, "{:?}: {}", extra, show(&findings(&doc)));
         let m = f[0]["message"].as_str().unwrap();
@@ -378,12 +347,15 @@ fn separate_debug_file() {
             .contains("enum nothing_here"));
     }
     // An unusable --debug-file is an input error.
-    let (code, _) = check(&[
-        "--debug-file",
-        testdata("src/mismatch.c").to_str().unwrap(),
-        lib.to_str().unwrap(),
-        &spec,
-    ]);
+    let (code, _) = ffi_json_code(
+        "check",
+        &[
+            "--debug-file",
+            testdata("src/mismatch.c").to_str().unwrap(),
+            lib.to_str().unwrap(),
+            &spec,
+        ],
+    );
     assert_eq!(code, 2);
 }
 
@@ -421,15 +393,18 @@ fn runtime_summary_with_zlib() {
     if !have_zlib() {
         return;
     }
-    let (code, doc) = check(&[
-        "--runtime",
-        "--call",
-        "zlibVersion",
-        "--expect",
-        "1.*",
-        LIBZ,
-        ZLIB_H,
-    ]);
+    let (code, doc) = ffi_json_code(
+        "check",
+        &[
+            "--runtime",
+            "--call",
+            "zlibVersion",
+            "--expect",
+            "1.*",
+            LIBZ,
+            ZLIB_H,
+        ],
+    );
     assert_eq!(code, 0, "{}", show(&findings(&doc)));
     let f = with_code(&doc, "FFI0511");
     assert_eq!(f.len(), 1, "{}", show(&findings(&doc)));
@@ -442,15 +417,18 @@ fn runtime_summary_with_zlib() {
     );
     assert!(m.ends_with("matches '1.*'"), "{m}");
 
-    let (code, doc) = check(&[
-        "--runtime",
-        "--call",
-        "zlibVersion",
-        "--expect",
-        "0.*",
-        LIBZ,
-        ZLIB_H,
-    ]);
+    let (code, doc) = ffi_json_code(
+        "check",
+        &[
+            "--runtime",
+            "--call",
+            "zlibVersion",
+            "--expect",
+            "0.*",
+            LIBZ,
+            ZLIB_H,
+        ],
+    );
     assert_eq!(code, 1);
     assert_eq!(
         with_code(&doc, "FFI0504").len(),

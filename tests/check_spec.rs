@@ -55,40 +55,6 @@ fn zlib() -> Option<PathBuf> {
     Some(lib)
 }
 
-/// Run `check` with JSON output; returns (exit code, document).
-fn check_json(args: &[&str]) -> (i32, Value) {
-    let mut all = vec!["check", "--format", "json"];
-    all.extend_from_slice(args);
-    let out = ffi(&all);
-    let code = out.status.code().expect("exit code");
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "ffi-doctor {} printed no JSON ({e}):\n{}\n{}",
-            all.join(" "),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    assert_eq!(doc["schema"], "ffi-doctor/check/v1");
-    (code, doc)
-}
-
-fn findings(doc: &Value) -> Vec<&Value> {
-    doc["images"]
-        .as_array()
-        .expect("images")
-        .iter()
-        .flat_map(|i| i["findings"].as_array().expect("findings").iter())
-        .collect()
-}
-
-fn with_code<'a>(doc: &'a Value, code: &str) -> Vec<&'a Value> {
-    findings(doc)
-        .into_iter()
-        .filter(|f| f["code"] == code)
-        .collect()
-}
-
 /// The name between the first pair of backticks of a message.
 fn quoted(msg: &str) -> &str {
     msg.split('`').nth(1).unwrap_or("")
@@ -103,7 +69,7 @@ fn zlib_h_against_system_libz_matches_llvm_nm() {
     let Some(lib) = zlib() else { return };
     let Some(nm) = oracle("llvm-nm") else { return };
     let lib_s = lib.to_string_lossy().into_owned();
-    let (code, doc) = check_json(&[&lib_s, ZLIB_H]);
+    let (code, doc) = ffi_json_code("check", &[&lib_s, ZLIB_H]);
     assert_eq!(code, 0, "zlib.h against {lib_s} must exit 0: {doc:#}");
 
     // What zlib.h declares, parsed the way `check` parses it for this library (the host's target).
@@ -171,12 +137,15 @@ fn zlib_h_against_system_libz_matches_llvm_nm() {
 fn zlib_h_cross_target_layout_differs_on_windows() {
     let Some(lib) = zlib() else { return };
     let lib_s = lib.to_string_lossy().into_owned();
-    let (code, doc) = check_json(&[
-        &lib_s,
-        ZLIB_H,
-        "--targets",
-        "linux-x86_64,windows-x86_64-msvc",
-    ]);
+    let (code, doc) = ffi_json_code(
+        "check",
+        &[
+            &lib_s,
+            ZLIB_H,
+            "--targets",
+            "linux-x86_64,windows-x86_64-msvc",
+        ],
+    );
     assert_eq!(code, 0, "FFI0201 is a warning: {doc:#}");
     let layout = with_code(&doc, "FFI0201");
     let z = layout
@@ -200,7 +169,7 @@ fn zlib_cdef_checks_clean() {
     };
     let lib_s = lib.to_string_lossy().into_owned();
     let cdef = root().join("examples/zlib.cdef");
-    let (code, doc) = check_json(&[&lib_s, cdef.to_str().unwrap()]);
+    let (code, doc) = ffi_json_code("check", &[&lib_s, cdef.to_str().unwrap()]);
     assert_eq!(code, 0, "{doc:#}");
     for f in findings(&doc) {
         assert_ne!(f["severity"], "error", "{f:#}");
@@ -229,7 +198,7 @@ fn cxx_header_without_extern_c() {
         ),
         ("macho/arm64/libcxx.dylib", "demo::geometry::area(int, int)"),
     ] {
-        let (code, doc) = check_json(&[&fx(lib), &header]);
+        let (code, doc) = ffi_json_code("check", &[&fx(lib), &header]);
         assert_eq!(code, 1, "{lib}: an error finding exits 1");
         let errors: Vec<&Value> = findings(&doc)
             .into_iter()
@@ -269,7 +238,7 @@ fn macho_underscore_and_win32_decorations_are_found() {
         ("pe/mingw32/demo.dll", 4),
         ("pe/mingw64/demo.dll", 2),
     ] {
-        let (code, doc) = check_json(&[&fx(lib), &header]);
+        let (code, doc) = ffi_json_code("check", &[&fx(lib), &header]);
         assert_eq!(code, 0, "{lib}: {doc:#}");
         assert_eq!(
             doc["images"][0]["declared_functions"], declared,
@@ -492,8 +461,8 @@ fn layout_of_zlib_h_z_stream() {
 fn system_includes_give_types_but_are_not_checked_as_the_librarys() {
     let Some(lib) = zlib() else { return };
     let lib_s = lib.to_string_lossy().into_owned();
-    let (code_plain, plain) = check_json(&[&lib_s, ZLIB_H]);
-    let (code_sys, sys) = check_json(&[&lib_s, ZLIB_H, "--system-includes"]);
+    let (code_plain, plain) = ffi_json_code("check", &[&lib_s, ZLIB_H]);
+    let (code_sys, sys) = ffi_json_code("check", &[&lib_s, ZLIB_H, "--system-includes"]);
     assert_eq!((code_plain, code_sys), (0, 0), "{sys:#}");
     // The same declared functions: stdio.h's printf & co. are the C library's, not libz's.
     assert_eq!(

@@ -1,4 +1,4 @@
-//! dyld search-order tests for `ffi-doctor deps` on the arm64 Mach-O fixtures in `testdata/dyldloader/`
+//! dyld search-order tests for `ffi-doctor deps` on the arm64 Mach-O fixtures in `testdata/loader/dyld/`
 //! (built by `testdata/build.sh`, described in `testdata/README.md`).
 //!
 //! There is no dyld on Linux, so no oracle runs the fixtures. Instead every expected tree below (resolved path per
@@ -21,16 +21,20 @@
 //! * A candidate without a slice for the process's architecture fails with "incompatible architecture" and dyld
 //!   goes on to the next candidate (`tried: '…' (mach-o file, but is an incompatible architecture …)`).
 //!
-//! All runs use `--sysroot testdata/dyldloader`, so target paths read `/<scenario>/…` and the default fallback
+//! All runs use `--sysroot testdata/loader/dyld`, so target paths read `/<scenario>/…` and the default fallback
 //! directories (`/usr/local/lib`, `/usr/lib` inside the sysroot) are empty and deterministic.
 //!
 //! The fixtures' load commands are cross-checked with `llvm-otool -l` (skipped with `skipped: llvm-otool not
 //! found`, mandatory with `FFI_DOCTOR_REQUIRE_ORACLES=1`).
 
+mod common;
+
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{assert_edge, att, codes, edge, edge_names, ffi_command, nodes, run_json, with_code};
 use serde_json::Value;
 
 const OTOOL: &str = "/usr/lib/llvm-14/bin/llvm-otool";
@@ -43,7 +47,7 @@ const SHARED_CACHE: &str =
 const FALLBACK: &str = "DYLD_FALLBACK_LIBRARY_PATH";
 
 fn sysroot() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/dyldloader")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/loader/dyld")
 }
 
 fn fixture(rel: &str) -> PathBuf {
@@ -144,134 +148,18 @@ const CPU_TYPE_ARM64: u64 = 0x0100_000c;
 const MH_EXECUTE: u64 = 2;
 const MH_DYLIB: u64 = 6;
 
-/// Run `ffi-doctor deps FILE --format json --sysroot testdata/dyldloader ARGS…`: (document, exit code).
+/// Run `ffi-doctor deps FILE --format json --sysroot testdata/loader/dyld ARGS…`: (document, exit code).
 fn deps(rel: &str, args: &[&str]) -> (Value, i32) {
-    let file = fixture(rel);
-    let out = Command::new(env!("CARGO_BIN_EXE_ffi-doctor"))
+    let mut command = ffi_command();
+    command
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg("deps")
-        .arg(&file)
-        .args(["--format", "json", "--sysroot"])
-        .arg(sysroot())
-        .args(args)
         .env_remove("DYLD_LIBRARY_PATH")
-        .env_remove("DYLD_FALLBACK_LIBRARY_PATH")
-        .output()
-        .expect("run ffi-doctor");
-    let code = out.status.code().unwrap_or(-1);
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "deps {rel} {args:?}: bad JSON ({e}), exit {code}\nstdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    assert_eq!(doc["schema"], "ffi-doctor/deps/v1");
-    assert_eq!(doc["loader"], "dyld");
-    (doc, code)
-}
-
-fn nodes(doc: &Value) -> &Vec<Value> {
-    doc["nodes"].as_array().expect("nodes")
-}
-
-/// The edge `name` of the node whose target path is `from`.
-fn edge<'a>(doc: &'a Value, from: &str, name: &str) -> &'a Value {
-    let node = nodes(doc)
-        .iter()
-        .find(|n| n["path"] == from)
-        .unwrap_or_else(|| panic!("no node {from} in {doc:#}"));
-    node["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"] == name)
-        .unwrap_or_else(|| panic!("{from} has no edge {name}: {node:#}"))
-}
-
-/// The names of a node's edges, in load-command order.
-fn edge_names(doc: &Value, from: &str) -> Vec<String> {
-    let node = nodes(doc).iter().find(|n| n["path"] == from).unwrap();
-    node["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap().to_string())
-        .collect()
-}
-
-/// Where an edge resolved to (the target node's path), or None.
-fn resolved(doc: &Value, e: &Value) -> Option<String> {
-    e["target"]
-        .as_u64()
-        .map(|t| nodes(doc)[t as usize]["path"].as_str().unwrap().to_string())
-}
-
-/// An edge's attempts as `(path, rule, outcome)`; the outcome carries its detail after `": "`.
-fn attempts(e: &Value) -> Vec<(String, String, String)> {
-    e["attempts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            let mut o = a["outcome"].as_str().unwrap().to_string();
-            if let Some(d) = a["detail"].as_str() {
-                o = format!("{o}: {d}");
-            }
-            (
-                a["path"].as_str().unwrap().to_string(),
-                a["rule"].as_str().unwrap().to_string(),
-                o,
-            )
-        })
-        .collect()
-}
-
-fn att(path: &str, rule: &str, outcome: &str) -> (String, String, String) {
-    (path.into(), rule.into(), outcome.into())
-}
-
-/// Assert one edge completely: where it went, the rule, and every candidate in order.
-#[track_caller]
-fn assert_edge(
-    doc: &Value,
-    from: &str,
-    name: &str,
-    to: Option<&str>,
-    rule: Option<&str>,
-    tried: &[(String, String, String)],
-) {
-    let e = edge(doc, from, name);
-    assert_eq!(
-        resolved(doc, e).as_deref(),
-        to,
-        "{from} -> {name}: target\n{e:#}"
-    );
-    assert_eq!(e["rule"].as_str(), rule, "{from} -> {name}: rule\n{e:#}");
-    assert_eq!(attempts(e), tried, "{from} -> {name}: attempts\n{e:#}");
-    assert_eq!(
-        e["missing"].as_bool(),
-        Some(to.is_none() && !rule.is_some_and(|r| r.contains("weak"))),
-        "{from} -> {name}: missing flag\n{e:#}"
-    );
-}
-
-fn findings<'a>(doc: &'a Value, code: &str) -> Vec<&'a Value> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["code"] == code)
-        .collect()
-}
-
-fn codes(doc: &Value) -> Vec<String> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
+        .env_remove("DYLD_FALLBACK_LIBRARY_PATH");
+    let mut all: Vec<OsString> = vec![fixture(rel).into(), "--sysroot".into(), sysroot().into()];
+    all.extend(args.iter().map(OsString::from));
+    let r = run_json(command, "deps", all);
+    assert_eq!(r.doc["loader"], "dyld");
+    (r.doc, r.code)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -401,7 +289,7 @@ fn chain_dylib_with_executable_inherits_its_rpath() {
     let rule = "@rpath → LC_RPATH of /chain/bin/app (from @executable_path)";
     for exe in [
         fixture("chain/bin/app").display().to_string(),
-        "testdata/dyldloader/chain/bin/app".to_string(),
+        "testdata/loader/dyld/chain/bin/app".to_string(),
     ] {
         let (doc, code) = deps("chain/lib/libA.dylib", &["--executable", &exe]);
         assert_edge(
@@ -538,7 +426,7 @@ fn weak_missing_dylib_is_skipped() {
         ],
     );
     assert_eq!(codes(&doc), ["FFI0309"]);
-    let f = findings(&doc, "FFI0309")[0];
+    let f = with_code(&doc, "FFI0309")[0];
     assert_eq!(f["severity"], "info");
     assert_eq!(f["location"], "/weak/libweakuser.dylib");
     assert!(
@@ -610,7 +498,7 @@ fn missing_dylib_lists_every_searched_path_in_order() {
     );
 
     // FFI0301 per missing dylib; its text lists every candidate in the order tried.
-    let f301 = findings(&doc, "FFI0301");
+    let f301 = with_code(&doc, "FFI0301");
     assert_eq!(f301.len(), 2, "{:#}", doc["findings"]);
     for (f, name, tried) in [
         (f301[0], "@rpath/libgone.dylib", &gone[..]),
@@ -841,7 +729,7 @@ fn check_symbols_reports_the_symbol_missing_from_the_two_level_library() {
     // Two-level namespace: _zfunc must be exported by the library its ordinal names (libZ); it is not, so dyld
     // fails with "Symbol not found: _zfunc ... Expected in: @rpath/libZ.dylib". _zother is fine.
     let (doc, code) = deps("symbols/libuser.dylib", &["--check-symbols"]);
-    let f302 = findings(&doc, "FFI0302");
+    let f302 = with_code(&doc, "FFI0302");
     assert_eq!(f302.len(), 1, "{:#}", doc["findings"]);
     let f = f302[0];
     assert_eq!(f["severity"], "error");
@@ -961,11 +849,11 @@ fn relative_file_sysroot_and_executable_give_target_paths() {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args([
             "deps",
-            "testdata/dyldloader/exepath/plugins/libplug.dylib",
+            "testdata/loader/dyld/exepath/plugins/libplug.dylib",
             "--sysroot",
-            "testdata/dyldloader",
+            "testdata/loader/dyld",
             "--executable",
-            "testdata/dyldloader/exepath/bin/host",
+            "testdata/loader/dyld/exepath/bin/host",
             "--format",
             "json",
         ])

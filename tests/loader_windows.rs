@@ -1,19 +1,15 @@
 //! The Windows loader model (`deps` on PE files) against expectations written down by hand from Microsoft's
 //! documented rules ("Dynamic-link library search order", `LoadLibraryExW` / `SetDefaultDllDirectories` flags)
-//! on the `testdata/winloader/` fixtures (see testdata/README.md). No oracle: wine is not assumed.
+//! on the `testdata/loader/windows/` fixtures (see testdata/README.md). No oracle: wine is not assumed.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
+use common::{edge, ffi_command, root, run_json, target, target_path, with_code};
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn w(rel: &str) -> String {
     root()
-        .join("testdata/winloader")
+        .join("testdata/loader/windows")
         .join(rel)
         .display()
         .to_string()
@@ -21,47 +17,13 @@ fn w(rel: &str) -> String {
 
 /// Run `ffi-doctor deps FILE --format json ARGS…`: (document, exit code).
 fn deps(file: &str, args: &[&str]) -> (Value, i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ffi-doctor"))
-        .current_dir(root())
-        .arg("deps")
-        .arg(file)
-        .args(["--format", "json"])
-        .args(args)
-        .output()
-        .expect("run ffi-doctor");
-    let code = out.status.code().unwrap_or(-1);
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "deps {file} {args:?}: bad JSON ({e}), exit {code}\nstderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    assert_eq!(doc["schema"], "ffi-doctor/deps/v1");
-    (doc, code)
+    let mut command = ffi_command();
+    command.current_dir(root());
+    let r = run_json(command, "deps", [file].iter().chain(args));
+    (r.doc, r.code)
 }
 
-fn edge<'a>(doc: &'a Value, from_suffix: &str, name: &str) -> &'a Value {
-    doc["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|n| n["path"].as_str().unwrap().ends_with(from_suffix))
-        .flat_map(|n| n["edges"].as_array().unwrap())
-        .find(|e| e["name"] == name)
-        .unwrap_or_else(|| panic!("no edge {from_suffix} -> {name}"))
-}
-
-fn target<'a>(doc: &'a Value, e: &Value) -> Option<&'a Value> {
-    e["target"].as_u64().map(|t| &doc["nodes"][t as usize])
-}
-
-fn target_path<'a>(doc: &'a Value, e: &Value) -> &'a str {
-    target(doc, e).unwrap_or_else(|| panic!("edge not resolved: {e}"))["path"]
-        .as_str()
-        .unwrap()
-}
-
-/// (path, rule, outcome) of each attempt, paths relative to testdata/winloader where they are host paths.
+/// (path, rule, outcome) of each attempt, paths relative to testdata/loader/windows where they are host paths.
 fn attempts(e: &Value) -> Vec<(String, String, String)> {
     let base = format!("{}/", w(""));
     let base = base.replace("//", "/");
@@ -77,15 +39,6 @@ fn attempts(e: &Value) -> Vec<(String, String, String)> {
                 a["outcome"].as_str().unwrap().to_string(),
             )
         })
-        .collect()
-}
-
-fn findings<'a>(doc: &'a Value, code: &str) -> Vec<&'a Value> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["code"] == code)
         .collect()
 }
 
@@ -117,7 +70,10 @@ fn standard_order_app_dir_system_dirs_then_path() {
     // System32 of the sysroot, file looked up case-insensitively (KERNEL32.dll -> kernel32.dll).
     let e = edge(&doc, "search.dll", "KERNEL32.dll");
     assert_eq!(e["rule"], "KnownDLLs");
-    assert_eq!(target_path(&doc, e), r"C:\Windows\System32\kernel32.dll");
+    assert_eq!(
+        target_path(&doc, e).expect("edge resolved"),
+        r"C:\Windows\System32\kernel32.dll"
+    );
     assert!(target(&doc, e).unwrap()["system"] == true);
     assert_eq!(e["attempts"].as_array().unwrap().len(), 1);
 
@@ -125,7 +81,9 @@ fn standard_order_app_dir_system_dirs_then_path() {
     // directory (LOAD_WITH_ALTERED_SEARCH_PATH semantics). Near.DLL matches near.dll ignoring case.
     let e = edge(&doc, "search.dll", "Near.DLL");
     assert!(e["rule"].as_str().unwrap().starts_with("application dir"));
-    assert!(target_path(&doc, e).ends_with("winloader/app/near.dll"));
+    assert!(target_path(&doc, e)
+        .expect("edge resolved")
+        .ends_with("loader/windows/app/near.dll"));
 
     // Steps 1-6: app dir, System32, 16-bit System, Windows dir, (no current dir given), each PATH entry.
     let e = edge(&doc, "search.dll", "onpath.dll");
@@ -150,7 +108,9 @@ fn standard_order_app_dir_system_dirs_then_path() {
     // A 32-bit wrongarch.dll earlier on PATH is skipped (LdrpMapDllSearchPath retries on
     // STATUS_IMAGE_MACHINE_TYPE_MISMATCH) and the x64 one later on PATH is loaded.
     let e = edge(&doc, "search.dll", "wrongarch.dll");
-    assert!(target_path(&doc, e).ends_with("pathdir/wrongarch.dll"));
+    assert!(target_path(&doc, e)
+        .expect("edge resolved")
+        .ends_with("pathdir/wrongarch.dll"));
     let a = attempts(e);
     assert_eq!(a[4].0, "path32/wrongarch.dll");
     assert_eq!(a[4].2, "wrong-machine");
@@ -159,11 +119,11 @@ fn standard_order_app_dir_system_dirs_then_path() {
     // The standard order never searches AddDllDirectory dirs: indlldir.dll is missing.
     let e = edge(&doc, "search.dll", "indlldir.dll");
     assert!(e["missing"] == true && e["target"].is_null());
-    let f = findings(&doc, "FFI0301");
+    let f = with_code(&doc, "FFI0301");
     assert_eq!(f.len(), 1, "{f:?}");
     assert!(f[0]["message"].as_str().unwrap().contains("indlldir.dll"));
     // Everything else binds (GetTickCount in the fake kernel32.dll).
-    assert!(findings(&doc, "FFI0302").is_empty(), "{}", doc["findings"]);
+    assert!(with_code(&doc, "FFI0302").is_empty(), "{}", doc["findings"]);
 }
 
 #[test]
@@ -189,7 +149,9 @@ fn python_mode_does_not_search_path() {
     // LOAD_LIBRARY_SEARCH_USER_DIRS: os.add_dll_directory.
     let e = edge(&doc, "search.dll", "indlldir.dll");
     assert_eq!(e["rule"], "--dll-dir (os.add_dll_directory)");
-    assert!(target_path(&doc, e).ends_with("dlldir/indlldir.dll"));
+    assert!(target_path(&doc, e)
+        .expect("edge resolved")
+        .ends_with("dlldir/indlldir.dll"));
     // DEFAULT_DIRS = DLL load dir, (application dir: no --executable), user dirs, System32. No PATH.
     let e = edge(&doc, "search.dll", "onpath.dll");
     assert!(e["missing"] == true);
@@ -212,7 +174,7 @@ fn python_mode_does_not_search_path() {
         ]
     );
     // The finding says where standard LoadLibrary would have found it.
-    let f = findings(&doc, "FFI0301");
+    let f = with_code(&doc, "FFI0301");
     let onpath = f
         .iter()
         .find(|f| f["message"].as_str().unwrap().contains("onpath.dll"))
@@ -264,7 +226,7 @@ fn cycle_terminates_and_is_reported() {
     assert_eq!(e["target"], 0);
     assert!(e["cycle"] == true);
     assert!(e["rule"].as_str().unwrap().starts_with("already loaded"));
-    assert_eq!(findings(&doc, "FFI0303").len(), 1);
+    assert_eq!(with_code(&doc, "FFI0303").len(), 1);
 }
 
 #[test]
@@ -281,9 +243,11 @@ fn symbols_by_name_ordinal_and_through_forwarders() {
         "{e}"
     );
     let e = edge(&doc, "fwdb.dll", "fwdc.dll");
-    assert!(target_path(&doc, e).ends_with("app/fwdc.dll"));
+    assert!(target_path(&doc, e)
+        .expect("edge resolved")
+        .ends_with("app/fwdc.dll"));
 
-    let f302 = findings(&doc, "FFI0302");
+    let f302 = with_code(&doc, "FFI0302");
     let msg = |f: &&Value| f["message"].as_str().unwrap().to_string();
     // near_missing: not exported at all.
     assert!(f302
@@ -308,7 +272,7 @@ fn symbols_by_name_ordinal_and_through_forwarders() {
     assert!(!f302.iter().any(|f| msg(f).contains("imports f from")));
     assert_eq!(f302.len(), 3, "{f302:?}");
     // Ordinal 5 is exported (NONAME), ordinal 9 is not.
-    let f307 = findings(&doc, "FFI0307");
+    let f307 = with_code(&doc, "FFI0307");
     assert_eq!(f307.len(), 1);
     assert!(f307[0]["message"].as_str().unwrap().contains("ordinal 9"));
 }
@@ -332,14 +296,14 @@ fn api_sets_delay_load_and_assumed_system_dlls() {
     let e = edge(&doc, "demo.dll", "delayed.dll");
     assert!(e["missing"] == true);
     assert!(e["rule"].as_str().unwrap().contains("(delay-load)"));
-    let f306 = findings(&doc, "FFI0306");
+    let f306 = with_code(&doc, "FFI0306");
     assert_eq!(f306.len(), 1);
     assert_eq!(f306[0]["severity"], "warning");
-    let f301 = findings(&doc, "FFI0301");
+    let f301 = with_code(&doc, "FFI0301");
     assert_eq!(f301.len(), 1);
     assert!(f301[0]["message"].as_str().unwrap().contains("ext.dll"));
     // The API set's imports (puts) cannot be checked: said once.
-    let f308 = findings(&doc, "FFI0308");
+    let f308 = with_code(&doc, "FFI0308");
     assert_eq!(f308.len(), 1);
     assert!(f308[0]["message"]
         .as_str()
@@ -355,6 +319,9 @@ fn api_sets_delay_load_and_assumed_system_dlls() {
         &[],
     );
     let e = edge(&doc, "demo.dll", "KERNEL32.dll");
-    assert_eq!(target_path(&doc, e), r"C:\Windows\SysWOW64\kernel32.dll");
+    assert_eq!(
+        target_path(&doc, e).expect("edge resolved"),
+        r"C:\Windows\SysWOW64\kernel32.dll"
+    );
     assert!(e["rule"].as_str().unwrap().starts_with("KnownDLLs"));
 }

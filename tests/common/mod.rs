@@ -1,10 +1,13 @@
-//! Shared helpers for the oracle tests: run our binary, find and run the oracle tools (llvm-nm, llvm-readobj,
-//! readelf, llvm-otool, llvm-objdump, llvm-cxxfilt, llvm-undname), find fixtures and system libraries, and compare
-//! what we say with what the oracle says as multisets, with a readable diff.
+//! The one helper surface of the integration tests: run our binary (`ffi`, `ffi_json` asserting exit 0,
+//! `ffi_json_code`/`run_json` returning the exit code), read its JSON documents (`findings`, `with_code`, `codes`,
+//! `edge`, `edge_names`, `target_path`, `attempts`, `assert_edge`), find and run the oracle tools (llvm-nm,
+//! llvm-readobj, readelf, llvm-otool, llvm-objdump, llvm-cxxfilt, llvm-undname), find fixtures and system libraries,
+//! and compare what we say with what the oracle says as multisets, with a readable diff.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -54,48 +57,88 @@ pub fn rel(p: &Path) -> String {
 // Our binary
 // ---------------------------------------------------------------------------------------------------------------
 
-/// Run `ffi-doctor` with `args` (no colour).
-pub fn ffi(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ffi-doctor"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run ffi-doctor")
+/// `ffi-doctor` as a [`Command`]: no colour, stdin closed. A test adds a working directory or environment changes
+/// before handing it to [`run_json`].
+pub fn ffi_command() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ffi-doctor"));
+    c.env("NO_COLOR", "1").stdin(Stdio::null());
+    c
 }
 
-/// Run `ffi-doctor <cmd> --format json <args>`; it must exit 0 and print a document with the right schema.
-pub fn ffi_json(cmd: &str, args: &[&str]) -> Value {
-    let mut all = vec![cmd, "--format", "json"];
-    all.extend_from_slice(args);
-    let out = ffi(&all);
-    assert!(
-        out.status.success(),
-        "ffi-doctor {} failed ({:?}):\n{}",
-        all.join(" "),
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
+/// Run `ffi-doctor` with `args` (no colour).
+pub fn ffi(args: &[&str]) -> Output {
+    ffi_command().args(args).output().expect("run ffi-doctor")
+}
+
+/// What one `ffi-doctor <cmd> --format json …` run gave.
+pub struct JsonRun {
+    /// The exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// stdout, parsed.
+    pub doc: Value,
+    pub stderr: String,
+}
+
+/// Run `ffi-doctor <cmd> --format json <args>` through `command` (from [`ffi_command`]) and parse what it printed.
+/// The exit code is returned, not asserted; asserted are: stdout is JSON with the schema `ffi-doctor/<cmd>/v1`, and
+/// stderr shows no panic.
+pub fn run_json<I, S>(mut command: Command, cmd: &str, args: I) -> JsonRun
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    let shown = format!(
+        "ffi-doctor {cmd} --format json {}",
+        args.iter()
+            .map(|a| a.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" ")
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = command
+        .arg(cmd)
+        .args(["--format", "json"])
+        .args(&args)
+        .output()
+        .expect("run ffi-doctor");
+    let code = out.status.code().unwrap_or(-1);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(
         !stderr.contains("panicked") && !stderr.contains("internal error"),
-        "ffi-doctor {} wrote a panic to stderr:\n{stderr}",
-        all.join(" ")
+        "{shown} wrote a panic to stderr:\n{stderr}"
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
-            "ffi-doctor {} printed invalid JSON: {e}\n{}",
-            all.join(" "),
+            "{shown} printed invalid JSON ({e}), exit {code}\nstdout: {}\nstderr: {stderr}",
             String::from_utf8_lossy(&out.stdout[..out.stdout.len().min(2000)])
         )
     });
     assert_eq!(
-        v["schema"].as_str(),
+        doc["schema"].as_str(),
         Some(format!("ffi-doctor/{cmd}/v1").as_str()),
-        "schema of ffi-doctor {}",
-        all.join(" ")
+        "schema of {shown}"
     );
-    v
+    JsonRun { code, doc, stderr }
+}
+
+/// Run `ffi-doctor <cmd> --format json <args>`: (exit code, document). See [`run_json`] for what is asserted; the
+/// exit code is not.
+pub fn ffi_json_code(cmd: &str, args: &[&str]) -> (i32, Value) {
+    let r = run_json(ffi_command(), cmd, args);
+    (r.code, r.doc)
+}
+
+/// Run `ffi-doctor <cmd> --format json <args>`; it must exit 0 and print a document with the right schema.
+pub fn ffi_json(cmd: &str, args: &[&str]) -> Value {
+    let r = run_json(ffi_command(), cmd, args);
+    assert_eq!(
+        r.code,
+        0,
+        "ffi-doctor {cmd} --format json {} failed:\n{}",
+        args.join(" "),
+        r.stderr
+    );
+    r.doc
 }
 
 /// The images of an `exports`/`imports` JSON document (exactly one per slice).
@@ -144,6 +187,146 @@ pub fn versioned_name(sym: &Value) -> String {
         }
         _ => name.to_string(),
     }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Findings and dependency graphs in JSON documents
+// ---------------------------------------------------------------------------------------------------------------
+
+/// Every finding of a document, in order, wherever its command puts them: per image (`check`), per target (`gate`),
+/// or top-level (`deps`, `load`, …).
+pub fn findings(doc: &Value) -> Vec<&Value> {
+    let nested = |key: &str| -> Vec<&Value> {
+        doc[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {key} array in {doc:#}"))
+            .iter()
+            .flat_map(|x| x["findings"].as_array().expect("findings").iter())
+            .collect()
+    };
+    match doc["schema"].as_str() {
+        Some("ffi-doctor/check/v1") => nested("images"),
+        Some("ffi-doctor/gate/v1") => nested("targets"),
+        _ => doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .collect(),
+    }
+}
+
+/// The findings with code `code`.
+pub fn with_code<'a>(doc: &'a Value, code: &str) -> Vec<&'a Value> {
+    findings(doc)
+        .into_iter()
+        .filter(|f| f["code"] == code)
+        .collect()
+}
+
+/// The codes of every finding, in order.
+pub fn codes(doc: &Value) -> Vec<String> {
+    findings(doc)
+        .iter()
+        .map(|f| f["code"].as_str().expect("code").to_string())
+        .collect()
+}
+
+/// The nodes of a `deps` document.
+pub fn nodes(doc: &Value) -> &Vec<Value> {
+    doc["nodes"].as_array().expect("nodes")
+}
+
+/// Whether a node path is `from`, or ends with `from` after a `/` or `\`.
+fn node_is(path: &str, from: &str) -> bool {
+    path == from
+        || path
+            .strip_suffix(from)
+            .is_some_and(|head| head.ends_with('/') || head.ends_with('\\'))
+}
+
+/// The nodes whose path is `from` or ends with `/from`; at least one.
+fn nodes_at<'a>(doc: &'a Value, from: &str) -> Vec<&'a Value> {
+    let found: Vec<&Value> = nodes(doc)
+        .iter()
+        .filter(|n| node_is(n["path"].as_str().expect("node path"), from))
+        .collect();
+    assert!(!found.is_empty(), "no node {from} in {doc:#}");
+    found
+}
+
+/// The edge `name` of the node at `from` (its path, or a trailing part of it from a `/`).
+pub fn edge<'a>(doc: &'a Value, from: &str, name: &str) -> &'a Value {
+    let at = nodes_at(doc, from);
+    at.iter()
+        .flat_map(|n| n["edges"].as_array().expect("edges"))
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("no edge {from} -> {name}: {at:#?}"))
+}
+
+/// The names of the edges of the node at `from`, in load order.
+pub fn edge_names(doc: &Value, from: &str) -> Vec<String> {
+    nodes_at(doc, from)
+        .iter()
+        .flat_map(|n| n["edges"].as_array().expect("edges"))
+        .map(|e| e["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The node an edge resolved to, or None.
+pub fn target<'a>(doc: &'a Value, e: &Value) -> Option<&'a Value> {
+    e["target"].as_u64().map(|t| &nodes(doc)[t as usize])
+}
+
+/// The path of the node an edge resolved to, or None.
+pub fn target_path<'a>(doc: &'a Value, e: &Value) -> Option<&'a str> {
+    target(doc, e).map(|n| n["path"].as_str().unwrap())
+}
+
+/// An edge's attempts as `(path, rule, outcome)`; the outcome carries its detail, if any, after `": "`.
+pub fn attempts(e: &Value) -> Vec<(String, String, String)> {
+    e["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let mut o = a["outcome"].as_str().unwrap().to_string();
+            if let Some(d) = a["detail"].as_str() {
+                o = format!("{o}: {d}");
+            }
+            (
+                a["path"].as_str().unwrap().to_string(),
+                a["rule"].as_str().unwrap().to_string(),
+                o,
+            )
+        })
+        .collect()
+}
+
+/// One expected attempt, for [`assert_edge`].
+pub fn att(path: &str, rule: &str, outcome: &str) -> (String, String, String) {
+    (path.into(), rule.into(), outcome.into())
+}
+
+/// Assert one edge completely: where it went, the rule, every candidate in order (as [`attempts`] gives them), and
+/// the missing flag (set when nothing was found, unless the rule says the dependency is weak).
+#[track_caller]
+pub fn assert_edge(
+    doc: &Value,
+    from: &str,
+    name: &str,
+    to: Option<&str>,
+    rule: Option<&str>,
+    tried: &[(String, String, String)],
+) {
+    let e = edge(doc, from, name);
+    assert_eq!(target_path(doc, e), to, "{from} -> {name}: target\n{e:#}");
+    assert_eq!(e["rule"].as_str(), rule, "{from} -> {name}: rule\n{e:#}");
+    assert_eq!(attempts(e), tried, "{from} -> {name}: attempts\n{e:#}");
+    assert_eq!(
+        e["missing"].as_bool(),
+        Some(to.is_none() && !rule.is_some_and(|r| r.contains("weak"))),
+        "{from} -> {name}: missing flag\n{e:#}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------------

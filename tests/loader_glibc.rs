@@ -1,24 +1,25 @@
-//! Real-oracle tests for `ffi-doctor deps`: the resolved dependency set is compared with `ldd`, and the order of
+//! The glibc ld.so loader model (`ffi-doctor deps` on ELF files) against real oracles, on system binaries and the
+//! `testdata/loader/glibc/` fixtures: the resolved dependency set is compared with `ldd`, and the order of
 //! candidates tried with the `trying file=` lines of `LD_DEBUG=libs` from glibc's own `ld.so --list`.
 //!
 //! Oracle tools missing → `skipped: <tool> not found`, unless `FFI_DOCTOR_REQUIRE_ORACLES=1` (then a failure).
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use common::{edge, ffi_command, root, run_json, target_path, with_code};
 use serde_json::Value;
 
 const LD_SO: &str = "/lib64/ld-linux-x86-64.so.2";
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn loader_fixture(rel: &str) -> PathBuf {
-    root().join("testdata/loader").join(rel)
+    root().join("testdata/loader/glibc").join(rel)
 }
 
 fn require_oracles() -> bool {
@@ -70,26 +71,11 @@ fn deps(file: &Path, args: &[String]) -> (Value, i32) {
 }
 
 fn deps_in(file: &Path, args: &[String], cwd: &Path) -> (Value, i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ffi-doctor"))
-        .current_dir(cwd)
-        .arg("deps")
-        .arg(file)
-        .args(["--format", "json"])
-        .args(args)
-        .env_remove("LD_LIBRARY_PATH")
-        .output()
-        .expect("run ffi-doctor");
-    let code = out.status.code().unwrap_or(-1);
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "deps {} {args:?}: bad JSON ({e}), exit {code}\nstdout: {}\nstderr: {}",
-            file.display(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    assert_eq!(doc["schema"], "ffi-doctor/deps/v1");
-    (doc, code)
+    let mut command = ffi_command();
+    command.current_dir(cwd).env_remove("LD_LIBRARY_PATH");
+    let all = std::iter::once(file.as_os_str()).chain(args.iter().map(OsStr::new));
+    let r = run_json(command, "deps", all);
+    (r.doc, r.code)
 }
 
 fn canon(p: &str) -> String {
@@ -264,31 +250,6 @@ fn hwcap_subdirs() -> &'static str {
     })
 }
 
-fn edge<'a>(doc: &'a Value, from_suffix: &str, name: &str) -> &'a Value {
-    doc["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|n| n["path"].as_str().unwrap().ends_with(from_suffix))
-        .flat_map(|n| n["edges"].as_array().unwrap())
-        .find(|e| e["name"] == name)
-        .unwrap_or_else(|| panic!("no edge {from_suffix} -> {name}"))
-}
-
-fn target_path<'a>(doc: &'a Value, e: &Value) -> Option<&'a str> {
-    e["target"]
-        .as_u64()
-        .map(|t| doc["nodes"][t as usize]["path"].as_str().unwrap())
-}
-
-fn has_finding(doc: &Value, code: &str) -> bool {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|f| f["code"] == code)
-}
-
 // -------------------------------------------------------------------------------------------------------------
 // Real programs and libraries on this machine
 // -------------------------------------------------------------------------------------------------------------
@@ -446,7 +407,7 @@ fn executable_rpath_is_inherited_runpath_is_not() {
     let doc = check_fixture("inherit/app_runpath", &[], 1);
     let e = edge(&doc, "deep/libmid.so", "libdeep.so");
     assert!(e["missing"] == true && e["target"].is_null());
-    assert!(has_finding(&doc, "FFI0301"));
+    assert!(!with_code(&doc, "FFI0301").is_empty());
     // libmid.so itself is found through the executable's own DT_RUNPATH.
     let e = edge(&doc, "inherit/app_runpath", "libmid.so");
     assert!(e["rule"].as_str().unwrap().starts_with("DT_RUNPATH"));
@@ -475,7 +436,7 @@ fn missing_library() {
     let doc = check_fixture("missing/libmissing.so", &[], 1);
     let e = edge(&doc, "libmissing.so", "libnothere.so");
     assert!(e["missing"] == true);
-    assert!(has_finding(&doc, "FFI0301"));
+    assert!(!with_code(&doc, "FFI0301").is_empty());
     let e = edge(&doc, "libmissing.so", "libleaf.so");
     assert!(target_path(&doc, e)
         .unwrap()
@@ -510,7 +471,7 @@ fn cycle_terminates_and_is_reported() {
         "libcycb.so -> libcyca.so should be the root: {e}"
     );
     assert!(
-        e["cycle"] == true || has_finding(&doc, "FFI0303"),
+        e["cycle"] == true || !with_code(&doc, "FFI0303").is_empty(),
         "cycle not reported: {}",
         doc["findings"]
     );

@@ -4,10 +4,13 @@
 //! symbol-version verdicts compared with `auditwheel show` (skipped when auditwheel cannot be had, unless
 //! FFI_DOCTOR_REQUIRE_ORACLES=1).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::{ffi_command, findings};
 use serde_json::Value;
 
 fn td() -> PathBuf {
@@ -19,7 +22,7 @@ fn wheels() -> PathBuf {
 }
 
 fn gate(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ffi-doctor"))
+    ffi_command()
         .arg("gate")
         .args(args)
         .current_dir(dir)
@@ -129,15 +132,6 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p
-}
-
-fn findings(doc: &Value) -> Vec<&Value> {
-    doc["targets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|t| t["findings"].as_array().unwrap())
-        .collect()
 }
 
 fn severe(f: &Value) -> bool {

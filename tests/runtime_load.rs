@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{s, testdata};
+use common::{codes, ffi_command, run_json, s, testdata, with_code};
 use serde_json::Value;
 
 /// Generous bound for one `ffi-doctor load` run (the hang fixture runs with --timeout 3).
@@ -19,29 +19,14 @@ const HANG_GUARD: Duration = Duration::from_secs(20);
 /// Run `ffi-doctor load --format json ARGS`: (exit code, document, stderr).
 fn load(args: &[&str]) -> (i32, Value, String) {
     let start = Instant::now();
-    let mut all = vec!["load", "--format", "json"];
-    all.extend_from_slice(args);
-    let out = common::ffi(&all);
+    let r = run_json(ffi_command(), "load", args);
     let took = start.elapsed();
     assert!(
         took < HANG_GUARD,
-        "ffi-doctor {} took {took:?} (hang guard {HANG_GUARD:?})",
-        all.join(" ")
+        "ffi-doctor load --format json {} took {took:?} (hang guard {HANG_GUARD:?})",
+        args.join(" ")
     );
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(
-        !stderr.contains("panicked") && !stderr.contains("internal error"),
-        "panic: {stderr}"
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "ffi-doctor {}: invalid JSON ({e}):\n{}\nstderr: {stderr}",
-            all.join(" "),
-            String::from_utf8_lossy(&out.stdout)
-        )
-    });
-    assert_eq!(s(&v["schema"]), "ffi-doctor/load/v1");
-    (out.status.code().unwrap_or(-1), v, stderr)
+    (r.code, r.doc, r.stderr)
 }
 
 fn rt(name: &str) -> String {
@@ -52,24 +37,6 @@ fn rt(name: &str) -> String {
         p.display()
     );
     p.to_string_lossy().into_owned()
-}
-
-fn findings<'a>(doc: &'a Value, code: &str) -> Vec<&'a Value> {
-    doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter(|f| s(&f["code"]) == code)
-        .collect()
-}
-
-fn codes(doc: &Value) -> Vec<String> {
-    doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| s(&f["code"]).to_string())
-        .collect()
 }
 
 fn symbol<'a>(doc: &'a Value, name: &str) -> &'a Value {
@@ -197,14 +164,14 @@ fn good_library_calls_and_data_symbols() {
         "2.*",
     ]);
     assert_eq!(code, 1);
-    let f = findings(&doc, "FFI0504");
+    let f = with_code(&doc, "FFI0504");
     assert_eq!(f.len(), 1, "{doc:#}");
     assert_eq!(s(&f[0]["found"]), "1.2.3");
 
     // A symbol that does not exist: FFI0502 with the dlerror text.
     let (code, doc, _) = load(&[&lib, "--symbol", "good_missing"]);
     assert_eq!(code, 1);
-    let f = findings(&doc, "FFI0502");
+    let f = with_code(&doc, "FFI0502");
     assert_eq!(f.len(), 1, "{doc:#}");
     assert!(
         s(&f[0]["found"]).contains("undefined symbol: good_missing"),
@@ -219,7 +186,7 @@ fn constructor_segfault_is_reported_with_its_stderr() {
     let (code, doc, _) = load(&[&rt("libctor_segv.so")]);
     assert_eq!(code, 1);
     assert_eq!(s(&doc["status"]), "crashed");
-    let f = findings(&doc, "FFI0505");
+    let f = with_code(&doc, "FFI0505");
     assert_eq!(f.len(), 1, "{doc:#}");
     assert!(
         s(&f[0]["message"]).contains("signal 11 (SIGSEGV)"),
@@ -241,7 +208,7 @@ fn constructor_segfault_is_reported_with_its_stderr() {
 fn constructor_abort_is_a_signal_finding() {
     let (code, doc, _) = load(&[&rt("libctor_abort.so")]);
     assert_eq!(code, 1);
-    let f = findings(&doc, "FFI0505");
+    let f = with_code(&doc, "FFI0505");
     assert_eq!(f.len(), 1, "{doc:#}");
     assert!(
         s(&f[0]["message"]).contains("signal 6 (SIGABRT)"),
@@ -256,7 +223,7 @@ fn constructor_exit_is_reported_with_its_status() {
     let (code, doc, _) = load(&[&rt("libctor_exit.so")]);
     assert_eq!(code, 1);
     assert_eq!(s(&doc["status"]), "exited");
-    let f = findings(&doc, "FFI0507");
+    let f = with_code(&doc, "FFI0507");
     assert_eq!(f.len(), 1, "{doc:#}");
     assert!(
         s(&f[0]["message"]).contains("exited the process during load"),
@@ -276,7 +243,7 @@ fn constructor_hang_times_out_and_its_process_group_is_killed() {
     let took = start.elapsed();
     assert_eq!(code, 1);
     assert_eq!(s(&doc["status"]), "timed_out");
-    let f = findings(&doc, "FFI0506");
+    let f = with_code(&doc, "FFI0506");
     assert_eq!(f.len(), 1, "{doc:#}");
     assert!(s(&f[0]["message"]).contains("after 3 s"), "{}", f[0]);
     assert!(
@@ -323,7 +290,7 @@ fn constructor_spam_is_captured_up_to_the_bound() {
         );
         assert_eq!(s(&c["text"]).len(), 64 << 10, "{stream} kept");
     }
-    let f = findings(&doc, "FFI0508");
+    let f = with_code(&doc, "FFI0508");
     assert_eq!(f.len(), 1, "{doc:#}");
     assert_eq!(s(&f[0]["severity"]), "info");
 }
@@ -334,7 +301,7 @@ fn missing_dependency_is_explained_with_every_searched_path() {
     let (code, doc, _) = load(&[&lib]);
     assert_eq!(code, 1);
     assert_eq!(s(&doc["status"]), "load_failed");
-    let f = findings(&doc, "FFI0501");
+    let f = with_code(&doc, "FFI0501");
     assert_eq!(f.len(), 1, "{doc:#}");
     let dlerror = "libnotshipped.so: cannot open shared object file: No such file or directory";
     assert_eq!(s(&f[0]["found"]), dlerror, "dlerror verbatim");
@@ -359,7 +326,7 @@ fn pe_file_is_skipped_with_an_info_finding() {
     let (code, doc, _) = load(&[dll.to_str().unwrap(), "--symbol", "demo_add"]);
     assert_eq!(code, 0);
     assert_eq!(s(&doc["status"]), "skipped");
-    let f = findings(&doc, "FFI0500");
+    let f = with_code(&doc, "FFI0500");
     assert_eq!(f.len(), 1, "{doc:#}");
     assert_eq!(s(&f[0]["severity"]), "info");
     if cfg!(target_os = "linux") {
@@ -385,7 +352,7 @@ fn symbol_from_a_dependency_is_reported_as_interposed() {
         "interpose_from_dep",
     ]);
     assert_eq!(code, 0, "a warning does not fail: {doc:#}");
-    let f = findings(&doc, "FFI0503");
+    let f = with_code(&doc, "FFI0503");
     assert_eq!(f.len(), 1, "only interpose_from_dep: {doc:#}");
     assert!(s(&f[0]["location"]).contains("interpose_from_dep"));
     assert!(

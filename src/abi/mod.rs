@@ -1,7 +1,7 @@
 //! The ABI engine: sizes, alignments and struct/union layouts of the declarations in a [`Spec`] for a given
 //! [`Target`], following what the target's compiler does (GCC/Clang Itanium-style layout on Linux and macOS,
 //! the Microsoft layout on MSVC, and GCC's `-mms-bitfields` flavour on MinGW). Every rule here is checked
-//! against the real compilers by `tests/abi_oracle.rs`.
+//! against the real compilers by `tests/oracle_abi.rs`.
 //!
 //! Offsets of the members of an anonymous struct/union member ([`FieldLayout::nested`]) are relative to the
 //! start of that anonymous member, exactly like a separately laid-out record; add the member's own

@@ -1,4 +1,4 @@
-//! Unit tests for the ABI facts in DESIGN.md (the exhaustive check against compilers is tests/abi_oracle.rs).
+//! Unit tests for the ABI facts in DESIGN.md (the exhaustive check against compilers is tests/oracle_abi.rs).
 
 use super::*;
 use crate::binary::Format;

@@ -2,7 +2,7 @@
 # build-wheels.sh - the `ffi-doctor gate` fixtures in testdata/wheels/ (see testdata/README.md).
 # Called from the end of testdata/build.sh; runs standalone too. Needs clang/lld/llvm-lipo 14,
 # g++ (libstdc++), x86_64-w64-mingw32-gcc, python3. Each bad fixture breaks exactly one policy
-# of tests/gate_wheels.rs's config; the good ones break none.
+# of tests/gate_policy.rs's config; the good ones break none.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 TD=$PWD

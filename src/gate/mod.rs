@@ -525,6 +525,30 @@ fn resolve_root(
         }
         findings.push(f);
     }
+    // ld.so stops at the first library it cannot load: the symbols that library would have defined are not a
+    // second problem. One finding per missing library, with the count of unbound symbols it leaves.
+    let missing = findings
+        .iter()
+        .filter(|f| f.code == Code::Load(LoadCode::NotFound))
+        .count();
+    if missing > 0 && kind == deps::LoaderKind::Glibc {
+        let unbound = findings
+            .iter()
+            .filter(|f| f.code == Code::Load(LoadCode::UndefinedSymbol))
+            .count();
+        if unbound > 0 {
+            findings.retain(|f| f.code != Code::Load(LoadCode::UndefinedSymbol));
+            for f in findings
+                .iter_mut()
+                .filter(|f| f.code == Code::Load(LoadCode::NotFound))
+            {
+                f.found.push_str(&format!(
+                    "\n({unbound} undefined symbol(s) of this load tree are not reported separately: the load \
+                     already fails here)"
+                ));
+            }
+        }
+    }
     if unchecked > 0 {
         findings.push(Finding {
             code: Code::Load(LoadCode::Unchecked),

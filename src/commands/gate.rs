@@ -89,7 +89,13 @@ pub fn run(ctx: &Context, a: &GateArgs) -> i32 {
         loaded.config.targets = targets
             .iter()
             .map(|t| config::TargetConfig {
-                path: cwd.join(t).display().to_string(),
+                path: match t.as_str() {
+                    "." | "./" => cwd.display().to_string(),
+                    t => cwd
+                        .join(t.strip_prefix("./").unwrap_or(t))
+                        .display()
+                        .to_string(),
+                },
                 spec: None,
                 defines: Vec::new(),
                 include: Vec::new(),

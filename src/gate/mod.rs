@@ -71,7 +71,7 @@ pub struct TargetReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct AppliedPolicy {
     pub name: String,
-    /// `tag` (inferred from the wheel's tags), `config`, or `default`.
+    /// `tag` (inferred from the wheel's tags), `config`, `option` (`--python`), or `default`.
     pub source: &'static str,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub detail: String,
@@ -896,7 +896,7 @@ fn analyze(loaded: &Loaded, u: &Unit, opts: &GateOptions) -> TargetReport {
         report.policies.push(AppliedPolicy::new(
             "interpreter C API",
             if opts.python_exports.is_some() {
-                "config"
+                "option"
             } else if wheel_abi.is_some() {
                 "tag"
             } else {

@@ -718,3 +718,33 @@ fn pflags(f: u32) -> String {
     s.push(if f & 1 != 0 { 'E' } else { '-' });
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::rpath_risk;
+
+    #[test]
+    fn rpath_entries_by_risk() {
+        // Relative to the binary: fine.
+        assert_eq!(rpath_risk("$ORIGIN/../pkg.libs"), None);
+        assert_eq!(rpath_risk("@loader_path/../.dylibs"), None);
+        // World-writable, cwd-relative or empty: errors.
+        for e in [
+            "",
+            "/tmp/build/lib",
+            "/var/tmp/x",
+            "/home/ci/lib",
+            "/Users/me/lib",
+            "lib",
+            "./lib",
+            "/tmp",
+        ] {
+            assert_eq!(rpath_risk(e), Some(true), "{e:?}");
+        }
+        // Other absolute paths: a leaked build path, a warning.
+        assert_eq!(rpath_risk("/opt/build/lib"), Some(false));
+        assert_eq!(rpath_risk("/usr/local/lib"), Some(false));
+        assert_eq!(rpath_risk("C:\\build\\lib"), Some(false));
+        assert_eq!(rpath_risk("/tmpfoo/lib"), Some(false));
+    }
+}

@@ -265,3 +265,30 @@ pub fn image_arch(arch: &str) -> String {
         .map(str::to_string)
         .unwrap_or_else(|| arch.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn musllinux_and_legacy_tags_map_to_auditwheel_policies() {
+        let m = tag_requirement("musllinux_1_2_x86_64").unwrap();
+        assert_eq!(m.manylinux.unwrap().name, "musllinux_1_2");
+        assert!(m.manylinux.unwrap().libs.contains(&"libc.so"));
+        assert_eq!(m.max_glibc, None);
+        let l = tag_requirement("manylinux2010_x86_64").unwrap();
+        assert_eq!(l.manylinux.unwrap().name, "manylinux_2_12");
+        assert_eq!(
+            tag_requirement("manylinux1_x86_64")
+                .unwrap()
+                .manylinux
+                .unwrap()
+                .name,
+            "manylinux_2_5"
+        );
+        assert_eq!(
+            python_abi_tags("x-1.0-cp39-abi3-manylinux_2_28_x86_64.whl"),
+            (vec!["cp39".to_string()], vec!["abi3".to_string()])
+        );
+    }
+}

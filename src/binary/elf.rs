@@ -205,11 +205,13 @@ pub fn read<'d>(path: &str, data: &'d [u8], opts: ReadOptions) -> Result<Image<'
 
     let mut flags = 0u64;
     let mut flags_1 = 0u64;
+    let mut dt_textrel = false;
     if let Some(dynamic) = &elf.dynamic {
         for d in &dynamic.dyns {
             match d.d_tag {
                 dynamic::DT_FLAGS => flags |= d.d_val,
                 dynamic::DT_FLAGS_1 => flags_1 |= d.d_val,
+                dynamic::DT_TEXTREL => dt_textrel = true,
                 _ => {}
             }
         }
@@ -428,6 +430,12 @@ pub fn read<'d>(path: &str, data: &'d [u8], opts: ReadOptions) -> Result<Image<'
             debuglink,
             dwarf_sections,
             has_symtab,
+            gnu_stack: elf
+                .program_headers
+                .iter()
+                .find(|ph| ph.p_type == goblin::elf::program_header::PT_GNU_STACK)
+                .map(|ph| ph.p_flags),
+            dt_textrel,
         }),
         macho: None,
         pe: None,

@@ -278,6 +278,12 @@ pub struct ElfInfo {
     pub dwarf_sections: Vec<String>,
     /// The file has a `.symtab` (not stripped).
     pub has_symtab: bool,
+    /// The `p_flags` of the PT_GNU_STACK program header (`None`: there is none, and the loader assumes an
+    /// executable stack).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gnu_stack: Option<u32>,
+    /// A `DT_TEXTREL` entry is present (DF_TEXTREL is in `flags` as `TEXTREL`).
+    pub dt_textrel: bool,
 }
 
 /// One `verdef` entry.

@@ -1,5 +1,6 @@
-//! `ffi-doctor gate [--config FILE]`: the CI pre-release gate. Finds the config, runs [`crate::gate::run`] and
-//! renders the report to stdout (human or JSON) and, at once, to the `--sarif`, `--junit` and `--json` files.
+//! `ffi-doctor gate [PATH...] [--config FILE]`: the CI pre-release gate. Finds the config (optional: without one,
+//! the policies come from each wheel's tags and the defaults), runs [`crate::gate::run`] and renders the report to
+//! stdout (human or JSON) and, at once, to the `--sarif`, `--junit` and `--json` files.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -10,6 +11,10 @@ use crate::report::{self, OutputFormat, Severity, EXIT_INPUT};
 
 #[derive(Debug, clap::Args)]
 pub struct GateArgs {
+    /// Wheels, files, directories or globs to check (like --target). Without a config file the policies come from
+    /// each wheel's tags (manylinux/musllinux/macosx/win) and the defaults.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
     /// The config file (default: ffi-doctor.toml, or pyproject.toml with [tool.ffi-doctor], from the current
     /// directory upwards).
     #[arg(long)]
@@ -30,6 +35,14 @@ pub struct GateArgs {
     /// apply); repeatable. Relative to the current directory.
     #[arg(long, value_name = "PATH")]
     pub target: Vec<String>,
+    /// Do not infer policies from wheel tags (platform, allowed libraries, version ceilings, the interpreter's
+    /// C API): only the config's policies apply.
+    #[arg(long)]
+    pub no_default_policies: bool,
+    /// A real Python interpreter: extension modules' undefined symbols bind against its executable and its
+    /// libpython instead of the committed CPython export lists.
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
 }
 
 fn fail(msg: &str) -> i32 {
@@ -38,47 +51,51 @@ fn fail(msg: &str) -> i32 {
 }
 
 pub fn run(ctx: &Context, a: &GateArgs) -> i32 {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let targets: Vec<&String> = a.paths.iter().chain(&a.target).collect();
     let path = match &a.config {
-        Some(p) => p.clone(),
-        None => {
-            let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-            match config::discover(&cwd) {
-                Some(p) => p,
-                None => {
-                    return fail(&format!(
-                    "no ffi-doctor.toml or pyproject.toml with [tool.ffi-doctor] in {} or above \
-                         (pass --config FILE)",
-                    cwd.display()
-                ))
+        Some(p) => Some(p.clone()),
+        None => config::discover(&cwd),
+    };
+    let mut loaded = match path {
+        None if targets.is_empty() => {
+            return fail(&format!(
+                "nothing to check: pass wheels, files or directories (ffi-doctor gate dist/*.whl), or put an \
+                 ffi-doctor.toml or a pyproject.toml with [tool.ffi-doctor] in {} or above (or pass --config FILE)",
+                cwd.display()
+            ))
+        }
+        None => config::Loaded::zero_config(&cwd),
+        Some(path) => match config::load(&path) {
+            Ok(l) => l,
+            Err(e) => {
+                if ctx.format == OutputFormat::Json {
+                    let _ = report::write_json(&serde_json::json!({
+                        "schema": gate::SCHEMA,
+                        "errors": [{
+                            "path": e.file,
+                            "line": e.line.map(|l| l.0),
+                            "column": e.line.map(|l| l.1),
+                            "message": e.message,
+                        }],
+                        "exit_code": EXIT_INPUT,
+                    }));
                 }
+                return fail(&format!("config: {e}"));
             }
-        }
+        },
     };
-    let mut loaded = match config::load(&path) {
-        Ok(l) => l,
-        Err(e) => {
-            if ctx.format == OutputFormat::Json {
-                let _ = report::write_json(&serde_json::json!({
-                    "schema": gate::SCHEMA,
-                    "errors": [{
-                        "path": e.file,
-                        "line": e.line.map(|l| l.0),
-                        "column": e.line.map(|l| l.1),
-                        "message": e.message,
-                    }],
-                    "exit_code": EXIT_INPUT,
-                }));
-            }
-            return fail(&format!("config: {e}"));
-        }
-    };
-    if !a.target.is_empty() {
-        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-        loaded.config.targets = a
-            .target
+    if !targets.is_empty() {
+        loaded.config.targets = targets
             .iter()
             .map(|t| config::TargetConfig {
-                path: cwd.join(t).display().to_string(),
+                path: match t.as_str() {
+                    "." | "./" => cwd.display().to_string(),
+                    t => cwd
+                        .join(t.strip_prefix("./").unwrap_or(t))
+                        .display()
+                        .to_string(),
+                },
                 spec: None,
                 defines: Vec::new(),
                 include: Vec::new(),
@@ -87,9 +104,21 @@ pub fn run(ctx: &Context, a: &GateArgs) -> i32 {
             })
             .collect();
     }
+    let python_exports = match &a.python {
+        Some(p) => match gate::python::from_interpreter(p) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                report::report_input_errors(ctx.format, "gate", &[e]);
+                return EXIT_INPUT;
+            }
+        },
+        None => None,
+    };
     let opts = GateOptions {
         fail_on: a.fail_on,
         progress: !ctx.quiet && std::io::stderr().is_terminal(),
+        default_policies: !a.no_default_policies,
+        python_exports,
     };
     let rep = match gate::run(&loaded, &opts) {
         Ok(r) => r,

@@ -151,6 +151,25 @@ pub struct Policy {
     pub hardening: Option<SeverityName>,
 }
 
+impl Policy {
+    /// `(key, set)` for each policy key a config can turn on (for the report's list of applied policies).
+    pub fn set_keys(&self) -> Vec<(&'static str, bool)> {
+        vec![
+            ("max-glibc", self.max_glibc.is_some()),
+            ("max-glibcxx", self.max_glibcxx.is_some()),
+            ("max-cxxabi", self.max_cxxabi.is_some()),
+            ("relative-rpath", self.relative_rpath),
+            ("export-prefix", self.export_prefix.is_some()),
+            ("forbid-cxx-exports", self.forbid_cxx_exports),
+            ("forbid-rust-exports", self.forbid_rust_exports),
+            ("forbid-libc-clash", self.forbid_libc_clash),
+            ("require-archs", !self.require_archs.is_empty()),
+            ("max-macos", self.max_macos.is_some()),
+            ("hardening", self.hardening.is_some()),
+        ]
+    }
+}
+
 /// One `[[baseline]]`: accepted findings.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -172,6 +191,20 @@ pub struct Loaded {
     pub allowed: Option<Vec<String>>,
     /// Presets named in `allowed-external` (their symbol-version maxima apply too).
     pub presets: Vec<&'static super::data::ManylinuxPolicy>,
+}
+
+impl Loaded {
+    /// No config file: the policies come from each target (wheel tags) and the defaults; paths are relative to
+    /// `base` (the current directory).
+    pub fn zero_config(base: &Path) -> Loaded {
+        Loaded {
+            path: PathBuf::from("(no config file)"),
+            base: base.to_path_buf(),
+            config: Config::default(),
+            allowed: None,
+            presets: Vec::new(),
+        }
+    }
 }
 
 /// 1-based line and column of a byte offset.

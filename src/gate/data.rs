@@ -12,9 +12,95 @@ pub struct ManylinuxPolicy {
     pub max_versions: &'static [(&'static str, &'static [(&'static str, &'static str)])],
 }
 
-/// From pypa/auditwheel `src/auditwheel/policy/manylinux-policy.json` (commit 86154d15d6a5, MIT license):
-/// `lib_whitelist` and the highest entry of `symbol_versions` per family for x86_64 and aarch64.
+/// From pypa/auditwheel `src/auditwheel/policy/manylinux-policy.json` (commit 86154d15d6a5, MIT license): every
+/// policy's `lib_whitelist` and the highest entry of `symbol_versions` per family and architecture (auditwheel's
+/// `i686` / `armv7l` written as `i386` / `arm`, the names [`super::wheel::image_arch`] gives).
 pub const MANYLINUX: &[ManylinuxPolicy] = &[
+    ManylinuxPolicy {
+        name: "manylinux_2_5",
+        aliases: &["manylinux1"],
+        libs: &[
+            "libatomic.so.1",
+            "libgcc_s.so.1",
+            "libstdc++.so.6",
+            "libm.so.6",
+            "libanl.so.1",
+            "libdl.so.2",
+            "librt.so.1",
+            "libc.so.6",
+            "libnsl.so.1",
+            "libutil.so.1",
+            "libpthread.so.0",
+            "libX11.so.6",
+            "libXext.so.6",
+            "libXrender.so.1",
+            "libICE.so.6",
+            "libSM.so.6",
+            "libGL.so.1",
+            "libgobject-2.0.so.0",
+            "libgthread-2.0.so.0",
+            "libglib-2.0.so.0",
+            "libresolv.so.2",
+            "libz.so.1",
+        ],
+        max_versions: &[
+            (
+                "i386",
+                &[("GLIBC", "2.5"), ("GLIBCXX", "3.4.8"), ("CXXABI", "1.3.1")],
+            ),
+            (
+                "x86_64",
+                &[("GLIBC", "2.5"), ("GLIBCXX", "3.4.8"), ("CXXABI", "1.3.1")],
+            ),
+        ],
+    },
+    ManylinuxPolicy {
+        name: "manylinux_2_12",
+        aliases: &["manylinux2010"],
+        libs: &[
+            "libatomic.so.1",
+            "libgcc_s.so.1",
+            "libstdc++.so.6",
+            "libm.so.6",
+            "libanl.so.1",
+            "libdl.so.2",
+            "librt.so.1",
+            "libc.so.6",
+            "libnsl.so.1",
+            "libutil.so.1",
+            "libpthread.so.0",
+            "libX11.so.6",
+            "libXext.so.6",
+            "libXrender.so.1",
+            "libICE.so.6",
+            "libSM.so.6",
+            "libGL.so.1",
+            "libgobject-2.0.so.0",
+            "libgthread-2.0.so.0",
+            "libglib-2.0.so.0",
+            "libresolv.so.2",
+            "libexpat.so.1",
+            "libz.so.1",
+        ],
+        max_versions: &[
+            (
+                "i386",
+                &[
+                    ("GLIBC", "2.12"),
+                    ("GLIBCXX", "3.4.13"),
+                    ("CXXABI", "1.3.3"),
+                ],
+            ),
+            (
+                "x86_64",
+                &[
+                    ("GLIBC", "2.12"),
+                    ("GLIBCXX", "3.4.13"),
+                    ("CXXABI", "1.3.3"),
+                ],
+            ),
+        ],
+    },
     ManylinuxPolicy {
         name: "manylinux_2_17",
         aliases: &["manylinux2014"],
@@ -45,7 +131,23 @@ pub const MANYLINUX: &[ManylinuxPolicy] = &[
         ],
         max_versions: &[
             (
-                "x86_64",
+                "aarch64",
+                &[
+                    ("GLIBC", "2.18"),
+                    ("GLIBCXX", "3.4.19"),
+                    ("CXXABI", "1.3.7"),
+                ],
+            ),
+            (
+                "arm",
+                &[
+                    ("GLIBC", "2.17"),
+                    ("GLIBCXX", "3.4.19"),
+                    ("CXXABI", "ARM_1.3.3"),
+                ],
+            ),
+            (
+                "i386",
                 &[
                     ("GLIBC", "2.17"),
                     ("GLIBCXX", "3.4.19"),
@@ -53,11 +155,275 @@ pub const MANYLINUX: &[ManylinuxPolicy] = &[
                 ],
             ),
             (
-                "aarch64",
+                "ppc64",
                 &[
-                    ("GLIBC", "2.18"),
+                    ("GLIBC", "2.17"),
                     ("GLIBCXX", "3.4.19"),
                     ("CXXABI", "1.3.7"),
+                ],
+            ),
+            (
+                "ppc64le",
+                &[
+                    ("GLIBC", "2.17"),
+                    ("GLIBCXX", "LDBL_3.4.10"),
+                    ("CXXABI", "LDBL_1.3"),
+                ],
+            ),
+            (
+                "s390x",
+                &[
+                    ("GLIBC", "2.17"),
+                    ("GLIBCXX", "LDBL_3.4.10"),
+                    ("CXXABI", "LDBL_1.3"),
+                ],
+            ),
+            (
+                "x86_64",
+                &[
+                    ("GLIBC", "2.17"),
+                    ("GLIBCXX", "3.4.19"),
+                    ("CXXABI", "1.3.7"),
+                ],
+            ),
+        ],
+    },
+    ManylinuxPolicy {
+        name: "manylinux_2_24",
+        aliases: &[],
+        libs: &[
+            "libatomic.so.1",
+            "libgcc_s.so.1",
+            "libstdc++.so.6",
+            "libm.so.6",
+            "libmvec.so.1",
+            "libanl.so.1",
+            "libdl.so.2",
+            "librt.so.1",
+            "libc.so.6",
+            "libnsl.so.1",
+            "libutil.so.1",
+            "libpthread.so.0",
+            "libX11.so.6",
+            "libXext.so.6",
+            "libXrender.so.1",
+            "libICE.so.6",
+            "libSM.so.6",
+            "libGL.so.1",
+            "libgobject-2.0.so.0",
+            "libgthread-2.0.so.0",
+            "libglib-2.0.so.0",
+            "libresolv.so.2",
+            "libexpat.so.1",
+            "libz.so.1",
+        ],
+        max_versions: &[
+            (
+                "aarch64",
+                &[
+                    ("GLIBC", "2.24"),
+                    ("GLIBCXX", "3.4.22"),
+                    ("CXXABI", "1.3.10"),
+                ],
+            ),
+            (
+                "arm",
+                &[
+                    ("GLIBC", "2.24"),
+                    ("GLIBCXX", "3.4.22"),
+                    ("CXXABI", "ARM_1.3.3"),
+                ],
+            ),
+            (
+                "i386",
+                &[
+                    ("GLIBC", "2.24"),
+                    ("GLIBCXX", "3.4.22"),
+                    ("CXXABI", "1.3.10"),
+                ],
+            ),
+            (
+                "ppc64le",
+                &[
+                    ("GLIBC", "2.24"),
+                    ("GLIBCXX", "LDBL_3.4.21"),
+                    ("CXXABI", "LDBL_1.3"),
+                ],
+            ),
+            (
+                "s390x",
+                &[
+                    ("GLIBC", "2.24"),
+                    ("GLIBCXX", "LDBL_3.4.21"),
+                    ("CXXABI", "LDBL_1.3"),
+                ],
+            ),
+            (
+                "x86_64",
+                &[
+                    ("GLIBC", "2.24"),
+                    ("GLIBCXX", "3.4.22"),
+                    ("CXXABI", "1.3.10"),
+                ],
+            ),
+        ],
+    },
+    ManylinuxPolicy {
+        name: "manylinux_2_26",
+        aliases: &[],
+        libs: &[
+            "libatomic.so.1",
+            "libgcc_s.so.1",
+            "libstdc++.so.6",
+            "libm.so.6",
+            "libmvec.so.1",
+            "libanl.so.1",
+            "libdl.so.2",
+            "librt.so.1",
+            "libc.so.6",
+            "libnsl.so.1",
+            "libutil.so.1",
+            "libpthread.so.0",
+            "libX11.so.6",
+            "libXext.so.6",
+            "libXrender.so.1",
+            "libICE.so.6",
+            "libSM.so.6",
+            "libGL.so.1",
+            "libgobject-2.0.so.0",
+            "libgthread-2.0.so.0",
+            "libglib-2.0.so.0",
+            "libresolv.so.2",
+            "libexpat.so.1",
+            "libz.so.1",
+        ],
+        max_versions: &[
+            (
+                "aarch64",
+                &[
+                    ("GLIBC", "2.26"),
+                    ("GLIBCXX", "3.4.24"),
+                    ("CXXABI", "1.3.11"),
+                ],
+            ),
+            (
+                "arm",
+                &[
+                    ("GLIBC", "2.26"),
+                    ("GLIBCXX", "3.4.24"),
+                    ("CXXABI", "ARM_1.3.3"),
+                ],
+            ),
+            (
+                "i386",
+                &[
+                    ("GLIBC", "2.26"),
+                    ("GLIBCXX", "3.4.24"),
+                    ("CXXABI", "1.3.11"),
+                ],
+            ),
+            (
+                "ppc64le",
+                &[
+                    ("GLIBC", "2.26"),
+                    ("GLIBCXX", "LDBL_3.4.21"),
+                    ("CXXABI", "LDBL_1.3"),
+                ],
+            ),
+            (
+                "s390x",
+                &[
+                    ("GLIBC", "2.26"),
+                    ("GLIBCXX", "LDBL_3.4.21"),
+                    ("CXXABI", "LDBL_1.3"),
+                ],
+            ),
+            (
+                "x86_64",
+                &[
+                    ("GLIBC", "2.26"),
+                    ("GLIBCXX", "3.4.22"),
+                    ("CXXABI", "1.3.10"),
+                ],
+            ),
+        ],
+    },
+    ManylinuxPolicy {
+        name: "manylinux_2_27",
+        aliases: &[],
+        libs: &[
+            "libatomic.so.1",
+            "libgcc_s.so.1",
+            "libstdc++.so.6",
+            "libm.so.6",
+            "libmvec.so.1",
+            "libanl.so.1",
+            "libdl.so.2",
+            "librt.so.1",
+            "libc.so.6",
+            "libnsl.so.1",
+            "libutil.so.1",
+            "libpthread.so.0",
+            "libX11.so.6",
+            "libXext.so.6",
+            "libXrender.so.1",
+            "libICE.so.6",
+            "libSM.so.6",
+            "libGL.so.1",
+            "libgobject-2.0.so.0",
+            "libgthread-2.0.so.0",
+            "libglib-2.0.so.0",
+            "libresolv.so.2",
+            "libexpat.so.1",
+            "libz.so.1",
+        ],
+        max_versions: &[
+            (
+                "aarch64",
+                &[
+                    ("GLIBC", "2.27"),
+                    ("GLIBCXX", "3.4.24"),
+                    ("CXXABI", "1.3.11"),
+                ],
+            ),
+            (
+                "arm",
+                &[
+                    ("GLIBC", "2.27"),
+                    ("GLIBCXX", "3.4.24"),
+                    ("CXXABI", "ARM_1.3.3"),
+                ],
+            ),
+            (
+                "i386",
+                &[
+                    ("GLIBC", "2.27"),
+                    ("GLIBCXX", "3.4.24"),
+                    ("CXXABI", "1.3.11"),
+                ],
+            ),
+            (
+                "ppc64le",
+                &[
+                    ("GLIBC", "2.27"),
+                    ("GLIBCXX", "LDBL_3.4.21"),
+                    ("CXXABI", "LDBL_1.3"),
+                ],
+            ),
+            (
+                "s390x",
+                &[
+                    ("GLIBC", "2.27"),
+                    ("GLIBCXX", "LDBL_3.4.21"),
+                    ("CXXABI", "LDBL_1.3"),
+                ],
+            ),
+            (
+                "x86_64",
+                &[
+                    ("GLIBC", "2.27"),
+                    ("GLIBCXX", "3.4.24"),
+                    ("CXXABI", "1.3.11"),
                 ],
             ),
         ],
@@ -93,7 +459,7 @@ pub const MANYLINUX: &[ManylinuxPolicy] = &[
         ],
         max_versions: &[
             (
-                "x86_64",
+                "aarch64",
                 &[
                     ("GLIBC", "2.28"),
                     ("GLIBCXX", "3.4.24"),
@@ -101,7 +467,39 @@ pub const MANYLINUX: &[ManylinuxPolicy] = &[
                 ],
             ),
             (
-                "aarch64",
+                "arm",
+                &[
+                    ("GLIBC", "2.28"),
+                    ("GLIBCXX", "3.4.24"),
+                    ("CXXABI", "ARM_1.3.3"),
+                ],
+            ),
+            (
+                "i386",
+                &[
+                    ("GLIBC", "2.28"),
+                    ("GLIBCXX", "3.4.24"),
+                    ("CXXABI", "1.3.11"),
+                ],
+            ),
+            (
+                "ppc64le",
+                &[
+                    ("GLIBC", "2.28"),
+                    ("GLIBCXX", "LDBL_3.4.21"),
+                    ("CXXABI", "LDBL_1.3"),
+                ],
+            ),
+            (
+                "s390x",
+                &[
+                    ("GLIBC", "2.28"),
+                    ("GLIBCXX", "LDBL_3.4.21"),
+                    ("CXXABI", "LDBL_1.3"),
+                ],
+            ),
+            (
+                "x86_64",
                 &[
                     ("GLIBC", "2.28"),
                     ("GLIBCXX", "3.4.24"),
@@ -110,12 +508,870 @@ pub const MANYLINUX: &[ManylinuxPolicy] = &[
             ),
         ],
     },
+    ManylinuxPolicy {
+        name: "manylinux_2_31",
+        aliases: &[],
+        libs: &[
+            "libatomic.so.1",
+            "libgcc_s.so.1",
+            "libstdc++.so.6",
+            "libm.so.6",
+            "libmvec.so.1",
+            "libanl.so.1",
+            "libdl.so.2",
+            "librt.so.1",
+            "libc.so.6",
+            "libnsl.so.1",
+            "libutil.so.1",
+            "libpthread.so.0",
+            "libX11.so.6",
+            "libXext.so.6",
+            "libXrender.so.1",
+            "libICE.so.6",
+            "libSM.so.6",
+            "libGL.so.1",
+            "libgobject-2.0.so.0",
+            "libgthread-2.0.so.0",
+            "libglib-2.0.so.0",
+            "libresolv.so.2",
+            "libexpat.so.1",
+            "libz.so.1",
+        ],
+        max_versions: &[
+            (
+                "aarch64",
+                &[
+                    ("GLIBC", "2.31"),
+                    ("GLIBCXX", "3.4.28"),
+                    ("CXXABI", "1.3.12"),
+                ],
+            ),
+            (
+                "arm",
+                &[
+                    ("GLIBC", "2.31"),
+                    ("GLIBCXX", "3.4.28"),
+                    ("CXXABI", "ARM_1.3.3"),
+                ],
+            ),
+            (
+                "i386",
+                &[
+                    ("GLIBC", "2.31"),
+                    ("GLIBCXX", "3.4.28"),
+                    ("CXXABI", "1.3.12"),
+                ],
+            ),
+            (
+                "ppc64le",
+                &[
+                    ("GLIBC", "2.31"),
+                    ("GLIBCXX", "LDBL_3.4.21"),
+                    ("CXXABI", "LDBL_1.3"),
+                ],
+            ),
+            (
+                "riscv64",
+                &[
+                    ("GLIBC", "2.31"),
+                    ("GLIBCXX", "3.4.28"),
+                    ("CXXABI", "1.3.12"),
+                ],
+            ),
+            (
+                "s390x",
+                &[
+                    ("GLIBC", "2.31"),
+                    ("GLIBCXX", "LDBL_3.4.21"),
+                    ("CXXABI", "LDBL_1.3"),
+                ],
+            ),
+            (
+                "x86_64",
+                &[
+                    ("GLIBC", "2.31"),
+                    ("GLIBCXX", "3.4.28"),
+                    ("CXXABI", "1.3.12"),
+                ],
+            ),
+        ],
+    },
+    ManylinuxPolicy {
+        name: "manylinux_2_34",
+        aliases: &[],
+        libs: &[
+            "libatomic.so.1",
+            "libgcc_s.so.1",
+            "libstdc++.so.6",
+            "libm.so.6",
+            "libmvec.so.1",
+            "libanl.so.1",
+            "libdl.so.2",
+            "librt.so.1",
+            "libc.so.6",
+            "libnsl.so.1",
+            "libutil.so.1",
+            "libpthread.so.0",
+            "libX11.so.6",
+            "libXext.so.6",
+            "libXrender.so.1",
+            "libICE.so.6",
+            "libSM.so.6",
+            "libGL.so.1",
+            "libgobject-2.0.so.0",
+            "libgthread-2.0.so.0",
+            "libglib-2.0.so.0",
+            "libresolv.so.2",
+            "libexpat.so.1",
+            "libz.so.1",
+        ],
+        max_versions: &[
+            (
+                "aarch64",
+                &[
+                    ("GLIBC", "2.34"),
+                    ("GLIBCXX", "3.4.29"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+            (
+                "arm",
+                &[
+                    ("GLIBC", "2.34"),
+                    ("GLIBCXX", "3.4.29"),
+                    ("CXXABI", "ARM_1.3.3"),
+                ],
+            ),
+            (
+                "i386",
+                &[
+                    ("GLIBC", "2.34"),
+                    ("GLIBCXX", "3.4.29"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+            (
+                "ppc64le",
+                &[
+                    ("GLIBC", "2.34"),
+                    ("GLIBCXX", "IEEE128_3.4.29"),
+                    ("CXXABI", "IEEE128_1.3.13"),
+                ],
+            ),
+            (
+                "riscv64",
+                &[
+                    ("GLIBC", "2.34"),
+                    ("GLIBCXX", "3.4.29"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+            (
+                "s390x",
+                &[
+                    ("GLIBC", "2.34"),
+                    ("GLIBCXX", "LDBL_3.4.29"),
+                    ("CXXABI", "LDBL_1.3"),
+                ],
+            ),
+            (
+                "x86_64",
+                &[
+                    ("GLIBC", "2.34"),
+                    ("GLIBCXX", "3.4.29"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+        ],
+    },
+    ManylinuxPolicy {
+        name: "manylinux_2_35",
+        aliases: &[],
+        libs: &[
+            "libatomic.so.1",
+            "libgcc_s.so.1",
+            "libstdc++.so.6",
+            "libm.so.6",
+            "libmvec.so.1",
+            "libanl.so.1",
+            "libdl.so.2",
+            "librt.so.1",
+            "libc.so.6",
+            "libnsl.so.1",
+            "libutil.so.1",
+            "libpthread.so.0",
+            "libX11.so.6",
+            "libXext.so.6",
+            "libXrender.so.1",
+            "libICE.so.6",
+            "libSM.so.6",
+            "libGL.so.1",
+            "libgobject-2.0.so.0",
+            "libgthread-2.0.so.0",
+            "libglib-2.0.so.0",
+            "libresolv.so.2",
+            "libexpat.so.1",
+            "libz.so.1",
+        ],
+        max_versions: &[
+            (
+                "aarch64",
+                &[
+                    ("GLIBC", "2.35"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+            (
+                "arm",
+                &[
+                    ("GLIBC", "2.35"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "ARM_1.3.3"),
+                ],
+            ),
+            (
+                "i386",
+                &[
+                    ("GLIBC", "2.35"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+            (
+                "ppc64le",
+                &[
+                    ("GLIBC", "2.35"),
+                    ("GLIBCXX", "IEEE128_3.4.30"),
+                    ("CXXABI", "IEEE128_1.3.13"),
+                ],
+            ),
+            (
+                "riscv64",
+                &[
+                    ("GLIBC", "2.35"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+            (
+                "s390x",
+                &[
+                    ("GLIBC", "2.35"),
+                    ("GLIBCXX", "LDBL_3.4.29"),
+                    ("CXXABI", "LDBL_1.3"),
+                ],
+            ),
+            (
+                "x86_64",
+                &[
+                    ("GLIBC", "2.35"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+        ],
+    },
+    ManylinuxPolicy {
+        name: "manylinux_2_36",
+        aliases: &[],
+        libs: &[
+            "libatomic.so.1",
+            "libgcc_s.so.1",
+            "libstdc++.so.6",
+            "libm.so.6",
+            "libmvec.so.1",
+            "libanl.so.1",
+            "libdl.so.2",
+            "librt.so.1",
+            "libc.so.6",
+            "libnsl.so.1",
+            "libutil.so.1",
+            "libpthread.so.0",
+            "libX11.so.6",
+            "libXext.so.6",
+            "libXrender.so.1",
+            "libICE.so.6",
+            "libSM.so.6",
+            "libGL.so.1",
+            "libgobject-2.0.so.0",
+            "libgthread-2.0.so.0",
+            "libglib-2.0.so.0",
+            "libresolv.so.2",
+            "libexpat.so.1",
+            "libz.so.1",
+        ],
+        max_versions: &[
+            (
+                "aarch64",
+                &[
+                    ("GLIBC", "2.36"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+            (
+                "arm",
+                &[
+                    ("GLIBC", "2.36"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "ARM_1.3.3"),
+                ],
+            ),
+            (
+                "i386",
+                &[
+                    ("GLIBC", "2.36"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+            (
+                "loongarch64",
+                &[
+                    ("GLIBC", "2.36"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+            (
+                "ppc64le",
+                &[
+                    ("GLIBC", "2.36"),
+                    ("GLIBCXX", "IEEE128_3.4.30"),
+                    ("CXXABI", "IEEE128_1.3.13"),
+                ],
+            ),
+            (
+                "riscv64",
+                &[
+                    ("GLIBC", "2.36"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+            (
+                "s390x",
+                &[
+                    ("GLIBC", "2.36"),
+                    ("GLIBCXX", "LDBL_3.4.29"),
+                    ("CXXABI", "LDBL_1.3"),
+                ],
+            ),
+            (
+                "x86_64",
+                &[
+                    ("GLIBC", "2.36"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+        ],
+    },
+    ManylinuxPolicy {
+        name: "manylinux_2_37",
+        aliases: &[],
+        libs: &[
+            "libatomic.so.1",
+            "libgcc_s.so.1",
+            "libstdc++.so.6",
+            "libm.so.6",
+            "libmvec.so.1",
+            "libanl.so.1",
+            "libdl.so.2",
+            "librt.so.1",
+            "libc.so.6",
+            "libnsl.so.1",
+            "libutil.so.1",
+            "libpthread.so.0",
+            "libX11.so.6",
+            "libXext.so.6",
+            "libXrender.so.1",
+            "libICE.so.6",
+            "libSM.so.6",
+            "libGL.so.1",
+            "libgobject-2.0.so.0",
+            "libgthread-2.0.so.0",
+            "libglib-2.0.so.0",
+            "libresolv.so.2",
+            "libexpat.so.1",
+            "libz.so.1",
+        ],
+        max_versions: &[
+            (
+                "aarch64",
+                &[
+                    ("GLIBC", "2.36"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+            (
+                "arm",
+                &[
+                    ("GLIBC", "2.37"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "ARM_1.3.3"),
+                ],
+            ),
+            (
+                "i386",
+                &[
+                    ("GLIBC", "2.37"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+            (
+                "loongarch64",
+                &[
+                    ("GLIBC", "2.36"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+            (
+                "ppc64le",
+                &[
+                    ("GLIBC", "2.36"),
+                    ("GLIBCXX", "IEEE128_3.4.30"),
+                    ("CXXABI", "IEEE128_1.3.13"),
+                ],
+            ),
+            (
+                "riscv64",
+                &[
+                    ("GLIBC", "2.37"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+            (
+                "s390x",
+                &[
+                    ("GLIBC", "2.36"),
+                    ("GLIBCXX", "LDBL_3.4.29"),
+                    ("CXXABI", "LDBL_1.3"),
+                ],
+            ),
+            (
+                "x86_64",
+                &[
+                    ("GLIBC", "2.36"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+        ],
+    },
+    ManylinuxPolicy {
+        name: "manylinux_2_38",
+        aliases: &[],
+        libs: &[
+            "libatomic.so.1",
+            "libgcc_s.so.1",
+            "libstdc++.so.6",
+            "libm.so.6",
+            "libmvec.so.1",
+            "libanl.so.1",
+            "libdl.so.2",
+            "librt.so.1",
+            "libc.so.6",
+            "libnsl.so.1",
+            "libutil.so.1",
+            "libpthread.so.0",
+            "libX11.so.6",
+            "libXext.so.6",
+            "libXrender.so.1",
+            "libICE.so.6",
+            "libSM.so.6",
+            "libGL.so.1",
+            "libgobject-2.0.so.0",
+            "libgthread-2.0.so.0",
+            "libglib-2.0.so.0",
+            "libresolv.so.2",
+            "libexpat.so.1",
+            "libz.so.1",
+        ],
+        max_versions: &[
+            (
+                "aarch64",
+                &[
+                    ("GLIBC", "2.38"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+            (
+                "arm",
+                &[
+                    ("GLIBC", "2.38"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "ARM_1.3.3"),
+                ],
+            ),
+            (
+                "i386",
+                &[
+                    ("GLIBC", "2.38"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+            (
+                "loongarch64",
+                &[
+                    ("GLIBC", "2.38"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+            (
+                "ppc64le",
+                &[
+                    ("GLIBC", "2.38"),
+                    ("GLIBCXX", "IEEE128_3.4.30"),
+                    ("CXXABI", "IEEE128_1.3.13"),
+                ],
+            ),
+            (
+                "riscv64",
+                &[
+                    ("GLIBC", "2.38"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+            (
+                "s390x",
+                &[
+                    ("GLIBC", "2.38"),
+                    ("GLIBCXX", "LDBL_3.4.29"),
+                    ("CXXABI", "LDBL_1.3"),
+                ],
+            ),
+            (
+                "x86_64",
+                &[
+                    ("GLIBC", "2.38"),
+                    ("GLIBCXX", "3.4.30"),
+                    ("CXXABI", "1.3.13"),
+                ],
+            ),
+        ],
+    },
+    ManylinuxPolicy {
+        name: "manylinux_2_39",
+        aliases: &[],
+        libs: &[
+            "libatomic.so.1",
+            "libgcc_s.so.1",
+            "libstdc++.so.6",
+            "libm.so.6",
+            "libmvec.so.1",
+            "libanl.so.1",
+            "libdl.so.2",
+            "librt.so.1",
+            "libc.so.6",
+            "libnsl.so.1",
+            "libutil.so.1",
+            "libpthread.so.0",
+            "libX11.so.6",
+            "libXext.so.6",
+            "libXrender.so.1",
+            "libICE.so.6",
+            "libSM.so.6",
+            "libGL.so.1",
+            "libgobject-2.0.so.0",
+            "libgthread-2.0.so.0",
+            "libglib-2.0.so.0",
+            "libresolv.so.2",
+            "libexpat.so.1",
+            "libz.so.1",
+        ],
+        max_versions: &[
+            (
+                "aarch64",
+                &[
+                    ("GLIBC", "2.39"),
+                    ("GLIBCXX", "3.4.33"),
+                    ("CXXABI", "1.3.15"),
+                ],
+            ),
+            (
+                "arm",
+                &[
+                    ("GLIBC", "2.39"),
+                    ("GLIBCXX", "3.4.33"),
+                    ("CXXABI", "ARM_1.3.3"),
+                ],
+            ),
+            (
+                "i386",
+                &[
+                    ("GLIBC", "2.39"),
+                    ("GLIBCXX", "3.4.33"),
+                    ("CXXABI", "1.3.15"),
+                ],
+            ),
+            (
+                "loongarch64",
+                &[
+                    ("GLIBC", "2.39"),
+                    ("GLIBCXX", "3.4.32"),
+                    ("CXXABI", "1.3.15"),
+                ],
+            ),
+            (
+                "ppc64le",
+                &[
+                    ("GLIBC", "2.39"),
+                    ("GLIBCXX", "IEEE128_3.4.31"),
+                    ("CXXABI", "IEEE128_1.3.13"),
+                ],
+            ),
+            (
+                "riscv64",
+                &[
+                    ("GLIBC", "2.39"),
+                    ("GLIBCXX", "3.4.33"),
+                    ("CXXABI", "1.3.15"),
+                ],
+            ),
+            (
+                "s390x",
+                &[
+                    ("GLIBC", "2.39"),
+                    ("GLIBCXX", "LDBL_3.4.31"),
+                    ("CXXABI", "LDBL_1.3"),
+                ],
+            ),
+            (
+                "x86_64",
+                &[
+                    ("GLIBC", "2.39"),
+                    ("GLIBCXX", "3.4.33"),
+                    ("CXXABI", "1.3.15"),
+                ],
+            ),
+        ],
+    },
+    ManylinuxPolicy {
+        name: "manylinux_2_40",
+        aliases: &[],
+        libs: &[
+            "libatomic.so.1",
+            "libgcc_s.so.1",
+            "libstdc++.so.6",
+            "libm.so.6",
+            "libmvec.so.1",
+            "libanl.so.1",
+            "libdl.so.2",
+            "librt.so.1",
+            "libc.so.6",
+            "libnsl.so.1",
+            "libutil.so.1",
+            "libpthread.so.0",
+            "libX11.so.6",
+            "libXext.so.6",
+            "libXrender.so.1",
+            "libICE.so.6",
+            "libSM.so.6",
+            "libGL.so.1",
+            "libgobject-2.0.so.0",
+            "libgthread-2.0.so.0",
+            "libglib-2.0.so.0",
+            "libresolv.so.2",
+            "libexpat.so.1",
+            "libz.so.1",
+        ],
+        max_versions: &[
+            (
+                "aarch64",
+                &[
+                    ("GLIBC", "2.40"),
+                    ("GLIBCXX", "3.4.33"),
+                    ("CXXABI", "1.3.15"),
+                ],
+            ),
+            (
+                "arm",
+                &[
+                    ("GLIBC", "2.40"),
+                    ("GLIBCXX", "3.4.33"),
+                    ("CXXABI", "ARM_1.3.3"),
+                ],
+            ),
+            (
+                "i386",
+                &[
+                    ("GLIBC", "2.40"),
+                    ("GLIBCXX", "3.4.33"),
+                    ("CXXABI", "1.3.15"),
+                ],
+            ),
+            (
+                "loongarch64",
+                &[
+                    ("GLIBC", "2.40"),
+                    ("GLIBCXX", "3.4.33"),
+                    ("CXXABI", "1.3.15"),
+                ],
+            ),
+            (
+                "ppc64le",
+                &[
+                    ("GLIBC", "2.40"),
+                    ("GLIBCXX", "IEEE128_3.4.31"),
+                    ("CXXABI", "IEEE128_1.3.13"),
+                ],
+            ),
+            (
+                "riscv64",
+                &[
+                    ("GLIBC", "2.40"),
+                    ("GLIBCXX", "3.4.33"),
+                    ("CXXABI", "1.3.15"),
+                ],
+            ),
+            (
+                "s390x",
+                &[
+                    ("GLIBC", "2.40"),
+                    ("GLIBCXX", "LDBL_3.4.31"),
+                    ("CXXABI", "LDBL_1.3"),
+                ],
+            ),
+            (
+                "x86_64",
+                &[
+                    ("GLIBC", "2.40"),
+                    ("GLIBCXX", "3.4.33"),
+                    ("CXXABI", "1.3.15"),
+                ],
+            ),
+        ],
+    },
+    ManylinuxPolicy {
+        name: "manylinux_2_41",
+        aliases: &[],
+        libs: &[
+            "libatomic.so.1",
+            "libgcc_s.so.1",
+            "libstdc++.so.6",
+            "libm.so.6",
+            "libmvec.so.1",
+            "libanl.so.1",
+            "libdl.so.2",
+            "librt.so.1",
+            "libc.so.6",
+            "libnsl.so.1",
+            "libutil.so.1",
+            "libpthread.so.0",
+            "libX11.so.6",
+            "libXext.so.6",
+            "libXrender.so.1",
+            "libICE.so.6",
+            "libSM.so.6",
+            "libGL.so.1",
+            "libgobject-2.0.so.0",
+            "libgthread-2.0.so.0",
+            "libglib-2.0.so.0",
+            "libresolv.so.2",
+            "libexpat.so.1",
+            "libz.so.1",
+        ],
+        max_versions: &[
+            (
+                "aarch64",
+                &[
+                    ("GLIBC", "2.41"),
+                    ("GLIBCXX", "3.4.33"),
+                    ("CXXABI", "1.3.15"),
+                ],
+            ),
+            (
+                "arm",
+                &[
+                    ("GLIBC", "2.41"),
+                    ("GLIBCXX", "3.4.33"),
+                    ("CXXABI", "ARM_1.3.3"),
+                ],
+            ),
+            (
+                "i386",
+                &[
+                    ("GLIBC", "2.41"),
+                    ("GLIBCXX", "3.4.33"),
+                    ("CXXABI", "1.3.15"),
+                ],
+            ),
+            (
+                "loongarch64",
+                &[
+                    ("GLIBC", "2.41"),
+                    ("GLIBCXX", "3.4.33"),
+                    ("CXXABI", "1.3.15"),
+                ],
+            ),
+            (
+                "ppc64le",
+                &[
+                    ("GLIBC", "2.41"),
+                    ("GLIBCXX", "IEEE128_3.4.31"),
+                    ("CXXABI", "IEEE128_1.3.13"),
+                ],
+            ),
+            (
+                "riscv64",
+                &[
+                    ("GLIBC", "2.41"),
+                    ("GLIBCXX", "3.4.33"),
+                    ("CXXABI", "1.3.15"),
+                ],
+            ),
+            (
+                "s390x",
+                &[
+                    ("GLIBC", "2.41"),
+                    ("GLIBCXX", "LDBL_3.4.31"),
+                    ("CXXABI", "LDBL_1.3"),
+                ],
+            ),
+            (
+                "x86_64",
+                &[
+                    ("GLIBC", "2.41"),
+                    ("GLIBCXX", "3.4.33"),
+                    ("CXXABI", "1.3.15"),
+                ],
+            ),
+        ],
+    },
 ];
 
-/// The policy for a preset or tag name (`manylinux_2_17`, `manylinux2014`, `manylinux_2_28`).
+/// From the same commit's `musllinux-policy.json`: musl wheels may need only these external libraries; auditwheel
+/// sets no symbol-version ceilings for musl (it has no symbol versions).
+pub const MUSLLINUX: &[ManylinuxPolicy] = &[
+    ManylinuxPolicy {
+        name: "musllinux_1_1",
+        aliases: &[],
+        libs: &["libc.so", "libz.so.1"],
+        max_versions: &[],
+    },
+    ManylinuxPolicy {
+        name: "musllinux_1_2",
+        aliases: &[],
+        libs: &["libc.so", "libz.so.1"],
+        max_versions: &[],
+    },
+];
+
+/// The policy for a preset or tag name (`manylinux_2_17`, `manylinux2014`, `manylinux_2_28`, `musllinux_1_2`).
 pub fn manylinux(name: &str) -> Option<&'static ManylinuxPolicy> {
     MANYLINUX
         .iter()
+        .chain(MUSLLINUX)
         .find(|p| p.name == name || p.aliases.contains(&name))
 }
 

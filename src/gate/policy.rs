@@ -30,6 +30,10 @@ pub struct Subject<'a, 'd> {
     /// Allowed external libraries (None: the policy is off).
     pub allowed: Option<&'a [String]>,
     pub presets: &'a [&'static ManylinuxPolicy],
+    /// What the interpreter of the target's extension modules exports (a `.pyd`'s imports from `python3X.dll`
+    /// are checked against it).
+    pub python: Option<&'a super::python::Exports>,
+    pub python_abi: Option<&'a super::python::PythonAbi>,
 }
 
 /// A dotted version as numbers (`2.17` → [2, 17]).
@@ -61,10 +65,10 @@ fn finding(
 pub fn check(s: &Subject<'_, '_>, p: &Policy) -> Vec<Finding> {
     let mut out = Vec::new();
     external(s, &mut out);
+    msvc_runtime(s, &mut out);
+    python_dll_imports(s, &mut out);
     versions(s, p, &mut out);
-    if p.relative_rpath {
-        rpaths(s, &mut out);
-    }
+    rpaths(s, p.relative_rpath, &mut out);
     exports(s, p, &mut out);
     macho(s, p, &mut out);
     tags(s, &mut out);
@@ -80,45 +84,143 @@ fn is_interpreter(name: &str) -> bool {
     base.starts_with("ld-linux") || base.starts_with("ld64.so") || base.starts_with("ld-musl")
 }
 
-/// FFI0601: a dependency resolved outside the target and not in `allowed-external`.
+/// FFI0601: a dependency resolved outside the target and not in `allowed-external` (the tag's policy, the
+/// config's list), for every shipped object of the graph (a root and the vendored libraries it loads).
 fn external(s: &Subject<'_, '_>, out: &mut Vec<Finding>) {
     let (Some(allowed), Some(g)) = (s.allowed, s.graph) else {
         return;
     };
-    let Some(root_node) = g.nodes.first() else {
+    let root = std::fs::canonicalize(s.root).unwrap_or_else(|_| s.root.to_path_buf());
+    let canon = |p: &str| std::fs::canonicalize(p).unwrap_or_else(|_| p.into());
+    let elf = s.images.first().is_some_and(|i| i.format == Format::Elf);
+    for (i, from) in g.nodes.iter().enumerate() {
+        let shipped = i == 0 || canon(&from.host_path).starts_with(&root);
+        if !shipped {
+            continue;
+        }
+        let who = if i == 0 {
+            s.display.to_string()
+        } else {
+            from.path.clone()
+        };
+        for e in &from.edges {
+            let Some(t) = e.target else { continue };
+            let node = &g.nodes[t];
+            if canon(&node.host_path).starts_with(&root) {
+                continue; // shipped with the target
+            }
+            if is_interpreter(&e.name) {
+                continue;
+            }
+            // dyld's and Windows' own system libraries are part of the OS, not an external dependency to ship;
+            // python.exe has loaded its own DLL; the MSVC runtime is FFI0614.
+            if !elf
+                && (node.system || super::is_python_dll(&e.name) || super::is_msvc_runtime(&e.name))
+            {
+                continue;
+            }
+            let base = e.name.rsplit(['/', '\\']).next().unwrap_or(&e.name);
+            let soname = node.soname.as_deref().unwrap_or(base);
+            let ok = allowed.iter().any(|a| {
+                a.eq_ignore_ascii_case(base) || a.eq_ignore_ascii_case(soname) || a == &e.name
+            });
+            if !ok {
+                out.push(finding(
+                    Code::Policy(PolicyCode::ExternalLibrary),
+                    format!("{who} ({})", e.name),
+                    format!("{who} needs {}, an external library the policy does not allow", e.name),
+                    format!("only libraries shipped with the target, or allowed-external: {}", summarize(allowed, 8)),
+                    format!("{} resolved outside the target, to {}", e.name, node.path),
+                    "vendor the library into the wheel (auditwheel repair / delocate-wheel / delvewheel repair), link it \
+                     statically, or add it to [policy] allowed-external if every target system has it",
+                ));
+            }
+        }
+    }
+}
+
+/// FFI0614: an MSVC runtime DLL needed but not shipped with the target.
+fn msvc_runtime(s: &Subject<'_, '_>, out: &mut Vec<Finding>) {
+    let Some(g) = s.graph else { return };
+    let root = std::fs::canonicalize(s.root).unwrap_or_else(|_| s.root.to_path_buf());
+    let canon = |p: &str| std::fs::canonicalize(p).unwrap_or_else(|_| p.into());
+    let mut missing: Vec<(String, String)> = Vec::new();
+    for (i, from) in g.nodes.iter().enumerate() {
+        if i != 0 && !canon(&from.host_path).starts_with(&root) {
+            continue;
+        }
+        let who = if i == 0 {
+            s.display.to_string()
+        } else {
+            from.path.clone()
+        };
+        for e in &from.edges {
+            if !super::is_msvc_runtime(&e.name) {
+                continue;
+            }
+            // python.exe (python.org's CPython >= 3.8) has already loaded VCRUNTIME140.dll and VCRUNTIME140_1.dll
+            // when it imports an extension module: only the other runtime DLLs are a gap.
+            let lower = e.name.to_ascii_lowercase();
+            if s.python.is_some() && (lower == "vcruntime140.dll" || lower == "vcruntime140_1.dll")
+            {
+                continue;
+            }
+            let shipped = e.target.is_some_and(|t| {
+                !g.nodes[t].host_path.is_empty() && canon(&g.nodes[t].host_path).starts_with(&root)
+            });
+            if !shipped && !missing.iter().any(|(w, n)| *w == who && *n == e.name) {
+                missing.push((who.clone(), e.name.clone()));
+            }
+        }
+    }
+    for (who, name) in missing {
+        let mut f = finding(
+            Code::Policy(PolicyCode::MsvcRuntime),
+            format!("{who} ({name})"),
+            format!("{who} needs the MSVC runtime DLL {name}, which the wheel does not ship"),
+            format!("{name} shipped in the wheel, or the Visual C++ Redistributable on every target machine"),
+            format!("{name} not in the wheel"),
+            "python.org's CPython ships VCRUNTIME140.dll (and VCRUNTIME140_1.dll since 3.8), so this mostly works; \
+             MSVCP140*.dll and other interpreters (conda, embedded) may lack them: `delvewheel repair` can vendor \
+             them (--include), or link the runtime statically (/MT)",
+        );
+        f.severity = Severity::Warning;
+        out.push(f);
+    }
+}
+
+/// FFI0302 for a `.pyd`: its imports from `python3X.dll` / `python3.dll` must be exported by the tagged
+/// interpreter (the Windows loader model has no file of the DLL to check them against).
+fn python_dll_imports(s: &Subject<'_, '_>, out: &mut Vec<Finding>) {
+    let (Some(py), true) = (s.python, s.extension_module) else {
         return;
     };
-    let root = std::fs::canonicalize(s.root).unwrap_or_else(|_| s.root.to_path_buf());
-    let elf = s.images.first().is_some_and(|i| i.format == Format::Elf);
-    for e in &root_node.edges {
-        let Some(t) = e.target else { continue };
-        let node = &g.nodes[t];
-        let host = std::fs::canonicalize(&node.host_path)
-            .unwrap_or_else(|_| node.host_path.clone().into());
-        if host.starts_with(&root) {
-            continue; // shipped with the target
-        }
-        if is_interpreter(&e.name) {
-            continue;
-        }
-        // dyld's and Windows' own system libraries are part of the OS, not an external dependency to ship.
-        if !elf && node.system {
-            continue;
-        }
-        let base = e.name.rsplit(['/', '\\']).next().unwrap_or(&e.name);
-        let soname = node.soname.as_deref().unwrap_or(base);
-        let ok = allowed.iter().any(|a| {
-            a.eq_ignore_ascii_case(base) || a.eq_ignore_ascii_case(soname) || a == &e.name
-        });
-        if !ok {
+    let abi = s
+        .python_abi
+        .map(|a| a.describe())
+        .unwrap_or_else(|| "the interpreter".into());
+    for img in s.images.iter().filter(|i| i.format == Format::Pe) {
+        for imp in &img.imports {
+            let crate::binary::ImportSource::Library { library } = &imp.source else {
+                continue;
+            };
+            if !super::is_python_dll(library) {
+                continue;
+            }
+            let Some(name) = imp.name.as_deref() else {
+                continue;
+            };
+            if py.has(name) {
+                continue;
+            }
             out.push(finding(
-                Code::Policy(PolicyCode::ExternalLibrary),
-                format!("{} ({})", s.display, e.name),
-                format!("{} needs {}, an external library the policy does not allow", s.display, e.name),
-                format!("only libraries shipped with the target, or allowed-external: {}", summarize(allowed, 8)),
-                format!("{} resolved outside the target, to {}", e.name, node.path),
-                "vendor the library into the wheel (auditwheel repair / delocate-wheel / delvewheel repair), link it \
-                 statically, or add it to [policy] allowed-external if every target system has it",
+                Code::Load(crate::report::codes::LoadCode::UndefinedSymbol),
+                format!("{} (symbol {name})", s.display),
+                format!("undefined symbol {name} (from {library}): {abi} does not export it"),
+                format!("a C API name {abi} exports ({})", py.source),
+                format!("{name} is not in it (a private or removed API, or a newer one)"),
+                "build the extension module for the tagged Python, use only the public C API, or fix the wheel's \
+                 cp3XY / abi3 tag",
             ));
         }
     }
@@ -251,8 +353,39 @@ pub fn is_relative_entry(e: &str) -> bool {
     .any(|p| e.starts_with(p))
 }
 
-/// FFI0603: absolute (or cwd-relative) DT_RPATH / DT_RUNPATH / LC_RPATH entries.
-fn rpaths(s: &Subject<'_, '_>, out: &mut Vec<Finding>) {
+/// How risky a search-path entry is: `Some(true)` anyone can write there or it depends on the current directory
+/// (error), `Some(false)` another absolute path (a leaked build path: warning), `None` relative to the binary.
+pub fn rpath_risk(entry: &str) -> Option<bool> {
+    if entry.is_empty() {
+        return Some(true);
+    }
+    if is_relative_entry(entry) {
+        return None;
+    }
+    let e = entry.replace('\\', "/");
+    let absolute = e.starts_with('/') || (e.len() > 2 && e.as_bytes()[1] == b':');
+    if !absolute {
+        return Some(true); // relative to the process's current directory
+    }
+    let shared = [
+        "/tmp",
+        "/var/tmp",
+        "/dev/shm",
+        "/home",
+        "/Users",
+        "/private/tmp",
+        "/private/var/tmp",
+    ];
+    let risky = shared
+        .iter()
+        .any(|p| e == *p || e.starts_with(&format!("{p}/")))
+        || e.split('/').any(|c| c == "..") && !e.starts_with("$ORIGIN");
+    Some(risky)
+}
+
+/// FFI0603: DT_RPATH / DT_RUNPATH / LC_RPATH entries by risk (on by default): world-writable or cwd-relative entries
+/// are errors, other absolute entries warnings (errors with `relative-rpath = true`).
+fn rpaths(s: &Subject<'_, '_>, strict: bool, out: &mut Vec<Finding>) {
     let mut seen = std::collections::BTreeSet::new();
     for img in s.images {
         let kinds: [(&str, &Vec<String>); 2] = match img.format {
@@ -266,22 +399,35 @@ fn rpaths(s: &Subject<'_, '_>, out: &mut Vec<Finding>) {
                 _ => list.iter().map(String::as_str).collect(),
             };
             for entry in entries {
-                if entry.is_empty()
-                    || is_relative_entry(entry)
-                    || !seen.insert((kind, entry.to_string()))
-                {
+                let Some(risky) = rpath_risk(entry) else {
+                    continue;
+                };
+                if !seen.insert((kind, entry.to_string())) {
                     continue;
                 }
-                out.push(finding(
+                let why = if entry.is_empty() {
+                    "an empty entry: the loader searches the current directory"
+                } else if risky && !entry.starts_with('/') && !entry.contains(':') {
+                    "relative to the current directory of the process, not to the binary"
+                } else if risky {
+                    "a directory other users can write to: anyone there can plant a library the loader will load"
+                } else {
+                    "an absolute build path: absent on users' machines, or holding something else"
+                };
+                let mut f = finding(
                     Code::Policy(PolicyCode::Rpath),
                     format!("{} ({kind} {entry})", s.display),
-                    format!("{} has an absolute {kind} entry {entry}", s.display),
+                    format!("{} has the {kind} entry `{entry}`: {why}", s.display),
                     "search paths relative to the binary only ($ORIGIN, @loader_path, @rpath, @executable_path)".into(),
                     format!("{kind} entry `{entry}`"),
-                    "a build-machine path either does not exist on users' machines or, worse, loads whatever is there; \
-                     link with -Wl,-rpath,'$ORIGIN/…' (ELF) or -rpath @loader_path/… (macOS), or let auditwheel / \
-                     delocate rewrite it",
-                ));
+                    "link with -Wl,-rpath,'$ORIGIN/…' (ELF) or -rpath @loader_path/… (macOS), or let auditwheel / \
+                     delocate rewrite it; Fedora's check-rpaths and Debian's lintian (custom-library-search-path) \
+                     reject such entries in packages",
+                );
+                if !risky && !strict {
+                    f.severity = Severity::Warning;
+                }
+                out.push(f);
             }
         }
     }
@@ -430,13 +576,27 @@ fn macho(s: &Subject<'_, '_>, p: &Policy, out: &mut Vec<Finding>) {
         .filter(|(v, _)| *v == min)
         .map(|(_, s)| s.as_str())
         .collect();
+    // arm64 macOS starts at 11.0: pip installs a `macosx_10_x_universal2` wheel there, so an arm64 slice is judged
+    // against max(tag, 11.0) (a config's max-macos still applies as written).
+    let tag_min = s
+        .tags
+        .iter()
+        .filter_map(|t| t.max_macos.as_deref().and_then(parse_version))
+        .min();
     let mut too_new = Vec::new();
     for img in &slices {
+        let mut limit = min.clone();
+        if image_arch(&img.arch) == "aarch64"
+            && tag_min.as_ref() == Some(&min)
+            && trim(min.clone()) < vec![11]
+        {
+            limit = vec![11, 0];
+        }
         for pl in img.macho.iter().flat_map(|m| m.platforms.iter()) {
             if !pl.platform.to_ascii_lowercase().contains("macos") {
                 continue;
             }
-            if parse_version(&pl.minos).is_some_and(|v| trim(v) > trim(min.clone())) {
+            if parse_version(&pl.minos).is_some_and(|v| trim(v) > trim(limit.clone())) {
                 too_new.push(format!("{}: minos {}", img.arch, pl.minos));
             }
         }
@@ -513,7 +673,7 @@ fn hardening(s: &Subject<'_, '_>, sev: Severity, out: &mut Vec<Finding>) {
         f.severity = sev;
         out.push(f);
     };
-    match gnu_stack(s.host) {
+    match Some(elf.gnu_stack) {
         Some(Some(flags)) if flags & 1 != 0 => push(
             Code::Policy(PolicyCode::ExecStack),
             format!("{} asks for an executable stack", s.display),
@@ -531,7 +691,7 @@ fn hardening(s: &Subject<'_, '_>, sev: Severity, out: &mut Vec<Finding>) {
         ),
         _ => {}
     }
-    if elf.flags.iter().any(|f| f == "TEXTREL") || has_dt_textrel(s.host) {
+    if elf.flags.iter().any(|f| f == "TEXTREL") || elf.dt_textrel {
         push(
             Code::Policy(PolicyCode::TextRel),
             format!("{} has text relocations", s.display),
@@ -559,31 +719,32 @@ fn pflags(f: u32) -> String {
     s
 }
 
-fn with_elf<T>(host: &Path, f: impl FnOnce(&goblin::elf::Elf<'_>) -> T) -> Option<T> {
-    let data = std::fs::read(host).ok()?;
-    let elf = goblin::elf::Elf::parse(&data).ok()?;
-    Some(f(&elf))
-}
+#[cfg(test)]
+mod tests {
+    use super::rpath_risk;
 
-/// `Some(Some(flags))` for PT_GNU_STACK, `Some(None)` when absent, `None` when unreadable.
-fn gnu_stack(host: &Path) -> Option<Option<u32>> {
-    with_elf(host, |elf| {
-        elf.program_headers
-            .iter()
-            .find(|ph| ph.p_type == goblin::elf::program_header::PT_GNU_STACK)
-            .map(|ph| ph.p_flags)
-    })
-}
-
-fn has_dt_textrel(host: &Path) -> bool {
-    with_elf(host, |elf| {
-        elf.dynamic.as_ref().is_some_and(|d| {
-            d.dyns.iter().any(|e| {
-                e.d_tag == goblin::elf::dynamic::DT_TEXTREL
-                    || (e.d_tag == goblin::elf::dynamic::DT_FLAGS
-                        && e.d_val & goblin::elf::dynamic::DF_TEXTREL != 0)
-            })
-        })
-    })
-    .unwrap_or(false)
+    #[test]
+    fn rpath_entries_by_risk() {
+        // Relative to the binary: fine.
+        assert_eq!(rpath_risk("$ORIGIN/../pkg.libs"), None);
+        assert_eq!(rpath_risk("@loader_path/../.dylibs"), None);
+        // World-writable, cwd-relative or empty: errors.
+        for e in [
+            "",
+            "/tmp/build/lib",
+            "/var/tmp/x",
+            "/home/ci/lib",
+            "/Users/me/lib",
+            "lib",
+            "./lib",
+            "/tmp",
+        ] {
+            assert_eq!(rpath_risk(e), Some(true), "{e:?}");
+        }
+        // Other absolute paths: a leaked build path, a warning.
+        assert_eq!(rpath_risk("/opt/build/lib"), Some(false));
+        assert_eq!(rpath_risk("/usr/local/lib"), Some(false));
+        assert_eq!(rpath_risk("C:\\build\\lib"), Some(false));
+        assert_eq!(rpath_risk("/tmpfoo/lib"), Some(false));
+    }
 }

@@ -41,6 +41,19 @@ pub fn human(r: &GateReport) -> String {
                 String::new()
             }
         );
+        for p in &t.policies {
+            let _ = writeln!(
+                out,
+                "  policy {} [{}]{}",
+                p.name,
+                p.source,
+                if p.detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", p.detail)
+                }
+            );
+        }
         for e in &t.errors {
             let _ = writeln!(out, "  input error: {e}");
         }

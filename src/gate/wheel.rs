@@ -19,6 +19,10 @@ pub struct WheelInfo {
     pub platform_tags: Vec<String>,
     /// `Tag:` lines of `*.dist-info/WHEEL`.
     pub wheel_tags: Vec<String>,
+    /// Python tags of the filename (`cp312`, `cp39`, `py3`; a compressed set is split).
+    pub python_tags: Vec<String>,
+    /// ABI tags of the filename (`cp312`, `abi3`, `none`).
+    pub abi_tags: Vec<String>,
     /// Paths of the binaries inside the wheel (ELF, Mach-O, PE by magic), sorted.
     pub binaries: Vec<String>,
 }
@@ -27,6 +31,8 @@ pub struct WheelInfo {
 pub struct Extracted {
     pub info: WheelInfo,
     pub dir: tempfile::TempDir,
+    /// `(path, text)` of the wheel's `.py` files: which shipped libraries Python code names (ctypes, cffi).
+    pub python_sources: Vec<(String, String)>,
 }
 
 /// Whether bytes start like a binary ffi-doctor reads.
@@ -41,6 +47,17 @@ pub fn is_binary_magic(head: &[u8]) -> bool {
             | Some([0xce, 0xfa, 0xed, 0xfe])
             | Some([0xcf, 0xfa, 0xed, 0xfe])
     ) || head.starts_with(b"MZ")
+}
+
+/// The python and ABI tags of `{name}-{ver}(-{build})?-{py}-{abi}-{platform}.whl`, compressed sets split.
+pub fn python_abi_tags(filename: &str) -> (Vec<String>, Vec<String>) {
+    let stem = filename.strip_suffix(".whl").unwrap_or(filename);
+    let parts: Vec<&str> = stem.split('-').collect();
+    if parts.len() != 5 && parts.len() != 6 {
+        return (Vec::new(), Vec::new());
+    }
+    let split = |s: &str| s.split('.').map(str::to_string).collect();
+    (split(parts[parts.len() - 3]), split(parts[parts.len() - 2]))
 }
 
 /// Split `{name}-{ver}(-{build})?-{py}-{abi}-{platform}.whl`.
@@ -81,6 +98,7 @@ pub fn extract(path: &str) -> Result<Extracted, InputError> {
         .map_err(|e| InputError::new(path, "a temporary directory", e.to_string()))?;
     let mut wheel_tags = Vec::new();
     let mut binaries = Vec::new();
+    let mut python_sources = Vec::new();
     for i in 0..zip.len() {
         let mut entry = zip
             .by_index(i)
@@ -115,6 +133,10 @@ pub fn extract(path: &str) -> Result<Extracted, InputError> {
             }
             continue;
         }
+        if name_in_zip.ends_with(".py") {
+            python_sources.push((name_in_zip, String::from_utf8_lossy(&data).into_owned()));
+            continue;
+        }
         if !is_binary_magic(&data) {
             continue;
         }
@@ -129,6 +151,7 @@ pub fn extract(path: &str) -> Result<Extracted, InputError> {
         binaries.push(rel.to_string_lossy().replace('\\', "/"));
     }
     binaries.sort();
+    let (python_tags, abi_tags) = python_abi_tags(&filename);
     Ok(Extracted {
         info: WheelInfo {
             filename,
@@ -136,9 +159,12 @@ pub fn extract(path: &str) -> Result<Extracted, InputError> {
             version,
             platform_tags,
             wheel_tags,
+            python_tags,
+            abi_tags,
             binaries,
         },
         dir,
+        python_sources,
     })
 }
 
@@ -202,8 +228,12 @@ pub fn tag_requirement(tag: &str) -> Option<TagRequirement> {
         }
     }
     if let Some(rest) = tag.strip_prefix("musllinux_") {
-        let arch = rest.splitn(3, '_').nth(2)?;
-        return Some(req(Format::Elf, vec![norm_arch(arch)?]));
+        // musllinux_X_Y_ARCH: auditwheel's musl policy (allowed libraries; musl has no symbol versions).
+        let mut it = rest.splitn(3, '_');
+        let (x, y, arch) = (it.next()?, it.next()?, it.next()?);
+        let mut r = req(Format::Elf, vec![norm_arch(arch)?]);
+        r.manylinux = super::data::manylinux(&format!("musllinux_{x}_{y}"));
+        return Some(r);
     }
     if let Some(arch) = tag.strip_prefix("linux_") {
         return Some(req(Format::Elf, vec![norm_arch(arch)?]));
@@ -234,4 +264,31 @@ pub fn image_arch(arch: &str) -> String {
     norm_arch(&arch.to_ascii_lowercase())
         .map(str::to_string)
         .unwrap_or_else(|| arch.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn musllinux_and_legacy_tags_map_to_auditwheel_policies() {
+        let m = tag_requirement("musllinux_1_2_x86_64").unwrap();
+        assert_eq!(m.manylinux.unwrap().name, "musllinux_1_2");
+        assert!(m.manylinux.unwrap().libs.contains(&"libc.so"));
+        assert_eq!(m.max_glibc, None);
+        let l = tag_requirement("manylinux2010_x86_64").unwrap();
+        assert_eq!(l.manylinux.unwrap().name, "manylinux_2_12");
+        assert_eq!(
+            tag_requirement("manylinux1_x86_64")
+                .unwrap()
+                .manylinux
+                .unwrap()
+                .name,
+            "manylinux_2_5"
+        );
+        assert_eq!(
+            python_abi_tags("x-1.0-cp39-abi3-manylinux_2_28_x86_64.whl"),
+            (vec!["cp39".to_string()], vec!["abi3".to_string()])
+        );
+    }
 }

@@ -205,6 +205,8 @@ family! {
         ExecStack = "FFI0610", Error, Hardening, "Executable stack";
         TextRel = "FFI0611", Error, Hardening, "Text relocations";
         NoBuildId = "FFI0612", Error, Hardening, "No build-id";
+        UnloadedLibrary = "FFI0613", Warning, Dependencies, "A shipped library that no extension module or executable loads";
+        MsvcRuntime = "FFI0614", Warning, Dependencies, "MSVC runtime DLL needed but not shipped";
     }
 }
 

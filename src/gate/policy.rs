@@ -609,8 +609,9 @@ fn macho(s: &Subject<'_, '_>, p: &Policy, out: &mut Vec<Finding>) {
             format!("{} needs a newer macOS than {limit}", s.display),
             format!("minimum macOS at most {limit} ({})", sources.join(", ")),
             too_new.join(", "),
-            "build with MACOSX_DEPLOYMENT_TARGET (or -mmacosx-version-min) no newer than the wheel tag; dyld refuses \
-             to load it on older macOS",
+            "build with MACOSX_DEPLOYMENT_TARGET (or -mmacosx-version-min) no newer than the wheel tag, or raise the \
+             tag (delocate-wheel does that since 0.11): pip installs the wheel on every macOS the tag names, where \
+             the binary may use symbols the older system lacks",
         ));
     }
 }

@@ -419,31 +419,19 @@ impl Mapped {
     /// Map `path` read-only. Directories, unreadable and empty files are input errors.
     pub fn open(path: &str) -> Result<Mapped, InputError> {
         let p = Path::new(path);
-        let meta = std::fs::metadata(p)
-            .map_err(|e| InputError::new(path, "a readable file", format!("an error: {e}")))?;
-        if meta.is_dir() {
-            return Err(
-                InputError::new(path, "a shared library file", "a directory")
-                    .hint("name a library file inside it"),
-            );
-        }
-        if !meta.is_file() {
-            return Err(InputError::new(
-                path,
-                "a regular file",
-                "a special file (device, fifo or socket)",
-            ));
-        }
+        let (file, len) =
+            crate::input::open_regular(p, "a shared library file").map_err(|mut e| {
+                e.path = path.to_string();
+                e
+            })?;
         let resolved = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-        if meta.len() == 0 {
+        if len == 0 {
             return Ok(Mapped {
                 path: path.to_string(),
                 resolved,
                 map: None,
             });
         }
-        let file = std::fs::File::open(p)
-            .map_err(|e| InputError::new(path, "a readable file", format!("an error: {e}")))?;
         // SAFETY: the map is read-only; a file truncated underneath us is the one hazard of any mmap reader
         // (nm and llvm-nm accept the same); we never hand out the mapping beyond this process.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| {

@@ -226,7 +226,7 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
         }
         let p = d.join("pyproject.toml");
         if p.is_file() {
-            if let Ok(text) = std::fs::read_to_string(&p) {
+            if let Ok(text) = crate::input::read_text(&p, "a pyproject.toml") {
                 if let Ok(v) = text.parse::<toml::Table>() {
                     if v.get("tool").and_then(|t| t.get("ffi-doctor")).is_some() {
                         return Some(p);
@@ -258,7 +258,8 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
         line,
         message,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| err(None, format!("cannot read: {e}")))?;
+    let text = crate::input::read_text(path, "a configuration file")
+        .map_err(|e| err(None, format!("expected {}, found {}", e.expected, e.found)))?;
     let is_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
     let parsed = if is_pyproject {
         toml::from_str::<Pyproject>(&text).map(|p| p.tool.and_then(|t| t.ffi_doctor))

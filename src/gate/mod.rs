@@ -301,9 +301,7 @@ fn is_extension_module(path: &str, exports: &[crate::binary::Export<'_>]) -> boo
 fn read_magic(p: &Path) -> bool {
     use std::io::Read;
     let mut head = [0u8; 4];
-    std::fs::File::open(p)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok()
+    crate::input::open_regular(p, "a file").is_ok_and(|(mut f, _)| f.read_exact(&mut head).is_ok())
         && wheel::is_binary_magic(&head)
 }
 
@@ -667,7 +665,7 @@ fn analyze(loaded: &Loaded, u: &Unit, opts: &GateOptions) -> TargetReport {
             .filter(|e| e.file_type().is_file())
         {
             if e.path().extension().is_some_and(|x| x == "py") {
-                if let Ok(t) = std::fs::read_to_string(e.path()) {
+                if let Ok(t) = crate::input::read_text(e.path(), "a Python module") {
                     python_sources.push((e.path().display().to_string(), t));
                 }
             } else if read_magic(e.path()) {

@@ -88,8 +88,7 @@ pub fn extract(path: &str) -> Result<Extracted, InputError> {
             filename.clone(),
         )
     })?;
-    let file = std::fs::File::open(path)
-        .map_err(|e| InputError::new(path, "a readable wheel", format!("an error: {e}")))?;
+    let (file, _) = crate::input::open_regular(Path::new(path), "a wheel (zip archive)")?;
     let mut zip = zip::ZipArchive::new(file)
         .map_err(|e| InputError::new(path, "a zip archive (wheel)", e.to_string()))?;
     let dir = tempfile::Builder::new()

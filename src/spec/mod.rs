@@ -355,14 +355,19 @@ impl std::error::Error for ParseError {}
 
 /// Parse a header (or a cffi `cdef` file) from disk.
 pub fn parse_header(path: &str, opts: &ParseOptions) -> Result<Spec, ParseError> {
-    let bytes = std::fs::read(path).map_err(|e| ParseError {
+    let bytes = crate::input::read_regular(
+        std::path::Path::new(path),
+        "a C header or cffi cdef",
+        crate::input::TEXT_LIMIT,
+    )
+    .map_err(|e| ParseError {
         loc: Loc {
             file: path.to_string(),
             line: 0,
             col: 0,
         },
-        expected: "a readable file".into(),
-        found: e.to_string(),
+        expected: e.expected,
+        found: e.found,
     })?;
     let text = String::from_utf8_lossy(&bytes);
     parse_str(path, &text, opts)

@@ -998,12 +998,14 @@ impl<'o> Pp<'o> {
                 format!("#include {shown}"),
             ));
         }
-        let text = match std::fs::read(&path) {
+        let text = match crate::input::read_regular(&path, "a header", crate::input::TEXT_LIMIT) {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(e) => {
                 let msg = format!(
-                    "#include {shown}: cannot read {}: {e}; skipped",
-                    path.display()
+                    "#include {shown}: cannot read {}: expected {}, found {}; skipped",
+                    path.display(),
+                    e.expected,
+                    e.found
                 );
                 self.out.notes.push((hash.loc, msg));
                 return Ok(());

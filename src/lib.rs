@@ -15,3 +15,4 @@ pub mod report;
 pub mod runtime;
 pub mod spec;
 pub mod symbols;
+pub mod tempdirs;

@@ -30,9 +30,31 @@ pub struct WheelInfo {
 /// An extracted wheel; the directory is removed on drop.
 pub struct Extracted {
     pub info: WheelInfo,
-    pub dir: tempfile::TempDir,
+    pub dir: crate::tempdirs::TempDir,
     /// `(path, text)` of the wheel's `.py` files: which shipped libraries Python code names (ctypes, cffi).
     pub python_sources: Vec<(String, String)>,
+}
+
+/// The most one binary member may inflate to: the largest real wheels' biggest libraries are a few hundred MiB.
+const MEMBER_LIMIT: u64 = 4 << 30;
+/// The most all binary members of one wheel may inflate to, unless `FFI_DOCTOR_WHEEL_LIMIT_MIB` says otherwise.
+const TOTAL_LIMIT: u64 = 8 << 30;
+
+/// (per member, in all) extraction limits in bytes.
+fn limits() -> (u64, u64) {
+    let total = std::env::var("FFI_DOCTOR_WHEEL_LIMIT_MIB")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(TOTAL_LIMIT, |m| m.saturating_mul(1 << 20));
+    (MEMBER_LIMIT.min(total), total)
+}
+
+fn size_text(n: u64) -> String {
+    if n >= 1 << 30 {
+        format!("{} GiB", n >> 30)
+    } else {
+        format!("{} MiB", n >> 20)
+    }
 }
 
 /// Whether bytes start like a binary ffi-doctor reads.
@@ -91,13 +113,13 @@ pub fn extract(path: &str) -> Result<Extracted, InputError> {
     let (file, _) = crate::input::open_regular(Path::new(path), "a wheel (zip archive)")?;
     let mut zip = zip::ZipArchive::new(file)
         .map_err(|e| InputError::new(path, "a zip archive (wheel)", e.to_string()))?;
-    let dir = tempfile::Builder::new()
-        .prefix("ffi-doctor-wheel-")
-        .tempdir()
+    let dir = crate::tempdirs::TempDir::new("ffi-doctor-wheel-")
         .map_err(|e| InputError::new(path, "a temporary directory", e.to_string()))?;
     let mut wheel_tags = Vec::new();
     let mut binaries = Vec::new();
     let mut python_sources = Vec::new();
+    let mut total = 0u64;
+    let (member_limit, total_limit) = limits();
     for i in 0..zip.len() {
         let mut entry = zip
             .by_index(i)
@@ -113,40 +135,87 @@ pub fn extract(path: &str) -> Result<Extracted, InputError> {
             ));
         };
         let name_in_zip = entry.name().to_string();
-        let mut data = Vec::with_capacity(entry.size() as usize);
-        entry.read_to_end(&mut data).map_err(|e| {
+        let unreadable = |e: std::io::Error| {
             InputError::new(
                 path,
                 format!("a readable entry {name_in_zip}"),
                 e.to_string(),
             )
-        })?;
+        };
         let is_wheel_meta =
             name_in_zip.ends_with(".dist-info/WHEEL") && name_in_zip.matches('/').count() == 1;
-        if is_wheel_meta {
+        if is_wheel_meta || name_in_zip.ends_with(".py") {
+            // Text members are read into memory, never more than the text limit whatever size they declare.
+            let mut data = Vec::new();
+            (&mut entry)
+                .take(crate::input::TEXT_LIMIT)
+                .read_to_end(&mut data)
+                .map_err(unreadable)?;
             let text = String::from_utf8_lossy(&data);
-            for line in text.lines() {
-                if let Some(t) = line.strip_prefix("Tag:") {
-                    wheel_tags.push(t.trim().to_string());
+            if is_wheel_meta {
+                for line in text.lines() {
+                    if let Some(t) = line.strip_prefix("Tag:") {
+                        wheel_tags.push(t.trim().to_string());
+                    }
                 }
+            } else {
+                python_sources.push((name_in_zip, text.into_owned()));
             }
             continue;
         }
-        if name_in_zip.ends_with(".py") {
-            python_sources.push((name_in_zip, String::from_utf8_lossy(&data).into_owned()));
-            continue;
+        let mut head = [0u8; 4];
+        let mut got = 0;
+        while got < head.len() {
+            match entry.read(&mut head[got..]).map_err(unreadable)? {
+                0 => break,
+                n => got += n,
+            }
         }
-        if !is_binary_magic(&data) {
+        if !is_binary_magic(&head[..got]) {
             continue;
         }
         let out: PathBuf = dir.path().join(&rel);
-        if let Some(parent) = out.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                InputError::new(path, "a writable temporary directory", e.to_string())
-            })?;
+        if out.exists() {
+            return Err(InputError::new(
+                path,
+                "each member name once in the wheel",
+                format!("{name_in_zip} twice"),
+            ));
         }
-        std::fs::write(&out, &data)
-            .map_err(|e| InputError::new(path, "a writable temporary directory", e.to_string()))?;
+        let write_err = |e: std::io::Error| {
+            InputError::new(path, "a writable temporary directory", e.to_string())
+        };
+        if let Some(parent) = out.parent() {
+            std::fs::create_dir_all(parent).map_err(write_err)?;
+        }
+        // Streamed to disk under a cap per member and for the whole wheel: a member's declared size is never
+        // allocated, and a zip bomb stops at the cap with an error that says so.
+        let mut file = std::fs::File::create(&out).map_err(write_err)?;
+        std::io::Write::write_all(&mut file, &head[..got]).map_err(write_err)?;
+        let cap = member_limit.min(total_limit.saturating_sub(total));
+        let n = std::io::copy(&mut (&mut entry).take(cap), &mut file).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::InvalidData || e.kind() == std::io::ErrorKind::Other
+            {
+                unreadable(e)
+            } else {
+                write_err(e)
+            }
+        })? + got as u64;
+        // One more byte read proves the member is larger than the cap.
+        let mut probe = [0u8; 1];
+        if n >= cap && entry.read(&mut probe).map_err(unreadable)? > 0 {
+            return Err(InputError::new(
+                path,
+                format!(
+                    "binary members of at most {} each and {} in all (FFI_DOCTOR_WHEEL_LIMIT_MIB)",
+                    size_text(member_limit),
+                    size_text(total_limit)
+                ),
+                format!("{name_in_zip} inflating past {} bytes", total + n),
+            )
+            .hint("this looks like a zip bomb; nothing more was extracted"));
+        }
+        total += n;
         binaries.push(rel.to_string_lossy().replace('\\', "/"));
     }
     binaries.sort();

@@ -209,11 +209,36 @@ impl Loaded {
 
 /// 1-based line and column of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
+    LineIndex::new(text).line_col(text, offset)
+}
+
+/// Where each line starts, so that many offsets (one per `[[baseline]]`) are placed in linear total time.
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset of `text`.
+    pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        (line, text[start..offset].chars().count() + 1)
+    }
 }
 
 /// Find the config: `ffi-doctor.toml`, or a `pyproject.toml` with `[tool.ffi-doctor]`, from `start` upwards.
@@ -260,6 +285,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
     };
     let text = crate::input::read_text(path, "a configuration file")
         .map_err(|e| err(None, format!("expected {}, found {}", e.expected, e.found)))?;
+    let lines = LineIndex::new(&text);
     let is_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
     let parsed = if is_pyproject {
         toml::from_str::<Pyproject>(&text).map(|p| p.tool.and_then(|t| t.ffi_doctor))
@@ -270,12 +296,12 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
         Ok(Some(c)) => c,
         Ok(None) => return Err(err(None, "no [tool.ffi-doctor] table".into())),
         Err(e) => {
-            let at = e.span().map(|s| line_col(&text, s.start));
+            let at = e.span().map(|s| lines.line_col(&text, s.start));
             return Err(err(at, e.message().trim().to_string()));
         }
     };
     for b in &config.baselines {
-        let at = Some(line_col(&text, b.span().start));
+        let at = Some(lines.line_col(&text, b.span().start));
         let inner = b.get_ref();
         if inner.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
             return Err(err(
@@ -305,7 +331,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
     for (code, sev) in &config.severity {
         if !is_code(code) {
             return Err(err(
-                Some(line_col(&text, sev.span().start)),
+                Some(lines.line_col(&text, sev.span().start)),
                 format!("`{code}` is not a registered finding code (see docs/findings.md)"),
             ));
         }

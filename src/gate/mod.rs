@@ -223,6 +223,20 @@ pub fn run(loaded: &Loaded, opts: &GateOptions) -> Result<GateReport, InputError
         targets: targets.len(),
         ..Summary::default()
     };
+    // Baseline patterns compiled once, not once per finding.
+    let baselines: Vec<(&str, Option<glob::Pattern>, &Option<String>)> = loaded
+        .config
+        .baselines
+        .iter()
+        .map(|b| {
+            let b = b.get_ref();
+            (
+                b.code.as_str(),
+                glob::Pattern::new(&b.location_glob).ok(),
+                &b.reason,
+            )
+        })
+        .collect();
     for t in &mut targets {
         summary.binaries += t.binaries.len();
         summary.input_errors += t.errors.len();
@@ -230,12 +244,13 @@ pub fn run(loaded: &Loaded, opts: &GateOptions) -> Result<GateReport, InputError
             if let Some(s) = overrides.get(f.finding.code.id()) {
                 f.finding.severity = *s;
             }
-            for b in &loaded.config.baselines {
-                let b = b.get_ref();
-                let glob_ok = glob::Pattern::new(&b.location_glob)
-                    .is_ok_and(|p| p.matches(&f.finding.location));
-                if f.finding.code == b.code.as_str() && glob_ok {
-                    f.suppressed = b.reason.clone();
+            for (code, pattern, reason) in &baselines {
+                if f.finding.code == *code
+                    && pattern
+                        .as_ref()
+                        .is_some_and(|p| p.matches(&f.finding.location))
+                {
+                    f.suppressed = (*reason).clone();
                     break;
                 }
             }

@@ -10,6 +10,21 @@ use serde_json::{json, Value};
 use super::{GateFinding, GateReport};
 use crate::report::Severity;
 
+/// A table cell of at most `CELL_LIMIT` characters: wrapping a 100,000-character RPATH took the table seconds;
+/// the JSON, SARIF and JUnit reports keep the whole text.
+fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+    const CELL_LIMIT: usize = 2000;
+    match s.char_indices().nth(CELL_LIMIT) {
+        None => s.into(),
+        Some((cut, _)) => format!(
+            "{}… ({} more characters; --format json has them all)",
+            &s[..cut],
+            s[cut..].chars().count()
+        )
+        .into(),
+    }
+}
+
 fn sev(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
@@ -74,13 +89,15 @@ pub fn human(r: &GateReport) -> String {
             };
             table.add_row(vec![
                 g.code.to_string(),
-                severity,
-                g.location.clone(),
+                clip(&severity).into_owned(),
+                clip(&g.location).into_owned(),
                 format!(
                     "{}\nexpected: {}\nfound: {}",
-                    g.message, g.expected, g.found
+                    clip(&g.message),
+                    clip(&g.expected),
+                    clip(&g.found)
                 ),
-                g.hint.clone(),
+                clip(&g.hint).into_owned(),
             ]);
         }
         let _ = writeln!(out, "{table}");

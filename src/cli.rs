@@ -3,15 +3,15 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands;
-use crate::report::OutputFormat;
+use crate::commands::args::{FormatArg, SeverityArg};
 
 /// Tells you why your FFI binding to a native shared library will break, before it does.
 #[derive(Debug, Parser)]
 #[command(name = "ffi-doctor", version, about, propagate_version = true)]
 pub struct Cli {
     /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Human)]
-    pub format: OutputFormat,
+    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Human)]
+    pub format: FormatArg,
     /// When to colour human output (never with NO_COLOR set).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -86,8 +86,8 @@ pub struct DepsArgs {
     #[arg(long)]
     pub explain: bool,
     /// Exit 1 when a finding has at least this severity.
-    #[arg(long, value_enum, default_value_t = crate::report::Severity::Error)]
-    pub fail_on: crate::report::Severity,
+    #[arg(long, value_enum, default_value_t = SeverityArg::Error)]
+    pub fail_on: SeverityArg,
 }
 
 /// Options that describe the target system for the loader models.
@@ -174,7 +174,7 @@ fn parse_glob(s: &str) -> Result<glob::Pattern, String> {
 /// Run the parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     let ctx = commands::Context {
-        format: cli.format,
+        format: cli.format.into(),
         quiet: cli.quiet,
     };
     match cli.command {

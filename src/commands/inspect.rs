@@ -6,7 +6,8 @@ use std::io::Write;
 use comfy_table::{presets::UTF8_BORDERS_ONLY, ContentArrangement, Table};
 use serde::Serialize;
 
-use super::{read_guarded, Context};
+use super::Context;
+use crate::binary::read_guarded;
 use crate::binary::{
     ElfInfo, Endian, Format, Identity, Image, Import, ImportSource, Kind, MachoInfo, Mapped,
     Needed, PeInfo, ReadOptions,

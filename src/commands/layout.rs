@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::args::{SpecArgs, TargetsArgs};
 use super::Context;
 use crate::dwarf::{self, DebugOptions, LayoutStats, Record};
 use crate::error::InputError;
@@ -44,22 +45,13 @@ pub struct LayoutArgs {
     /// Spec mode: the target whose ABI lays the types out (default: this host's, e.g. linux-x86_64).
     #[arg(long, conflicts_with = "targets")]
     pub target: Option<String>,
-    /// Spec mode: lay the types out for these targets (comma-separated names, or `all`) and summarise where they
-    /// disagree.
-    #[arg(long, value_delimiter = ',')]
-    pub targets: Vec<String>,
-    /// Spec mode: define a macro for the preprocessor (NAME or NAME=VALUE); repeatable.
-    #[arg(short = 'D', value_name = "NAME[=VALUE]")]
-    pub define: Vec<String>,
-    /// Spec mode: add an include directory; repeatable.
-    #[arg(short = 'I', value_name = "DIR")]
-    pub include: Vec<PathBuf>,
-    /// Spec mode: also search the host's system include directories (/usr/include, …).
-    #[arg(long)]
-    pub system_includes: bool,
-    /// Spec mode: treat FILE as a cffi cdef (default: detected from `.cdef` or cffi's `...` forms).
-    #[arg(long)]
-    pub cffi: bool,
+    /// Spec mode: lay the types out for several targets (`--targets`; default: this host's) and summarise where
+    /// they disagree.
+    #[command(flatten)]
+    pub targets: TargetsArgs,
+    /// Spec mode: how the header is preprocessed.
+    #[command(flatten)]
+    pub spec_args: SpecArgs,
 }
 
 #[derive(Serialize)]
@@ -92,7 +84,7 @@ pub fn run(ctx: &Context, a: &LayoutArgs) -> i32 {
     if !a.dwarf && (a.spec || is_spec_file(&a.file)) {
         return spec_mode::run(ctx, a);
     }
-    if a.target.is_some() || !a.targets.is_empty() {
+    if a.target.is_some() || !a.targets.targets.is_empty() {
         let e = InputError::new(
             &a.file,
             "a C header or cffi cdef (--target/--targets lay out declared types)",

@@ -7,8 +7,10 @@ use std::time::Duration;
 use comfy_table::{presets::UTF8_BORDERS_ONLY, ContentArrangement, Table};
 use serde::Serialize;
 
+use super::args::SeverityArg;
 use super::Context;
-use crate::report::{self, OutputFormat, Severity, EXIT_INPUT};
+use crate::report::human::Block;
+use crate::report::{self, OutputFormat, EXIT_INPUT};
 use crate::runtime::{self, CallSpec, ProbeOptions, ProbeReport, ProbeRequest, ReturnType};
 
 pub use crate::runtime::child::ProbeChildArgs;
@@ -37,8 +39,8 @@ pub struct LoadArgs {
     #[arg(long, value_name = "MIB", default_value_t = 4096)]
     pub address_space_mib: u64,
     /// Exit 1 when a finding has at least this severity.
-    #[arg(long, value_enum, default_value_t = Severity::Error)]
-    pub fail_on: Severity,
+    #[arg(long, value_enum, default_value_t = SeverityArg::Error)]
+    pub fail_on: SeverityArg,
 }
 
 fn parse_glob(s: &str) -> Result<String, String> {
@@ -182,25 +184,20 @@ fn write_human(r: &ProbeReport) -> std::io::Result<()> {
     }
     writeln!(out, "{}\n{t}", r.path)?;
     for f in &r.findings {
-        writeln!(
-            out,
-            "\n{} {:?}: {}\n  {}",
-            f.code,
-            f.severity,
-            f.message,
-            f.found.replace('\n', "\n  ")
-        )?;
-        writeln!(out, "  hint: {}", f.hint.replace('\n', "\n  "))?;
+        let block = Block {
+            indent: "",
+            lead: "",
+            hint: true,
+        };
+        report::human::write_block(&mut out, f, block)?;
     }
     for f in &r.explanation {
-        writeln!(
-            out,
-            "\n  because {} {:?}: {}\n    {}",
-            f.code,
-            f.severity,
-            f.message,
-            f.found.replace('\n', "\n    ")
-        )?;
+        let block = Block {
+            indent: "  ",
+            lead: "because ",
+            hint: false,
+        };
+        report::human::write_block(&mut out, f, block)?;
     }
     out.flush()
 }

@@ -5,7 +5,8 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::{read_guarded, Context};
+use super::Context;
+use crate::binary::read_guarded;
 use crate::binary::{Export, Format, Image, Import, Mapped, ReadOptions, SymbolKind};
 use crate::cli::SymbolArgs;
 use crate::report::{self, Columns, OutputFormat, EXIT_INPUT};

@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::binary::{Mapped, ReadOptions};
-use crate::commands::check::{check_library, CheckOptions};
+use crate::check::{check_library, CheckOptions};
 use crate::commands::deps;
 use crate::error::InputError;
 use crate::loader::{LoaderEnv, WindowsSearch};
@@ -397,8 +397,7 @@ fn analyze(loaded: &Loaded, u: &Unit) -> TargetReport {
                     return (findings_out, errors_out);
                 }
             };
-            let images = match crate::commands::read_guarded(&mapped, None, ReadOptions::default())
-            {
+            let images = match crate::binary::read_guarded(&mapped, None, ReadOptions::default()) {
                 Ok(i) => i,
                 Err(e) => {
                     errors_out.push(relabel(e, display));

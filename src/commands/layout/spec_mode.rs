@@ -7,10 +7,11 @@ use serde::Serialize;
 
 use super::LayoutArgs;
 use crate::abi::{self, FieldLayout, RecordLayout, Target};
+use crate::commands::args::target_named;
 use crate::commands::Context;
 use crate::error::InputError;
 use crate::report::{self, OutputFormat, EXIT_INPUT};
-use crate::spec::{self, ParseOptions, RecordKind, Spec, Type};
+use crate::spec::{self, RecordKind, Spec, Type};
 
 /// What a requested name denotes in one target's parse.
 #[derive(Debug, Clone)]
@@ -158,7 +159,7 @@ pub fn run(ctx: &Context, a: &LayoutArgs) -> i32 {
         Ok(t) => t,
         Err(e) => return fail(e),
     };
-    let parse = ParseOptions::from_args(&a.define, a.include.clone(), a.cffi, a.system_includes);
+    let parse = a.spec_args.parse_options();
     // Parse once per target: the target's predefined macros select its branch of every #if.
     let mut specs = Vec::with_capacity(targets.len());
     for t in &targets {
@@ -239,29 +240,10 @@ pub fn run(ctx: &Context, a: &LayoutArgs) -> i32 {
 }
 
 fn targets_of(a: &LayoutArgs) -> Result<Vec<Target>, InputError> {
-    let unknown = |t: &str| {
-        let names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
-        InputError::new(
-            t,
-            format!("a target name ({}, or all)", names.join(", ")),
-            "an unknown name",
-        )
-    };
     if let Some(t) = &a.target {
-        return Target::from_name(t)
-            .map(|t| vec![t])
-            .ok_or_else(|| unknown(t));
+        return target_named(t).map(|t| vec![t]);
     }
-    let mut out: Vec<Target> = Vec::new();
-    for t in &a.targets {
-        if t.trim() == "all" {
-            return Ok(Target::ALL.to_vec());
-        }
-        let t = Target::from_name(t).ok_or_else(|| unknown(t))?;
-        if !out.contains(&t) {
-            out.push(t);
-        }
-    }
+    let mut out = a.targets.resolve()?;
     if out.is_empty() {
         out.push(Target::host().unwrap_or(Target::LinuxX86_64));
     }

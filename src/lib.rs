@@ -9,6 +9,7 @@ pub mod commands;
 pub mod dwarf;
 pub mod error;
 pub mod gate;
+pub mod layout;
 pub mod loader;
 pub mod report;
 pub mod runtime;

@@ -11,9 +11,10 @@ use crate::binary::{read_guarded, Image, Mapped, ReadOptions};
 use crate::check::symbols::DepExport;
 use crate::dwarf::DebugOptions;
 use crate::error::InputError;
+use crate::layout::{parse_for, parse_per_target, PerTarget};
 use crate::report::codes::{Code, LayoutCode, RuntimeCode, SymbolCode};
 use crate::report::{location_key, Finding, Severity};
-use crate::spec::{self, ParseOptions, Spec};
+use crate::spec::{ParseOptions, RecordKind, Spec};
 
 /// The result of checking one library image against a spec.
 #[derive(Debug, Serialize)]
@@ -69,23 +70,6 @@ fn pe_is_mingw(img: &Image<'_>) -> bool {
     })
 }
 
-/// Parse the spec as the target's compiler would see it (its predefined macros).
-fn parse_for(
-    spec_path: &str,
-    opts: &CheckOptions,
-    target: Option<Target>,
-) -> Result<Spec, InputError> {
-    let mut p = opts.parse.clone();
-    if let Some(t) = target {
-        p.target_defines = t.predefined_macros();
-    }
-    spec::parse_header(spec_path, &p).map_err(|e| {
-        InputError::new(&e.loc.to_string(), e.expected.clone(), e.found.clone()).hint(
-            "fix the declaration, or pass -D/-I so the preprocessor sees what the compiler sees",
-        )
-    })
-}
-
 /// The dependency graph under the library's own loader's rules (what `deps` shows).
 // TODO(house/loader): call the loader's one walk once it is the library entry point; `commands::deps::resolve`
 // is a command's helper and a library module must not import `commands`.
@@ -134,27 +118,30 @@ fn dependency_exports(lib: &str) -> Vec<DepExport> {
     out
 }
 
-/// Layout differences of each complete record between `targets` (FFI0201).
-fn cross_target_layout(spec: &Spec, targets: &[Target]) -> Vec<Finding> {
+/// Layout differences of each complete record of `spec` between `targets` (FFI0201), from the one cross-target
+/// comparison ([`crate::layout::compare`]); `per_target[i]` is the spec parsed for `targets[i]`.
+fn cross_target_layout(spec: &Spec, targets: &[Target], per_target: &[Spec]) -> Vec<Finding> {
     let mut out = Vec::new();
     if targets.len() < 2 {
         return out;
     }
-    for (id, r) in spec.records.iter().enumerate() {
+    for r in &spec.records {
         if !r.complete || r.partial {
             continue;
         }
-        let name = r
-            .tag
-            .clone()
-            .unwrap_or_else(|| format!("(anonymous at {})", r.loc));
-        let layouts: Vec<(Target, Result<abi::RecordLayout, abi::LayoutError>)> = targets
-            .iter()
-            .map(|t| (*t, abi::record_layout(spec, id, *t)))
-            .collect();
+        let anonymous = format!("(anonymous at {})", r.loc);
+        let query = match (&r.tag, r.kind) {
+            (Some(t), RecordKind::Struct) => format!("struct {t}"),
+            (Some(t), RecordKind::Union) => format!("union {t}"),
+            (None, _) => anonymous.clone(),
+        };
+        let name = r.tag.clone().unwrap_or(anonymous);
+        let compared = crate::layout::compare(&query, targets, per_target);
         let mut shapes: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
-        for (t, l) in &layouts {
-            let Ok(l) = l else { continue };
+        for (t, p) in &compared.per_target {
+            let PerTarget::Record { layout: l, .. } = p else {
+                continue;
+            };
             let fields: Vec<String> = l
                 .fields
                 .iter()
@@ -326,9 +313,15 @@ pub fn check_library(
     let mut notes = Vec::new();
     let mut deps: Option<Vec<DepExport>> = None;
     let mut portability_done = false;
+    // The cross-target comparison parses the spec once per target, as each target's compiler would see it.
+    let per_target = if opts.targets.len() >= 2 {
+        parse_per_target(spec_path, &opts.parse, &opts.targets)?
+    } else {
+        Vec::new()
+    };
     for (idx, img) in images.iter().enumerate() {
         let target = abi::for_image(img.format, &img.arch, pe_is_mingw(img));
-        let mut spec = parse_for(spec_path, opts, target)?;
+        let mut spec = parse_for(spec_path, &opts.parse, target)?;
         // Declarations that come from the system's own headers (--system-includes) describe the C library, not
         // this library: they give types to the spec but are not checked against its exports.
         let system = std::mem::take(&mut spec.system_files);
@@ -369,7 +362,7 @@ pub fn check_library(
         if let Some(t) = target {
             findings.extend(own_target_layout(&spec, t));
         }
-        findings.extend(cross_target_layout(&spec, &opts.targets));
+        findings.extend(cross_target_layout(&spec, &opts.targets, &per_target));
         if !opts.no_dwarf {
             findings.extend(dwarf_findings(lib, img, &spec, target, images.len(), opts)?);
         }

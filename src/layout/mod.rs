@@ -1,0 +1,9 @@
+//! Layouts of declared types as a library: the cross-target comparison that `layout SPEC --targets` renders and
+//! `check --targets` reports on.
+
+pub mod compare;
+
+pub use compare::{
+    all_records, compare, find, not_found, parse_for, parse_per_target, Comparison, PerTarget,
+    TypeDoc,
+};

@@ -11,8 +11,6 @@ mod layout;
 mod render;
 mod target;
 
-pub(crate) use layout::record_name;
-pub(crate) use layout::type_name;
 pub use layout::{record_layout, type_layout};
 pub use render::render_pahole;
 pub use target::{for_image, Target};

@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
-use super::layout::{record_name, type_name};
 use super::RecordLayout;
+use crate::spec::c_spelling::{record_name, type_name};
 use crate::spec::{RecordKind, Spec, Type};
 
 /// Renders `layout` (the layout of `spec.records[id]`) the way `pahole` prints a struct: each member with

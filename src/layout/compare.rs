@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::abi::{self, FieldLayout, RecordLayout, Target};
 use crate::error::InputError;
-use crate::spec::{self, ParseOptions, RecordKind, Spec, Type};
+use crate::spec::{self, c_spelling, ParseOptions, RecordKind, Spec, Type};
 
 /// What a requested name denotes in one target's parse.
 #[derive(Debug, Clone)]
@@ -310,7 +310,7 @@ pub fn compare(query: &str, targets: &[Target], specs: &[Spec]) -> Comparison {
             Some(Found::Record(id)) => {
                 let r = &spec.records[id];
                 if location.is_none() {
-                    name = abi::record_name(spec, id);
+                    name = c_spelling::record_name(spec, id);
                     kind = match r.kind {
                         RecordKind::Struct => "struct",
                         RecordKind::Union => "union",
@@ -320,7 +320,7 @@ pub fn compare(query: &str, targets: &[Target], specs: &[Spec]) -> Comparison {
                 if !r.complete {
                     PerTarget::Error(format!(
                         "{} is only forward-declared (an opaque type: use it through pointers)",
-                        abi::record_name(spec, id)
+                        c_spelling::record_name(spec, id)
                     ))
                 } else {
                     match abi::record_layout(spec, id, *t) {
@@ -348,7 +348,7 @@ pub fn compare(query: &str, targets: &[Target], specs: &[Spec]) -> Comparison {
                         }
                         _ => {}
                     }
-                    name = abi::type_name(spec, &ty);
+                    name = c_spelling::type_name(spec, &ty);
                 }
                 match abi::type_layout(spec, &ty, *t) {
                     Ok(l) => PerTarget::Scalar {
@@ -451,7 +451,7 @@ pub fn resolve_chain(spec: &Spec, ty: &Type) -> String {
             Type::Named { name } => match spec.typedef(name) {
                 Some(td) => {
                     cur = td.ty.ty.clone();
-                    parts.push(abi::type_name(spec, &cur));
+                    parts.push(c_spelling::type_name(spec, &cur));
                 }
                 None => break,
             },
@@ -459,7 +459,7 @@ pub fn resolve_chain(spec: &Spec, ty: &Type) -> String {
         }
     }
     if parts.is_empty() {
-        abi::type_name(spec, ty)
+        c_spelling::type_name(spec, ty)
     } else {
         parts.join(" → ")
     }
@@ -470,7 +470,7 @@ fn field_doc(spec: &Spec, id: usize, i: usize, f: &FieldLayout) -> FieldDoc {
         .records
         .get(id)
         .and_then(|r| r.fields.get(i))
-        .map(|d| abi::type_name(spec, &d.ty.ty))
+        .map(|d| c_spelling::type_name(spec, &d.ty.ty))
         .unwrap_or_default();
     FieldDoc {
         name: f.name.clone(),

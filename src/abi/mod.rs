@@ -12,7 +12,7 @@ mod render;
 mod target;
 
 pub use layout::{record_layout, type_layout};
-pub use render::render_pahole;
+pub use render::{layout_view, render_pahole};
 pub use target::{for_image, Target};
 
 use serde::Serialize;

@@ -7,3 +7,7 @@ pub use compare::{
     all_records, compare, find, not_found, parse_for, parse_per_target, Comparison, PerTarget,
     TypeDoc,
 };
+
+pub mod view;
+
+pub use view::{write_pahole, LayoutView, MemberView};

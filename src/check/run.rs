@@ -321,7 +321,11 @@ pub fn check_library(
     };
     for (idx, img) in images.iter().enumerate() {
         let target = abi::for_image(img.format, &img.arch, pe_is_mingw(img));
-        let mut spec = parse_for(spec_path, &opts.parse, target)?;
+        // The image's own target is often one of --targets: its parse is already there.
+        let mut spec = match target.and_then(|t| opts.targets.iter().position(|x| *x == t)) {
+            Some(i) if i < per_target.len() => per_target[i].clone(),
+            _ => parse_for(spec_path, &opts.parse, target)?,
+        };
         // Declarations that come from the system's own headers (--system-includes) describe the C library, not
         // this library: they give types to the spec but are not checked against its exports.
         let system = std::mem::take(&mut spec.system_files);

@@ -15,6 +15,37 @@ use crate::runtime::{self, CallSpec, ProbeOptions, ProbeReport, ProbeRequest, Re
 
 pub use crate::runtime::child::ProbeChildArgs;
 
+/// `--returns`: the clap spelling of [`ReturnType`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReturnTypeArg {
+    /// `const char *` (rendered as the string, `NULL` for a null pointer).
+    Str,
+    /// `int`
+    Int,
+    /// `unsigned int`
+    Uint,
+    /// `long`
+    Long,
+    /// `unsigned long`
+    Ulong,
+    /// `size_t`
+    #[value(name = "size_t")]
+    SizeT,
+}
+
+impl From<ReturnTypeArg> for ReturnType {
+    fn from(r: ReturnTypeArg) -> ReturnType {
+        match r {
+            ReturnTypeArg::Str => ReturnType::Str,
+            ReturnTypeArg::Int => ReturnType::Int,
+            ReturnTypeArg::Uint => ReturnType::Uint,
+            ReturnTypeArg::Long => ReturnType::Long,
+            ReturnTypeArg::Ulong => ReturnType::Ulong,
+            ReturnTypeArg::SizeT => ReturnType::SizeT,
+        }
+    }
+}
+
 /// Arguments of `ffi-doctor load`.
 #[derive(Debug, clap::Args)]
 pub struct LoadArgs {
@@ -28,7 +59,7 @@ pub struct LoadArgs {
     pub call: Option<String>,
     /// The declared return type of --call: `const char *` (str) or an integer type.
     #[arg(long, value_enum, requires = "call")]
-    pub returns: Option<ReturnType>,
+    pub returns: Option<ReturnTypeArg>,
     /// A glob the rendered return value must match (e.g. '1.*').
     #[arg(long, value_name = "GLOB", requires = "call", value_parser = parse_glob)]
     pub expect: Option<String>,
@@ -63,7 +94,7 @@ pub fn run(ctx: &Context, args: &LoadArgs) -> i32 {
         symbols: args.symbols.clone(),
         calls: Vec::new(),
     };
-    if let (Some(name), Some(returns)) = (&args.call, args.returns) {
+    if let (Some(name), Some(returns)) = (&args.call, args.returns.map(ReturnType::from)) {
         request.calls.push(CallSpec {
             name: name.clone(),
             returns,

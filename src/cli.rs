@@ -3,15 +3,15 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands;
-use crate::report::OutputFormat;
+use crate::commands::args::{FormatArg, SeverityArg};
 
 /// Tells you why your FFI binding to a native shared library will break, before it does.
 #[derive(Debug, Parser)]
 #[command(name = "ffi-doctor", version, about, propagate_version = true)]
 pub struct Cli {
     /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Human)]
-    pub format: OutputFormat,
+    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Human)]
+    pub format: FormatArg,
     /// When to colour human output (never with NO_COLOR set).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -32,11 +32,11 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Format, architecture(s), identity, dependencies, search paths, symbol counts and debug info of each file.
-    Inspect(InspectArgs),
+    Inspect(commands::inspect::InspectArgs),
     /// The symbols the dynamic loader can bind to, demangled, with kind, binding, version, ordinal, forwarder.
-    Exports(SymbolArgs),
+    Exports(commands::symbols::SymbolArgs),
     /// The undefined symbols, with the library that must provide each where the format records it.
-    Imports(SymbolArgs),
+    Imports(commands::symbols::SymbolArgs),
     /// The dependency tree under the target's loader rules (glibc ld.so for ELF), without executing anything.
     Deps(DepsArgs),
     /// What ctypes.util.find_library(NAME) returns on the target OS and which file CDLL / cffi dlopen then loads.
@@ -86,8 +86,8 @@ pub struct DepsArgs {
     #[arg(long)]
     pub explain: bool,
     /// Exit 1 when a finding has at least this severity.
-    #[arg(long, value_enum, default_value_t = crate::report::Severity::Error)]
-    pub fail_on: crate::report::Severity,
+    #[arg(long, value_enum, default_value_t = SeverityArg::Error)]
+    pub fail_on: SeverityArg,
 }
 
 /// Options that describe the target system for the loader models.
@@ -127,54 +127,10 @@ pub struct LoaderArgs {
     pub dll_dir: Vec<String>,
 }
 
-#[derive(Debug, Args)]
-pub struct InspectArgs {
-    /// Shared libraries or executables (ELF, Mach-O incl. universal, PE).
-    #[arg(required = true)]
-    pub files: Vec<String>,
-    /// Only this architecture slice of a universal Mach-O file (x86_64, arm64, …).
-    #[arg(long)]
-    pub arch: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct SymbolArgs {
-    /// A shared library or executable.
-    pub file: String,
-    /// Only this architecture slice of a universal Mach-O file (x86_64, arm64, …).
-    #[arg(long)]
-    pub arch: Option<String>,
-    /// Only mangled names (C++, Rust, Swift).
-    #[arg(long, conflicts_with = "unmangled")]
-    pub mangled: bool,
-    /// Only plain C names.
-    #[arg(long)]
-    pub unmangled: bool,
-    /// Only symbols of this kind: function, data, tls, absolute, indirect, unknown.
-    #[arg(long, value_parser = parse_kind)]
-    pub kind: Option<crate::binary::SymbolKind>,
-    /// Only names matching this glob (tried on the raw, C and demangled name).
-    #[arg(long = "match", value_name = "PATTERN", value_parser = parse_glob)]
-    pub pattern: Option<glob::Pattern>,
-    /// Do not demangle (faster on very large libraries).
-    #[arg(long)]
-    pub no_demangle: bool,
-}
-
-fn parse_kind(s: &str) -> Result<crate::binary::SymbolKind, String> {
-    crate::binary::SymbolKind::parse(s).ok_or_else(|| {
-        format!("unknown kind `{s}`: expected function, data, tls, absolute, indirect or unknown")
-    })
-}
-
-fn parse_glob(s: &str) -> Result<glob::Pattern, String> {
-    glob::Pattern::new(s).map_err(|e| format!("bad pattern `{s}`: {e}"))
-}
-
 /// Run the parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     let ctx = commands::Context {
-        format: cli.format,
+        format: cli.format.into(),
         quiet: cli.quiet,
     };
     match cli.command {

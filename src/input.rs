@@ -108,6 +108,111 @@ pub fn read_text(path: &Path, what: &str) -> Result<String, InputError> {
     })
 }
 
+/// The most directory entries one glob may visit, and the most files it may match.
+pub const GLOB_VISIT_LIMIT: usize = 1_000_000;
+pub const GLOB_MATCH_LIMIT: usize = 20_000;
+
+/// Whether a path component holds glob syntax.
+fn is_glob(c: &str) -> bool {
+    c.contains(['*', '?', '['])
+}
+
+/// The paths that match `pattern` (glob syntax: `*`, `?`, `[…]`, `**` for any depth), sorted. The walk follows
+/// directory symlinks but enters each directory (device, inode) once, so symlink loops end; it never enters
+/// `/proc`, `/sys` or `/dev` unless the pattern's fixed part is inside them; and it stops with an error naming the
+/// pattern after [`GLOB_VISIT_LIMIT`] entries or [`GLOB_MATCH_LIMIT`] matches.
+pub fn glob_paths(pattern: &str) -> Result<Vec<std::path::PathBuf>, InputError> {
+    use std::os::unix::fs::MetadataExt;
+    let bad = |found: String| InputError::new(pattern, "a file, directory, wheel or glob", found);
+    let matcher = glob::Pattern::new(pattern).map_err(|e| bad(format!("a bad glob: {e}")))?;
+    let opts = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: false,
+    };
+    // The fixed directory the pattern starts from, and how deep below it a match can be.
+    let comps: Vec<&str> = pattern.split('/').collect();
+    let fixed = comps.iter().take_while(|c| !is_glob(c)).count();
+    let base = match comps[..fixed].join("/") {
+        b if b.is_empty() && pattern.starts_with('/') => "/".to_string(),
+        b if b.is_empty() => ".".to_string(),
+        b => b,
+    };
+    if fixed == comps.len() {
+        return Ok(if Path::new(pattern).exists() {
+            vec![pattern.into()]
+        } else {
+            Vec::new()
+        });
+    }
+    let rest = &comps[fixed..];
+    let max_depth = if rest.contains(&"**") || rest.iter().any(|c| c.contains("**")) {
+        usize::MAX
+    } else {
+        rest.len()
+    };
+    let pseudo = ["/proc", "/sys", "/dev"];
+    let inside_pseudo = pseudo.iter().any(|p| Path::new(&base).starts_with(p));
+    let mut seen_dirs = std::collections::HashSet::new();
+    let mut visited = 0usize;
+    let mut out = Vec::new();
+    let mut walk = walkdir::WalkDir::new(&base)
+        .follow_links(true)
+        .max_depth(max_depth)
+        .into_iter();
+    while let Some(entry) = walk.next() {
+        // A symlink back to an ancestor is reported as an error by walkdir: the link itself may still match,
+        // but it is not entered. Other unreadable entries are passed over.
+        let (entry, path) = match entry {
+            Ok(e) => {
+                let p = e.path().to_path_buf();
+                (Some(e), p)
+            }
+            Err(e) if e.loop_ancestor().is_some() => match e.path() {
+                Some(p) => (None, p.to_path_buf()),
+                None => continue,
+            },
+            Err(_) => continue,
+        };
+        visited += 1;
+        if visited > GLOB_VISIT_LIMIT {
+            return Err(bad(format!(
+                "more than {GLOB_VISIT_LIMIT} directory entries under {base}"
+            ))
+            .hint("narrow the glob (a fixed directory before the first wildcard)"));
+        }
+        let shown = path.to_string_lossy();
+        let shown = if base == "." && !pattern.starts_with("./") {
+            shown.strip_prefix("./").unwrap_or(&shown).to_string()
+        } else {
+            shown.into_owned()
+        };
+        if path != Path::new(&base) && matcher.matches_with(&shown, opts) {
+            out.push(std::path::PathBuf::from(shown));
+            if out.len() > GLOB_MATCH_LIMIT {
+                return Err(bad(format!("more than {GLOB_MATCH_LIMIT} matching paths"))
+                    .hint("narrow the glob, or name a directory as the target"));
+            }
+        }
+        let Some(entry) = entry else { continue };
+        let path = entry.path();
+        if entry.file_type().is_dir() {
+            if !inside_pseudo && pseudo.iter().any(|p| path == Path::new(p)) {
+                walk.skip_current_dir();
+                continue;
+            }
+            if let Ok(m) = entry.metadata() {
+                if !seen_dirs.insert((m.dev(), m.ino())) {
+                    walk.skip_current_dir();
+                    continue;
+                }
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +239,42 @@ mod tests {
         std::fs::write(&big, vec![b'x'; 4096]).unwrap();
         let e = read_regular(&big, "a config", 1024).unwrap_err();
         assert!(e.expected.contains("at most"), "{e}");
+    }
+
+    #[test]
+    fn globs_match_like_the_glob_crate_and_end_on_symlink_loops() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("a/b/c")).unwrap();
+        for f in ["x.so", "a/y.so", "a/b/z.so", "a/b/c/w.so", "a/b/c/w.txt"] {
+            std::fs::write(d.join(f), b"").unwrap();
+        }
+        // a loop: a/b/c/up -> a
+        std::os::unix::fs::symlink(d.join("a"), d.join("a/b/c/up")).unwrap();
+        let base = d.to_str().unwrap();
+        for pat in [
+            "*.so",
+            "a/*.so",
+            "a/*/*.so",
+            "**/*.so",
+            "a/**/*.so",
+            "a/b/c/*",
+        ] {
+            let full = format!("{base}/{pat}");
+            let ours = glob_paths(&full).unwrap();
+            let theirs: Vec<_> = glob::glob(&full).unwrap().filter_map(Result::ok).collect();
+            if pat.contains("**") {
+                // The glob crate follows the loop until paths are too long; ours enters `a` once.
+                assert!(
+                    ours.iter().all(|p| !p.to_string_lossy().contains("/up/")),
+                    "{pat}: {ours:?}"
+                );
+                assert!(ours.len() >= 3, "{pat}: {ours:?}");
+            } else {
+                let mut theirs = theirs;
+                theirs.sort();
+                assert_eq!(ours, theirs, "{pat}");
+            }
+        }
     }
 }

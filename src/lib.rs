@@ -10,6 +10,7 @@ pub mod dwarf;
 pub mod error;
 pub mod gate;
 pub mod input;
+pub mod layout;
 pub mod loader;
 pub mod report;
 pub mod runtime;

@@ -3,7 +3,7 @@
 use clap::Parser;
 
 fn main() {
-    ffi_doctor::commands::install_panic_hook();
+    ffi_doctor::binary::install_panic_hook();
     let cli = ffi_doctor::cli::Cli::parse();
     std::process::exit(ffi_doctor::cli::run(cli));
 }

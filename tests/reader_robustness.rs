@@ -492,7 +492,7 @@ fn read_case(label: &str, data: &[u8], opts: ReadOptions) -> Option<String> {
                 // Touch everything a command would: serialise the whole model.
                 let json = serde_json::to_vec(&images).map_err(|e| format!("serialising: {e}"))?;
                 for img in &images {
-                    let summary = ffi_doctor::commands::inspect::summarize(img);
+                    let summary = ffi_doctor::binary::summary::summarize(img);
                     serde_json::to_vec(&summary).map_err(|e| format!("summary: {e}"))?;
                 }
                 Ok(json.len())

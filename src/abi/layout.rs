@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use super::target::long_double;
 use super::{FieldLayout, Layout, LayoutError, RecordLayout, Target};
+use crate::spec::c_spelling::{record_name, type_name};
 use crate::spec::{Prim, Record, RecordKind, Spec, Type};
 
 /// Size and alignment of `ty` on `target`.
@@ -933,77 +934,5 @@ fn finish(size: u64, align: u64, fields: Vec<FieldLayout>, is_union: bool) -> Re
         fields,
         holes,
         tail_padding: size.saturating_sub(end),
-    }
-}
-
-/// `struct tag` / `union tag` / `anonymous struct #id`.
-pub(crate) fn record_name(spec: &Spec, id: usize) -> String {
-    match spec.records.get(id) {
-        Some(r) => {
-            let kw = match r.kind {
-                RecordKind::Struct => "struct",
-                RecordKind::Union => "union",
-            };
-            match &r.tag {
-                Some(t) => format!("{kw} {t}"),
-                None => {
-                    // Named through a typedef?
-                    let td = spec
-                        .typedefs
-                        .iter()
-                        .find(|t| t.ty.ty == Type::Record { id });
-                    match td {
-                        Some(td) => td.name.clone(),
-                        None => format!("anonymous {kw} (#{id})"),
-                    }
-                }
-            }
-        }
-        None => format!("record #{id}"),
-    }
-}
-
-/// A short C spelling of a type for messages.
-pub(crate) fn type_name(spec: &Spec, ty: &Type) -> String {
-    match ty {
-        Type::Prim { prim } => prim_name(*prim).to_string(),
-        Type::Named { name } => name.clone(),
-        Type::Pointer { pointee } => format!("{} *", type_name(spec, &pointee.ty)),
-        Type::Array { elem, len } => match len {
-            Some(n) => format!("{}[{n}]", type_name(spec, &elem.ty)),
-            None => format!("{}[]", type_name(spec, &elem.ty)),
-        },
-        Type::Function { sig } => format!("{} (...)", type_name(spec, &sig.ret.ty)),
-        Type::Record { id } => record_name(spec, *id),
-        Type::Enum { id } => match spec.enums.get(*id).and_then(|e| e.tag.clone()) {
-            Some(t) => format!("enum {t}"),
-            None => format!("anonymous enum (#{id})"),
-        },
-    }
-}
-
-pub(crate) fn prim_name(p: Prim) -> &'static str {
-    match p {
-        Prim::Void => "void",
-        Prim::Bool => "_Bool",
-        Prim::Char => "char",
-        Prim::SChar => "signed char",
-        Prim::UChar => "unsigned char",
-        Prim::Short => "short",
-        Prim::UShort => "unsigned short",
-        Prim::Int => "int",
-        Prim::UInt => "unsigned int",
-        Prim::Long => "long",
-        Prim::ULong => "unsigned long",
-        Prim::LongLong => "long long",
-        Prim::ULongLong => "unsigned long long",
-        Prim::Int128 => "__int128",
-        Prim::UInt128 => "unsigned __int128",
-        Prim::Float => "float",
-        Prim::Double => "double",
-        Prim::LongDouble => "long double",
-        Prim::WChar => "wchar_t",
-        Prim::Char16 => "char16_t",
-        Prim::Char32 => "char32_t",
     }
 }

@@ -11,10 +11,8 @@ mod layout;
 mod render;
 mod target;
 
-pub(crate) use layout::record_name;
-pub(crate) use layout::type_name;
 pub use layout::{record_layout, type_layout};
-pub use render::render_pahole;
+pub use render::{layout_view, render_pahole};
 pub use target::{for_image, Target};
 
 use serde::Serialize;

@@ -1,127 +1,105 @@
-//! pahole-style text rendering of a record layout.
+//! A record layout of the ABI engine in the one layout view ([`layout_view`]), printed like pahole by
+//! [`crate::layout::view::write_pahole`].
 
-use std::fmt::Write as _;
-
-use super::layout::{record_name, type_name};
 use super::RecordLayout;
+use crate::layout::view::{write_pahole, HoleView, LayoutView, MemberView, Nested, Summary};
+use crate::spec::c_spelling::{record_name, type_name};
 use crate::spec::{RecordKind, Spec, Type};
 
 /// Renders `layout` (the layout of `spec.records[id]`) the way `pahole` prints a struct: each member with
 /// `/* offset size */` (bitfields `/* byte:bit size */`), `/* XXX n bytes hole, try to pack */` between members,
-/// and a summary with size, member count, holes and tail padding.
+/// and a summary with size, member count, holes, tail padding and alignment.
 pub fn render_pahole(spec: &Spec, id: usize, layout: &RecordLayout) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "{} {{", record_name(spec, id));
-    render_body(spec, Some(id), layout, 0, 1, &mut out);
-    let members = layout
-        .fields
-        .iter()
-        .filter(|f| f.bit_width != Some(0))
-        .count();
-    let sum_holes: u64 = layout.holes.iter().map(|h| h.1).sum();
-    let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "\t/* size: {}, cachelines: {}, members: {} */",
-        layout.size,
-        layout.size.div_ceil(64),
-        members
-    );
-    if !layout.holes.is_empty() {
-        let _ = writeln!(
-            out,
-            "\t/* sum members: {}, holes: {}, sum holes: {} */",
-            layout.size - sum_holes - layout.tail_padding,
-            layout.holes.len(),
-            sum_holes
-        );
-    }
-    if layout.tail_padding > 0 {
-        let _ = writeln!(out, "\t/* padding: {} */", layout.tail_padding);
-    }
-    let _ = writeln!(out, "\t/* alignment: {} */", layout.align);
-    let last = layout.size % 64;
-    if layout.size > 0 && last != 0 {
-        let _ = writeln!(out, "\t/* last cacheline: {last} bytes */");
-    }
-    out.push_str("};\n");
-    out
+    write_pahole(&layout_view(spec, id, layout))
 }
 
-fn render_body(
-    spec: &Spec,
-    id: Option<usize>,
-    layout: &RecordLayout,
-    base: u64,
-    indent: usize,
-    out: &mut String,
-) {
+/// `layout` (the layout of `spec.records[id]`) in the one layout view. A bitfield is shown at the byte holding
+/// its first bit.
+pub fn layout_view(spec: &Spec, id: usize, layout: &RecordLayout) -> LayoutView {
+    let sum_holes: u64 = layout.holes.iter().map(|h| h.1).sum();
+    LayoutView {
+        head: record_name(spec, id),
+        members: members(spec, Some(id), layout, 0),
+        summary: Summary {
+            size: layout.size,
+            members: layout
+                .fields
+                .iter()
+                .filter(|f| f.bit_width != Some(0))
+                .count(),
+            sum_members: layout.size - sum_holes - layout.tail_padding,
+            byte_holes: layout.holes.len(),
+            sum_byte_holes: sum_holes,
+            bitfields: None,
+            padding: layout.tail_padding,
+            bit_padding: 0,
+            alignment: Some(layout.align),
+            close_name: None,
+            aligned_attr: None,
+        },
+    }
+}
+
+fn members(spec: &Spec, id: Option<usize>, layout: &RecordLayout, base: u64) -> Vec<MemberView> {
     let rec = id.and_then(|i| spec.records.get(i));
     let is_union = rec.map(|r| r.kind == RecordKind::Union).unwrap_or(false);
-    let tabs = "\t".repeat(indent);
+    let hole = |n: u64| HoleView { bytes: n, bits: 0 };
     let mut holes = layout.holes.iter().peekable();
+    let mut out: Vec<MemberView> = Vec::with_capacity(layout.fields.len());
     for (i, f) in layout.fields.iter().enumerate() {
         let start = f.bit_offset.map(|b| b / 8).unwrap_or(f.offset);
         if !is_union {
             while let Some(&&(off, n)) = holes.peek() {
-                if off + n <= start {
-                    let _ = writeln!(
-                        out,
-                        "\n{tabs}/* XXX {n} byte{} hole, try to pack */\n",
-                        if n == 1 { "" } else { "s" }
-                    );
-                    holes.next();
-                } else {
+                if off + n > start {
                     break;
                 }
+                if let Some(prev) = out.last_mut() {
+                    prev.holes_after.push(hole(n));
+                }
+                holes.next();
             }
         }
-        let decl = rec.and_then(|r| r.fields.get(i));
-        let ty = decl.map(|d| &d.ty.ty);
+        let ty = rec.and_then(|r| r.fields.get(i)).map(|d| &d.ty.ty);
         if let (Some(nested), Some(Type::Record { id: nid })) = (&f.nested, ty) {
-            let kw = match spec.records.get(*nid).map(|r| r.kind) {
+            let keyword = match spec.records.get(*nid).map(|r| r.kind) {
                 Some(RecordKind::Union) => "union",
                 _ => "struct",
             };
-            let _ = writeln!(out, "{tabs}{kw} {{");
-            render_body(spec, Some(*nid), nested, base + f.offset, indent + 1, out);
-            let _ = writeln!(
-                out,
-                "{tabs}}};{:>w$}/* {:>5} {:>5} */",
-                "",
-                base + f.offset,
-                f.size,
-                w = 1
-            );
+            out.push(MemberView {
+                ty: String::new(),
+                name: String::new(),
+                offset: base + f.offset,
+                size: f.size,
+                bit: None,
+                width: None,
+                nested: Some(Nested {
+                    keyword,
+                    members: members(spec, Some(*nid), nested, base + f.offset),
+                }),
+                holes_after: Vec::new(),
+            });
             continue;
         }
-        let tname = ty.map(|t| type_name(spec, t)).unwrap_or_else(|| "?".into());
-        let mut name = f.name.clone().unwrap_or_default();
-        if let Some(w) = f.bit_width {
-            name = format!("{name}:{w}");
-        }
-        let left = format!("{tabs}{tname:<26} {name};");
-        match (f.bit_offset, f.bit_width) {
+        let (offset, bit) = match (f.bit_offset, f.bit_width) {
             (Some(b), Some(_)) => {
                 let abs = base * 8 + b;
-                let _ = writeln!(
-                    out,
-                    "{left:<50} /* {:>5}:{:>2} {:>3} */",
-                    abs / 8,
-                    abs % 8,
-                    f.size
-                );
+                (abs / 8, Some(abs % 8))
             }
-            _ => {
-                let _ = writeln!(out, "{left:<50} /* {:>5} {:>5} */", base + f.offset, f.size);
-            }
-        }
+            _ => (base + f.offset, None),
+        };
+        out.push(MemberView {
+            ty: ty.map(|t| type_name(spec, t)).unwrap_or_else(|| "?".into()),
+            name: f.name.clone().unwrap_or_default(),
+            offset,
+            size: f.size,
+            bit,
+            width: f.bit_width.map(u64::from),
+            nested: None,
+            holes_after: Vec::new(),
+        });
     }
-    for &(_, n) in holes {
-        let _ = writeln!(
-            out,
-            "\n{tabs}/* XXX {n} byte{} hole, try to pack */",
-            if n == 1 { "" } else { "s" }
-        );
+    if let Some(last) = out.last_mut() {
+        last.holes_after.extend(holes.map(|&(_, n)| hole(n)));
     }
+    out
 }

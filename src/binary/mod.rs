@@ -2,9 +2,14 @@
 //! format-neutral [`Image`] model that every analysis reads. Nothing here prints.
 
 pub mod elf;
+pub mod filter;
+pub mod guard;
 pub mod macho;
 pub mod pe;
 pub mod sniff;
+pub mod summary;
+
+pub use guard::{install_panic_hook, read_guarded};
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};

@@ -15,6 +15,7 @@ use crate::dwarf::{
 };
 use crate::report::codes::{Code, LayoutCode};
 use crate::report::{Finding, Severity};
+use crate::spec::c_spelling::{spell, typedef_naming};
 use crate::spec::{Field, Loc, Prim, QualType, Spec, Type};
 
 /// The comparable shape of a type: size, kind and signedness, typedefs resolved away.
@@ -202,47 +203,6 @@ struct Cx<'a> {
     target: Target,
     debug: &'a DebugInfo,
     out: Vec<Finding>,
-}
-
-/// The typedef that names record (or enum) `id` in the spec, for anonymous ones.
-fn typedef_naming(spec: &Spec, want: &Type) -> Option<String> {
-    spec.typedefs
-        .iter()
-        .find(|t| &t.ty.ty == want)
-        .map(|t| t.name.clone())
-}
-
-/// A C spelling of a declared type with its qualifiers (`const char *`, `size_t`, `struct stats`).
-fn spell(spec: &Spec, qt: &QualType) -> String {
-    let c = if qt.quals.is_const { "const " } else { "" };
-    match &qt.ty {
-        Type::Pointer { pointee } => {
-            let inner = spell(spec, pointee);
-            let sep = if inner.ends_with('*') { "" } else { " " };
-            if qt.quals.is_const {
-                format!("{inner}{sep}* const")
-            } else {
-                format!("{inner}{sep}*")
-            }
-        }
-        Type::Record { id } if spec.records.get(*id).is_some_and(|r| r.tag.is_none()) => {
-            match typedef_naming(spec, &qt.ty) {
-                Some(n) => format!("{c}{n}"),
-                None => format!("{c}{}", abi_type_name(spec, &qt.ty)),
-            }
-        }
-        Type::Enum { id } if spec.enums.get(*id).is_some_and(|e| e.tag.is_none()) => {
-            match typedef_naming(spec, &qt.ty) {
-                Some(n) => format!("{c}{n}"),
-                None => format!("{c}{}", abi_type_name(spec, &qt.ty)),
-            }
-        }
-        t => format!("{c}{}", abi_type_name(spec, t)),
-    }
-}
-
-fn abi_type_name(spec: &Spec, ty: &Type) -> String {
-    crate::abi::type_name(spec, ty)
 }
 
 impl<'a> Cx<'a> {

@@ -5,9 +5,10 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
+use super::args::SeverityArg;
 use super::Context;
 use crate::gate::{self, config, GateOptions};
-use crate::report::{self, OutputFormat, Severity, EXIT_INPUT};
+use crate::report::{self, OutputFormat, EXIT_INPUT};
 
 #[derive(Debug, clap::Args)]
 pub struct GateArgs {
@@ -20,8 +21,8 @@ pub struct GateArgs {
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Exit 1 when an unsuppressed finding has at least this severity (after [severity] overrides).
-    #[arg(long, value_enum, default_value_t = Severity::Error)]
-    pub fail_on: Severity,
+    #[arg(long, value_enum, default_value_t = SeverityArg::Error)]
+    pub fail_on: SeverityArg,
     /// Also write a SARIF 2.1.0 log to this file.
     #[arg(long, value_name = "FILE")]
     pub sarif: Option<PathBuf>,
@@ -115,7 +116,7 @@ pub fn run(ctx: &Context, a: &GateArgs) -> i32 {
         None => None,
     };
     let opts = GateOptions {
-        fail_on: a.fail_on,
+        fail_on: a.fail_on.into(),
         progress: !ctx.quiet && std::io::stderr().is_terminal(),
         default_policies: !a.no_default_policies,
         python_exports,

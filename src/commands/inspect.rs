@@ -1,105 +1,23 @@
 //! `ffi-doctor inspect FILE...`: one summary per image (per slice for universal Mach-O), as a table or JSON.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
 use comfy_table::{presets::UTF8_BORDERS_ONLY, ContentArrangement, Table};
 use serde::Serialize;
 
-use super::{read_guarded, Context};
-use crate::binary::{
-    ElfInfo, Endian, Format, Identity, Image, Import, ImportSource, Kind, MachoInfo, Mapped,
-    Needed, PeInfo, ReadOptions,
-};
-use crate::cli::InspectArgs;
+use super::Context;
+use crate::binary::summary::{summarize, Counts, ImageSummary};
+use crate::binary::{read_guarded, Endian, Format, Image, Mapped, ReadOptions};
 use crate::report::{self, OutputFormat, EXIT_INPUT, EXIT_OK};
 
-/// Symbol counts, split by mangling kind and by symbol kind.
-#[derive(Debug, Serialize)]
-pub struct Counts {
-    pub total: usize,
-    pub by_mangling: BTreeMap<&'static str, usize>,
-    pub by_kind: BTreeMap<&'static str, usize>,
-}
-
-impl Counts {
-    fn of(
-        items: impl Iterator<Item = (crate::symbols::Mangling, crate::binary::SymbolKind)>,
-    ) -> Counts {
-        let mut c = Counts {
-            total: 0,
-            by_mangling: BTreeMap::new(),
-            by_kind: BTreeMap::new(),
-        };
-        for (m, k) in items {
-            c.total += 1;
-            *c.by_mangling.entry(m.as_str()).or_default() += 1;
-            *c.by_kind.entry(k.as_str()).or_default() += 1;
-        }
-        c
-    }
-}
-
-/// Everything `inspect` says about one image.
-#[derive(Debug, Serialize)]
-pub struct ImageSummary<'a> {
-    pub format: Format,
-    pub arch: &'a str,
-    pub bits: u8,
-    pub endian: Endian,
-    pub kind: Kind,
-    pub file_offset: u64,
-    pub identity: Option<&'a Identity>,
-    pub needed: &'a [Needed],
-    pub rpath: &'a [String],
-    pub runpath: &'a [String],
-    pub exports: Counts,
-    pub imports: Counts,
-    /// Imports per providing library (PE DLL, Mach-O dylib, ELF verneed file), plus flat/global-scope lookups.
-    pub imports_by_source: BTreeMap<String, usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub elf: Option<&'a ElfInfo>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub macho: Option<&'a MachoInfo>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pe: Option<&'a PeInfo>,
-}
-
-/// Summarise one image.
-pub fn summarize<'a>(img: &'a Image<'_>) -> ImageSummary<'a> {
-    let mut by_source = BTreeMap::new();
-    for i in &img.imports {
-        *by_source.entry(source_label(i)).or_default() += 1;
-    }
-    ImageSummary {
-        format: img.format,
-        arch: &img.arch,
-        bits: img.bits,
-        endian: img.endian,
-        kind: img.kind,
-        file_offset: img.file_offset,
-        identity: img.identity.as_ref(),
-        needed: &img.needed,
-        rpath: &img.rpath,
-        runpath: &img.runpath,
-        exports: Counts::of(img.exports.iter().map(|e| (e.mangling, e.kind))),
-        imports: Counts::of(img.imports.iter().map(|i| (i.mangling, i.kind))),
-        imports_by_source: by_source,
-        elf: img.elf.as_ref(),
-        macho: img.macho.as_ref(),
-        pe: img.pe.as_ref(),
-    }
-}
-
-/// A short label for where an import is looked up.
-pub fn source_label(i: &Import<'_>) -> String {
-    match &i.source {
-        ImportSource::Library { library } => library.clone(),
-        ImportSource::Flat => "(flat namespace)".into(),
-        ImportSource::SelfImage => "(self)".into(),
-        ImportSource::Executable => "(main executable)".into(),
-        ImportSource::GlobalScope => "(global scope)".into(),
-    }
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// Shared libraries or executables (ELF, Mach-O incl. universal, PE).
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Only this architecture slice of a universal Mach-O file (x86_64, arm64, …).
+    #[arg(long)]
+    pub arch: Option<String>,
 }
 
 #[derive(Serialize)]

@@ -10,9 +10,11 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::args::{SpecArgs, TargetsArgs};
 use super::Context;
 use crate::dwarf::{self, DebugOptions, LayoutStats, Record};
 use crate::error::InputError;
+use crate::layout;
 use crate::report::{self, OutputFormat, EXIT_INPUT};
 
 #[derive(Debug, clap::Args)]
@@ -44,22 +46,13 @@ pub struct LayoutArgs {
     /// Spec mode: the target whose ABI lays the types out (default: this host's, e.g. linux-x86_64).
     #[arg(long, conflicts_with = "targets")]
     pub target: Option<String>,
-    /// Spec mode: lay the types out for these targets (comma-separated names, or `all`) and summarise where they
-    /// disagree.
-    #[arg(long, value_delimiter = ',')]
-    pub targets: Vec<String>,
-    /// Spec mode: define a macro for the preprocessor (NAME or NAME=VALUE); repeatable.
-    #[arg(short = 'D', value_name = "NAME[=VALUE]")]
-    pub define: Vec<String>,
-    /// Spec mode: add an include directory; repeatable.
-    #[arg(short = 'I', value_name = "DIR")]
-    pub include: Vec<PathBuf>,
-    /// Spec mode: also search the host's system include directories (/usr/include, …).
-    #[arg(long)]
-    pub system_includes: bool,
-    /// Spec mode: treat FILE as a cffi cdef (default: detected from `.cdef` or cffi's `...` forms).
-    #[arg(long)]
-    pub cffi: bool,
+    /// Spec mode: lay the types out for several targets (`--targets`; default: this host's) and summarise where
+    /// they disagree.
+    #[command(flatten)]
+    pub targets: TargetsArgs,
+    /// Spec mode: how the header is preprocessed.
+    #[command(flatten)]
+    pub spec_args: SpecArgs,
 }
 
 #[derive(Serialize)]
@@ -89,10 +82,10 @@ struct Doc<'a> {
 }
 
 pub fn run(ctx: &Context, a: &LayoutArgs) -> i32 {
-    if !a.dwarf && (a.spec || is_spec_file(&a.file)) {
+    if !a.dwarf && (a.spec || layout::is_spec_file(&a.file)) {
         return spec_mode::run(ctx, a);
     }
-    if a.target.is_some() || !a.targets.is_empty() {
+    if a.target.is_some() || !a.targets.targets.is_empty() {
         let e = InputError::new(
             &a.file,
             "a C header or cffi cdef (--target/--targets lay out declared types)",
@@ -131,44 +124,9 @@ pub fn run(ctx: &Context, a: &LayoutArgs) -> i32 {
             ),
         );
     };
-    let chosen: Vec<&Record> = match &a.type_name {
-        Some(t) => match info.record(t) {
-            Some(r) => vec![r],
-            None => {
-                let bare = t
-                    .trim_start_matches("struct ")
-                    .trim_start_matches("union ")
-                    .to_ascii_lowercase();
-                let mut near: Vec<&str> = info
-                    .records()
-                    .iter()
-                    .map(|r| r.name.as_str())
-                    .filter(|n| {
-                        let l = n.to_ascii_lowercase();
-                        l.contains(&bare) || bare.contains(&l)
-                    })
-                    .take(8)
-                    .collect();
-                near.sort_unstable();
-                let hint = if near.is_empty() {
-                    format!(
-                        "{} structs/unions are described; run without --type to list them",
-                        info.records().len()
-                    )
-                } else {
-                    format!("similar names: {}", near.join(", "))
-                };
-                return fail(
-                    InputError::new(
-                        &a.file,
-                        format!("a struct or union named {t} in the DWARF"),
-                        "no such type",
-                    )
-                    .hint(hint),
-                );
-            }
-        },
-        None => info.records().iter().collect(),
+    let chosen = match layout::dwarf_records(&a.file, &info, a.type_name.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
     };
     if !ctx.quiet && ctx.format == OutputFormat::Human {
         eprintln!(
@@ -220,29 +178,6 @@ pub fn run(ctx: &Context, a: &LayoutArgs) -> i32 {
         }
     };
     report::finish_output(r)
-}
-
-/// A header or cdef rather than a binary: by extension, or a text file that is no other known text format.
-fn is_spec_file(path: &str) -> bool {
-    let ext = std::path::Path::new(path)
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    if matches!(
-        ext.as_deref(),
-        Some("h" | "hh" | "hpp" | "hxx" | "cdef" | "i")
-    ) {
-        return true;
-    }
-    let mut head = Vec::with_capacity(64 * 1024);
-    let Ok(f) = std::fs::File::open(path) else {
-        return false;
-    };
-    use std::io::Read;
-    if f.take(64 * 1024).read_to_end(&mut head).is_err() {
-        return false;
-    }
-    matches!(crate::binary::sniff::classify(path, &head), Err(e) if e.found == "a text file")
 }
 
 mod spec_mode;

@@ -7,11 +7,44 @@ use std::time::Duration;
 use comfy_table::{presets::UTF8_BORDERS_ONLY, ContentArrangement, Table};
 use serde::Serialize;
 
+use super::args::SeverityArg;
 use super::Context;
-use crate::report::{self, OutputFormat, Severity, EXIT_INPUT};
+use crate::report::human::Block;
+use crate::report::{self, OutputFormat, EXIT_INPUT};
 use crate::runtime::{self, CallSpec, ProbeOptions, ProbeReport, ProbeRequest, ReturnType};
 
 pub use crate::runtime::child::ProbeChildArgs;
+
+/// `--returns`: the clap spelling of [`ReturnType`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReturnTypeArg {
+    /// `const char *` (rendered as the string, `NULL` for a null pointer).
+    Str,
+    /// `int`
+    Int,
+    /// `unsigned int`
+    Uint,
+    /// `long`
+    Long,
+    /// `unsigned long`
+    Ulong,
+    /// `size_t`
+    #[value(name = "size_t")]
+    SizeT,
+}
+
+impl From<ReturnTypeArg> for ReturnType {
+    fn from(r: ReturnTypeArg) -> ReturnType {
+        match r {
+            ReturnTypeArg::Str => ReturnType::Str,
+            ReturnTypeArg::Int => ReturnType::Int,
+            ReturnTypeArg::Uint => ReturnType::Uint,
+            ReturnTypeArg::Long => ReturnType::Long,
+            ReturnTypeArg::Ulong => ReturnType::Ulong,
+            ReturnTypeArg::SizeT => ReturnType::SizeT,
+        }
+    }
+}
 
 /// Arguments of `ffi-doctor load`.
 #[derive(Debug, clap::Args)]
@@ -26,7 +59,7 @@ pub struct LoadArgs {
     pub call: Option<String>,
     /// The declared return type of --call: `const char *` (str) or an integer type.
     #[arg(long, value_enum, requires = "call")]
-    pub returns: Option<ReturnType>,
+    pub returns: Option<ReturnTypeArg>,
     /// A glob the rendered return value must match (e.g. '1.*').
     #[arg(long, value_name = "GLOB", requires = "call", value_parser = parse_glob)]
     pub expect: Option<String>,
@@ -37,8 +70,8 @@ pub struct LoadArgs {
     #[arg(long, value_name = "MIB", default_value_t = 4096)]
     pub address_space_mib: u64,
     /// Exit 1 when a finding has at least this severity.
-    #[arg(long, value_enum, default_value_t = Severity::Error)]
-    pub fail_on: Severity,
+    #[arg(long, value_enum, default_value_t = SeverityArg::Error)]
+    pub fail_on: SeverityArg,
 }
 
 fn parse_glob(s: &str) -> Result<String, String> {
@@ -61,7 +94,7 @@ pub fn run(ctx: &Context, args: &LoadArgs) -> i32 {
         symbols: args.symbols.clone(),
         calls: Vec::new(),
     };
-    if let (Some(name), Some(returns)) = (&args.call, args.returns) {
+    if let (Some(name), Some(returns)) = (&args.call, args.returns.map(ReturnType::from)) {
         request.calls.push(CallSpec {
             name: name.clone(),
             returns,
@@ -182,25 +215,20 @@ fn write_human(r: &ProbeReport) -> std::io::Result<()> {
     }
     writeln!(out, "{}\n{t}", r.path)?;
     for f in &r.findings {
-        writeln!(
-            out,
-            "\n{} {:?}: {}\n  {}",
-            f.code,
-            f.severity,
-            f.message,
-            f.found.replace('\n', "\n  ")
-        )?;
-        writeln!(out, "  hint: {}", f.hint.replace('\n', "\n  "))?;
+        let block = Block {
+            indent: "",
+            lead: "",
+            hint: true,
+        };
+        report::human::write_block(&mut out, f, block)?;
     }
     for f in &r.explanation {
-        writeln!(
-            out,
-            "\n  because {} {:?}: {}\n    {}",
-            f.code,
-            f.severity,
-            f.message,
-            f.found.replace('\n', "\n    ")
-        )?;
+        let block = Block {
+            indent: "  ",
+            lead: "because ",
+            hint: false,
+        };
+        report::human::write_block(&mut out, f, block)?;
     }
     out.flush()
 }

@@ -1,5 +1,8 @@
-//! The subcommands: each turns arguments into a library call, then renders the result. No parsing lives here.
+//! The subcommands: each owns its clap arguments, turns them into library options once, makes the library call
+//! and renders the result. No parsing of inputs and no analysis lives here, and no library module imports this
+//! one; flag groups shared by several commands are in [`args`].
 
+pub mod args;
 pub mod check;
 pub mod deps;
 pub mod gate;
@@ -9,8 +12,6 @@ pub mod load;
 pub mod resolve;
 pub mod symbols;
 
-use crate::binary::{self, Image, Mapped, ReadOptions};
-use crate::error::InputError;
 use crate::report::OutputFormat;
 
 /// What every command needs to know about how to talk to the user.
@@ -18,50 +19,4 @@ use crate::report::OutputFormat;
 pub struct Context {
     pub format: OutputFormat,
     pub quiet: bool,
-}
-
-/// Read the images of a mapped file, turning a reader panic (a bug, never expected) into an input error so the
-/// process still exits 2 with a message naming the file.
-pub fn read_guarded<'d>(
-    mapped: &'d Mapped,
-    arch: Option<&str>,
-    opts: ReadOptions,
-) -> Result<Vec<Image<'d>>, InputError> {
-    let path = mapped.path.as_str();
-    let data = mapped.bytes();
-    IN_READER.with(|f| f.set(true));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        binary::read_images(path, data, arch, opts)
-    }));
-    IN_READER.with(|f| f.set(false));
-    match result {
-        Ok(r) => r,
-        Err(p) => {
-            let msg = p
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| p.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown".into());
-            Err(InputError::new(
-                path,
-                "a well-formed object file",
-                format!("data the reader rejected ({msg})"),
-            )
-            .hint("this is a reader bug: please report it with the file"))
-        }
-    }
-}
-
-thread_local! {
-    static IN_READER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Install the panic hook: panics inside a reader are reported by [`read_guarded`]; any other panic is a bug and
-/// says so.
-pub fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| {
-        if !IN_READER.with(|f| f.get()) {
-            eprintln!("ffi-doctor: internal error: {info}\nplease report this with the command line and input file");
-        }
-    }));
 }

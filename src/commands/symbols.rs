@@ -5,59 +5,50 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::{read_guarded, Context};
-use crate::binary::{Export, Format, Image, Import, Mapped, ReadOptions, SymbolKind};
-use crate::cli::SymbolArgs;
+use super::Context;
+use crate::binary::filter::SymbolFilter as Filter;
+use crate::binary::read_guarded;
+use crate::binary::{Format, Image, Mapped, ReadOptions};
 use crate::report::{self, Columns, OutputFormat, EXIT_INPUT};
-use crate::symbols::Mangling;
+
+#[derive(Debug, clap::Args)]
+pub struct SymbolArgs {
+    /// A shared library or executable.
+    pub file: String,
+    /// Only this architecture slice of a universal Mach-O file (x86_64, arm64, …).
+    #[arg(long)]
+    pub arch: Option<String>,
+    /// Only mangled names (C++, Rust, Swift).
+    #[arg(long, conflicts_with = "unmangled")]
+    pub mangled: bool,
+    /// Only plain C names.
+    #[arg(long)]
+    pub unmangled: bool,
+    /// Only symbols of this kind: function, data, tls, absolute, indirect, unknown.
+    #[arg(long, value_parser = parse_kind)]
+    pub kind: Option<crate::binary::SymbolKind>,
+    /// Only names matching this glob (tried on the raw, C and demangled name).
+    #[arg(long = "match", value_name = "PATTERN", value_parser = parse_glob)]
+    pub pattern: Option<glob::Pattern>,
+    /// Do not demangle (faster on very large libraries).
+    #[arg(long)]
+    pub no_demangle: bool,
+}
+
+fn parse_kind(s: &str) -> Result<crate::binary::SymbolKind, String> {
+    crate::binary::SymbolKind::parse(s).ok_or_else(|| {
+        format!("unknown kind `{s}`: expected function, data, tls, absolute, indirect or unknown")
+    })
+}
+
+fn parse_glob(s: &str) -> Result<glob::Pattern, String> {
+    glob::Pattern::new(s).map_err(|e| format!("bad pattern `{s}`: {e}"))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Which {
     Exports,
     Imports,
-}
-
-/// The filters shared by both listings.
-pub struct Filter<'a> {
-    pub mangled: bool,
-    pub unmangled: bool,
-    pub kind: Option<SymbolKind>,
-    pub pattern: Option<&'a glob::Pattern>,
-}
-
-impl Filter<'_> {
-    fn keep(&self, mangling: Mangling, kind: SymbolKind, names: &[Option<&str>]) -> bool {
-        if self.mangled && !mangling.is_mangled() || self.unmangled && mangling.is_mangled() {
-            return false;
-        }
-        if self.kind.is_some_and(|k| k != kind) {
-            return false;
-        }
-        match self.pattern {
-            Some(p) => names.iter().flatten().any(|n| p.matches(n)),
-            None => true,
-        }
-    }
-
-    pub fn export(&self, e: &Export<'_>) -> bool {
-        self.keep(
-            e.mangling,
-            e.kind,
-            &[Some(&e.name), Some(&e.c_name), e.demangled.as_deref()],
-        )
-    }
-
-    pub fn import(&self, i: &Import<'_>) -> bool {
-        self.keep(
-            i.mangling,
-            i.kind,
-            &[
-                i.name.as_deref(),
-                i.c_name.as_deref(),
-                i.demangled.as_deref(),
-            ],
-        )
-    }
 }
 
 #[derive(Serialize)]
@@ -261,7 +252,7 @@ fn import_columns<'a>(img: &'a Image<'a>, filter: &Filter<'_>) -> Columns<'a> {
             (None, None) => Cow::Borrowed("?"),
         };
         c.push(vec![
-            Cow::Owned(super::inspect::source_label(i)),
+            Cow::Owned(crate::binary::summary::source_label(i)),
             Cow::Owned(flags.join(",")),
             Cow::Borrowed(i.mangling.as_str()),
             version_label(&i.version),

@@ -18,7 +18,7 @@ use crate::error::InputError;
 pub use crate::spec::RecordKind;
 
 pub use locate::{search, DebugSearch, Tried};
-pub use render::{layout_stats, render_layout, Hole, LayoutStats};
+pub use render::{layout_stats, layout_view, render_layout, Hole, LayoutStats};
 
 /// Where to look for separate debug files.
 #[derive(Debug, Clone)]

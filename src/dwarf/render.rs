@@ -1,12 +1,12 @@
-//! Hole arithmetic and the pahole-like layout text of a [`Record`]: one line per member with `/* offset size */`
-//! (bitfields `/* offset:bit size */`), `XXX N bytes hole` / `XXX N bits hole` markers, cacheline boundaries, and
-//! the closing `size / sum members / padding` summary, as `pahole -C NAME` prints them.
-
-use std::fmt::Write;
+//! Hole arithmetic of a DWARF [`Record`] the way pahole counts it ([`layout_stats`]), and the record in the one
+//! layout view ([`layout_view`]) that [`crate::layout::view::write_pahole`] prints like `pahole -C NAME`.
 
 use serde::Serialize;
 
-use super::{Member, Record, RecordKind};
+use super::{Record, RecordKind};
+use crate::layout::view::{
+    write_pahole, BitSummary, HoleView, LayoutView, MemberView, Nested, Summary,
+};
 
 /// A gap in a struct, after member `after` (index into `members`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -109,148 +109,74 @@ fn kw(k: RecordKind) -> &'static str {
     }
 }
 
-fn member_line(out: &mut String, indent: usize, m: &Member, base: u64) {
-    let tabs = "\t".repeat(indent);
-    let off = base + m.offset;
-    let comment = match (m.bit_size, m.bit_in_unit()) {
-        (Some(_), Some(b)) => format!("/* {off:5}:{b:2} {:2} */", m.size),
-        _ => format!("/* {off:5} {:5} */", m.size),
-    };
-    let name = match m.bit_size {
-        Some(w) => format!("{}:{w};", m.decl_name),
-        None => format!("{};", m.decl_name),
-    };
-    let ty_w = 27usize.saturating_sub(8 * (indent - 1));
-    let _ = writeln!(
-        out,
-        "{tabs}{:<ty_w$}{:<21} {comment}",
-        format!("{} ", m.decl_type),
-        name
-    );
+/// The members of `r` (at absolute offset `base`) in the one layout view, with pahole's holes.
+fn members(r: &Record, base: u64) -> Vec<MemberView> {
+    let holes = layout_stats(r).holes;
+    r.members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| MemberView {
+            ty: m.decl_type.clone(),
+            name: match &m.anon {
+                Some(_) => m.name.clone().unwrap_or_default(),
+                None => m.decl_name.clone(),
+            },
+            offset: base + m.offset,
+            size: m.size,
+            bit: m.bit_in_unit(),
+            width: m.bit_size,
+            nested: m.anon.as_ref().map(|inner| Nested {
+                keyword: kw(inner.kind),
+                members: members(inner, base + m.offset),
+            }),
+            holes_after: holes
+                .iter()
+                .find(|h| h.after == i)
+                .map(|h| HoleView {
+                    bytes: h.bytes,
+                    bits: h.bits,
+                })
+                .into_iter()
+                .collect(),
+        })
+        .collect()
 }
 
-fn body(out: &mut String, r: &Record, indent: usize, base: u64, top: bool) {
-    let tabs = "\t".repeat(indent);
-    let holes = layout_stats(r).holes;
-    let mut last_line = 0u64;
-    for (i, m) in r.members.iter().enumerate() {
-        if top && i > 0 {
-            let line = (base + m.offset) / 64;
-            if line > last_line {
-                let ago = base + m.offset - line * 64;
-                if ago == 0 {
-                    let _ = writeln!(
-                        out,
-                        "{tabs}/* --- cacheline {line} boundary ({} bytes) --- */",
-                        line * 64
-                    );
-                } else {
-                    let _ = writeln!(
-                        out,
-                        "{tabs}/* --- cacheline {line} boundary ({} bytes) was {ago} bytes ago --- */",
-                        line * 64
-                    );
-                }
-                last_line = line;
-            }
-        }
-        match &m.anon {
-            Some(inner) => {
-                let _ = writeln!(out, "{tabs}{} {{", kw(inner.kind));
-                body(out, inner, indent + 1, base + m.offset, false);
-                let close = match &m.name {
-                    Some(n) => format!("}} {n};"),
-                    None => "};".to_string(),
-                };
-                let pad = 49usize.saturating_sub(8 * (indent - 1));
-                let _ = writeln!(
-                    out,
-                    "{tabs}{close:<pad$}/* {:5} {:5} */",
-                    base + m.offset,
-                    m.size
-                );
-            }
-            None => member_line(out, indent, m, base),
-        }
-        if let Some(h) = holes.iter().find(|h| h.after == i) {
-            out.push('\n');
-            if h.bits > 0 {
-                let s = if h.bits == 1 { "" } else { "s" };
-                let _ = writeln!(out, "{tabs}/* XXX {} bit{s} hole, try to pack */", h.bits);
-            }
-            if h.bytes > 0 {
-                let s = if h.bytes == 1 { "" } else { "s" };
-                let _ = writeln!(out, "{tabs}/* XXX {} byte{s} hole, try to pack */", h.bytes);
-            }
-            out.push('\n');
-        }
+/// `r` in the one layout view (what `pahole -C NAME` shows of it).
+pub fn layout_view(r: &Record) -> LayoutView {
+    let head = match (&r.tag, &r.typedef_name) {
+        (Some(t), _) => format!("{} {t}", kw(r.kind)),
+        (None, Some(_)) => format!("typedef {}", kw(r.kind)),
+        (None, None) => kw(r.kind).to_string(),
+    };
+    let st = layout_stats(r);
+    LayoutView {
+        head,
+        members: members(r, 0),
+        summary: Summary {
+            size: st.size,
+            members: st.members,
+            sum_members: st.sum_members,
+            byte_holes: st.byte_holes,
+            sum_byte_holes: st.sum_byte_holes,
+            bitfields: Some(BitSummary {
+                bits: st.sum_bitfield_bits,
+                bit_holes: st.bit_holes,
+                sum_bit_holes: st.sum_bit_holes,
+            }),
+            padding: st.padding,
+            bit_padding: st.bit_padding,
+            alignment: None,
+            close_name: match (&r.tag, &r.typedef_name) {
+                (None, Some(t)) => Some(t.clone()),
+                _ => None,
+            },
+            aligned_attr: r.alignment,
+        },
     }
 }
 
 /// The layout of `r` as `pahole -C NAME` prints it.
 pub fn render_layout(r: &Record) -> String {
-    let mut out = String::new();
-    let head = match (&r.tag, &r.typedef_name) {
-        (Some(t), _) => format!("{} {t} {{", kw(r.kind)),
-        (None, Some(_)) => format!("typedef {} {{", kw(r.kind)),
-        (None, None) => format!("{} {{", kw(r.kind)),
-    };
-    let _ = writeln!(out, "{head}");
-    body(&mut out, r, 1, 0, true);
-    let st = layout_stats(r);
-    if !r.members.is_empty() {
-        out.push('\n');
-    }
-    let _ = writeln!(
-        out,
-        "\t/* size: {}, cachelines: {}, members: {} */",
-        st.size, st.cachelines, st.members
-    );
-    let has_bits = st.sum_bitfield_bits > 0;
-    if st.byte_holes > 0 {
-        let _ = writeln!(
-            out,
-            "\t/* sum members: {}, holes: {}, sum holes: {} */",
-            st.sum_members, st.byte_holes, st.sum_byte_holes
-        );
-    } else if has_bits {
-        let _ = writeln!(out, "\t/* sum members: {} */", st.sum_members);
-    }
-    if has_bits {
-        if st.bit_holes > 0 {
-            let _ = writeln!(
-                out,
-                "\t/* sum bitfield members: {} bits, bit holes: {}, sum bit holes: {} bits */",
-                st.sum_bitfield_bits, st.bit_holes, st.sum_bit_holes
-            );
-        } else {
-            let _ = writeln!(
-                out,
-                "\t/* sum bitfield members: {} bits */",
-                st.sum_bitfield_bits
-            );
-        }
-    }
-    if st.padding > 0 {
-        let _ = writeln!(out, "\t/* padding: {} */", st.padding);
-    }
-    if st.bit_padding > 0 {
-        let _ = writeln!(out, "\t/* bit_padding: {} bits */", st.bit_padding);
-    }
-    if st.size % 64 != 0 {
-        let _ = writeln!(out, "\t/* last cacheline: {} bytes */", st.size % 64);
-    }
-    let tail = match (&r.tag, &r.typedef_name) {
-        (None, Some(t)) => format!(" {t}"),
-        _ => String::new(),
-    };
-    match r.alignment {
-        Some(a) => {
-            let _ = writeln!(out, "}}{tail} __attribute__((__aligned__({a})));");
-        }
-        None => {
-            let _ = writeln!(out, "}}{tail};");
-        }
-    }
-    out
+    write_pahole(&layout_view(r))
 }

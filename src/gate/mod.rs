@@ -25,7 +25,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::binary::{Image, Kind, Mapped, ReadOptions};
-use crate::commands::check::{check_library, CheckOptions};
+use crate::check::{check_library, CheckOptions};
 use crate::commands::deps;
 use crate::error::InputError;
 use crate::loader::{LoaderEnv, WindowsSearch};
@@ -161,17 +161,7 @@ fn expand(loaded: &Loaded) -> Result<Vec<Unit>, InputError> {
             continue;
         }
         let pattern = joined.to_string_lossy().into_owned();
-        let mut matches: Vec<PathBuf> = glob::glob(&pattern)
-            .map_err(|e| {
-                InputError::new(
-                    &t.path,
-                    "a file, directory, wheel or glob",
-                    format!("a bad glob: {e}"),
-                )
-            })?
-            .filter_map(Result::ok)
-            .collect();
-        matches.sort();
+        let matches = crate::input::glob_paths(&pattern)?;
         if matches.is_empty() {
             return Err(InputError::new(
                 &pattern,
@@ -857,7 +847,7 @@ fn analyze(loaded: &Loaded, u: &Unit, opts: &GateOptions) -> TargetReport {
                 continue;
             }
         };
-        let images = match crate::commands::read_guarded(m, None, ReadOptions::default()) {
+        let images = match crate::binary::read_guarded(m, None, ReadOptions::default()) {
             Ok(i) => i,
             Err(e) => {
                 report.errors.push(relabel(e, display));

@@ -8,6 +8,7 @@ use comfy_table::{presets::UTF8_BORDERS_ONLY, ContentArrangement, Table};
 use serde_json::{json, Value};
 
 use super::{GateFinding, GateReport};
+use crate::report::human::severity_label;
 use crate::report::Severity;
 
 /// A table cell of at most `CELL_LIMIT` characters: wrapping a 100,000-character RPATH took the table seconds;
@@ -22,14 +23,6 @@ fn clip(s: &str) -> std::borrow::Cow<'_, str> {
             s[cut..].chars().count()
         )
         .into(),
-    }
-}
-
-fn sev(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
     }
 }
 
@@ -84,8 +77,8 @@ pub fn human(r: &GateReport) -> String {
         for f in shown {
             let g = &f.finding;
             let severity = match &f.suppressed {
-                Some(reason) => format!("{} (baseline: {reason})", sev(g.severity)),
-                None => sev(g.severity).to_string(),
+                Some(reason) => format!("{} (baseline: {reason})", severity_label(g.severity)),
+                None => severity_label(g.severity).to_string(),
             };
             table.add_row(vec![
                 g.code.to_string(),
@@ -267,7 +260,7 @@ pub fn junit(r: &GateReport) -> String {
                         format!(
                             "{} {} at {}: {}\n  expected: {}\n  found: {}\n  hint: {}",
                             g.code,
-                            sev(g.severity),
+                            severity_label(g.severity),
                             g.location,
                             g.message,
                             g.expected,

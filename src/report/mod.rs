@@ -3,13 +3,14 @@
 
 use std::io::{self, Write};
 
-use clap::ValueEnum;
 use serde::Serialize;
 
 use crate::error::InputError;
 
 pub mod codes;
+pub mod human;
 pub use codes::{CheckKind, Code};
+pub use human::{location_key, severity_label};
 
 /// Exit code: nothing at or above the failure threshold.
 pub const EXIT_OK: i32 = 0;
@@ -19,7 +20,7 @@ pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_INPUT: i32 = 2;
 
 /// How results are rendered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
     Human,
     Json,
@@ -145,7 +146,7 @@ impl<'a> Columns<'a> {
 }
 
 /// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -168,7 +169,8 @@ pub struct Finding {
 }
 
 /// Exit code for a set of findings against the `--fail-on` threshold.
-pub fn exit_code_for(findings: &[Finding], fail_on: Severity) -> i32 {
+pub fn exit_code_for(findings: &[Finding], fail_on: impl Into<Severity>) -> i32 {
+    let fail_on = fail_on.into();
     if findings.iter().any(|f| f.severity >= fail_on) {
         EXIT_FINDINGS
     } else {

@@ -53,7 +53,7 @@ pub struct CallSpec {
 }
 
 /// The declared return type of a called function. Nothing else is ever called.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReturnType {
     /// `const char *` (rendered as the string, `NULL` for a null pointer).
@@ -67,7 +67,6 @@ pub enum ReturnType {
     /// `unsigned long`
     Ulong,
     /// `size_t`
-    #[value(name = "size_t")]
     SizeT,
 }
 

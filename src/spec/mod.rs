@@ -259,6 +259,7 @@ impl Spec {
 
 // ------------------------------------------------------------------------------------------------ parsing
 
+pub mod c_spelling;
 pub mod cffi;
 pub mod expr;
 pub mod lex;

@@ -77,9 +77,12 @@ fn try_pid_namespace() -> bool {
         if libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWPID) != 0 {
             return false;
         }
+        // Map the caller's ids onto themselves (without a map they show as the overflow ids; the namespace
+        // exists either way).
         let _ = std::fs::write("/proc/self/setgroups", "deny");
-        std::fs::write("/proc/self/uid_map", format!("{uid} {uid} 1")).is_ok()
-            && std::fs::write("/proc/self/gid_map", format!("{gid} {gid} 1")).is_ok()
+        let _ = std::fs::write("/proc/self/uid_map", format!("{uid} {uid} 1"));
+        let _ = std::fs::write("/proc/self/gid_map", format!("{gid} {gid} 1"));
+        true
     }
 }
 
@@ -97,11 +100,15 @@ pub fn main(args: &ProbeChildArgs) -> i32 {
             return crate::report::EXIT_INPUT;
         }
         libc::fcntl(status_fd, libc::F_SETFD, libc::FD_CLOEXEC);
-        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
     }
     let start = Instant::now();
     let deadline = start + Duration::from_millis(args.timeout_ms.unwrap_or(10_000));
+    // Before PR_SET_DUMPABLE: a non-dumpable process cannot write its own uid_map.
     let pid_namespace = try_pid_namespace();
+    // SAFETY: plain prctl on ourselves.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
     let exe = std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into());
     let mut pipe = [0; 2];
     // SAFETY: plain syscalls; after fork the child only runs `keeper` and exits.

@@ -146,6 +146,11 @@ const CASES: &[Case] = &[
         timeout: 2,
     },
     Case {
+        name: "sigkill_own_group",
+        body: r#"__attribute__((constructor)) static void init(void) { mark(); kill(0, SIGKILL); }"#,
+        timeout: 3,
+    },
+    Case {
         name: "write_into_cwd",
         body: r#"__attribute__((constructor)) static void init(void) {
             mark(); int fd = open("pwned.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644); put(fd, "owned\n"); close(fd);
@@ -465,6 +470,16 @@ fn check_verdict(name: &str, o: &Outcome, pidns: bool) {
             } else {
                 assert_eq!(st, "loaded", "{ctx}");
             }
+        }
+        "sigkill_own_group" => {
+            // The probe's own session: the signal reaches the probe, not the processes observing it.
+            assert_eq!(st, "crashed", "{ctx}");
+            assert!(
+                messages(d, "FFI0505")
+                    .iter()
+                    .any(|m| m.contains("signal 9 (SIGKILL)")),
+                "{ctx}"
+            );
         }
         "write_into_cwd" => {
             assert_eq!(st, "loaded", "{ctx}");

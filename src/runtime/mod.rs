@@ -1,18 +1,24 @@
 //! Runtime probing: load a library for real, in a child process, and say what happened.
 //!
-//! The calling process never loads the library. [`probe`] re-executes the `ffi-doctor` binary as the hidden
-//! subcommand `ffi-doctor __probe`, sends the [`ProbeRequest`] as JSON on the child's stdin (the child then
-//! replaces its stdin with `/dev/null`), and reads a stream of JSON events back over a dedicated pipe (fd 3 in
-//! the child) — never stdout, which belongs to the library's constructors. The child runs in its own process
-//! group with `RLIMIT_AS` and `RLIMIT_CORE = 0`; on a wall-clock timeout the whole group is killed. Its stdout and
-//! stderr are captured separately, bounded. The child opens the library with `dlopen(RTLD_NOW | RTLD_LOCAL)`,
-//! resolves each requested symbol (`dlsym` + `dladdr`) and calls only zero-argument functions returning
-//! `const char *` or an integer.
+//! The calling process never loads the library, and never believes it. [`probe`] re-executes the `ffi-doctor`
+//! binary as a supervisor (`ffi-doctor __probe --supervise`, [`supervise`]) in its own process group; the
+//! supervisor starts a keeper (the init of a new PID namespace where the system allows one) which starts the probe
+//! proper (`ffi-doctor __probe`, [`child`]) in its own session, in an empty temporary directory, with `RLIMIT_AS`
+//! and `RLIMIT_CORE = 0`. The request and a per-run random nonce go to the probe on its stdin (then replaced with
+//! `/dev/null`); the probe writes framed records (`NONCE SEQ JSON`) to a private duplicate of fd 3 — never stdout,
+//! which belongs to the library's constructors. The parent validates them as they stream in (framing, sequence,
+//! the probe's fixed order of phases, size limits; `spawn::RecordReader`). The probe's exit status, signal or
+//! timeout is observed by the keeper and the supervisor, which never run library code, and reaches the parent on
+//! the supervisor's own descriptor (fd 4). The parent waits on the supervisor's pid with its own deadline; the
+//! supervisor kills every descendant at the end. What the library did to the probe itself (wrote into or closed
+//! the channel, stopped or killed its parent, left processes running) is reported as FFI0512. The child opens
+//! the library with `dlopen(RTLD_NOW | RTLD_LOCAL)`, resolves each requested symbol (`dlsym` + `dladdr`) and
+//! calls only zero-argument functions returning `const char *` or an integer.
 //!
 //! Findings: FFI0500 skipped (not loadable on this host), FFI0501 load failed (with the static explanation),
 //! FFI0502 symbol missing, FFI0503 symbol provided by another object, FFI0504 call result mismatch, FFI0505
 //! killed by a signal, FFI0506 timeout, FFI0507 the library exited the process, FFI0508 output while loading,
-//! FFI0509 the probe itself could not run.
+//! FFI0509 the probe itself could not run, FFI0512 the library interfered with the probe.
 
 pub mod child;
 #[cfg(target_os = "linux")]

@@ -29,6 +29,8 @@ const STATUS_FD: RawFd = 4;
 const LINE_LIMIT: usize = 256 << 10;
 /// How long to keep draining pipes after the supervisor is gone (it killed every descendant, so they close fast).
 const DRAIN_GRACE: Duration = Duration::from_millis(300);
+/// The longest timeout honoured (about a year; more would overflow clock arithmetic).
+const MAX_TIMEOUT_MS: u64 = 365 * 24 * 3600 * 1000;
 /// Extra time the supervisor gets past `--timeout` to kill, reap and report before it is killed itself.
 const SUPERVISOR_GRACE: Duration = Duration::from_millis(600);
 
@@ -533,7 +535,12 @@ pub fn run(
         .arg("--status-fd")
         .arg(STATUS_FD.to_string())
         .arg("--timeout-ms")
-        .arg(opts.timeout.as_millis().max(1).to_string())
+        .arg(
+            opts.timeout
+                .as_millis()
+                .clamp(1, MAX_TIMEOUT_MS as u128)
+                .to_string(),
+        )
         .arg("--workdir")
         .arg(workdir.path());
     if let Some(b) = opts.address_space_limit {
@@ -588,7 +595,11 @@ pub fn run(
     let limit = read_limit(request);
     let mut flooded = false;
 
-    let hard_deadline = start + opts.timeout + SUPERVISOR_GRACE;
+    let hard_deadline = start
+        + opts
+            .timeout
+            .min(Duration::from_millis(MAX_TIMEOUT_MS))
+            .saturating_add(SUPERVISOR_GRACE);
     let mut hard_killed = false;
     let mut pump_all = |out: &mut Sink, err: &mut Sink, res: &mut Sink, sup: &mut Sink| {
         out.pump();

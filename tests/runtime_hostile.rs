@@ -146,6 +146,12 @@ const CASES: &[Case] = &[
         timeout: 2,
     },
     Case {
+        name: "sigkill_parent_group",
+        body: r#"__attribute__((constructor)) static void init(void) {
+            mark(); pid_t g = getpgid(getppid()); if (g > 1) kill(-g, SIGKILL); usleep(100000); }"#,
+        timeout: 3,
+    },
+    Case {
         name: "sigkill_own_group",
         body: r#"__attribute__((constructor)) static void init(void) { mark(); kill(0, SIGKILL); }"#,
         timeout: 3,
@@ -469,6 +475,16 @@ fn check_verdict(name: &str, o: &Outcome, pidns: bool) {
                 assert!(interfered_with(d, "killed the probe's parent"), "{ctx}");
             } else {
                 assert_eq!(st, "loaded", "{ctx}");
+            }
+        }
+        "sigkill_parent_group" => {
+            if pidns {
+                // The parent's group has no id inside the namespace: nothing to signal.
+                assert_eq!(st, "loaded", "{ctx}");
+            } else {
+                // The supervisor's group can be reached without a namespace: reported, never mistaken.
+                assert_eq!(st, "interfered", "{ctx}");
+                assert!(interfered_with(d, "supervisor"), "{ctx}");
             }
         }
         "sigkill_own_group" => {

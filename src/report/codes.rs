@@ -187,6 +187,7 @@ family! {
         ProbeFailed = "FFI0509", Error, Runtime, "The runtime probe itself could not run";
         UnsafeCall = "FFI0510", Error, Runtime, "A requested call has no safe signature";
         Summary = "FFI0511", Info, Runtime, "Summary of a successful runtime probe";
+        Interfered = "FFI0512", Error, Runtime, "The library interfered with the probe";
     }
 }
 

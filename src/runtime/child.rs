@@ -1,8 +1,16 @@
-//! The hidden `ffi-doctor __probe` subcommand: the only code in ffi-doctor that loads a library. It runs in the
-//! child process [`super::probe`] starts: reads the request from stdin, points stdin at `/dev/null`, `dlopen`s
-//! the library with `RTLD_NOW | RTLD_LOCAL`, resolves and (for the few safe signatures) calls symbols, and writes
-//! one JSON [`Event`] per line to the result descriptor, announcing each stage first so the parent can tell
+//! The hidden `ffi-doctor __probe` subcommand: the only code in ffi-doctor that loads a library.
+//!
+//! `__probe --supervise` is the supervisor ([`super::supervise`]); without it, this is the probe proper, started
+//! by the supervisor: it reads the request (with the per-run nonce) from stdin, points stdin at `/dev/null`,
+//! `dlopen`s the library with `RTLD_NOW | RTLD_LOCAL`, resolves and (for the few safe signatures) calls symbols,
+//! and writes one framed record per line — `NONCE SEQ JSON` — announcing each stage first so the parent can tell
 //! where a crash, hang or `exit()` happened.
+//!
+//! The records do not go to descriptor 3 itself but to a private duplicate at a high descriptor number taken
+//! before the library is loaded; descriptor 3 stays open as a tripwire (whatever a library writes there reaches
+//! the parent unframed and is reported, not believed). Before each record the probe checks that its descriptor
+//! is still the pipe it was (same device and inode); if the library closed or replaced it, the probe exits at
+//! once with [`CHANNEL_LOST_EXIT`] — nothing more it could say would be trustworthy.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +26,12 @@ pub struct WireRequest {
     /// The library's path with symlinks resolved, to tell its own symbols from others'.
     pub resolved_path: String,
     pub request: ProbeRequest,
+    /// The per-run random nonce every record must carry (hex).
+    pub nonce: String,
 }
+
+/// The probe's exit status when its result descriptor was closed or replaced under it (by the library).
+pub const CHANNEL_LOST_EXIT: i32 = 86;
 
 /// Arguments of `ffi-doctor __probe` (internal: started by `ffi-doctor load`, never by people).
 #[derive(Debug, clap::Args)]
@@ -26,59 +39,147 @@ pub struct ProbeChildArgs {
     /// The inherited file descriptor to write result events to.
     #[arg(long, default_value_t = 3)]
     pub result_fd: i32,
+    /// Run as the supervisor between `ffi-doctor` and the probe (see `runtime::supervise`).
+    #[arg(long)]
+    pub supervise: bool,
+    /// Supervisor: the descriptor its own report goes to (never inherited by the probe).
+    #[arg(long)]
+    pub status_fd: Option<i32>,
+    /// Supervisor: wall-clock limit of the probe in milliseconds.
+    #[arg(long)]
+    pub timeout_ms: Option<u64>,
+    /// Supervisor: the empty directory the probe runs in.
+    #[arg(long)]
+    pub workdir: Option<std::path::PathBuf>,
+    /// Supervisor: `RLIMIT_AS` of the probe in bytes.
+    #[arg(long)]
+    pub as_limit: Option<u64>,
 }
 
 /// Longest string a `str` call renders.
 #[cfg(target_os = "linux")]
 const MAX_STR: usize = 4096;
 
-fn line(ev: &Event) -> Vec<u8> {
-    let mut v = serde_json::to_vec(ev).unwrap_or_else(|_| b"{}".to_vec());
+/// One framed record: `NONCE SEQ JSON\n` (the JSON is compact, so it holds no raw newline).
+pub fn frame(nonce: &str, seq: u64, ev: &Event) -> Vec<u8> {
+    let mut v = format!("{nonce} {seq} ").into_bytes();
+    v.extend(serde_json::to_vec(ev).unwrap_or_else(|_| b"{}".to_vec()));
     v.push(b'\n');
     v
+}
+
+/// The probe's private result descriptor and what it must still be.
+#[cfg(target_os = "linux")]
+struct Channel {
+    fd: i32,
+    ident: (u64, u64),
+    nonce: String,
+    seq: u64,
+}
+
+#[cfg(target_os = "linux")]
+fn fd_ident(fd: i32) -> Option<(u64, u64)> {
+    // SAFETY: fstat into a zeroed struct.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        (libc::fstat(fd, &mut st) == 0).then_some((st.st_dev as u64, st.st_ino as u64))
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Channel {
+    fn emit(&mut self, ev: &Event) {
+        if fd_ident(self.fd) != Some(self.ident) {
+            // SAFETY: leaving at once; nothing of ours needs cleaning up.
+            unsafe { libc::_exit(CHANNEL_LOST_EXIT) }
+        }
+        let rec = frame(&self.nonce, self.seq, ev);
+        self.seq += 1;
+        let mut off = 0;
+        while off < rec.len() {
+            // SAFETY: writing from a live buffer to our descriptor.
+            let n = unsafe { libc::write(self.fd, rec[off..].as_ptr().cast(), rec.len() - off) };
+            if n > 0 {
+                off += n as usize;
+            } else if n < 0
+                && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+            {
+                continue;
+            } else {
+                // SAFETY: as above.
+                unsafe { libc::_exit(CHANNEL_LOST_EXIT) }
+            }
+        }
+    }
+
+    /// Is descriptor `tripwire` (3) still the same pipe? Say so once if not.
+    fn check_tripwire(&mut self, tripwire: i32, reported: &mut bool) {
+        if *reported {
+            return;
+        }
+        let what = match fd_ident(tripwire) {
+            None => format!("closed the probe's result descriptor (fd {tripwire})"),
+            Some(id) if id != self.ident => {
+                format!("replaced the probe's result descriptor (fd {tripwire}) with another file")
+            }
+            Some(_) => return,
+        };
+        *reported = true;
+        self.emit(&Event::Tampered { what });
+    }
 }
 
 /// Run the probe; returns the process exit code (0 when the result stream was written to the end).
 #[cfg(target_os = "linux")]
 pub fn main(args: &ProbeChildArgs) -> i32 {
-    use std::io::{Read, Write};
-    use std::os::fd::{AsRawFd, FromRawFd};
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
 
     use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
 
+    if args.supervise {
+        return super::supervise::main(args);
+    }
     // SAFETY: plain syscalls on values we own.
-    unsafe {
+    let private = unsafe {
         // No core dumps even where core_pattern pipes to a helper (RLIMIT_CORE is set by the parent too).
         libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
         if libc::fcntl(args.result_fd, libc::F_GETFD) < 0 {
             eprintln!("ffi-doctor __probe is internal; use `ffi-doctor load LIB`");
             return crate::report::EXIT_INPUT;
         }
-    }
-    // SAFETY: the parent handed this descriptor to us for exactly this purpose and nothing else uses it.
-    let mut out = unsafe { std::fs::File::from_raw_fd(args.result_fd) };
-    let mut emit = |ev: Event| {
-        let _ = out.write_all(&line(&ev));
+        // A private copy at a high number that varies per run: a library writing to or closing "fd 3" (or fds
+        // 3–20) does not reach it.
+        let base = 300 + (libc::getpid() as i32).rem_euclid(600);
+        libc::fcntl(args.result_fd, libc::F_DUPFD_CLOEXEC, base)
     };
-    emit(Event::Stage {
-        stage: Stage::Starting,
-    });
+    let Some(ident) = (private >= 0).then(|| fd_ident(private)).flatten() else {
+        eprintln!("ffi-doctor __probe: cannot duplicate the result descriptor");
+        return 125;
+    };
     let mut input = Vec::new();
     if let Err(e) = std::io::stdin().lock().read_to_end(&mut input) {
-        emit(Event::Internal {
-            error: format!("reading the request: {e}"),
-        });
+        eprintln!("ffi-doctor __probe: reading the request: {e}");
         return 125;
     }
     let wire: WireRequest = match serde_json::from_slice(&input) {
         Ok(w) => w,
         Err(e) => {
-            emit(Event::Internal {
-                error: format!("bad request: {e}"),
-            });
+            eprintln!("ffi-doctor __probe: bad request: {e}");
             return 125;
         }
     };
+    let mut ch = Channel {
+        fd: private,
+        ident,
+        nonce: wire.nonce.clone(),
+        seq: 0,
+    };
+    let tripwire = args.result_fd;
+    let mut tampered = false;
+    ch.emit(&Event::Stage {
+        stage: Stage::Starting,
+    });
     // The library gets /dev/null as stdin, never the request pipe.
     if let Ok(null) = std::fs::File::open("/dev/null") {
         // SAFETY: dup2 onto fd 0, which we own.
@@ -86,38 +187,41 @@ pub fn main(args: &ProbeChildArgs) -> i32 {
             libc::dup2(null.as_raw_fd(), 0);
         }
     }
-    emit(Event::Stage {
+    ch.emit(&Event::Stage {
         stage: Stage::Loading,
     });
     // SAFETY: this is the point of the child process: it exists to run the library's initialisers, isolated.
     let lib = match unsafe { Library::open(Some(&wire.path), RTLD_NOW | RTLD_LOCAL) } {
         Ok(l) => l,
         Err(e) => {
-            emit(Event::LoadFailed {
+            ch.emit(&Event::LoadFailed {
                 error: e.to_string(),
             });
-            emit(Event::Done);
+            ch.check_tripwire(tripwire, &mut tampered);
+            ch.emit(&Event::Done);
             return 0;
         }
     };
-    emit(Event::Loaded);
-    emit(Event::Stage {
+    ch.emit(&Event::Loaded);
+    ch.check_tripwire(tripwire, &mut tampered);
+    ch.emit(&Event::Stage {
         stage: Stage::Resolving,
     });
     let own = std::fs::canonicalize(&wire.resolved_path).ok();
     for name in &wire.request.symbols {
-        emit(Event::Symbol(resolve(&lib, name, own.as_deref())));
+        ch.emit(&Event::Symbol(resolve(&lib, name, own.as_deref())));
     }
     for call in &wire.request.calls {
-        emit(Event::Stage {
+        ch.emit(&Event::Stage {
             stage: Stage::Calling(call.name.clone()),
         });
-        emit(Event::Call(call_one(&lib, call)));
+        ch.emit(&Event::Call(call_one(&lib, call)));
     }
-    emit(Event::Stage {
+    ch.emit(&Event::Stage {
         stage: Stage::Exiting,
     });
-    emit(Event::Done);
+    ch.check_tripwire(tripwire, &mut tampered);
+    ch.emit(&Event::Done);
     // Never dlclose (ctypes does not either); destructors run at exit, still inside this child.
     std::mem::forget(lib);
     0
@@ -125,9 +229,6 @@ pub fn main(args: &ProbeChildArgs) -> i32 {
 
 #[cfg(not(target_os = "linux"))]
 pub fn main(_args: &ProbeChildArgs) -> i32 {
-    let _ = line(&Event::Internal {
-        error: "runtime probing is implemented on Linux only".into(),
-    });
     eprintln!("ffi-doctor __probe: runtime probing is implemented on Linux only");
     crate::report::EXIT_INPUT
 }

@@ -1,22 +1,30 @@
 //! Runtime probing: load a library for real, in a child process, and say what happened.
 //!
-//! The calling process never loads the library. [`probe`] re-executes the `ffi-doctor` binary as the hidden
-//! subcommand `ffi-doctor __probe`, sends the [`ProbeRequest`] as JSON on the child's stdin (the child then
-//! replaces its stdin with `/dev/null`), and reads a stream of JSON events back over a dedicated pipe (fd 3 in
-//! the child) — never stdout, which belongs to the library's constructors. The child runs in its own process
-//! group with `RLIMIT_AS` and `RLIMIT_CORE = 0`; on a wall-clock timeout the whole group is killed. Its stdout and
-//! stderr are captured separately, bounded. The child opens the library with `dlopen(RTLD_NOW | RTLD_LOCAL)`,
-//! resolves each requested symbol (`dlsym` + `dladdr`) and calls only zero-argument functions returning
-//! `const char *` or an integer.
+//! The calling process never loads the library, and never believes it. [`probe`] re-executes the `ffi-doctor`
+//! binary as a supervisor (`ffi-doctor __probe --supervise`, [`supervise`]) in its own process group; the
+//! supervisor starts a keeper (the init of a new PID namespace where the system allows one) which starts the probe
+//! proper (`ffi-doctor __probe`, [`child`]) in its own session, in an empty temporary directory, with `RLIMIT_AS`
+//! and `RLIMIT_CORE = 0`. The request and a per-run random nonce go to the probe on its stdin (then replaced with
+//! `/dev/null`); the probe writes framed records (`NONCE SEQ JSON`) to a private duplicate of fd 3 — never stdout,
+//! which belongs to the library's constructors. The parent validates them as they stream in (framing, sequence,
+//! the probe's fixed order of phases, size limits; `spawn::RecordReader`). The probe's exit status, signal or
+//! timeout is observed by the keeper and the supervisor, which never run library code, and reaches the parent on
+//! the supervisor's own descriptor (fd 4). The parent waits on the supervisor's pid with its own deadline; the
+//! supervisor kills every descendant at the end. What the library did to the probe itself (wrote into or closed
+//! the channel, stopped or killed its parent, left processes running) is reported as FFI0512. The child opens
+//! the library with `dlopen(RTLD_NOW | RTLD_LOCAL)`, resolves each requested symbol (`dlsym` + `dladdr`) and
+//! calls only zero-argument functions returning `const char *` or an integer.
 //!
 //! Findings: FFI0500 skipped (not loadable on this host), FFI0501 load failed (with the static explanation),
 //! FFI0502 symbol missing, FFI0503 symbol provided by another object, FFI0504 call result mismatch, FFI0505
 //! killed by a signal, FFI0506 timeout, FFI0507 the library exited the process, FFI0508 output while loading,
-//! FFI0509 the probe itself could not run.
+//! FFI0509 the probe itself could not run, FFI0512 the library interfered with the probe.
 
 pub mod child;
 #[cfg(target_os = "linux")]
 mod spawn;
+#[cfg(target_os = "linux")]
+pub(crate) mod supervise;
 
 use crate::report::codes::{Code, LoadCode, RuntimeCode};
 use std::collections::BTreeMap;
@@ -207,6 +215,10 @@ pub enum Event {
     Internal {
         error: String,
     },
+    /// The probe found its descriptor 3 closed or replaced after the library's code ran.
+    Tampered {
+        what: String,
+    },
     Done,
 }
 
@@ -238,6 +250,13 @@ pub struct ProcessReport {
     pub timeout_s: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address_space_limit: Option<u64>,
+    /// How the probe's processes were contained: `pid_namespace` or `subreaper`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub containment: Option<&'static str>,
+    /// Processes still running when the probe ended (the probe itself on a timeout, and whatever the library
+    /// started), all killed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processes_killed: Option<u32>,
 }
 
 /// Everything a probe found out.
@@ -444,17 +463,21 @@ fn run_child(
             )
         }
     };
-    let wire = child::WireRequest {
-        path: load_path,
-        resolved_path: report.resolved_path.clone(),
-        request: request.clone(),
+    // The probe runs in an empty directory of its own: make the path absolute first.
+    let load_path = match std::path::Path::new(&load_path).is_absolute() {
+        true => load_path,
+        false => std::env::current_dir()
+            .map(|d| d.join(&load_path).display().to_string())
+            .unwrap_or(load_path),
     };
-    let run = match spawn::run(&exe, &wire, opts) {
+    let resolved = report.resolved_path.clone();
+    let run = match spawn::run(&exe, load_path, resolved, request, opts) {
         Ok(r) => r,
         Err(e) => return internal(report, format!("cannot run {} __probe: {e}", exe.display())),
     };
     report.stdout = run.stdout;
     report.stderr = run.stderr;
+    let mut interference = run.interference;
     let mut stage = Stage::Starting;
     let mut done = false;
     let mut loaded = false;
@@ -470,6 +493,7 @@ fn run_child(
             }
             Event::Call(c) => report.calls.push(c),
             Event::Internal { error } => internal_error = Some(error),
+            Event::Tampered { what } => interference.push(spawn::Interference::Descriptor(what)),
             Event::Done => done = true,
         }
     }
@@ -477,7 +501,18 @@ fn run_child(
         spawn_status::Status::Exited(c) => ("exited", Some(c), None),
         spawn_status::Status::Signaled(s) => ("signaled", None, Some(s)),
         spawn_status::Status::TimedOut => ("timed_out", None, None),
+        spawn_status::Status::Interfered => ("interfered", None, None),
     };
+    if stage == Stage::Starting && !done && matches!(run.status, spawn_status::Status::Exited(_)) {
+        // No library code runs before the probe announces `loading`: this is the probe's own failure.
+        internal_error.get_or_insert_with(|| {
+            format!(
+                "the probe exited with status {} before loading the library: {}",
+                exit_code.unwrap_or(-1),
+                tail(&report.stderr, 500)
+            )
+        });
+    }
     report.process = Some(ProcessReport {
         outcome,
         exit_code,
@@ -487,10 +522,21 @@ fn run_child(
         elapsed_ms: run.elapsed.as_millis() as u64,
         timeout_s: opts.timeout.as_secs_f64(),
         address_space_limit: opts.address_space_limit,
+        containment: run.supervisor.as_ref().map(|s| {
+            if s.pid_namespace {
+                "pid_namespace"
+            } else {
+                "subreaper"
+            }
+        }),
+        processes_killed: run.supervisor.as_ref().map(|s| s.killed),
     });
-    if let Some(e) = run.protocol_error {
-        internal_error.get_or_insert(e);
-    }
+    let channel_lost = interference.iter().any(|i| {
+        matches!(
+            i,
+            spawn::Interference::ChannelLost | spawn::Interference::Flooded(_)
+        )
+    });
     findings_for(
         &mut report,
         lib,
@@ -500,8 +546,102 @@ fn run_child(
         loaded,
         &run.status,
         internal_error,
+        channel_lost,
     );
+    interference_findings(&mut report, &interference);
     report
+}
+
+/// FFI0512 for each way the library interfered with the probe.
+#[cfg(target_os = "linux")]
+fn interference_findings(report: &mut ProbeReport, list: &[spawn::Interference]) {
+    use spawn::Interference as I;
+    for i in list {
+        let (message, found) = match i {
+            I::Foreign {
+                bytes,
+                lines,
+                sample,
+            } => (
+                format!(
+                    "the library wrote into the probe's result channel ({bytes} bytes in {lines} lines that are not the \
+                     probe's records; ignored)"
+                ),
+                if sample.is_empty() {
+                    "unframed bytes on the result channel".to_string()
+                } else {
+                    format!("first foreign line: {sample}")
+                },
+            ),
+            I::BadRecord(why) => (
+                "the probe's result channel carried a record the probe did not write in that order; it and \
+                 everything after it were ignored"
+                    .into(),
+                why.clone(),
+            ),
+            I::Flooded(limit) => (
+                format!("the library flooded the probe's result channel; reading stopped after {limit} bytes"),
+                format!("more than {limit} bytes on the result channel"),
+            ),
+            I::Descriptor(what) => (format!("the library {what}"), what.clone()),
+            I::ChannelLost => (
+                "the library closed the probe's result descriptor (or replaced it); the probe stopped reporting"
+                    .into(),
+                format!(
+                    "the probe exited with status {} when its result descriptor was no longer the pipe it was",
+                    child::CHANNEL_LOST_EXIT
+                ),
+            ),
+            I::ParentStopped => (
+                "the library stopped the probe's parent process (it was resumed)".into(),
+                "the probe's parent was stopped".into(),
+            ),
+            I::ParentKilled(sig) => (
+                "the library killed the probe's parent process; what the library did after that is unknown".into(),
+                match sig {
+                    Some(s) => format!("the probe's parent was killed by signal {s} ({})", signal_name(*s)),
+                    None => "the probe's parent exited".into(),
+                },
+            ),
+            I::SupervisorLost(how) => (
+                "the library interfered with the probe's supervisor; the probe's outcome is unknown".into(),
+                how.clone(),
+            ),
+            I::Leftover(n) => (
+                format!(
+                    "the library left {n} process{} running after the probe ended; killed",
+                    if *n == 1 { "" } else { "es" }
+                ),
+                format!("{n} descendant process{} still alive", if *n == 1 { "" } else { "es" }),
+            ),
+        };
+        report.findings.push(Finding {
+            code: Code::Runtime(RuntimeCode::Interfered),
+            severity: Severity::Error,
+            location: report.path.clone(),
+            message,
+            expected: "a library that leaves the probe's result channel, descriptors and processes alone".into(),
+            found,
+            hint: "the probe's verdict rests on what its parent observed (exit status, signal, time); a library \
+                   that touches descriptors, signals or processes it does not own breaks its host program the \
+                   same way"
+                .into(),
+        });
+    }
+    let unobserved = |i: &&I| {
+        matches!(
+            i,
+            I::ParentKilled(_) | I::SupervisorLost(_) | I::ChannelLost
+        )
+    };
+    let flooded_and_lost = list.iter().any(|i| matches!(i, I::Flooded(_)))
+        && matches!(
+            report.process.as_ref().and_then(|p| p.exit_code),
+            Some(child::CHANNEL_LOST_EXIT)
+        );
+    if list.iter().any(|i| unobserved(&i)) || flooded_and_lost {
+        report.status = "interfered";
+    }
 }
 
 fn internal(mut report: ProbeReport, why: String) -> ProbeReport {
@@ -566,6 +706,7 @@ fn findings_for(
     loaded: bool,
     status: &spawn_status::Status,
     internal_error: Option<String>,
+    channel_lost: bool,
 ) {
     let loc = report.path.clone();
     let secs = opts.timeout.as_secs_f64();
@@ -578,7 +719,8 @@ fn findings_for(
                 severity: Severity::Error,
                 location: loc.clone(),
                 message: format!(
-                    "no result after {secs} s: the library hung {}; its process group was killed",
+                    "no result after {secs} s: the library hung {}; its process group was killed (with every \
+                     process it started)",
                     stage.describe()
                 ),
                 expected: format!("the probe to finish within {secs} s (--timeout)"),
@@ -615,6 +757,8 @@ fn findings_for(
                 },
             });
         }
+        spawn_status::Status::Interfered => {}
+        spawn_status::Status::Exited(_) if !done && channel_lost => {}
         spawn_status::Status::Exited(code) if !done && internal_error.is_none() => {
             report.status = "exited";
             report.findings.push(Finding {
@@ -866,5 +1010,7 @@ pub(crate) mod spawn_status {
         Exited(i32),
         Signaled(i32),
         TimedOut,
+        /// The library killed the probe's parent or supervisor: the probe's own end was not observed.
+        Interfered,
     }
 }

@@ -74,11 +74,11 @@ fn zlib_h_against_system_libz_matches_llvm_nm() {
 
     // What zlib.h declares, parsed the way `check` parses it for this library (the host's target).
     let target = ffi_doctor::abi::Target::host().expect("a host target the ABI engine knows");
-    let opts = ffi_doctor::spec::ParseOptions {
+    let opts = ffi_doctor::decl::ParseOptions {
         target_defines: target.predefined_macros(),
         ..Default::default()
     };
-    let spec = ffi_doctor::spec::parse_header(ZLIB_H, &opts).expect("zlib.h parses");
+    let spec = ffi_doctor::decl::parse_header(ZLIB_H, &opts).expect("zlib.h parses");
     let declared: BTreeSet<String> = spec.functions.iter().map(|f| f.name.clone()).collect();
     assert!(
         declared.len() > 60,

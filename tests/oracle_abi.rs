@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Command;
 
 use ffi_doctor::abi::{record_layout, RecordLayout, Target};
-use ffi_doctor::spec::{
+use ffi_doctor::decl::{
     Enum, Field, FnSig, Loc, Prim, QualType, Record, RecordKind, Spec, Type, Typedef,
 };
 use object::{Object, ObjectSection, ObjectSymbol};

@@ -1,8 +1,8 @@
-//! Integration tests for the header / cffi cdef parser (`ffi_doctor::spec`): real zlib.h, the zlib cdef example,
+//! Integration tests for the header / cffi cdef parser (`ffi_doctor::decl`): real zlib.h, the zlib cdef example,
 //! a header with every supported construct, malformed input with exact locations, and a deterministic
 //! mutation test (no panic, bounded time).
 
-use ffi_doctor::spec::{
+use ffi_doctor::decl::{
     parse_header, parse_str, FnSig, ParseError, ParseOptions, Prim, QualType, RecordKind, Spec,
     Type, STANDARD_TYPEDEFS,
 };

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use super::target::long_double;
 use super::{FieldLayout, Layout, LayoutError, RecordLayout, Target};
-use crate::spec::c_spelling::{record_name, type_name};
-use crate::spec::{Prim, Record, RecordKind, Spec, Type};
+use crate::decl::c_spelling::{record_name, type_name};
+use crate::decl::{Prim, Record, RecordKind, Spec, Type};
 
 /// Size and alignment of `ty` on `target`.
 pub fn type_layout(spec: &Spec, ty: &Type, target: Target) -> Result<Layout, LayoutError> {

@@ -2,9 +2,9 @@
 //! [`crate::layout::view::write_pahole`].
 
 use super::RecordLayout;
+use crate::decl::c_spelling::{record_name, type_name};
+use crate::decl::{RecordKind, Spec, Type};
 use crate::layout::view::{write_pahole, HoleView, LayoutView, MemberView, Nested, Summary};
-use crate::spec::c_spelling::{record_name, type_name};
-use crate::spec::{RecordKind, Spec, Type};
 
 /// Renders `layout` (the layout of `spec.records[id]`) the way `pahole` prints a struct: each member with
 /// `/* offset size */` (bitfields `/* byte:bit size */`), `/* XXX n bytes hole, try to pack */` between members,

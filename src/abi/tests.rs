@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::binary::Format;
-use crate::spec::{Enum, Field, Loc, Prim, QualType, Record, RecordKind, Spec, Type};
+use crate::decl::{Enum, Field, Loc, Prim, QualType, Record, RecordKind, Spec, Type};
 
 fn p(prim: Prim) -> Type {
     Type::Prim { prim }

@@ -10,13 +10,13 @@
 //! const-ness. FFI0220 (no DWARF) and FFI0221 (PDB only) are emitted by the caller, see [`not_found`].
 
 use crate::abi::{self, FieldLayout, Target};
+use crate::decl::c_spelling::{spell, typedef_naming};
+use crate::decl::{Field, Loc, Prim, QualType, Spec, Type};
 use crate::dwarf::{
     DebugInfo, DebugSearch, EnumDef, Member, Record, RecordKind, TypeDesc, TypeKind,
 };
 use crate::report::codes::{Code, LayoutCode};
 use crate::report::{Finding, Severity};
-use crate::spec::c_spelling::{spell, typedef_naming};
-use crate::spec::{Field, Loc, Prim, QualType, Spec, Type};
 
 /// The comparable shape of a type: size, kind and signedness, typedefs resolved away.
 #[derive(Debug, Clone, PartialEq)]
@@ -1036,7 +1036,7 @@ impl<'a> Cx<'a> {
         true
     }
 
-    fn function(&mut self, f: &'a crate::spec::Function, missing: &mut Vec<String>) -> bool {
+    fn function(&mut self, f: &'a crate::decl::Function, missing: &mut Vec<String>) -> bool {
         let Some(lib) = self.debug.functions().iter().find(|d| d.name == f.name) else {
             missing.push(format!("{}()", f.name));
             return false;
@@ -1059,7 +1059,7 @@ impl<'a> Cx<'a> {
             return true;
         }
         let sig = &f.sig;
-        let decl_params: Vec<&crate::spec::Param> = match sig.params.as_slice() {
+        let decl_params: Vec<&crate::decl::Param> = match sig.params.as_slice() {
             [p] if matches!(p.ty.ty, Type::Prim { prim: Prim::Void }) => Vec::new(),
             ps => ps.iter().collect(),
         };
@@ -1170,7 +1170,7 @@ impl<'a> Cx<'a> {
         true
     }
 
-    fn variable(&mut self, v: &'a crate::spec::Variable, missing: &mut Vec<String>) -> bool {
+    fn variable(&mut self, v: &'a crate::decl::Variable, missing: &mut Vec<String>) -> bool {
         let Some(lib) = self.debug.variables().iter().find(|d| d.name == v.name) else {
             missing.push(v.name.clone());
             return false;

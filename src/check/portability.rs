@@ -5,8 +5,8 @@
 use crate::report::codes::{Code, PortabilityCode};
 use std::collections::HashSet;
 
+use crate::decl::{FnSig, Loc, Prim, QualType, Spec, Type};
 use crate::report::{Finding, Severity};
-use crate::spec::{FnSig, Loc, Prim, QualType, Spec, Type};
 
 /// One portability trap found in a type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -261,7 +261,7 @@ pub fn check(spec: &Spec) -> Vec<Finding> {
         let rname = match &r.tag {
             Some(t) => format!(
                 "{} {t}",
-                if r.kind == crate::spec::RecordKind::Struct {
+                if r.kind == crate::decl::RecordKind::Struct {
                     "struct"
                 } else {
                     "union"

@@ -9,12 +9,12 @@ use serde::Serialize;
 use crate::abi::{self, Target};
 use crate::binary::{read_guarded, Image, Mapped, ReadOptions};
 use crate::check::symbols::DepExport;
+use crate::decl::{ParseOptions, RecordKind, Spec};
 use crate::dwarf::DebugOptions;
 use crate::error::InputError;
 use crate::layout::{parse_for, parse_per_target, PerTarget};
 use crate::report::codes::{Code, LayoutCode, RuntimeCode, SymbolCode};
 use crate::report::{location_key, Finding, Severity};
-use crate::spec::{ParseOptions, RecordKind, Spec};
 
 /// The result of checking one library image against a spec.
 #[derive(Debug, Serialize)]
@@ -438,9 +438,9 @@ pub fn check_library(
 }
 
 /// The safe return type of a zero-argument function, if it has one.
-fn return_type_of(spec: &Spec, f: &crate::spec::Function) -> Option<crate::runtime::ReturnType> {
+fn return_type_of(spec: &Spec, f: &crate::decl::Function) -> Option<crate::runtime::ReturnType> {
+    use crate::decl::{Prim, Type};
     use crate::runtime::ReturnType as R;
-    use crate::spec::{Prim, Type};
     if crate::check::symbols::declared_arity(&f.sig) != 0 {
         return None;
     }

@@ -7,8 +7,8 @@ use crate::report::codes::{Code, SymbolCode};
 use std::collections::HashMap;
 
 use crate::binary::{Export, Format, Image, SymbolKind};
+use crate::decl::{Loc, Spec};
 use crate::report::{Finding, Severity};
-use crate::spec::{Loc, Spec};
 
 /// An export found in a dependency of the library (for the "found in a dependency" hint).
 pub struct DepExport {
@@ -190,7 +190,7 @@ pub fn check(spec: &Spec, img: &Image<'_>, lib: &str, deps: &[DepExport]) -> Vec
 /// else the same number of parameters, else none.
 fn best_overload<'a, 'd>(
     spec: &Spec,
-    sig: &crate::spec::FnSig,
+    sig: &crate::decl::FnSig,
     overloads: &[&'a Export<'d>],
 ) -> Option<&'a Export<'d>> {
     let arity = declared_arity(sig);
@@ -226,8 +226,8 @@ fn best_overload<'a, 'd>(
 
 /// A declared C type as a demangler spells it, canonicalised like [`canonical_cxx_type`]; `None` when the
 /// spelling depends on the target (a standard typedef such as `size_t`) and so matches anything.
-fn cxx_spelling(spec: &Spec, ty: &crate::spec::Type, depth: u32) -> Option<String> {
-    use crate::spec::{Prim, Type};
+fn cxx_spelling(spec: &Spec, ty: &crate::decl::Type, depth: u32) -> Option<String> {
+    use crate::decl::{Prim, Type};
     if depth > 32 {
         return None;
     }
@@ -321,8 +321,8 @@ fn demangled_params(d: &str) -> Option<Vec<String>> {
 }
 
 /// Number of declared parameters (`f(void)` has none).
-pub fn declared_arity(sig: &crate::spec::FnSig) -> usize {
-    use crate::spec::{Prim, Type};
+pub fn declared_arity(sig: &crate::decl::FnSig) -> usize {
+    use crate::decl::{Prim, Type};
     match sig.params.as_slice() {
         [p] if matches!(p.ty.ty, Type::Prim { prim: Prim::Void }) => 0,
         ps => ps.len(),

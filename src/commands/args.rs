@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use crate::abi::Target;
+use crate::decl::ParseOptions;
 use crate::error::InputError;
 use crate::report::{OutputFormat, Severity};
-use crate::spec::ParseOptions;
 
 /// How the spec (a C header or cffi cdef) is preprocessed: `-D`, `-I`, `--system-includes`, `--cffi`.
 #[derive(Debug, Clone, Default, clap::Args)]

@@ -1,6 +1,6 @@
 //! Struct layouts, enums, function prototypes and globals from the DWARF debug info of a library, found in the
 //! library itself or in its separate debug file (build-id, `.gnu_debuglink`, `--debug-file`, a `.dSYM` bundle).
-//! The model ([`DebugInfo`]) is what the checks compare a declared interface ([`crate::spec`]) with.
+//! The model ([`DebugInfo`]) is what the checks compare a declared interface ([`crate::decl`]) with.
 //!
 //! - [`locate`]: where the DWARF is (and why a candidate was rejected);
 //! - [`model`]: DWARF 2–5 DIEs → [`Record`], [`EnumDef`], [`FunctionDef`], [`VariableDef`];
@@ -14,8 +14,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+pub use crate::decl::RecordKind;
 use crate::error::InputError;
-pub use crate::spec::RecordKind;
 
 pub use locate::{search, DebugSearch, Tried};
 pub use render::{layout_stats, layout_view, render_layout, Hole, LayoutStats};

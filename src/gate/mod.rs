@@ -1018,7 +1018,7 @@ fn analyze(loaded: &Loaded, u: &Unit, opts: &GateOptions) -> TargetReport {
             );
             if let (Some(spec), false) = (&tcfg.spec, b.extension) {
                 let opts = CheckOptions {
-                    parse: crate::spec::ParseOptions::from_args(
+                    parse: crate::decl::ParseOptions::from_args(
                         &tcfg.defines,
                         tcfg.include.iter().map(|i| loaded.base.join(i)).collect(),
                         false,

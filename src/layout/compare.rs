@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::abi::{self, FieldLayout, RecordLayout, Target};
+use crate::decl::{self, c_spelling, ParseOptions, RecordKind, Spec, Type};
 use crate::error::InputError;
-use crate::spec::{self, c_spelling, ParseOptions, RecordKind, Spec, Type};
 
 /// What a requested name denotes in one target's parse.
 #[derive(Debug, Clone)]
@@ -191,7 +191,7 @@ pub fn find(spec: &Spec, query: &str) -> Option<Found> {
     if let Some(id) = enum_by_tag(spec, q) {
         return Some(Found::Scalar(Type::Enum { id }));
     }
-    if spec::STANDARD_TYPEDEFS.contains(&q) {
+    if decl::STANDARD_TYPEDEFS.contains(&q) {
         return Some(Found::Scalar(Type::Named { name: q.into() }));
     }
     None
@@ -631,7 +631,7 @@ pub fn parse_for(
     if let Some(t) = target {
         p.target_defines = t.predefined_macros();
     }
-    spec::parse_header(path, &p).map_err(|e| {
+    decl::parse_header(path, &p).map_err(|e| {
         let at = if e.loc.line > 0 {
             e.loc.to_string()
         } else {

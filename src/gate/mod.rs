@@ -989,7 +989,10 @@ fn analyze(loaded: &Loaded, u: &Unit, opts: &GateOptions) -> TargetReport {
                     }
                     graph = Some(&r.graph);
                 }
-                Some(Err(e)) => errors_out.push(relabel(e.clone(), display)),
+                // The binary's own error is shown under its name in the target; an error about another file
+                // (a configured executable, a cache) keeps that file's name.
+                Some(Err(e)) if e.path == host_s => errors_out.push(relabel(e.clone(), display)),
+                Some(Err(e)) => errors_out.push(e.clone()),
                 None => {}
             }
             if !b.root && has_roots && report.kind != "file" && resolved.is_some() {

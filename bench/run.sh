@@ -170,6 +170,29 @@ hyperfine -i --warmup "$WARMUP" --runs "$RUNS" --output=null --export-json "$GAT
     --command-name "ffi-doctor gate (RAYON_NUM_THREADS=1)" \
     "env RAYON_NUM_THREADS=1 $BIN gate --config $GATE_DIR/ffi-doctor.toml --target $GATE_DIR/libs --format json"
 
+# gate on the real-wheel corpus (scripts/wheel-corpus.sh, pinned PyPI wheels) against `auditwheel show` on the
+# Linux wheels, one auditwheel process per wheel as CI scripts run it. The corpus and auditwheel's venv are made
+# by the scripts (downloads from PyPI, cached under target/wheel-corpus).
+WHEEL_JSON="$OUT_DIR/hyperfine-wheels.json"
+rm -f "$WHEEL_JSON"
+CORPUS="${FFI_DOCTOR_WHEEL_CORPUS:-$ROOT/target/wheel-corpus}"
+if bash "$ROOT/scripts/wheel-corpus.sh" "$CORPUS" >/dev/null 2>&1 &&
+    { [[ -x "$CORPUS/oracle-venv/bin/auditwheel" ]] || bash "$ROOT/scripts/wheel-oracles.sh" "$CORPUS" >/dev/null 2>&1; }; then
+    mapfile -t LINUX_WHEELS < <(ls "$CORPUS"/wheels/*linux*.whl)
+    mapfile -t ALL_WHEELS < <(ls "$CORPUS"/wheels/*.whl)
+    WHEEL_COUNT="${#LINUX_WHEELS[@]}"
+    ALL_WHEEL_COUNT="${#ALL_WHEELS[@]}"
+    AW="$CORPUS/oracle-venv/bin/auditwheel"
+    echo "== benchmarking gate vs auditwheel show on $WHEEL_COUNT Linux wheels" >&2
+    hyperfine -i --warmup 1 --runs "${BENCH_WHEEL_RUNS:-3}" --output=null --export-json "$WHEEL_JSON" \
+        --command-name "ffi-doctor gate ($WHEEL_COUNT Linux wheels)" "$BIN gate --format json ${LINUX_WHEELS[*]}" \
+        --command-name "ffi-doctor gate (all $ALL_WHEEL_COUNT wheels)" "$BIN gate --format json ${ALL_WHEELS[*]}" \
+        --command-name "auditwheel show ($WHEEL_COUNT Linux wheels)" \
+        "for w in ${LINUX_WHEELS[*]}; do $AW show \$w; done"
+else
+    echo "bench/run.sh: no wheel corpus (scripts/wheel-corpus.sh failed); gate vs auditwheel skipped" >&2
+fi
+
 # Before/after: an older build of ffi-doctor against this one, paired commands in one hyperfine run.
 BASE_JSON="$OUT_DIR/hyperfine-baseline.json"
 rm -f "$BASE_JSON"
@@ -199,7 +222,7 @@ COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [[ -n "$(git status --porcelain -- src 2>/dev/null)" ]]; then COMMIT="$COMMIT (+ uncommitted changes in src/)"; fi
 SIZE_BYTES="$(stat -c %s "$LIB")"
 
-export BASE_JSON BASE_COMMIT GATE_JSON GATE_COUNT CHECK_JSON CHECK_DECLS LIBZ DEPS_JSON PY_EXE JSON DOC LIB SIZE_BYTES OUR_COUNT NM_COUNT CPU NPROC MEM KERNEL RUSTC DATE COMMIT WARMUP RUNS \
+export WHEEL_JSON WHEEL_COUNT ALL_WHEEL_COUNT BASE_JSON BASE_COMMIT GATE_JSON GATE_COUNT CHECK_JSON CHECK_DECLS LIBZ DEPS_JSON PY_EXE JSON DOC LIB SIZE_BYTES OUR_COUNT NM_COUNT CPU NPROC MEM KERNEL RUSTC DATE COMMIT WARMUP RUNS \
     LLVM_NM_VERSION NM_VERSION
 python3 - <<'PY'
 import json, os
@@ -312,6 +335,25 @@ head += f"""
 One `[[target]]` (a directory of {env['GATE_COUNT']} shared libraries copied from the system): every binary gets
 `deps --check-symbols` and the release policies. Binaries are analysed in parallel (rayon) and merged in sorted
 order. Speed-up over one thread: {speedup} on {env['NPROC']} cores.
+
+{chr(10).join(lines)}
+"""
+
+if os.path.exists(env["WHEEL_JSON"]):
+    wh = {r["command"]: r for r in json.load(open(env["WHEEL_JSON"]))["results"]}
+    aw = next((r for k, r in wh.items() if k.startswith("auditwheel")), None)
+    lines = ["| command | mean (s) | ± σ (s) | ratio to auditwheel show |", "|---|---:|---:|---:|"]
+    for name, r in wh.items():
+        ratio = f"{r['mean'] / aw['mean']:.3f}×" if aw else "n/a"
+        lines.append(f"| `{name}` | {r['mean']:.2f} | {(r['stddev'] or 0):.2f} | {ratio} |")
+    head += f"""
+## `gate` on real wheels vs `auditwheel show`
+
+The pinned corpus of `scripts/wheel-corpus.sh` ({env.get('ALL_WHEEL_COUNT', '?')} wheels from PyPI: manylinux x86_64
+and aarch64, macOS x86_64, arm64 and universal2, win32 and win_amd64). `auditwheel show` runs once per Linux wheel
+(it takes one wheel); `gate` takes them all in one process, with no config (policies from the tags), and does
+more per wheel: every binary's load graph, symbol binding including the interpreter's C API, and the policies.
+Target: at least 10× faster than `auditwheel show` on the Linux wheels.
 
 {chr(10).join(lines)}
 """

@@ -15,5 +15,4 @@ pub mod layout;
 pub mod loader;
 pub mod report;
 pub mod runtime;
-pub mod symbols;
 pub mod tempdirs;

@@ -1,10 +1,10 @@
 //! A record layout of the ABI engine in the one layout view ([`layout_view`]), printed like pahole by
-//! [`crate::layout::view::write_pahole`].
+//! [`crate::report::pahole::write_pahole`].
 
 use super::RecordLayout;
 use crate::decl::c_spelling::{record_name, type_name};
 use crate::decl::{RecordKind, Spec, Type};
-use crate::layout::view::{write_pahole, HoleView, LayoutView, MemberView, Nested, Summary};
+use crate::report::pahole::{write_pahole, HoleView, LayoutView, MemberView, Nested, Summary};
 
 /// Renders `layout` (the layout of `spec.records[id]`) the way `pahole` prints a struct: each member with
 /// `/* offset size */` (bitfields `/* byte:bit size */`), `/* XXX n bytes hole, try to pack */` between members,

@@ -8,6 +8,7 @@ pub mod macho;
 pub mod pe;
 pub mod sniff;
 pub mod summary;
+pub mod symbols;
 
 pub use guard::{install_panic_hook, read_guarded};
 
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::InputError;
-use crate::symbols::{self, CallingConvention, Mangling};
+use symbols::{CallingConvention, Mangling};
 
 /// Object file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -263,7 +263,7 @@ fn read_as<'d, H: ImageNtHeaders>(
                 let (c, m, _) = name_facts(n, Format::Pe, bits);
                 (Some(Cow::Owned(c.into_owned())), m)
             }
-            None => (None, crate::symbols::Mangling::C),
+            None => (None, crate::binary::symbols::Mangling::C),
         };
         imports.push(Import {
             name,

@@ -1,10 +1,10 @@
 //! Hole arithmetic of a DWARF [`Record`] the way pahole counts it ([`layout_stats`]), and the record in the one
-//! layout view ([`layout_view`]) that [`crate::layout::view::write_pahole`] prints like `pahole -C NAME`.
+//! layout view ([`layout_view`]) that [`crate::report::pahole::write_pahole`] prints like `pahole -C NAME`.
 
 use serde::Serialize;
 
 use super::{Record, RecordKind};
-use crate::layout::view::{
+use crate::report::pahole::{
     write_pahole, BitSummary, HoleView, LayoutView, MemberView, Nested, Summary,
 };
 

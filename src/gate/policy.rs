@@ -4,10 +4,10 @@
 use crate::report::codes::{Code, PolicyCode};
 use std::path::Path;
 
+use crate::binary::symbols::Mangling;
 use crate::binary::{Format, Image};
 use crate::loader::Graph;
 use crate::report::{Finding, Severity};
-use crate::symbols::Mangling;
 
 use super::config::Policy;
 use super::data::{ManylinuxPolicy, LIBC_NAMES};

@@ -9,6 +9,7 @@ use crate::error::InputError;
 
 pub mod codes;
 pub mod human;
+pub mod pahole;
 pub use codes::{CheckKind, Code};
 pub use human::{location_key, severity_label};
 

@@ -144,7 +144,7 @@ fn parse_for(
 /// Exports of the library's dependencies (for "found in a dependency" hints); empty when it cannot be resolved.
 fn dependency_exports(lib: &str) -> Vec<DepExport> {
     let env = crate::loader::LoaderEnv::default();
-    let Ok((graph, _)) = super::deps::resolve(lib, &env) else {
+    let Ok((graph, _)) = crate::loader::resolve(lib, &env) else {
         return Vec::new();
     };
     let mut out = Vec::new();

@@ -25,7 +25,6 @@ use serde::Serialize;
 
 use crate::binary::{Mapped, ReadOptions};
 use crate::commands::check::{check_library, CheckOptions};
-use crate::commands::deps;
 use crate::error::InputError;
 use crate::loader::{LoaderEnv, WindowsSearch};
 use crate::report::{Finding, Severity, EXIT_FINDINGS, EXIT_INPUT, EXIT_OK};
@@ -410,9 +409,9 @@ fn analyze(loaded: &Loaded, u: &Unit) -> TargetReport {
                 images.first().map(|i| i.exports.as_slice()).unwrap_or(&[]),
             );
             let mut found: Vec<(Finding, Option<&'static str>)> = Vec::new();
-            let graph = match deps::resolve(&host_s, &env) {
+            let graph = match crate::loader::resolve(&host_s, &env) {
                 Ok((mut g, kind)) => {
-                    let more = deps::check_symbols(&g, kind);
+                    let more = crate::loader::check_symbols(&g, kind);
                     g.findings.extend(more);
                     found.extend(g.findings.iter().cloned().map(|f| (f, None)));
                     Some(g)

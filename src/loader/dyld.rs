@@ -10,8 +10,12 @@ use crate::report::codes::{Code, LoadCode};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 
+use super::rule::{How, Note, Reuse, RpathVia, Rule};
 use super::{Attempt, Edge, Graph, LoaderEnv, Node, Outcome};
-use crate::binary::{self, Format, Image, ImportSource, Mapped, NeededKind, ReadOptions};
+use std::sync::Arc;
+
+use super::bind::{self, NodeFacts};
+use crate::binary::{self, Format, Image, Mapped, NeededKind, ReadOptions};
 use crate::error::InputError;
 use crate::report::{Finding, Severity};
 
@@ -21,6 +25,8 @@ struct Facts {
     install_name: Option<String>,
     needed: Vec<(String, NeededKind)>,
     rpaths: Vec<String>,
+    /// What the binder needs (None: in the shared cache, no file).
+    bind: Option<Arc<NodeFacts>>,
 }
 
 fn facts_of(img: &Image<'_>) -> Facts {
@@ -32,6 +38,7 @@ fn facts_of(img: &Image<'_>) -> Facts {
             .map(|n| (n.name.clone(), n.kind))
             .collect(),
         rpaths: img.rpath.clone(),
+        bind: Some(Arc::new(NodeFacts::Macho(bind::dyld::facts(img)))),
     }
 }
 
@@ -96,12 +103,12 @@ struct Resolver<'e> {
 
 impl Resolver<'_> {
     /// Try one candidate path; returns the facts when it is loadable.
-    fn try_path(&self, path: &str, rule: &str, attempts: &mut Vec<Attempt>) -> Option<Facts> {
+    fn try_path(&self, path: &str, rule: &How, attempts: &mut Vec<Attempt>) -> Option<Facts> {
         let host = self.env.host_path(path);
         match read_slice(&host, &self.arch) {
             Ok(f) => {
                 attempts.push(Attempt {
-                    rule: rule.into(),
+                    rule: rule.clone().into(),
                     path: path.into(),
                     outcome: Outcome::Found,
                 });
@@ -109,7 +116,7 @@ impl Resolver<'_> {
             }
             Err(Outcome::Absent) if in_shared_cache(path) => {
                 attempts.push(Attempt {
-                    rule: format!("{rule}: dyld shared cache (absent on disk since macOS 11, taken as present)"),
+                    rule: How::SharedCache(Box::new(rule.clone())).into(),
                     path: path.into(),
                     outcome: Outcome::Found,
                 });
@@ -120,7 +127,7 @@ impl Resolver<'_> {
             }
             Err(o) => {
                 attempts.push(Attempt {
-                    rule: rule.into(),
+                    rule: rule.clone().into(),
                     path: path.into(),
                     outcome: o,
                 });
@@ -148,7 +155,7 @@ impl Resolver<'_> {
         name: &str,
         loader: usize,
         attempts: &mut Vec<Attempt>,
-    ) -> Option<(String, String, Facts)> {
+    ) -> Option<(String, Rule, Facts)> {
         let env_dirs = |var: &str| -> Vec<String> {
             self.env
                 .env
@@ -163,8 +170,8 @@ impl Resolver<'_> {
         };
         for dir in env_dirs("DYLD_LIBRARY_PATH") {
             let p = format!("{dir}/{}", leaf(name));
-            if let Some(f) = self.try_path(&p, "DYLD_LIBRARY_PATH", attempts) {
-                return Some((p, "DYLD_LIBRARY_PATH".into(), f));
+            if let Some(f) = self.try_path(&p, &How::DyldLibraryPath, attempts) {
+                return Some((p, How::DyldLibraryPath.into(), f));
             }
         }
         if let Some(rest) = name.strip_prefix("@rpath/") {
@@ -180,39 +187,46 @@ impl Resolver<'_> {
                         Ok(b) => b,
                         Err(why) => {
                             attempts.push(Attempt {
-                                rule: format!("@rpath → LC_RPATH {rp} of {}", self.objs[i].path),
+                                rule: How::AtRpathUnexpanded {
+                                    entry: rp.clone(),
+                                    of: self.objs[i].path.clone(),
+                                }
+                                .into(),
                                 path: format!("{rp}/{rest}"),
                                 outcome: Outcome::Unreadable(why),
                             });
                             continue;
                         }
                     };
-                    let from = if rp.starts_with("@loader_path") {
-                        " (from @loader_path)"
+                    let via = if rp.starts_with("@loader_path") {
+                        RpathVia::LoaderPath
                     } else if rp.starts_with("@executable_path") {
-                        " (from @executable_path)"
+                        RpathVia::ExecutablePath
                     } else {
-                        ""
+                        RpathVia::Plain
                     };
-                    let rule = format!("@rpath → LC_RPATH of {}{from}", self.objs[i].path);
+                    let rule = How::AtRpath {
+                        of: self.objs[i].path.clone(),
+                        via,
+                    };
                     let p = format!("{base}/{rest}");
                     if let Some(f) = self.try_path(&p, &rule, attempts) {
-                        return Some((p, rule, f));
+                        return Some((p, rule.into(), f));
                     }
                 }
                 l = self.objs[i].loader;
             }
         } else {
             let rule = if name.starts_with("@loader_path") {
-                "@loader_path"
+                How::LoaderPath
             } else if name.starts_with("@executable_path") {
-                "@executable_path"
+                How::ExecutablePath
             } else {
-                "install name"
+                How::InstallName
             };
             match self.expand(name, loader) {
                 Ok(p) => {
-                    if let Some(f) = self.try_path(&p, rule, attempts) {
+                    if let Some(f) = self.try_path(&p, &rule, attempts) {
                         return Some((p, rule.into(), f));
                     }
                 }
@@ -238,14 +252,14 @@ impl Resolver<'_> {
             match read_slice(&host, &self.arch) {
                 Ok(f) => {
                     attempts.push(Attempt {
-                        rule: "DYLD_FALLBACK_LIBRARY_PATH".into(),
+                        rule: How::DyldFallback.into(),
                         path: p.clone(),
                         outcome: Outcome::Found,
                     });
-                    return Some((p, "DYLD_FALLBACK_LIBRARY_PATH".into(), f));
+                    return Some((p, How::DyldFallback.into(), f));
                 }
                 Err(o) => attempts.push(Attempt {
-                    rule: "DYLD_FALLBACK_LIBRARY_PATH".into(),
+                    rule: How::DyldFallback.into(),
                     path: p,
                     outcome: o,
                 }),
@@ -281,6 +295,7 @@ impl Resolver<'_> {
             depth,
             system: in_shared_cache(&o.path),
             edges: Vec::new(),
+            facts: o.facts.bind.clone(),
         });
         self.objs[obj].node = Some(id);
         id
@@ -354,7 +369,7 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
             if let Some(hit) = r.objs.iter().position(|x| {
                 x.facts.install_name.as_deref() == Some(name.as_str()) || x.path == name
             }) {
-                edge.rule = Some("already loaded (install name match)".into());
+                edge.rule = Some(How::AlreadyLoaded(Reuse::InstallNameMatch).into());
                 edge.cycle = super::loader_chain(o, |i| r.objs[i].loader).contains(&hit);
                 edge.target = Some(r.node_for(hit, depth + 1));
             } else {
@@ -365,8 +380,7 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
                         let id = std::fs::canonicalize(&h).unwrap_or_else(|_| PathBuf::from(&path));
                         if let Some(existing) = r.objs.iter().position(|x| x.identity == id) {
                             edge.target = Some(r.node_for(existing, depth + 1));
-                            edge.rule =
-                                Some(format!("{rule} (same file as an already loaded image)"));
+                            edge.rule = Some(rule.with(Note::SameFile { image: true }));
                             edge.cycle =
                                 super::loader_chain(o, |i| r.objs[i].loader).contains(&existing);
                         } else {
@@ -382,14 +396,14 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
             }
             let weak = kind == NeededKind::Weak;
             if weak {
-                edge.rule = edge.rule.map(|r| format!("{r} (weak)"));
+                edge.rule = edge.rule.map(|r| r.with(Note::Weak));
             }
             r.graph.nodes[from].edges.push(edge);
             if weak && r.graph.nodes[from].edges.last().is_some_and(|e| e.missing) {
                 // A missing weak dylib is not an error: dyld skips it and its weak imports bind to NULL.
                 if let Some(e) = r.graph.nodes[from].edges.last_mut() {
                     e.missing = false;
-                    e.rule = Some("absent (weak dylib: skipped by dyld)".into());
+                    e.rule = Some(How::WeakAbsent.into());
                 }
             }
         }
@@ -412,141 +426,4 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
         }
     }
     Ok(g)
-}
-
-/// Two-level namespace binding: every non-weak import must be exported by the library its ordinal names (or by a
-/// library that library re-exports); flat-namespace imports by any loaded image. Shared-cache libraries absent on
-/// disk cannot be checked and are listed once (FFI0308).
-pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
-    let arch = graph.arch.as_str();
-    struct Loaded {
-        path: String,
-        install: Option<String>,
-        exports: std::collections::HashSet<String>,
-        reexports: Vec<String>,
-        imports: Vec<(String, ImportSource, bool)>,
-    }
-    let mut loaded = Vec::new();
-    let mut unchecked = Vec::new();
-    for n in &graph.nodes {
-        let Ok(m) = Mapped::open(&n.host_path) else {
-            unchecked.push(n.path.clone());
-            continue;
-        };
-        let Ok(imgs) = binary::read_images(
-            &n.host_path,
-            m.bytes(),
-            Some(arch),
-            ReadOptions { demangle: false },
-        ) else {
-            unchecked.push(n.path.clone());
-            continue;
-        };
-        let Some(img) = imgs.first() else { continue };
-        loaded.push(Loaded {
-            path: n.path.clone(),
-            install: img.identity.as_ref().map(|i| i.name.clone()),
-            exports: img.exports.iter().map(|e| e.name.to_string()).collect(),
-            reexports: img
-                .needed
-                .iter()
-                .filter(|d| d.kind == NeededKind::Reexport)
-                .map(|d| d.name.clone())
-                .collect(),
-            imports: img
-                .imports
-                .iter()
-                .filter_map(|i| Some((i.name.as_ref()?.to_string(), i.source.clone(), i.weak)))
-                .collect(),
-        });
-    }
-    let by_install = |name: &str| {
-        loaded
-            .iter()
-            .position(|l| l.install.as_deref() == Some(name) || l.path == name)
-    };
-    let mut findings = Vec::new();
-    for l in &loaded {
-        for (sym, source, weak) in &l.imports {
-            if *weak {
-                continue;
-            }
-            let ok = match source {
-                ImportSource::Library { library } => match by_install(library) {
-                    None => continue, // shared cache or missing library: reported elsewhere
-                    Some(i) => {
-                        let mut stack = vec![i];
-                        let mut seen = Vec::new();
-                        let mut found = false;
-                        while let Some(j) = stack.pop() {
-                            if seen.contains(&j) {
-                                continue;
-                            }
-                            seen.push(j);
-                            if loaded[j].exports.contains(sym) {
-                                found = true;
-                                break;
-                            }
-                            stack.extend(loaded[j].reexports.iter().filter_map(|r| by_install(r)));
-                        }
-                        found
-                    }
-                },
-                ImportSource::Flat => {
-                    if !loaded.iter().any(|o| o.exports.contains(sym)) {
-                        // Flat lookups also see the main executable and libSystem, which every process has loaded:
-                        // a miss here is a warning, not a certainty.
-                        findings.push(Finding {
-                            code: Code::Load(LoadCode::UndefinedSymbol),
-                            severity: Severity::Warning,
-                            location: format!("{} (symbol {sym})", l.path),
-                            message: format!(
-                                "flat-namespace symbol {sym} (referenced from {}) is not exported by any library in \
-                                 this tree",
-                                l.path
-                            ),
-                            expected: format!("{sym} exported by some image loaded in the process"),
-                            found: "not in the export trie of any library of this tree".into(),
-                            hint: "it must come from the executable or a library loaded earlier (pass --executable); \
-                                   linking with -undefined dynamic_lookup hides such problems until run time"
-                                .into(),
-                        });
-                    }
-                    true
-                }
-                _ => true,
-            };
-            if !ok {
-                let lib = match source {
-                    ImportSource::Library { library } => library.clone(),
-                    _ => "any loaded image (flat namespace)".into(),
-                };
-                findings.push(Finding {
-                    code: Code::Load(LoadCode::UndefinedSymbol),
-                    severity: Severity::Error,
-                    location: format!("{} (symbol {sym})", l.path),
-                    message: format!("Symbol not found: {sym} (referenced from {}, expected in {lib})", l.path),
-                    expected: format!("{sym} exported by {lib} or a library it re-exports"),
-                    found: "not in its export trie".into(),
-                    hint: "rebuild against the library version you ship, or ship the one that exports it".into(),
-                });
-            }
-        }
-    }
-    if !unchecked.is_empty() {
-        findings.push(Finding {
-            code: Code::Load(LoadCode::Unchecked),
-            severity: Severity::Info,
-            location: graph
-                .nodes
-                .first()
-                .map(|n| n.path.clone())
-                .unwrap_or_default(),
-            message: "symbols bound to these libraries were not checked (no file to read)".into(),
-            expected: "a readable image".into(),
-            found: unchecked.join(", "),
-            hint: "pass --sysroot with an extracted shared cache to check them".into(),
-        });
-    }
-    findings
 }

@@ -9,9 +9,13 @@ use std::collections::{HashSet, VecDeque};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use goblin::elf::Elf;
+use std::sync::Arc;
+
+use super::bind::{self, NodeFacts};
+use crate::binary::{Image, ReadOptions};
 
 use super::ldcache::{self, LdCache};
+use super::rule::{How, Note, Reuse, Rule};
 use super::{dirname, Attempt, Edge, Graph, LoaderEnv, Node, Outcome};
 use crate::error::InputError;
 
@@ -75,6 +79,8 @@ struct DynInfo {
     has_runpath: bool,
     nodeflib: bool,
     interpreter: Option<String>,
+    /// What the binder needs (None: not read).
+    bind: Option<Arc<NodeFacts>>,
 }
 
 /// A loaded object during the walk.
@@ -106,41 +112,31 @@ fn read_dyn(host: &Path, shown: &str) -> Result<(DynInfo, Target), InputError> {
             "another object format",
         )),
     })?;
-    let elf = Elf::parse(data)
-        .map_err(|e| crate::binary::goblin_error(shown, "a well-formed ELF file", e, 0))?;
-    let mut nodeflib = false;
-    let mut has_runpath = false;
-    if let Some(d) = &elf.dynamic {
-        for e in &d.dyns {
-            if e.d_tag == goblin::elf::dynamic::DT_FLAGS_1 && e.d_val & 0x800 != 0 {
-                nodeflib = true;
-            }
-            if e.d_tag == goblin::elf::dynamic::DT_RUNPATH {
-                has_runpath = true;
-            }
-        }
-    }
-    let split = |v: &[&str]| -> Vec<String> {
-        v.iter()
-            .flat_map(|s| s.split(':'))
-            .map(str::to_string)
-            .collect()
-    };
+    // One parse: the search facts and the binder's facts come from the same image.
+    let img = crate::binary::elf::read(shown, data, ReadOptions { demangle: false })?;
+    Ok(dyn_info(&img))
+}
+
+/// The search facts (and the binder's) of a parsed ELF image.
+fn dyn_info(img: &Image<'_>) -> (DynInfo, Target) {
+    let elf = img.elf.as_ref();
     let info = DynInfo {
-        soname: elf.soname.map(str::to_string),
-        needed: elf.libraries.iter().map(|s| s.to_string()).collect(),
-        rpath: split(&elf.rpaths),
-        runpath: split(&elf.runpaths),
-        has_runpath,
-        nodeflib,
-        interpreter: elf.interpreter.map(str::to_string),
+        soname: img.identity.as_ref().map(|i| i.name.clone()),
+        needed: img.needed.iter().map(|n| n.name.clone()).collect(),
+        rpath: img.rpath.clone(),
+        runpath: img.runpath.clone(),
+        // goblin lists one (possibly empty) entry per DT_RUNPATH, so a tag present means a non-empty list.
+        has_runpath: !img.runpath.is_empty(),
+        nodeflib: elf.is_some_and(|e| e.flags_1.iter().any(|f| f == "NODEFLIB")),
+        interpreter: elf.and_then(|e| e.interpreter.clone()),
+        bind: Some(Arc::new(NodeFacts::Elf(bind::glibc::facts(img)))),
     };
     let target = Target {
-        machine: elf.header.e_machine,
-        is_64: elf.is_64,
-        little: elf.little_endian,
+        machine: elf.map(|e| e.machine).unwrap_or(0),
+        is_64: img.bits == 64,
+        little: img.endian == crate::binary::Endian::Little,
     };
-    Ok((info, target))
+    (info, target)
 }
 
 /// Check a candidate's ELF header against the target, as `open_verify` does.
@@ -233,7 +229,7 @@ impl<'e> Resolver<'e> {
         &mut self,
         name: &str,
         dirs: &[String],
-        rule: &str,
+        rule: &Rule,
         attempts: &mut Vec<Attempt>,
     ) -> Option<String> {
         let mut subs: Vec<&str> = self.env.hwcap_subdirs.iter().map(String::as_str).collect();
@@ -250,7 +246,7 @@ impl<'e> Resolver<'e> {
                 let key = (self.env.host_path(dir), cnt);
                 if self.absent_dirs.contains(&key) {
                     attempts.push(Attempt {
-                        rule: rule.into(),
+                        rule: rule.clone(),
                         path,
                         outcome: Outcome::DirKnownAbsent,
                     });
@@ -262,7 +258,7 @@ impl<'e> Resolver<'e> {
                 }
                 let stop = matches!(outcome, Outcome::Found | Outcome::NotALibrary(_));
                 attempts.push(Attempt {
-                    rule: rule.into(),
+                    rule: rule.clone(),
                     path: path.clone(),
                     outcome: outcome.clone(),
                 });
@@ -286,18 +282,17 @@ impl<'e> Resolver<'e> {
         name: &str,
         loader: usize,
         attempts: &mut Vec<Attempt>,
-    ) -> Option<(String, String)> {
+    ) -> Option<(String, Rule)> {
         if name.contains('/') {
             let origin = self.objs[loader].origin.clone();
             let path = self.expand(name, &origin)?;
             let outcome = verify(&self.env.host_path(&path), self.target);
             attempts.push(Attempt {
-                rule: "path (name contains /)".into(),
+                rule: How::PathGiven.into(),
                 path: path.clone(),
                 outcome: outcome.clone(),
             });
-            return (outcome == Outcome::Found)
-                .then(|| (path, "path (name contains /)".to_string()));
+            return (outcome == Outcome::Found).then(|| (path, How::PathGiven.into()));
         }
         if !self.objs[loader].info.has_runpath {
             let mut did_main = false;
@@ -305,7 +300,10 @@ impl<'e> Resolver<'e> {
             while let Some(i) = l {
                 let obj = &self.objs[i];
                 if !obj.info.rpath.is_empty() {
-                    let rule = format!("DT_RPATH of {}", obj.path);
+                    let rule: Rule = How::Rpath {
+                        of: obj.path.clone(),
+                    }
+                    .into();
                     let origin = obj.origin.clone();
                     let dirs: Vec<String> = obj
                         .info
@@ -327,7 +325,10 @@ impl<'e> Resolver<'e> {
             let main = self.main;
             if !did_main && !self.objs[main].info.rpath.is_empty() {
                 let obj = &self.objs[main];
-                let rule = format!("DT_RPATH of {} (the executable)", obj.path);
+                let rule: Rule = How::RpathOfExecutable {
+                    of: obj.path.clone(),
+                }
+                .into();
                 let origin = obj.origin.clone();
                 let dirs: Vec<String> = obj
                     .info
@@ -350,8 +351,9 @@ impl<'e> Resolver<'e> {
                 .split([':', ';'])
                 .filter_map(|e| self.expand(e, &origin))
                 .collect();
-            if let Some(p) = self.search(name, &dirs, "LD_LIBRARY_PATH", attempts) {
-                return Some((p, "LD_LIBRARY_PATH".into()));
+            let rule: Rule = How::LdLibraryPath.into();
+            if let Some(p) = self.search(name, &dirs, &rule, attempts) {
+                return Some((p, rule));
             }
             if Self::fatal(attempts) {
                 return None;
@@ -359,7 +361,10 @@ impl<'e> Resolver<'e> {
         }
         if !self.objs[loader].info.runpath.is_empty() {
             let obj = &self.objs[loader];
-            let rule = format!("DT_RUNPATH of {}", obj.path);
+            let rule: Rule = How::Runpath {
+                of: obj.path.clone(),
+            }
+            .into();
             let origin = obj.origin.clone();
             let dirs: Vec<String> = obj
                 .info
@@ -386,12 +391,12 @@ impl<'e> Resolver<'e> {
             if !(nodeflib && in_default) {
                 let outcome = verify(&self.env.host_path(&hit), self.target);
                 attempts.push(Attempt {
-                    rule: "ld.so.cache".into(),
+                    rule: How::LdSoCache.into(),
                     path: hit.clone(),
                     outcome: outcome.clone(),
                 });
                 if outcome == Outcome::Found {
-                    return Some((hit, "ld.so.cache".into()));
+                    return Some((hit, How::LdSoCache.into()));
                 }
                 if Self::fatal(attempts) {
                     return None;
@@ -400,8 +405,9 @@ impl<'e> Resolver<'e> {
         }
         if !nodeflib {
             let dirs = self.default_dirs.clone();
-            if let Some(p) = self.search(name, &dirs, "default dir", attempts) {
-                return Some((p, "default dir".into()));
+            let rule: Rule = How::DefaultDir.into();
+            if let Some(p) = self.search(name, &dirs, &rule, attempts) {
+                return Some((p, rule));
             }
         }
         None
@@ -510,6 +516,7 @@ impl<'e> Resolver<'e> {
             depth,
             system,
             edges: Vec::new(),
+            facts: o.info.bind.clone(),
         });
         self.objs[obj].node = Some(id);
         id
@@ -572,7 +579,7 @@ impl<'e> Resolver<'e> {
 }
 
 /// The file `dlopen` opens and the rule that found it (or none), with every candidate tried.
-pub type DlopenResult = (Option<(String, String)>, Vec<Attempt>);
+pub type DlopenResult = (Option<(String, Rule)>, Vec<Attempt>);
 
 /// What `dlopen(name)` called from `caller` (or from an executable without RPATH) would load, with every
 /// candidate tried: the search `ctypes.CDLL(name)` triggers.
@@ -587,7 +594,7 @@ pub fn dlopen_search(
     if let Some(hit) = lookup_loaded(&r, name) {
         let path = r.objs[hit].path.clone();
         return Ok((
-            Some((path, "already loaded (by the executable)".into())),
+            Some((path, How::AlreadyLoaded(Reuse::ByExecutable).into())),
             Vec::new(),
         ));
     }
@@ -665,6 +672,10 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
         env.host_path(&interp),
         DynInfo {
             soname: interp.rsplit('/').next().map(str::to_string),
+            // Only its symbols matter (it is never walked): the binder's global scope includes ld.so.
+            bind: read_dyn(&env.host_path(&interp), &interp)
+                .ok()
+                .and_then(|(i, _)| i.bind),
             ..Default::default()
         },
         None,
@@ -685,17 +696,17 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
                 note: None,
             };
             if let Some(hit) = lookup_loaded(&r, &name) {
-                let rule = if r.objs[hit].loader.is_some()
+                let reuse = if r.objs[hit].loader.is_some()
                     && r.objs[hit].node.is_none()
                     && root_loader.is_some()
                 {
-                    "already loaded (by the executable)"
+                    Reuse::ByExecutable
                 } else if r.objs[hit].path == interp {
-                    "already loaded (the dynamic loader itself)"
+                    Reuse::DynamicLoader
                 } else {
-                    "already loaded (soname match)"
+                    Reuse::SonameMatch
                 };
-                edge.rule = Some(rule.into());
+                edge.rule = Some(How::AlreadyLoaded(reuse).into());
                 edge.cycle = super::loader_chain(o, |i| r.objs[i].loader).contains(&hit);
                 edge.target = Some(r.node_for(hit, depth + 1));
             } else {
@@ -707,8 +718,7 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
                         if let Some(existing) = r.objs.iter().position(|x| x.identity == id) {
                             r.objs[existing].names.push(name.clone());
                             edge.target = Some(r.node_for(existing, depth + 1));
-                            edge.rule =
-                                Some(format!("{rule} (same file as an already loaded object)"));
+                            edge.rule = Some(rule.with(Note::SameFile { image: false }));
                         } else {
                             match read_dyn(&h, &path) {
                                 Ok((i, _)) => {

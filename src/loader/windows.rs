@@ -46,7 +46,11 @@
 use crate::report::codes::{Code, LoadCode};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use super::bind::NodeFacts;
+
+use super::rule::{AppDir, How, Note, Reuse, Rule};
 use super::{outcome_text, Attempt, Edge, Graph, LoaderEnv, Node, Outcome, WindowsSearch};
 use crate::binary::{self, Format, Image, ImportSource, Mapped, NeededKind, ReadOptions};
 use crate::error::InputError;
@@ -165,7 +169,7 @@ fn is_python_runtime(lower: &str) -> bool {
 }
 
 /// The base name the loader matches modules by: lower case, `.dll` appended when there is no extension.
-fn module_key(name: &str) -> String {
+pub(crate) fn module_key(name: &str) -> String {
     let base = name.rsplit(['\\', '/']).next().unwrap_or(name);
     let mut b = base.to_lowercase();
     if !b.contains('.') {
@@ -179,7 +183,7 @@ fn module_key(name: &str) -> String {
 /// One search directory: the rule that adds it, its path as the target sees it, and where it is on this host.
 #[derive(Debug, Clone)]
 struct Dir {
-    rule: String,
+    rule: Rule,
     target: String,
     host: Option<PathBuf>,
     /// Windows-form target path (joined with `\`), or a host path (joined with `/`).
@@ -249,20 +253,20 @@ struct Target {
 
 /// The facts of one PE image the walk needs.
 #[derive(Debug, Clone, Default)]
-struct PeFacts {
+pub struct PeFacts {
     /// (DLL name as written, delay-load)
-    needed: Vec<(String, bool)>,
+    pub(crate) needed: Vec<(String, bool)>,
     /// (DLL name, symbol name or ordinal, delay-load)
-    imports: Vec<(String, Sym, bool)>,
+    pub(crate) imports: Vec<(String, Sym, bool)>,
     /// name → forwarder ("DLL.name" / "DLL.#n") if forwarded; ordinal → same.
-    by_name: HashMap<String, Option<String>>,
-    by_ordinal: HashMap<u32, Option<String>>,
-    names: Vec<String>,
-    export_name: Option<String>,
+    pub(crate) by_name: HashMap<String, Option<String>>,
+    pub(crate) by_ordinal: HashMap<u32, Option<String>>,
+    pub(crate) names: Vec<String>,
+    pub(crate) export_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Sym {
+pub(crate) enum Sym {
     Name(String),
     Ordinal(u32),
 }
@@ -370,7 +374,7 @@ struct Obj {
     node: Option<usize>,
     /// The module that caused this one to load (for cycle detection).
     loader: Option<usize>,
-    facts: Option<PeFacts>,
+    facts: Option<Arc<PeFacts>>,
     /// Loaded by the executable before the root (not shown unless referenced).
     preloaded: bool,
     /// For pre-loaded modules: target path, host path, system (to show them when referenced).
@@ -396,12 +400,12 @@ struct Resolver<'e> {
 /// How a name resolved.
 enum Resolution {
     /// An existing module.
-    Loaded(usize, String),
+    Loaded(usize, Rule),
     /// A new module: target path, host path (None: assumed, no file), rule, system.
     New {
         path: String,
         host: Option<PathBuf>,
-        rule: String,
+        rule: Rule,
         system: bool,
     },
     Missing,
@@ -425,7 +429,7 @@ impl<'e> Resolver<'e> {
     }
 
     /// A directory named by the user (`PATH`, `--dll-dir`): a Windows path (inside the sysroot) or a host path.
-    fn user_dir(&mut self, rule: &str, d: &str) -> Dir {
+    fn user_dir(&mut self, rule: How, d: &str) -> Dir {
         if let Some(rest) = windows_abs(d) {
             let target = d.replace('/', "\\");
             let host = match &self.env.sysroot {
@@ -436,9 +440,9 @@ impl<'e> Resolver<'e> {
                 None => None,
             };
             let rule = if self.env.sysroot.is_none() {
-                format!("{rule} (not readable without --sysroot)")
+                Rule::from(rule).with(Note::NotReadableWithoutSysroot)
             } else {
-                rule.to_string()
+                rule.into()
             };
             return Dir {
                 rule,
@@ -450,7 +454,7 @@ impl<'e> Resolver<'e> {
         let host = PathBuf::from(d);
         let (target, windows) = self.target_of(&host);
         Dir {
-            rule: rule.to_string(),
+            rule: rule.into(),
             target,
             host: Some(host),
             windows,
@@ -458,7 +462,7 @@ impl<'e> Resolver<'e> {
     }
 
     /// A directory of the Windows tree (`Windows\System32`, …).
-    fn system_dir(&mut self, rule: &str, rel: &str) -> Dir {
+    fn system_dir(&mut self, rule: Rule, rel: &str) -> Dir {
         let host = match &self.env.sysroot {
             Some(root) => {
                 let root = root.clone();
@@ -467,7 +471,7 @@ impl<'e> Resolver<'e> {
             None => None,
         };
         Dir {
-            rule: rule.to_string(),
+            rule,
             target: format!("C:\\{rel}"),
             host,
             windows: true,
@@ -476,7 +480,7 @@ impl<'e> Resolver<'e> {
 
     /// System32 as this process sees it: SysWOW64 for a 32-bit x86 DLL when the sysroot has one (WOW64 file
     /// system redirection); without a sysroot, SysWOW64 for i386 (64-bit Windows assumed).
-    fn system32(&mut self, rule: &str) -> Dir {
+    fn system32(&mut self, rule: How) -> Dir {
         let wow = self.target.bits == 32 && self.target.machine == 0x14c;
         if wow {
             let has_wow = match &self.env.sysroot {
@@ -487,13 +491,10 @@ impl<'e> Resolver<'e> {
                 None => true,
             };
             if has_wow {
-                return self.system_dir(
-                    &format!("{rule} (SysWOW64: 32-bit DLL, WOW64 redirection)"),
-                    "Windows\\SysWOW64",
-                );
+                return self.system_dir(Rule::from(rule).with(Note::Wow64), "Windows\\SysWOW64");
             }
         }
-        self.system_dir(rule, "Windows\\System32")
+        self.system_dir(rule.into(), "Windows\\System32")
     }
 
     fn path_dirs(&mut self) -> Vec<Dir> {
@@ -511,7 +512,7 @@ impl<'e> Resolver<'e> {
         parts
             .into_iter()
             .filter(|p| !p.is_empty())
-            .map(|p| self.user_dir("PATH", p))
+            .map(|p| self.user_dir(How::Path, p))
             .collect()
     }
 
@@ -528,23 +529,22 @@ impl<'e> Resolver<'e> {
             WindowsSearch::Standard => {
                 match &self.exe_dir {
                     Some(d) => dirs.push(Dir {
-                        rule: "application dir (directory of the executable)".into(),
+                        rule: How::ApplicationDir(AppDir::Executable).into(),
                         ..d.clone()
                     }),
                     None => dirs.push(Dir {
-                        rule: "application dir (altered search path: the DLL's own directory)"
-                            .into(),
+                        rule: How::ApplicationDir(AppDir::AlteredSearchPath).into(),
                         ..self.root_dir.clone()
                     }),
                 }
-                let s32 = self.system32("System32");
+                let s32 = self.system32(How::System32 { python: false });
                 dirs.push(s32);
-                let sys = self.system_dir("16-bit System dir", "Windows\\System");
+                let sys = self.system_dir(How::System16.into(), "Windows\\System");
                 dirs.push(sys);
-                let win = self.system_dir("Windows dir", "Windows");
+                let win = self.system_dir(How::WindowsDir.into(), "Windows");
                 dirs.push(win);
                 if let Some(cd) = self.env.env.get("CD").cloned() {
-                    let d = self.user_dir("current dir", &cd);
+                    let d = self.user_dir(How::CurrentDir, &cd);
                     dirs.push(d);
                 }
                 let p = self.path_dirs();
@@ -552,20 +552,20 @@ impl<'e> Resolver<'e> {
             }
             WindowsSearch::Python => {
                 dirs.push(Dir {
-                    rule: "DLL load dir (LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR)".into(),
+                    rule: How::DllLoadDir.into(),
                     ..self.root_dir.clone()
                 });
                 if let Some(d) = &self.exe_dir {
                     dirs.push(Dir {
-                        rule: "application dir (LOAD_LIBRARY_SEARCH_APPLICATION_DIR)".into(),
+                        rule: How::ApplicationDir(AppDir::Python).into(),
                         ..d.clone()
                     });
                 }
                 for d in self.env.dll_dirs.clone() {
-                    let d = self.user_dir("--dll-dir (os.add_dll_directory)", &d);
+                    let d = self.user_dir(How::DllDir, &d);
                     dirs.push(d);
                 }
-                let s32 = self.system32("System32 (LOAD_LIBRARY_SEARCH_SYSTEM32)");
+                let s32 = self.system32(How::System32 { python: true });
                 dirs.push(s32);
             }
         }
@@ -578,7 +578,7 @@ impl<'e> Resolver<'e> {
         name: &str,
         dirs: &[Dir],
         attempts: &mut Vec<Attempt>,
-    ) -> Option<(String, Option<PathBuf>, String, bool)> {
+    ) -> Option<(String, Option<PathBuf>, Rule, bool)> {
         let lower = name.to_lowercase();
         for d in dirs {
             let is_sys = d.windows
@@ -590,7 +590,7 @@ impl<'e> Resolver<'e> {
             let Some(host_dir) = &d.host else {
                 // Not readable: System32 without a sysroot assumes the well-known system DLLs.
                 if is_sys && is_s32 && self.env.sysroot.is_none() && is_assumed_system(&lower) {
-                    let rule = format!("{} (assumed: Windows system DLL; no --sysroot)", d.rule);
+                    let rule = d.rule.clone().with(Note::AssumedSystemDll);
                     let path = d.join(&lower);
                     attempts.push(Attempt {
                         rule: rule.clone(),
@@ -601,7 +601,7 @@ impl<'e> Resolver<'e> {
                 }
                 attempts.push(Attempt {
                     rule: if is_sys && self.env.sysroot.is_none() {
-                        format!("{} (no --sysroot: assumed absent)", d.rule)
+                        d.rule.clone().with(Note::AssumedAbsentNoSysroot)
                     } else {
                         d.rule.clone()
                     },
@@ -647,13 +647,11 @@ impl<'e> Resolver<'e> {
     fn find(&mut self, name: &str, startup: bool, attempts: &mut Vec<Attempt>) -> Resolution {
         let key = module_key(name);
         if is_api_set(name) {
-            let rule = if key.starts_with("ext-ms-") {
-                "API set (ext-ms-*: optional contract, may be absent on some Windows SKUs; assumed present)"
-            } else {
-                "API set (resolved by the OS from its API set schema)"
+            let rule = How::ApiSet {
+                optional: key.starts_with("ext-ms-"),
             };
             if let Some(&o) = self.by_key.get(&key) {
-                return Resolution::Loaded(o, "already loaded (API set)".into());
+                return Resolution::Loaded(o, How::AlreadyLoaded(Reuse::ApiSet).into());
             }
             return Resolution::New {
                 path: name.to_string(),
@@ -663,15 +661,15 @@ impl<'e> Resolver<'e> {
             };
         }
         if let Some(&o) = self.by_key.get(&key) {
-            let rule = if self.objs[o].preloaded && self.objs[o].node.is_none() {
-                "already loaded (by the executable; base name match)"
+            let reuse = if self.objs[o].preloaded && self.objs[o].node.is_none() {
+                Reuse::ByExecutableBaseName
             } else {
-                "already loaded (base name match)"
+                Reuse::BaseNameMatch
             };
-            return Resolution::Loaded(o, rule.into());
+            return Resolution::Loaded(o, How::AlreadyLoaded(reuse).into());
         }
         if is_known_dll(&key) {
-            let s32 = self.system32("KnownDLLs");
+            let s32 = self.system32(How::KnownDlls);
             let rule = s32.rule.clone();
             if let Some(h) = &s32.host {
                 let h = h.clone();
@@ -695,7 +693,7 @@ impl<'e> Resolver<'e> {
                 }
             }
             let rule = if self.env.sysroot.is_some() {
-                format!("{rule} (not in the sysroot; assumed present)")
+                rule.with(Note::NotInSysrootAssumedPresent)
             } else {
                 rule
             };
@@ -720,9 +718,7 @@ impl<'e> Resolver<'e> {
             return Resolution::New {
                 path: name.to_string(),
                 host: None,
-                rule: "already loaded (by python.exe: the interpreter's own DLL; assumed — give \
-                       --executable python.exe to check it)"
-                    .into(),
+                rule: How::AlreadyLoaded(Reuse::ByPythonExe).into(),
                 system: false,
             };
         }
@@ -773,6 +769,10 @@ impl<'e> Resolver<'e> {
             depth,
             system,
             edges: Vec::new(),
+            facts: self.objs[obj]
+                .facts
+                .clone()
+                .map(|f| Arc::new(NodeFacts::Pe(f))),
         });
         self.objs[obj].node = Some(id);
     }
@@ -794,7 +794,7 @@ fn preload(r: &mut Resolver<'_>, exe: &Path) -> Result<(), InputError> {
     let shown = exe.display().to_string();
     let (facts, _) = read_pe(exe, &shown)?;
     let e = r.add_obj(module_key(&shown), None, true);
-    r.objs[e].facts = Some(facts);
+    r.objs[e].facts = Some(Arc::new(facts));
     let mut q = VecDeque::from([e]);
     while let Some(o) = q.pop_front() {
         let needed = r.objs[o]
@@ -815,7 +815,7 @@ fn preload(r: &mut Resolver<'_>, exe: &Path) -> Result<(), InputError> {
                 r.objs[n].shown = Some((path, host.clone(), system));
                 if let Some(h) = host {
                     if let Ok((f, _)) = read_pe(&h, &h.display().to_string()) {
-                        r.objs[n].facts = Some(f);
+                        r.objs[n].facts = Some(Arc::new(f));
                         q.push_back(n);
                     }
                 }
@@ -844,7 +844,7 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
             findings: Vec::new(),
         },
         root_dir: Dir {
-            rule: String::new(),
+            rule: How::NotFound.into(),
             target: String::new(),
             host: None,
             windows: false,
@@ -858,7 +858,7 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
     let parent = abs.parent().map(Path::to_path_buf).unwrap_or_default();
     let (pt, _) = r.target_of(&parent);
     r.root_dir = Dir {
-        rule: String::new(),
+        rule: How::NotFound.into(),
         target: pt,
         host: Some(parent),
         windows: root_win,
@@ -868,7 +868,7 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
         let parent = a.parent().map(Path::to_path_buf).unwrap_or_default();
         let (t, w) = r.target_of(&parent);
         r.exe_dir = Some(Dir {
-            rule: String::new(),
+            rule: How::NotFound.into(),
             target: t,
             host: Some(parent),
             windows: w,
@@ -876,7 +876,7 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
         preload(&mut r, exe)?;
     }
     let root = r.add_obj(module_key(file), None, false);
-    r.objs[root].facts = Some(facts);
+    r.objs[root].facts = Some(Arc::new(facts));
     r.add_node(root, root_path, Some(&host), 0, false);
 
     let mut queue: VecDeque<(usize, usize)> = VecDeque::from([(root, 0)]);
@@ -927,17 +927,23 @@ fn link(
         cycle: false,
         note: None,
     };
-    let suffix = match (delay, via) {
-        (true, Some(v)) => format!(" (delay-load; forwarder {v})"),
-        (true, None) => " (delay-load)".to_string(),
-        (false, Some(v)) => format!(" (forwarder {v})"),
-        (false, None) => String::new(),
+    let note = match (delay, via) {
+        (_, Some(v)) => Some(Note::Forwarder {
+            via: v.to_string(),
+            delay,
+        }),
+        (true, None) => Some(Note::DelayLoad),
+        (false, None) => None,
+    };
+    let suffix = |r: Rule| match &note {
+        Some(n) => r.with(n.clone()),
+        None => r,
     };
     let mut attempts = Vec::new();
     let mut hit = None;
     match r.find(name, false, &mut attempts) {
         Resolution::Loaded(t, rule) => {
-            edge.rule = Some(format!("{rule}{suffix}"));
+            edge.rule = Some(suffix(rule));
             edge.cycle = r.ancestors(o).contains(&t);
             if r.objs[t].node.is_none() {
                 // Pre-loaded by the executable: show it now.
@@ -959,7 +965,7 @@ fn link(
             let key = module_key(name);
             let facts = match &host {
                 Some(h) => match read_pe(h, &path) {
-                    Ok((f, _)) => Some(f),
+                    Ok((f, _)) => Some(Arc::new(f)),
                     Err(e) => {
                         attempts.push(Attempt {
                             rule: rule.clone(),
@@ -978,7 +984,7 @@ fn link(
                 r.objs[n].facts = facts;
                 r.add_node(n, path, host.as_deref(), depth + 1, system);
                 edge.target = r.objs[n].node;
-                edge.rule = Some(format!("{rule}{suffix}"));
+                edge.rule = Some(suffix(rule.clone()));
                 if host.is_some() {
                     queue.push_back((n, depth + 1));
                 }
@@ -988,7 +994,7 @@ fn link(
         Resolution::Missing => {
             edge.missing = true;
             if delay {
-                edge.rule = Some(format!("not found{suffix}"));
+                edge.rule = Some(suffix(How::NotFound.into()));
             }
         }
     }
@@ -1023,7 +1029,7 @@ fn edge_target(r: &Resolver<'_>, o: usize, dll: &str) -> Option<usize> {
 }
 
 /// Split a forwarder string `DLL.name` / `DLL.#12` into (DLL, symbol).
-fn split_forwarder(f: &str) -> Option<(String, Sym)> {
+pub(crate) fn split_forwarder(f: &str) -> Option<(String, Sym)> {
     let (dll, sym) = f.rsplit_once('.').or_else(|| f.split_once('.'))?;
     // `api-ms-win-core-x-l1-1-0.Func`: the DLL part is everything before the last dot.
     let sym = match sym.strip_prefix('#').and_then(|n| n.parse().ok()) {
@@ -1033,7 +1039,7 @@ fn split_forwarder(f: &str) -> Option<(String, Sym)> {
     Some((dll.to_string(), sym))
 }
 
-fn lookup_export(f: &PeFacts, sym: &Sym) -> Option<Option<String>> {
+pub(crate) fn lookup_export(f: &PeFacts, sym: &Sym) -> Option<Option<String>> {
     match sym {
         Sym::Name(n) => f.by_name.get(n).cloned(),
         Sym::Ordinal(o) => f.by_ordinal.get(o).cloned(),
@@ -1206,202 +1212,6 @@ fn findings(g: &Graph, r: &Resolver<'_>) -> Vec<Finding> {
                 });
             }
         }
-    }
-    out
-}
-
-/// Strip 32-bit Windows call-convention decorations (`_f`, `_f@8`, `@f@8`) for a near-match hint.
-fn undecorated(s: &str) -> &str {
-    let s = s.strip_prefix(['_', '@']).unwrap_or(s);
-    match s.rsplit_once('@') {
-        Some((base, n)) if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) => base,
-        _ => s,
-    }
-}
-
-/// Check every import of every node against the export directory of the DLL it resolved to, following forwarders
-/// through the graph: FFI0302 (name not exported), FFI0307 (ordinal not exported), FFI0308 (DLLs without a file —
-/// API sets and assumed system DLLs — were not checked).
-pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
-    let mut facts: Vec<Option<PeFacts>> = Vec::with_capacity(graph.nodes.len());
-    for n in &graph.nodes {
-        let f = if n.host_path.is_empty() {
-            None
-        } else {
-            read_pe(Path::new(&n.host_path), &n.path)
-                .ok()
-                .map(|(f, _)| f)
-        };
-        facts.push(f);
-    }
-    let edge_to = |node: usize, dll: &str| -> Option<usize> {
-        let key = module_key(dll);
-        graph.nodes[node]
-            .edges
-            .iter()
-            .find(|e| module_key(&e.name) == key)
-            .and_then(|e| e.target)
-    };
-    let mut unchecked: Vec<String> = Vec::new();
-    let mut out = Vec::new();
-    for n in &graph.nodes {
-        let Some(f) = &facts[n.id] else { continue };
-        for (dll, sym, delay) in &f.imports {
-            let Some(mut t) = edge_to(n.id, dll) else {
-                continue; // missing DLL: already FFI0301/FFI0306
-            };
-            let mut sym = sym.clone();
-            let mut chain: Vec<String> = Vec::new();
-            let mut seen = HashSet::new();
-            let problem: Option<(usize, Sym, String)> = loop {
-                if !seen.insert((t, sym.clone())) {
-                    break Some((
-                        t,
-                        sym.clone(),
-                        format!("forwarder cycle: {}", chain.join(" -> ")),
-                    ));
-                }
-                let Some(tf) = &facts[t] else {
-                    if graph.nodes[t].host_path.is_empty() {
-                        unchecked.push(graph.nodes[t].path.clone());
-                    }
-                    break None;
-                };
-                match lookup_export(tf, &sym) {
-                    None => break Some((t, sym.clone(), String::new())),
-                    Some(None) => break None,
-                    Some(Some(fwd)) => {
-                        chain.push(format!("{}!{sym} -> {fwd}", graph.nodes[t].path));
-                        let Some((fdll, fsym)) = split_forwarder(&fwd) else {
-                            break None;
-                        };
-                        match edge_to(t, &fdll) {
-                            Some(next) => {
-                                t = next;
-                                sym = fsym;
-                            }
-                            None => break None, // forwarded-to DLL missing: reported as a load failure
-                        }
-                    }
-                }
-            };
-            let Some((t, bad, why)) = problem else {
-                continue;
-            };
-            let tn = &graph.nodes[t];
-            let via = if chain.is_empty() {
-                String::new()
-            } else {
-                format!(" (via forwarders: {})", chain.join(", "))
-            };
-            let severity = if *delay {
-                Severity::Warning
-            } else {
-                Severity::Error
-            };
-            let when = if *delay {
-                " (delay-load: the first call fails)"
-            } else {
-                ""
-            };
-            match &bad {
-                Sym::Name(name) => {
-                    let tf = facts[t].as_ref();
-                    let near: Vec<String> = tf
-                        .map(|tf| {
-                            tf.names
-                                .iter()
-                                .filter(|e| {
-                                    *e != name
-                                        && (e.eq_ignore_ascii_case(name)
-                                            || undecorated(e) == undecorated(name))
-                                })
-                                .cloned()
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    let hint = if !why.is_empty() {
-                        "the forwarders lead back to themselves, so the import can never bind: fix the .def \
-                         files so the chain ends at a real export"
-                            .to_string()
-                    } else if near.is_empty() {
-                        format!(
-                            "{} does not export {name}: link against the import library of the DLL you ship, \
-                             or ship the version that exports it",
-                            tn.path
-                        )
-                    } else {
-                        format!(
-                            "{} exports {} — names are matched exactly (case-sensitive, decorations included): \
-                             fix the declaration or the .def file",
-                            tn.path,
-                            near.join(", ")
-                        )
-                    };
-                    out.push(Finding {
-                        code: Code::Load(LoadCode::UndefinedSymbol),
-                        severity,
-                        location: format!("{} (symbol {name})", n.path),
-                        message: format!(
-                            "{} imports {name} from {dll}, which {} does not export{via}{when}",
-                            n.path, tn.path
-                        ),
-                        expected: format!("{name} in the export directory of {}", tn.path),
-                        found: if why.is_empty() {
-                            "no export of that name (the load fails: ERROR_PROC_NOT_FOUND, 127)"
-                                .into()
-                        } else {
-                            why
-                        },
-                        hint,
-                    });
-                }
-                Sym::Ordinal(o) => {
-                    out.push(Finding {
-                        code: Code::Load(LoadCode::OrdinalMissing),
-                        severity,
-                        location: format!("{} (ordinal {o})", n.path),
-                        message: format!(
-                            "{} imports ordinal {o} from {dll}, which {} does not export{via}{when}",
-                            n.path, tn.path
-                        ),
-                        expected: format!("ordinal {o} in the export directory of {}", tn.path),
-                        found: if why.is_empty() {
-                            "no export with that ordinal (the load fails: ERROR_PROC_NOT_FOUND, 127)".into()
-                        } else {
-                            why
-                        },
-                        hint: "ordinals change between builds unless the .def file pins them: import by name, \
-                               or ship the DLL built from the same .def"
-                            .into(),
-                    });
-                }
-            }
-        }
-    }
-    unchecked.sort();
-    unchecked.dedup();
-    if !unchecked.is_empty() {
-        out.push(Finding {
-            code: Code::Load(LoadCode::Unchecked),
-            severity: Severity::Info,
-            location: graph
-                .nodes
-                .first()
-                .map(|n| n.path.clone())
-                .unwrap_or_default(),
-            message: format!(
-                "imports from {} DLL(s) without a file were not checked: {}",
-                unchecked.len(),
-                unchecked.join(", ")
-            ),
-            expected: "an export directory to check imports against".into(),
-            found: "API sets (resolved by the OS) or system DLLs assumed present without --sysroot"
-                .into(),
-            hint:
-                "pass --sysroot with a copy of the target's C:\\Windows to check system imports too"
-                    .into(),
-        });
     }
     out
 }

@@ -26,7 +26,7 @@ struct Facts {
     needed: Vec<(String, NeededKind)>,
     rpaths: Vec<String>,
     /// What the binder needs (None: in the shared cache, no file).
-    bind: Option<Arc<NodeFacts>>,
+    bind: Option<Arc<bind::Facts>>,
 }
 
 fn facts_of(img: &Image<'_>) -> Facts {
@@ -38,7 +38,9 @@ fn facts_of(img: &Image<'_>) -> Facts {
             .map(|n| (n.name.clone(), n.kind))
             .collect(),
         rpaths: img.rpath.clone(),
-        bind: Some(Arc::new(NodeFacts::Macho(bind::dyld::facts(img)))),
+        bind: Some(Arc::new(bind::Facts::ready(NodeFacts::Macho(
+            bind::dyld::facts(img),
+        )))),
     }
 }
 

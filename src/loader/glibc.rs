@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
-use super::bind::{self, NodeFacts};
+use super::bind::{self, Facts, NodeFacts};
 use crate::binary::{Image, ReadOptions};
 
 use super::ldcache::{self, LdCache};
@@ -80,7 +80,7 @@ struct DynInfo {
     nodeflib: bool,
     interpreter: Option<String>,
     /// What the binder needs (None: not read).
-    bind: Option<Arc<NodeFacts>>,
+    bind: Option<Arc<Facts>>,
 }
 
 /// A loaded object during the walk.
@@ -112,12 +112,21 @@ fn read_dyn(host: &Path, shown: &str) -> Result<(DynInfo, Target), InputError> {
             "another object format",
         )),
     })?;
-    // One parse: the search facts and the binder's facts come from the same image.
-    let img = crate::binary::elf::read(shown, data, ReadOptions { demangle: false })?;
-    Ok(dyn_info(&img))
+    // The search reads the dynamic section only; the binder's facts (symbol tables) are read from the same
+    // mapping when a binder first asks.
+    let img = crate::binary::elf::read_dynamic(shown, data)?;
+    let (mut info, target) = dyn_info(&img);
+    let mapped = Arc::new(mapped);
+    let shown = shown.to_string();
+    info.bind = Some(Arc::new(Facts::lazy(move || {
+        let img = crate::binary::elf::read(&shown, mapped.bytes(), ReadOptions { demangle: false })
+            .ok()?;
+        Some(NodeFacts::Elf(bind::glibc::facts(&img)))
+    })));
+    Ok((info, target))
 }
 
-/// The search facts (and the binder's) of a parsed ELF image.
+/// The search facts of a parsed ELF image.
 fn dyn_info(img: &Image<'_>) -> (DynInfo, Target) {
     let elf = img.elf.as_ref();
     let info = DynInfo {
@@ -129,7 +138,7 @@ fn dyn_info(img: &Image<'_>) -> (DynInfo, Target) {
         has_runpath: !img.runpath.is_empty(),
         nodeflib: elf.is_some_and(|e| e.flags_1.iter().any(|f| f == "NODEFLIB")),
         interpreter: elf.and_then(|e| e.interpreter.clone()),
-        bind: Some(Arc::new(NodeFacts::Elf(bind::glibc::facts(img)))),
+        bind: None,
     };
     let target = Target {
         machine: elf.map(|e| e.machine).unwrap_or(0),

@@ -156,10 +156,17 @@ pub struct Node {
     /// A system library (glibc, libSystem, Windows system DLL), folded by `--no-system`.
     pub system: bool,
     pub edges: Vec<Edge>,
-    /// What the symbol binder needs of this object, read when the walk loaded it (None: no file, e.g. an API
-    /// set or a shared-cache library).
+    /// What the symbol binder needs of this object, kept by the walk (read then, or on first use from the
+    /// mapping the walk kept); None: no file, e.g. an API set or a shared-cache library.
     #[serde(skip)]
-    pub facts: Option<std::sync::Arc<bind::NodeFacts>>,
+    pub facts: Option<std::sync::Arc<bind::Facts>>,
+}
+
+impl Node {
+    /// The binder's facts of this object (read now if the walk did not need them).
+    pub fn bind_facts(&self) -> Option<&bind::NodeFacts> {
+        self.facts.as_deref()?.get()
+    }
 }
 
 /// The resolved dependency graph.

@@ -48,7 +48,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::bind::NodeFacts;
+use super::bind::{Facts, NodeFacts};
 
 use super::rule::{AppDir, How, Note, Reuse, Rule};
 use super::{outcome_text, Attempt, Edge, Graph, LoaderEnv, Node, Outcome, WindowsSearch};
@@ -772,7 +772,7 @@ impl<'e> Resolver<'e> {
             facts: self.objs[obj]
                 .facts
                 .clone()
-                .map(|f| Arc::new(NodeFacts::Pe(f))),
+                .map(|f| Arc::new(Facts::ready(NodeFacts::Pe(f)))),
         });
         self.objs[obj].node = Some(id);
     }

@@ -47,7 +47,7 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
     let mut loaded = Vec::new();
     let mut unchecked = Vec::new();
     for n in &graph.nodes {
-        match n.facts.as_deref() {
+        match n.bind_facts() {
             Some(NodeFacts::Macho(f)) => loaded.push(Loaded { path: &n.path, f }),
             _ => unchecked.push(n.path.clone()),
         }

@@ -79,7 +79,7 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
     let all: Vec<Obj<'_>> = graph
         .nodes
         .iter()
-        .filter_map(|n| match n.facts.as_deref() {
+        .filter_map(|n| match n.bind_facts() {
             Some(NodeFacts::Elf(f)) => Some(Obj { path: &n.path, f }),
             _ => None,
         })

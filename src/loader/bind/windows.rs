@@ -25,7 +25,7 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
     let facts: Vec<Option<&PeFacts>> = graph
         .nodes
         .iter()
-        .map(|n| match n.facts.as_deref() {
+        .map(|n| match n.bind_facts() {
             Some(NodeFacts::Pe(f)) => Some(&**f),
             _ => None,
         })

@@ -6,22 +6,21 @@
 //! `/usr/lib/…` and `/System/Library/…` paths are taken as present when no file is there. A candidate without a
 //! slice for the root's architecture is skipped and the search goes on, as dyld does.
 
-use crate::report::codes::{Code, LoadCode};
-use std::collections::VecDeque;
 use std::path::PathBuf;
-
-use super::rule::{How, Note, Reuse, RpathVia, Rule};
-use super::{Attempt, Edge, Graph, LoaderEnv, Node, Outcome};
 use std::sync::Arc;
 
 use super::bind::{self, NodeFacts};
+use super::rule::{How, Note, Reuse, RpathVia, Rule};
+use super::walk::{self, Candidate, Linked, Need, NeedKind, SameFile, Walk};
+use super::{Attempt, Edge, Graph, LoaderEnv, Outcome};
 use crate::binary::{self, Format, Image, Mapped, NeededKind, ReadOptions};
 use crate::error::InputError;
+use crate::report::codes::{Code, LoadCode};
 use crate::report::{Finding, Severity};
 
 /// What the search needs from one image.
 #[derive(Debug, Clone, Default)]
-struct Facts {
+pub(crate) struct Facts {
     install_name: Option<String>,
     needed: Vec<(String, NeededKind)>,
     rpaths: Vec<String>,
@@ -42,15 +41,6 @@ fn facts_of(img: &Image<'_>) -> Facts {
             bind::dyld::facts(img),
         )))),
     }
-}
-
-struct Obj {
-    path: String,
-    host: PathBuf,
-    facts: Facts,
-    loader: Option<usize>,
-    node: Option<usize>,
-    identity: PathBuf,
 }
 
 /// True for paths that live in the dyld shared cache on macOS 11 and later.
@@ -94,16 +84,15 @@ fn leaf(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-struct Resolver<'e> {
+/// dyld over one tree: the walk's hooks.
+struct Dyld<'e> {
     env: &'e LoaderEnv,
     arch: String,
-    objs: Vec<Obj>,
-    graph: Graph,
     /// The main executable's directory (for `@executable_path`), if known.
     exe_dir: Option<String>,
 }
 
-impl Resolver<'_> {
+impl Dyld<'_> {
     /// Try one candidate path; returns the facts when it is loadable.
     fn try_path(&self, path: &str, rule: &How, attempts: &mut Vec<Attempt>) -> Option<Facts> {
         let host = self.env.host_path(path);
@@ -138,9 +127,10 @@ impl Resolver<'_> {
         }
     }
 
-    fn expand(&self, path: &str, loader: usize) -> Result<String, String> {
+    /// Expand `@loader_path` (the directory of the image at `loader_path`) and `@executable_path`.
+    fn expand(&self, path: &str, loader_path: &str) -> Result<String, String> {
         if let Some(rest) = path.strip_prefix("@loader_path") {
-            return Ok(format!("{}{rest}", super::dirname(&self.objs[loader].path)));
+            return Ok(format!("{}{rest}", super::dirname(loader_path)));
         }
         if let Some(rest) = path.strip_prefix("@executable_path") {
             return match &self.exe_dir {
@@ -154,6 +144,7 @@ impl Resolver<'_> {
     /// Resolve one install name needed by `loader`.
     fn find(
         &self,
+        w: &Walk<Facts>,
         name: &str,
         loader: usize,
         attempts: &mut Vec<Attempt>,
@@ -177,21 +168,17 @@ impl Resolver<'_> {
             }
         }
         if let Some(rest) = name.strip_prefix("@rpath/") {
-            let mut l = Some(loader);
-            let mut seen = Vec::new();
-            while let Some(i) = l {
-                if seen.contains(&i) {
-                    break;
-                }
-                seen.push(i);
-                for rp in &self.objs[i].facts.rpaths {
-                    let base = match self.expand(rp, i) {
+            // Each LC_RPATH of the loading image, then of the image that loaded it, up to the executable.
+            for i in w.chain(loader) {
+                let obj = &w.objs[i];
+                for rp in &obj.facts.rpaths {
+                    let base = match self.expand(rp, &obj.path) {
                         Ok(b) => b,
                         Err(why) => {
                             attempts.push(Attempt {
                                 rule: How::AtRpathUnexpanded {
                                     entry: rp.clone(),
-                                    of: self.objs[i].path.clone(),
+                                    of: obj.path.clone(),
                                 }
                                 .into(),
                                 path: format!("{rp}/{rest}"),
@@ -208,7 +195,7 @@ impl Resolver<'_> {
                         RpathVia::Plain
                     };
                     let rule = How::AtRpath {
-                        of: self.objs[i].path.clone(),
+                        of: obj.path.clone(),
                         via,
                     };
                     let p = format!("{base}/{rest}");
@@ -216,7 +203,6 @@ impl Resolver<'_> {
                         return Some((p, rule.into(), f));
                     }
                 }
-                l = self.objs[i].loader;
             }
         } else {
             let rule = if name.starts_with("@loader_path") {
@@ -226,7 +212,7 @@ impl Resolver<'_> {
             } else {
                 How::InstallName
             };
-            match self.expand(name, loader) {
+            match self.expand(name, &w.objs[loader].path) {
                 Ok(p) => {
                     if let Some(f) = self.try_path(&p, &rule, attempts) {
                         return Some((p, rule.into(), f));
@@ -269,38 +255,78 @@ impl Resolver<'_> {
         }
         None
     }
+}
 
-    fn add(&mut self, path: String, host: PathBuf, facts: Facts, loader: Option<usize>) -> usize {
-        let identity = std::fs::canonicalize(&host).unwrap_or_else(|_| PathBuf::from(&path));
-        self.objs.push(Obj {
-            path,
-            host,
-            facts,
-            loader,
-            node: None,
-            identity,
-        });
-        self.objs.len() - 1
+impl walk::Loader for Dyld<'_> {
+    type Facts = Facts;
+
+    fn needed(&self, f: &Facts) -> Vec<Need> {
+        f.needed
+            .iter()
+            .map(|(n, k)| match k {
+                NeededKind::Weak => Need::new(n, NeedKind::Weak),
+                _ => Need::new(n, NeedKind::Needed),
+            })
+            .collect()
     }
 
-    fn node_for(&mut self, obj: usize, depth: usize) -> usize {
-        if let Some(n) = self.objs[obj].node {
-            return n;
+    fn soname(&self, f: &Facts) -> Option<String> {
+        f.install_name.clone()
+    }
+
+    fn bind(&self, f: &Facts) -> Option<Arc<bind::Facts>> {
+        f.bind.clone()
+    }
+
+    /// An image already loaded under this install name is reused.
+    fn loaded(&self, w: &Walk<Facts>, name: &str, _from: usize) -> Option<(usize, Reuse)> {
+        let hit = w
+            .objs
+            .iter()
+            .position(|x| x.facts.install_name.as_deref() == Some(name) || x.path == name)?;
+        Some((hit, Reuse::InstallNameMatch))
+    }
+
+    fn search(
+        &mut self,
+        w: &Walk<Facts>,
+        need: &Need,
+        from: usize,
+        attempts: &mut Vec<Attempt>,
+    ) -> Option<Candidate<Facts>> {
+        let (path, rule, facts) = self.find(w, &need.name, from, attempts)?;
+        Some(Candidate {
+            host: Some(self.env.host_path(&path)),
+            system: in_shared_cache(&path),
+            path,
+            rule,
+            facts: Ok(facts),
+        })
+    }
+
+    fn same_file(&self) -> Option<SameFile> {
+        Some(SameFile {
+            note: Note::SameFile { image: true },
+            cycle: true,
+        })
+    }
+
+    /// A weak dylib says so; a missing one is not an error: dyld skips it and its weak imports bind to NULL.
+    fn after_edge(
+        &mut self,
+        _w: &mut Walk<Facts>,
+        _from: usize,
+        edge: &mut Edge,
+        need: &Need,
+        linked: Linked,
+    ) {
+        if need.kind == NeedKind::Weak {
+            edge.rule = edge.rule.take().map(|r| r.with(Note::Weak));
+            if linked == Linked::Missing {
+                edge.missing = false;
+                edge.rule = Some(How::WeakAbsent.into());
+            }
         }
-        let o = &self.objs[obj];
-        let id = self.graph.nodes.len();
-        self.graph.nodes.push(Node {
-            id,
-            path: o.path.clone(),
-            host_path: o.host.display().to_string(),
-            soname: o.facts.install_name.clone(),
-            depth,
-            system: in_shared_cache(&o.path),
-            edges: Vec::new(),
-            facts: o.facts.bind.clone(),
-        });
-        self.objs[obj].node = Some(id);
-        id
     }
 }
 
@@ -320,18 +346,12 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
     );
     let host = PathBuf::from(file);
     let target_path = env.target_path(&host);
-    let mut r = Resolver {
+    let mut d = Dyld {
         env,
         arch: arch.clone(),
-        objs: Vec::new(),
-        graph: Graph {
-            loader: "dyld",
-            arch: arch.clone(),
-            nodes: Vec::new(),
-            findings: Vec::new(),
-        },
         exe_dir: None,
     };
+    let mut w = Walk::new("dyld", arch.clone());
     let exe = match &env.executable {
         Some(e) => {
             let shown = e.display().to_string();
@@ -344,73 +364,36 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
             })?;
             // `@executable_path` is the executable's directory as the target sees it (inside --sysroot).
             let target = env.target_path(e);
-            r.exe_dir = Some(super::dirname(&target));
-            Some(r.add(target, e.clone(), facts, None))
+            d.exe_dir = Some(super::dirname(&target));
+            let system = in_shared_cache(&target);
+            Some(w.add(
+                &d,
+                target.clone(),
+                Some(e.clone()),
+                target,
+                facts,
+                None,
+                system,
+            ))
         }
         None => None,
     };
     if exe.is_none() && is_exe {
-        r.exe_dir = Some(super::dirname(&target_path));
+        d.exe_dir = Some(super::dirname(&target_path));
     }
-    let root = r.add(target_path, host, root_facts, exe);
-    r.node_for(root, 0);
-    let mut queue = VecDeque::from([(root, 0usize)]);
-    while let Some((o, depth)) = queue.pop_front() {
-        let from = r.objs[o].node.unwrap_or(0);
-        for (name, kind) in r.objs[o].facts.needed.clone() {
-            let mut edge = Edge {
-                name: name.clone(),
-                target: None,
-                rule: None,
-                attempts: Vec::new(),
-                missing: false,
-                cycle: false,
-                note: None,
-            };
-            // An image already loaded under this install name is reused.
-            if let Some(hit) = r.objs.iter().position(|x| {
-                x.facts.install_name.as_deref() == Some(name.as_str()) || x.path == name
-            }) {
-                edge.rule = Some(How::AlreadyLoaded(Reuse::InstallNameMatch).into());
-                edge.cycle = super::loader_chain(o, |i| r.objs[i].loader).contains(&hit);
-                edge.target = Some(r.node_for(hit, depth + 1));
-            } else {
-                let mut attempts = Vec::new();
-                match r.find(&name, o, &mut attempts) {
-                    Some((path, rule, facts)) => {
-                        let h = env.host_path(&path);
-                        let id = std::fs::canonicalize(&h).unwrap_or_else(|_| PathBuf::from(&path));
-                        if let Some(existing) = r.objs.iter().position(|x| x.identity == id) {
-                            edge.target = Some(r.node_for(existing, depth + 1));
-                            edge.rule = Some(rule.with(Note::SameFile { image: true }));
-                            edge.cycle =
-                                super::loader_chain(o, |i| r.objs[i].loader).contains(&existing);
-                        } else {
-                            let n = r.add(path, h, facts, Some(o));
-                            edge.target = Some(r.node_for(n, depth + 1));
-                            edge.rule = Some(rule);
-                            queue.push_back((n, depth + 1));
-                        }
-                    }
-                    None => edge.missing = true,
-                }
-                edge.attempts = attempts;
-            }
-            let weak = kind == NeededKind::Weak;
-            if weak {
-                edge.rule = edge.rule.map(|r| r.with(Note::Weak));
-            }
-            r.graph.nodes[from].edges.push(edge);
-            if weak && r.graph.nodes[from].edges.last().is_some_and(|e| e.missing) {
-                // A missing weak dylib is not an error: dyld skips it and its weak imports bind to NULL.
-                if let Some(e) = r.graph.nodes[from].edges.last_mut() {
-                    e.missing = false;
-                    e.rule = Some(How::WeakAbsent.into());
-                }
-            }
-        }
-    }
-    let mut g = r.graph;
+    let system = in_shared_cache(&target_path);
+    let root = w.add(
+        &d,
+        target_path.clone(),
+        Some(host),
+        target_path,
+        root_facts,
+        exe,
+        system,
+    );
+    w.node_for(&d, root, 0);
+    w.run(&mut d, root);
+    let mut g = w.graph;
     g.add_findings();
     for n in &g.nodes {
         for e in &n.edges {

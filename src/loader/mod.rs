@@ -8,6 +8,7 @@ pub mod find_library;
 pub mod glibc;
 pub mod ldcache;
 pub mod rule;
+pub(crate) mod walk;
 pub mod windows;
 
 pub use rule::{How, Note, Rule};

@@ -332,8 +332,16 @@ impl walk::Loader for Dyld<'_> {
 
 /// Resolve the dependency tree of a Mach-O `file` (one architecture: `arch`, or the first slice).
 pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
+    resolve_mapped(file, &Mapped::open(file)?, env)
+}
+
+/// [`resolve`] for a file already mapped.
+pub(crate) fn resolve_mapped(
+    file: &str,
+    mapped: &Mapped,
+    env: &LoaderEnv,
+) -> Result<Graph, InputError> {
     let arch = env.arch.as_deref();
-    let mapped = Mapped::open(file)?;
     let images = binary::read_images(file, mapped.bytes(), arch, ReadOptions { demangle: false })?;
     let root_img = images
         .first()

@@ -626,8 +626,17 @@ pub fn is_system(path: &str, soname: Option<&str>) -> bool {
 
 /// Resolve the dependency tree of `file` (a host path) with glibc's rules.
 pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
+    resolve_mapped(file, Mapped::open(file)?, env)
+}
+
+/// [`resolve`] for a file already mapped.
+pub(crate) fn resolve_mapped(
+    file: &str,
+    mapped: Mapped,
+    env: &LoaderEnv,
+) -> Result<Graph, InputError> {
     let host = PathBuf::from(file);
-    let (info, target) = read_dyn(&host, file)?;
+    let (info, target) = read_mapped(mapped, file)?;
     let target_path = env.target_path(&host);
     let mut g = Glibc::new(env, target);
     let mut w = Glibc::walk(target);

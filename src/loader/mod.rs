@@ -299,11 +299,17 @@ pub enum LoaderKind {
 
 /// Resolve `file` with the loader of its own format.
 pub fn resolve(file: &str, env: &LoaderEnv) -> Result<(Graph, LoaderKind), InputError> {
+    // The root is mapped once: sniffed here, read by its loader (the ELF mapping is kept for the binder).
     let mapped = Mapped::open(file)?;
     match sniff::classify(file, mapped.bytes())? {
-        Detected::Elf => Ok((glibc::resolve(file, env)?, LoaderKind::Glibc)),
-        Detected::Macho | Detected::Fat => Ok((dyld::resolve(file, env)?, LoaderKind::Dyld)),
-        Detected::Pe => Ok((windows::resolve(file, env)?, LoaderKind::Windows)),
+        Detected::Elf => Ok((glibc::resolve_mapped(file, mapped, env)?, LoaderKind::Glibc)),
+        Detected::Macho | Detected::Fat => {
+            Ok((dyld::resolve_mapped(file, &mapped, env)?, LoaderKind::Dyld))
+        }
+        Detected::Pe => Ok((
+            windows::resolve_mapped(file, &mapped, env)?,
+            LoaderKind::Windows,
+        )),
     }
 }
 

@@ -902,8 +902,17 @@ impl walk::Loader for Windows<'_> {
 
 /// Resolve the dependency tree of `file` (a host path) with the Windows loader's rules.
 pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
+    resolve_mapped(file, &Mapped::open(file)?, env)
+}
+
+/// [`resolve`] for a file already mapped.
+pub(crate) fn resolve_mapped(
+    file: &str,
+    mapped: &Mapped,
+    env: &LoaderEnv,
+) -> Result<Graph, InputError> {
     let host = PathBuf::from(file);
-    let (facts, target) = read_pe(&host, file)?;
+    let (facts, target) = read_mapped(mapped, file)?;
     let arch = binary::pe::machine_names(object::pe::Machine(target.machine)).0;
     let mut r = Windows {
         env,

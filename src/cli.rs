@@ -120,8 +120,8 @@ pub struct LoaderArgs {
     pub hwcap_subdirs: Option<String>,
     /// Windows DLL search order: `standard` LoadLibrary, or `python` (LOAD_LIBRARY_SEARCH_DEFAULT_DIRS, as
     /// CPython >= 3.8 ctypes: PATH is not searched).
-    #[arg(long, value_enum, default_value_t = crate::loader::WindowsSearch::Standard)]
-    pub windows_search: crate::loader::WindowsSearch,
+    #[arg(long, value_enum, default_value_t = crate::commands::deps::WindowsSearchArg::Standard)]
+    pub windows_search: crate::commands::deps::WindowsSearchArg,
     /// A directory added with os.add_dll_directory (Windows); repeatable.
     #[arg(long, value_name = "DIR")]
     pub dll_dir: Vec<String>,

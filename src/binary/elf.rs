@@ -196,6 +196,22 @@ fn truncated(path: &str, what: &str, need: usize, have: usize) -> InputError {
 
 /// Read one ELF image.
 pub fn read<'d>(path: &str, data: &'d [u8], opts: ReadOptions) -> Result<Image<'d>, InputError> {
+    read_with(path, data, opts, true)
+}
+
+/// Read one ELF image without its dynamic symbol table (`exports` and `imports` are empty): what a loader's
+/// search needs (needed entries, soname, rpath/runpath, flags, class, machine, versions), at a fraction of the cost
+/// for a library with tens of thousands of symbols.
+pub fn read_dynamic<'d>(path: &str, data: &'d [u8]) -> Result<Image<'d>, InputError> {
+    read_with(path, data, ReadOptions { demangle: false }, false)
+}
+
+fn read_with<'d>(
+    path: &str,
+    data: &'d [u8],
+    opts: ReadOptions,
+    symbols: bool,
+) -> Result<Image<'d>, InputError> {
     precheck(path, data)?;
     let elf = Elf::parse(data).map_err(|e| goblin_error(path, "a well-formed ELF file", e, 0))?;
     let hdr = &elf.header;
@@ -266,8 +282,14 @@ pub fn read<'d>(path: &str, data: &'d [u8], opts: ReadOptions) -> Result<Image<'
     }
 
     let bind_now = flags & 0x8 != 0 || flags_1 & 0x1 != 0;
-    let mut plt_syms = vec![false; elf.dynsyms.len()];
-    for r in elf.pltrelocs.iter() {
+    // Without symbols, neither the symbol table nor the PLT relocations are walked.
+    let nsyms = if symbols { elf.dynsyms.len() } else { 0 };
+    let mut plt_syms = vec![false; nsyms];
+    for r in elf
+        .pltrelocs
+        .iter()
+        .take(if symbols { usize::MAX } else { 0 })
+    {
         if let Some(slot) = plt_syms.get_mut(r.r_sym) {
             *slot = true;
         }
@@ -275,7 +297,7 @@ pub fn read<'d>(path: &str, data: &'d [u8], opts: ReadOptions) -> Result<Image<'
 
     let mut exports = Vec::new();
     let mut imports = Vec::new();
-    for (i, s) in elf.dynsyms.iter().enumerate() {
+    for (i, s) in elf.dynsyms.iter().enumerate().take(nsyms) {
         if i == 0 || s.st_name == 0 {
             continue;
         }

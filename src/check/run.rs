@@ -71,20 +71,11 @@ fn pe_is_mingw(img: &Image<'_>) -> bool {
 }
 
 /// The dependency graph under the library's own loader's rules (what `deps` shows).
-// TODO(house/loader): call the loader's one walk once it is the library entry point; `commands::deps::resolve`
-// is a command's helper and a library module must not import `commands`.
 fn resolve_graph(
     lib: &str,
     env: &crate::loader::LoaderEnv,
 ) -> Result<crate::loader::Graph, InputError> {
-    use crate::binary::sniff::{self, Detected};
-    use crate::loader;
-    let mapped = Mapped::open(lib)?;
-    match sniff::classify(lib, mapped.bytes())? {
-        Detected::Elf => loader::glibc::resolve(lib, env),
-        Detected::Macho | Detected::Fat => loader::dyld::resolve(lib, env),
-        Detected::Pe => loader::windows::resolve(lib, env),
-    }
+    crate::loader::resolve(lib, env).map(|(graph, _)| graph)
 }
 
 /// Exports of the library's dependencies (for "found in a dependency" hints); empty when it cannot be resolved.
@@ -93,26 +84,17 @@ fn dependency_exports(lib: &str) -> Vec<DepExport> {
     let Ok(graph) = resolve_graph(lib, &env) else {
         return Vec::new();
     };
+    // The walk kept each node's facts (read from the mapping it already had): nothing is reopened here.
     let mut out = Vec::new();
     for n in graph.nodes.iter().skip(1) {
-        let Ok(m) = Mapped::open(&n.host_path) else {
+        let Some(facts) = n.bind_facts() else {
             continue;
         };
-        let Ok(imgs) = crate::binary::read_images(
-            &n.host_path,
-            m.bytes(),
-            None,
-            ReadOptions { demangle: false },
-        ) else {
-            continue;
-        };
-        for img in imgs.iter().take(1) {
-            for e in &img.exports {
-                out.push(DepExport {
-                    library: n.path.clone(),
-                    name: e.c_name.to_string(),
-                });
-            }
+        for name in facts.exported_c_names() {
+            out.push(DepExport {
+                library: n.path.clone(),
+                name,
+            });
         }
     }
     out

@@ -1,97 +1,53 @@
 //! `ffi-doctor deps FILE`: the dependency tree under the target's loader rules, as a tree or a JSON graph, with a
 //! finding (and every searched path) for each library that cannot be loaded.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
 use super::Context;
-use crate::binary::sniff::{self, Detected};
-use crate::binary::Mapped;
 use crate::cli::{DepsArgs, LoaderArgs};
 use crate::error::InputError;
-use crate::loader::{self, Graph, LoaderEnv, Outcome};
+use crate::loader::{self, Graph, LoaderEnv, LoaderOptions, Outcome, WindowsSearch};
 use crate::report::{self, OutputFormat, EXIT_INPUT};
+
+/// The Windows search order as the command line names it (`--windows-search`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum WindowsSearchArg {
+    /// `LoadLibrary` with the standard search order.
+    #[default]
+    Standard,
+    /// `LOAD_LIBRARY_SEARCH_DEFAULT_DIRS`, as CPython >= 3.8 does: PATH is not searched.
+    Python,
+}
+
+/// The one conversion from the command line to the library's loader options.
+pub fn options(args: &LoaderArgs) -> LoaderOptions {
+    LoaderOptions {
+        arch: args.arch.clone(),
+        sysroot: args.sysroot.clone(),
+        ld_so_cache: args.ld_so_cache.clone(),
+        env: args.env.clone(),
+        inherit_env: args.inherit_env,
+        executable: args.executable.clone(),
+        default_dirs: args.default_dirs.clone(),
+        hwcap_subdirs: args.hwcap_subdirs.clone(),
+        windows_search: match args.windows_search {
+            WindowsSearchArg::Standard => WindowsSearch::Standard,
+            WindowsSearchArg::Python => WindowsSearch::Python,
+        },
+        dll_dirs: args.dll_dir.clone(),
+    }
+}
 
 /// Build the loader environment from the arguments (nothing from the process environment unless asked).
 pub fn env_from_args(args: &LoaderArgs) -> Result<LoaderEnv, InputError> {
-    let mut env = BTreeMap::new();
-    if args.inherit_env {
-        for k in [
-            "LD_LIBRARY_PATH",
-            "DYLD_LIBRARY_PATH",
-            "DYLD_FALLBACK_LIBRARY_PATH",
-            "PATH",
-        ] {
-            if let Ok(v) = std::env::var(k) {
-                env.insert(k.to_string(), v);
-            }
-        }
-    }
-    for kv in &args.env {
-        let (k, v) = kv.split_once('=').ok_or_else(|| {
-            InputError::new(kv, "--env NAME=VALUE", format!("`{kv}` without `=`"))
-        })?;
-        env.insert(k.to_string(), v.to_string());
-    }
-    Ok(LoaderEnv {
-        sysroot: args.sysroot.clone(),
-        ld_so_cache: args.ld_so_cache.clone(),
-        env,
-        executable: args.executable.clone(),
-        default_dirs: args
-            .default_dirs
-            .as_ref()
-            .map(|s| s.split(':').map(str::to_string).collect()),
-        hwcap_subdirs: args
-            .hwcap_subdirs
-            .as_ref()
-            .map(|s| {
-                s.split(',')
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default(),
-        windows_search: args.windows_search,
-        dll_dirs: args.dll_dir.clone(),
-        arch: args.arch.clone(),
-    })
-}
-
-/// Which loader a file's format implies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoaderKind {
-    Glibc,
-    Dyld,
-    Windows,
-}
-
-/// Resolve `file` with the loader of its own format.
-pub fn resolve(file: &str, env: &LoaderEnv) -> Result<(Graph, LoaderKind), InputError> {
-    let mapped = Mapped::open(file)?;
-    match sniff::classify(file, mapped.bytes())? {
-        Detected::Elf => Ok((loader::glibc::resolve(file, env)?, LoaderKind::Glibc)),
-        Detected::Macho | Detected::Fat => {
-            Ok((loader::dyld::resolve(file, env)?, LoaderKind::Dyld))
-        }
-        Detected::Pe => Ok((loader::windows::resolve(file, env)?, LoaderKind::Windows)),
-    }
-}
-
-/// Missing symbols across the tree, with the binding rules of the loader that resolved it.
-pub fn check_symbols(graph: &Graph, kind: LoaderKind) -> Vec<crate::report::Finding> {
-    match kind {
-        LoaderKind::Glibc => loader::bind::check_symbols(graph),
-        LoaderKind::Dyld => loader::dyld::check_symbols(graph),
-        LoaderKind::Windows => loader::windows::check_symbols(graph),
-    }
+    LoaderEnv::from_options(&options(args))
 }
 
 pub fn run(ctx: &Context, args: &DepsArgs) -> i32 {
-    let graph = env_from_args(&args.loader).and_then(|env| resolve(&args.file, &env));
+    let graph = env_from_args(&args.loader).and_then(|env| loader::resolve(&args.file, &env));
     let (mut graph, kind) = match graph {
         Ok(g) => g,
         Err(e) => {
@@ -100,7 +56,7 @@ pub fn run(ctx: &Context, args: &DepsArgs) -> i32 {
         }
     };
     if args.check_symbols {
-        let more = check_symbols(&graph, kind);
+        let more = loader::check_symbols(&graph, kind);
         graph.findings.extend(more);
     }
     let written = match ctx.format {
@@ -200,7 +156,7 @@ fn tree(
         } else {
             ("├── ", "│   ")
         };
-        let rule = e.rule.as_deref().unwrap_or("");
+        let rule = e.rule.as_ref().map(|r| r.to_string()).unwrap_or_default();
         match e.target {
             Some(t) => {
                 let again = expanded[t];

@@ -21,6 +21,8 @@ pub struct Load {
     /// The file the loader opens, if any.
     pub path: Option<String>,
     pub rule: Option<String>,
+    /// The loader rule's variant when the loader's search found it (`runpath`, `ld_so_cache`, …).
+    pub kind: Option<&'static str>,
     pub attempts: Vec<Attempt>,
     /// A note on what happens (e.g. `CDLL(None)` opens the main program).
     pub note: Option<String>,
@@ -80,6 +82,7 @@ fn answer(args: &ResolveArgs, env: &LoaderEnv) -> Result<Doc, InputError> {
         argument: None,
         path: None,
         rule: None,
+        kind: None,
         attempts: Vec::new(),
         note: None,
     };
@@ -103,7 +106,8 @@ fn answer(args: &ResolveArgs, env: &LoaderEnv) -> Result<Doc, InputError> {
                     dependencies =
                         loader::glibc::resolve(&env.host_path(&path).to_string_lossy(), env).ok();
                     load.path = Some(path);
-                    load.rule = Some(rule);
+                    load.kind = Some(rule.kind());
+                    load.rule = Some(rule.to_string());
                 }
             }
             fl

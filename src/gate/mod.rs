@@ -26,7 +26,6 @@ use serde::Serialize;
 
 use crate::binary::{Image, Kind, Mapped, ReadOptions};
 use crate::check::{check_library, CheckOptions};
-use crate::commands::deps;
 use crate::error::InputError;
 use crate::loader::{LoaderEnv, WindowsSearch};
 use crate::report::codes::{Code, LoadCode, PolicyCode};
@@ -439,7 +438,7 @@ fn resolve_root(
     prov: &Provided<'_>,
     ext_paths: &[String],
 ) -> Result<Resolved, InputError> {
-    let (mut g, kind) = deps::resolve(host, env)?;
+    let (mut g, kind) = crate::loader::resolve(host, env)?;
     // A library the platform's policy allows is provided by the target system: never "missing" (the host may be
     // another architecture, or lack it); its symbol versions are judged by the policy's ceilings (FFI0602).
     let mut platform_libs: Vec<String> = Vec::new();
@@ -447,7 +446,12 @@ fn resolve_root(
         for e in &mut n.edges {
             if e.missing && prov.provides(&e.name) {
                 e.missing = false;
-                e.rule = Some(format!("provided by the platform ({})", prov.source));
+                e.rule = Some(
+                    crate::loader::rule::How::ProvidedByPlatform {
+                        source: prov.source.clone(),
+                    }
+                    .into(),
+                );
                 platform_libs.push(e.name.clone());
             }
         }
@@ -465,7 +469,7 @@ fn resolve_root(
     platform_libs.sort();
     platform_libs.dedup();
     g.add_findings();
-    let more = deps::check_symbols(&g, kind);
+    let more = crate::loader::check_symbols(&g, kind);
     let mut findings = std::mem::take(&mut g.findings);
     let mut unchecked = 0usize;
     for mut f in more {
@@ -485,7 +489,7 @@ fn resolve_root(
                 }
                 // CPython's executable links the C math library: its names are in the global scope of every
                 // extension module, which need not link libm itself.
-                if kind == deps::LoaderKind::Glibc
+                if kind == crate::loader::LoaderKind::Glibc
                     && !f.message.contains("(expected in ")
                     && host_libm(&g.arch).is_some_and(|m| m.contains(&symbol))
                 {
@@ -512,7 +516,7 @@ fn resolve_root(
             }
         }
         // The platform's libraries have no file here: their symbols cannot be checked one by one.
-        if !platform_libs.is_empty() && kind == deps::LoaderKind::Glibc {
+        if !platform_libs.is_empty() && kind == crate::loader::LoaderKind::Glibc {
             let expected_in = f
                 .message
                 .rsplit_once("(expected in ")
@@ -534,7 +538,7 @@ fn resolve_root(
         .iter()
         .filter(|f| f.code == Code::Load(LoadCode::NotFound))
         .count();
-    if missing > 0 && kind == deps::LoaderKind::Glibc {
+    if missing > 0 && kind == crate::loader::LoaderKind::Glibc {
         let unbound = findings
             .iter()
             .filter(|f| f.code == Code::Load(LoadCode::UndefinedSymbol))

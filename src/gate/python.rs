@@ -150,8 +150,7 @@ pub fn from_interpreter(path: &std::path::Path) -> Result<Exports, crate::error:
     let shown = path.display().to_string();
     let mut names = HashSet::new();
     let mut files = vec![shown.clone()];
-    if let Ok((g, _)) = crate::commands::deps::resolve(&shown, &crate::loader::LoaderEnv::default())
-    {
+    if let Ok((g, _)) = crate::loader::resolve(&shown, &crate::loader::LoaderEnv::default()) {
         for n in &g.nodes {
             let base = n
                 .path

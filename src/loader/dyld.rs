@@ -6,21 +6,26 @@
 //! `/usr/lib/…` and `/System/Library/…` paths are taken as present when no file is there. A candidate without a
 //! slice for the root's architecture is skipped and the search goes on, as dyld does.
 
-use crate::report::codes::{Code, LoadCode};
-use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use super::{Attempt, Edge, Graph, LoaderEnv, Node, Outcome};
-use crate::binary::{self, Format, Image, ImportSource, Mapped, NeededKind, ReadOptions};
+use super::bind::{self, NodeFacts};
+use super::rule::{How, Note, Reuse, RpathVia, Rule};
+use super::walk::{self, Candidate, Linked, Need, NeedKind, SameFile, Walk};
+use super::{Attempt, Edge, Graph, LoaderEnv, Outcome};
+use crate::binary::{self, Format, Image, Mapped, NeededKind, ReadOptions};
 use crate::error::InputError;
+use crate::report::codes::{Code, LoadCode};
 use crate::report::{Finding, Severity};
 
 /// What the search needs from one image.
 #[derive(Debug, Clone, Default)]
-struct Facts {
+pub(crate) struct Facts {
     install_name: Option<String>,
     needed: Vec<(String, NeededKind)>,
     rpaths: Vec<String>,
+    /// What the binder needs (None: in the shared cache, no file).
+    bind: Option<Arc<bind::Facts>>,
 }
 
 fn facts_of(img: &Image<'_>) -> Facts {
@@ -32,16 +37,10 @@ fn facts_of(img: &Image<'_>) -> Facts {
             .map(|n| (n.name.clone(), n.kind))
             .collect(),
         rpaths: img.rpath.clone(),
+        bind: Some(Arc::new(bind::Facts::ready(NodeFacts::Macho(
+            bind::dyld::facts(img),
+        )))),
     }
-}
-
-struct Obj {
-    path: String,
-    host: PathBuf,
-    facts: Facts,
-    loader: Option<usize>,
-    node: Option<usize>,
-    identity: PathBuf,
 }
 
 /// True for paths that live in the dyld shared cache on macOS 11 and later.
@@ -85,23 +84,22 @@ fn leaf(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-struct Resolver<'e> {
+/// dyld over one tree: the walk's hooks.
+struct Dyld<'e> {
     env: &'e LoaderEnv,
     arch: String,
-    objs: Vec<Obj>,
-    graph: Graph,
     /// The main executable's directory (for `@executable_path`), if known.
     exe_dir: Option<String>,
 }
 
-impl Resolver<'_> {
+impl Dyld<'_> {
     /// Try one candidate path; returns the facts when it is loadable.
-    fn try_path(&self, path: &str, rule: &str, attempts: &mut Vec<Attempt>) -> Option<Facts> {
+    fn try_path(&self, path: &str, rule: &How, attempts: &mut Vec<Attempt>) -> Option<Facts> {
         let host = self.env.host_path(path);
         match read_slice(&host, &self.arch) {
             Ok(f) => {
                 attempts.push(Attempt {
-                    rule: rule.into(),
+                    rule: rule.clone().into(),
                     path: path.into(),
                     outcome: Outcome::Found,
                 });
@@ -109,7 +107,7 @@ impl Resolver<'_> {
             }
             Err(Outcome::Absent) if in_shared_cache(path) => {
                 attempts.push(Attempt {
-                    rule: format!("{rule}: dyld shared cache (absent on disk since macOS 11, taken as present)"),
+                    rule: How::SharedCache(Box::new(rule.clone())).into(),
                     path: path.into(),
                     outcome: Outcome::Found,
                 });
@@ -120,7 +118,7 @@ impl Resolver<'_> {
             }
             Err(o) => {
                 attempts.push(Attempt {
-                    rule: rule.into(),
+                    rule: rule.clone().into(),
                     path: path.into(),
                     outcome: o,
                 });
@@ -129,9 +127,10 @@ impl Resolver<'_> {
         }
     }
 
-    fn expand(&self, path: &str, loader: usize) -> Result<String, String> {
+    /// Expand `@loader_path` (the directory of the image at `loader_path`) and `@executable_path`.
+    fn expand(&self, path: &str, loader_path: &str) -> Result<String, String> {
         if let Some(rest) = path.strip_prefix("@loader_path") {
-            return Ok(format!("{}{rest}", super::dirname(&self.objs[loader].path)));
+            return Ok(format!("{}{rest}", super::dirname(loader_path)));
         }
         if let Some(rest) = path.strip_prefix("@executable_path") {
             return match &self.exe_dir {
@@ -145,10 +144,11 @@ impl Resolver<'_> {
     /// Resolve one install name needed by `loader`.
     fn find(
         &self,
+        w: &Walk<Facts>,
         name: &str,
         loader: usize,
         attempts: &mut Vec<Attempt>,
-    ) -> Option<(String, String, Facts)> {
+    ) -> Option<(String, Rule, Facts)> {
         let env_dirs = |var: &str| -> Vec<String> {
             self.env
                 .env
@@ -163,56 +163,58 @@ impl Resolver<'_> {
         };
         for dir in env_dirs("DYLD_LIBRARY_PATH") {
             let p = format!("{dir}/{}", leaf(name));
-            if let Some(f) = self.try_path(&p, "DYLD_LIBRARY_PATH", attempts) {
-                return Some((p, "DYLD_LIBRARY_PATH".into(), f));
+            if let Some(f) = self.try_path(&p, &How::DyldLibraryPath, attempts) {
+                return Some((p, How::DyldLibraryPath.into(), f));
             }
         }
         if let Some(rest) = name.strip_prefix("@rpath/") {
-            let mut l = Some(loader);
-            let mut seen = Vec::new();
-            while let Some(i) = l {
-                if seen.contains(&i) {
-                    break;
-                }
-                seen.push(i);
-                for rp in &self.objs[i].facts.rpaths {
-                    let base = match self.expand(rp, i) {
+            // Each LC_RPATH of the loading image, then of the image that loaded it, up to the executable.
+            for i in w.chain(loader) {
+                let obj = &w.objs[i];
+                for rp in &obj.facts.rpaths {
+                    let base = match self.expand(rp, &obj.path) {
                         Ok(b) => b,
                         Err(why) => {
                             attempts.push(Attempt {
-                                rule: format!("@rpath → LC_RPATH {rp} of {}", self.objs[i].path),
+                                rule: How::AtRpathUnexpanded {
+                                    entry: rp.clone(),
+                                    of: obj.path.clone(),
+                                }
+                                .into(),
                                 path: format!("{rp}/{rest}"),
                                 outcome: Outcome::Unreadable(why),
                             });
                             continue;
                         }
                     };
-                    let from = if rp.starts_with("@loader_path") {
-                        " (from @loader_path)"
+                    let via = if rp.starts_with("@loader_path") {
+                        RpathVia::LoaderPath
                     } else if rp.starts_with("@executable_path") {
-                        " (from @executable_path)"
+                        RpathVia::ExecutablePath
                     } else {
-                        ""
+                        RpathVia::Plain
                     };
-                    let rule = format!("@rpath → LC_RPATH of {}{from}", self.objs[i].path);
+                    let rule = How::AtRpath {
+                        of: obj.path.clone(),
+                        via,
+                    };
                     let p = format!("{base}/{rest}");
                     if let Some(f) = self.try_path(&p, &rule, attempts) {
-                        return Some((p, rule, f));
+                        return Some((p, rule.into(), f));
                     }
                 }
-                l = self.objs[i].loader;
             }
         } else {
             let rule = if name.starts_with("@loader_path") {
-                "@loader_path"
+                How::LoaderPath
             } else if name.starts_with("@executable_path") {
-                "@executable_path"
+                How::ExecutablePath
             } else {
-                "install name"
+                How::InstallName
             };
-            match self.expand(name, loader) {
+            match self.expand(name, &w.objs[loader].path) {
                 Ok(p) => {
-                    if let Some(f) = self.try_path(&p, rule, attempts) {
+                    if let Some(f) = self.try_path(&p, &rule, attempts) {
                         return Some((p, rule.into(), f));
                     }
                 }
@@ -238,14 +240,14 @@ impl Resolver<'_> {
             match read_slice(&host, &self.arch) {
                 Ok(f) => {
                     attempts.push(Attempt {
-                        rule: "DYLD_FALLBACK_LIBRARY_PATH".into(),
+                        rule: How::DyldFallback.into(),
                         path: p.clone(),
                         outcome: Outcome::Found,
                     });
-                    return Some((p, "DYLD_FALLBACK_LIBRARY_PATH".into(), f));
+                    return Some((p, How::DyldFallback.into(), f));
                 }
                 Err(o) => attempts.push(Attempt {
-                    rule: "DYLD_FALLBACK_LIBRARY_PATH".into(),
+                    rule: How::DyldFallback.into(),
                     path: p,
                     outcome: o,
                 }),
@@ -253,44 +255,93 @@ impl Resolver<'_> {
         }
         None
     }
+}
 
-    fn add(&mut self, path: String, host: PathBuf, facts: Facts, loader: Option<usize>) -> usize {
-        let identity = std::fs::canonicalize(&host).unwrap_or_else(|_| PathBuf::from(&path));
-        self.objs.push(Obj {
-            path,
-            host,
-            facts,
-            loader,
-            node: None,
-            identity,
-        });
-        self.objs.len() - 1
+impl walk::Loader for Dyld<'_> {
+    type Facts = Facts;
+
+    fn needed(&self, f: &Facts) -> Vec<Need> {
+        f.needed
+            .iter()
+            .map(|(n, k)| match k {
+                NeededKind::Weak => Need::new(n, NeedKind::Weak),
+                _ => Need::new(n, NeedKind::Needed),
+            })
+            .collect()
     }
 
-    fn node_for(&mut self, obj: usize, depth: usize) -> usize {
-        if let Some(n) = self.objs[obj].node {
-            return n;
+    fn soname(&self, f: &Facts) -> Option<String> {
+        f.install_name.clone()
+    }
+
+    fn bind(&self, f: &Facts) -> Option<Arc<bind::Facts>> {
+        f.bind.clone()
+    }
+
+    /// An image already loaded under this install name is reused.
+    fn loaded(&self, w: &Walk<Facts>, name: &str, _from: usize) -> Option<(usize, Reuse)> {
+        let hit = w
+            .objs
+            .iter()
+            .position(|x| x.facts.install_name.as_deref() == Some(name) || x.path == name)?;
+        Some((hit, Reuse::InstallNameMatch))
+    }
+
+    fn search(
+        &mut self,
+        w: &Walk<Facts>,
+        need: &Need,
+        from: usize,
+        attempts: &mut Vec<Attempt>,
+    ) -> Option<Candidate<Facts>> {
+        let (path, rule, facts) = self.find(w, &need.name, from, attempts)?;
+        Some(Candidate {
+            host: Some(self.env.host_path(&path)),
+            system: in_shared_cache(&path),
+            path,
+            rule,
+            facts: Ok(facts),
+        })
+    }
+
+    fn same_file(&self) -> Option<SameFile> {
+        Some(SameFile {
+            note: Note::SameFile { image: true },
+            cycle: true,
+        })
+    }
+
+    /// A weak dylib says so; a missing one is not an error: dyld skips it and its weak imports bind to NULL.
+    fn after_edge(
+        &mut self,
+        _w: &mut Walk<Facts>,
+        _from: usize,
+        edge: &mut Edge,
+        need: &Need,
+        linked: Linked,
+    ) {
+        if need.kind == NeedKind::Weak {
+            edge.rule = edge.rule.take().map(|r| r.with(Note::Weak));
+            if linked == Linked::Missing {
+                edge.missing = false;
+                edge.rule = Some(How::WeakAbsent.into());
+            }
         }
-        let o = &self.objs[obj];
-        let id = self.graph.nodes.len();
-        self.graph.nodes.push(Node {
-            id,
-            path: o.path.clone(),
-            host_path: o.host.display().to_string(),
-            soname: o.facts.install_name.clone(),
-            depth,
-            system: in_shared_cache(&o.path),
-            edges: Vec::new(),
-        });
-        self.objs[obj].node = Some(id);
-        id
     }
 }
 
 /// Resolve the dependency tree of a Mach-O `file` (one architecture: `arch`, or the first slice).
 pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
+    resolve_mapped(file, &Mapped::open(file)?, env)
+}
+
+/// [`resolve`] for a file already mapped.
+pub(crate) fn resolve_mapped(
+    file: &str,
+    mapped: &Mapped,
+    env: &LoaderEnv,
+) -> Result<Graph, InputError> {
     let arch = env.arch.as_deref();
-    let mapped = Mapped::open(file)?;
     let images = binary::read_images(file, mapped.bytes(), arch, ReadOptions { demangle: false })?;
     let root_img = images
         .first()
@@ -303,18 +354,12 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
     );
     let host = PathBuf::from(file);
     let target_path = env.target_path(&host);
-    let mut r = Resolver {
+    let mut d = Dyld {
         env,
         arch: arch.clone(),
-        objs: Vec::new(),
-        graph: Graph {
-            loader: "dyld",
-            arch: arch.clone(),
-            nodes: Vec::new(),
-            findings: Vec::new(),
-        },
         exe_dir: None,
     };
+    let mut w = Walk::new("dyld", arch.clone());
     let exe = match &env.executable {
         Some(e) => {
             let shown = e.display().to_string();
@@ -327,74 +372,36 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
             })?;
             // `@executable_path` is the executable's directory as the target sees it (inside --sysroot).
             let target = env.target_path(e);
-            r.exe_dir = Some(super::dirname(&target));
-            Some(r.add(target, e.clone(), facts, None))
+            d.exe_dir = Some(super::dirname(&target));
+            let system = in_shared_cache(&target);
+            Some(w.add(
+                &d,
+                target.clone(),
+                Some(e.clone()),
+                target,
+                facts,
+                None,
+                system,
+            ))
         }
         None => None,
     };
     if exe.is_none() && is_exe {
-        r.exe_dir = Some(super::dirname(&target_path));
+        d.exe_dir = Some(super::dirname(&target_path));
     }
-    let root = r.add(target_path, host, root_facts, exe);
-    r.node_for(root, 0);
-    let mut queue = VecDeque::from([(root, 0usize)]);
-    while let Some((o, depth)) = queue.pop_front() {
-        let from = r.objs[o].node.unwrap_or(0);
-        for (name, kind) in r.objs[o].facts.needed.clone() {
-            let mut edge = Edge {
-                name: name.clone(),
-                target: None,
-                rule: None,
-                attempts: Vec::new(),
-                missing: false,
-                cycle: false,
-                note: None,
-            };
-            // An image already loaded under this install name is reused.
-            if let Some(hit) = r.objs.iter().position(|x| {
-                x.facts.install_name.as_deref() == Some(name.as_str()) || x.path == name
-            }) {
-                edge.rule = Some("already loaded (install name match)".into());
-                edge.cycle = super::loader_chain(o, |i| r.objs[i].loader).contains(&hit);
-                edge.target = Some(r.node_for(hit, depth + 1));
-            } else {
-                let mut attempts = Vec::new();
-                match r.find(&name, o, &mut attempts) {
-                    Some((path, rule, facts)) => {
-                        let h = env.host_path(&path);
-                        let id = std::fs::canonicalize(&h).unwrap_or_else(|_| PathBuf::from(&path));
-                        if let Some(existing) = r.objs.iter().position(|x| x.identity == id) {
-                            edge.target = Some(r.node_for(existing, depth + 1));
-                            edge.rule =
-                                Some(format!("{rule} (same file as an already loaded image)"));
-                            edge.cycle =
-                                super::loader_chain(o, |i| r.objs[i].loader).contains(&existing);
-                        } else {
-                            let n = r.add(path, h, facts, Some(o));
-                            edge.target = Some(r.node_for(n, depth + 1));
-                            edge.rule = Some(rule);
-                            queue.push_back((n, depth + 1));
-                        }
-                    }
-                    None => edge.missing = true,
-                }
-                edge.attempts = attempts;
-            }
-            let weak = kind == NeededKind::Weak;
-            if weak {
-                edge.rule = edge.rule.map(|r| format!("{r} (weak)"));
-            }
-            r.graph.nodes[from].edges.push(edge);
-            if weak && r.graph.nodes[from].edges.last().is_some_and(|e| e.missing) {
-                // A missing weak dylib is not an error: dyld skips it and its weak imports bind to NULL.
-                if let Some(e) = r.graph.nodes[from].edges.last_mut() {
-                    e.missing = false;
-                    e.rule = Some("absent (weak dylib: skipped by dyld)".into());
-                }
-            }
-        }
-    }
-    let mut g = r.graph;
+    let system = in_shared_cache(&target_path);
+    let root = w.add(
+        &d,
+        target_path.clone(),
+        Some(host),
+        target_path,
+        root_facts,
+        exe,
+        system,
+    );
+    w.node_for(&d, root, 0);
+    w.run(&mut d, root);
+    let mut g = w.graph;
     g.add_findings();
     for n in &g.nodes {
         for e in &n.edges {
@@ -412,141 +419,4 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
         }
     }
     Ok(g)
-}
-
-/// Two-level namespace binding: every non-weak import must be exported by the library its ordinal names (or by a
-/// library that library re-exports); flat-namespace imports by any loaded image. Shared-cache libraries absent on
-/// disk cannot be checked and are listed once (FFI0308).
-pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
-    let arch = graph.arch.as_str();
-    struct Loaded {
-        path: String,
-        install: Option<String>,
-        exports: std::collections::HashSet<String>,
-        reexports: Vec<String>,
-        imports: Vec<(String, ImportSource, bool)>,
-    }
-    let mut loaded = Vec::new();
-    let mut unchecked = Vec::new();
-    for n in &graph.nodes {
-        let Ok(m) = Mapped::open(&n.host_path) else {
-            unchecked.push(n.path.clone());
-            continue;
-        };
-        let Ok(imgs) = binary::read_images(
-            &n.host_path,
-            m.bytes(),
-            Some(arch),
-            ReadOptions { demangle: false },
-        ) else {
-            unchecked.push(n.path.clone());
-            continue;
-        };
-        let Some(img) = imgs.first() else { continue };
-        loaded.push(Loaded {
-            path: n.path.clone(),
-            install: img.identity.as_ref().map(|i| i.name.clone()),
-            exports: img.exports.iter().map(|e| e.name.to_string()).collect(),
-            reexports: img
-                .needed
-                .iter()
-                .filter(|d| d.kind == NeededKind::Reexport)
-                .map(|d| d.name.clone())
-                .collect(),
-            imports: img
-                .imports
-                .iter()
-                .filter_map(|i| Some((i.name.as_ref()?.to_string(), i.source.clone(), i.weak)))
-                .collect(),
-        });
-    }
-    let by_install = |name: &str| {
-        loaded
-            .iter()
-            .position(|l| l.install.as_deref() == Some(name) || l.path == name)
-    };
-    let mut findings = Vec::new();
-    for l in &loaded {
-        for (sym, source, weak) in &l.imports {
-            if *weak {
-                continue;
-            }
-            let ok = match source {
-                ImportSource::Library { library } => match by_install(library) {
-                    None => continue, // shared cache or missing library: reported elsewhere
-                    Some(i) => {
-                        let mut stack = vec![i];
-                        let mut seen = Vec::new();
-                        let mut found = false;
-                        while let Some(j) = stack.pop() {
-                            if seen.contains(&j) {
-                                continue;
-                            }
-                            seen.push(j);
-                            if loaded[j].exports.contains(sym) {
-                                found = true;
-                                break;
-                            }
-                            stack.extend(loaded[j].reexports.iter().filter_map(|r| by_install(r)));
-                        }
-                        found
-                    }
-                },
-                ImportSource::Flat => {
-                    if !loaded.iter().any(|o| o.exports.contains(sym)) {
-                        // Flat lookups also see the main executable and libSystem, which every process has loaded:
-                        // a miss here is a warning, not a certainty.
-                        findings.push(Finding {
-                            code: Code::Load(LoadCode::UndefinedSymbol),
-                            severity: Severity::Warning,
-                            location: format!("{} (symbol {sym})", l.path),
-                            message: format!(
-                                "flat-namespace symbol {sym} (referenced from {}) is not exported by any library in \
-                                 this tree",
-                                l.path
-                            ),
-                            expected: format!("{sym} exported by some image loaded in the process"),
-                            found: "not in the export trie of any library of this tree".into(),
-                            hint: "it must come from the executable or a library loaded earlier (pass --executable); \
-                                   linking with -undefined dynamic_lookup hides such problems until run time"
-                                .into(),
-                        });
-                    }
-                    true
-                }
-                _ => true,
-            };
-            if !ok {
-                let lib = match source {
-                    ImportSource::Library { library } => library.clone(),
-                    _ => "any loaded image (flat namespace)".into(),
-                };
-                findings.push(Finding {
-                    code: Code::Load(LoadCode::UndefinedSymbol),
-                    severity: Severity::Error,
-                    location: format!("{} (symbol {sym})", l.path),
-                    message: format!("Symbol not found: {sym} (referenced from {}, expected in {lib})", l.path),
-                    expected: format!("{sym} exported by {lib} or a library it re-exports"),
-                    found: "not in its export trie".into(),
-                    hint: "rebuild against the library version you ship, or ship the one that exports it".into(),
-                });
-            }
-        }
-    }
-    if !unchecked.is_empty() {
-        findings.push(Finding {
-            code: Code::Load(LoadCode::Unchecked),
-            severity: Severity::Info,
-            location: graph
-                .nodes
-                .first()
-                .map(|n| n.path.clone())
-                .unwrap_or_default(),
-            message: "symbols bound to these libraries were not checked (no file to read)".into(),
-            expected: "a readable image".into(),
-            found: unchecked.join(", "),
-            hint: "pass --sysroot with an extracted shared cache to check them".into(),
-        });
-    }
-    findings
 }

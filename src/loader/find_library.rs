@@ -14,6 +14,7 @@
 use serde::Serialize;
 
 use super::ldcache::LdCache;
+use super::rule::How;
 use super::{Attempt, LoaderEnv, Outcome};
 
 /// The OS whose `find_library` to model.
@@ -106,7 +107,10 @@ pub fn linux(
                     && abi_tag(e.flags).starts_with(abi)
             }) {
                 out.attempts.push(Attempt {
-                    rule: format!("ldconfig -p ({abi})"),
+                    rule: How::LdconfigP {
+                        abi: Some(abi.to_string()),
+                    }
+                    .into(),
                     path: format!("{} => {}", e.key, e.value),
                     outcome: Outcome::Found,
                 });
@@ -115,13 +119,16 @@ pub fn linux(
                 return out;
             }
             out.attempts.push(Attempt {
-                rule: format!("ldconfig -p ({abi})"),
+                rule: How::LdconfigP {
+                    abi: Some(abi.to_string()),
+                }
+                .into(),
                 path: format!("{prefix}* in {}", cache_path.display()),
                 outcome: Outcome::Absent,
             });
         }
         None => out.attempts.push(Attempt {
-            rule: "ldconfig -p".into(),
+            rule: How::LdconfigP { abi: None }.into(),
             path: cache_path.display().to_string(),
             outcome: Outcome::Unreadable("no ld.so.cache".into()),
         }),
@@ -143,7 +150,7 @@ pub fn linux(
         let host = env.host_path(&p);
         if !host.is_file() {
             out.attempts.push(Attempt {
-                rule: "linker search (gcc/ld -t)".into(),
+                rule: How::LinkerSearch.into(),
                 path: p,
                 outcome: Outcome::Absent,
             });
@@ -151,7 +158,7 @@ pub fn linux(
         }
         let soname = super::glibc::soname_of(&host);
         out.attempts.push(Attempt {
-            rule: "linker search (gcc/ld -t)".into(),
+            rule: How::LinkerSearch.into(),
             path: p.clone(),
             outcome: Outcome::Found,
         });
@@ -196,31 +203,28 @@ pub fn macos(name: &str, env: &LoaderEnv) -> FindLibrary {
         format!("{name}.framework/{name}"),
     ] {
         let leaf = cand.rsplit('/').next().unwrap_or(&cand).to_string();
-        let mut paths: Vec<(String, &str)> = Vec::new();
+        let mut paths: Vec<(String, How)> = Vec::new();
         for d in list("DYLD_LIBRARY_PATH").unwrap_or_default() {
-            paths.push((format!("{d}/{leaf}"), "DYLD_LIBRARY_PATH"));
+            paths.push((format!("{d}/{leaf}"), How::DyldLibraryPath));
         }
-        paths.push((
-            cand.clone(),
-            "the name itself (relative to the current directory)",
-        ));
+        paths.push((cand.clone(), How::NameItself));
         for d in &fallback {
-            paths.push((format!("{d}/{leaf}"), "DYLD_FALLBACK_LIBRARY_PATH"));
+            paths.push((format!("{d}/{leaf}"), How::DyldFallback));
         }
         for (p, rule) in paths {
             if env.host_path(&p).is_file() {
+                out.rule = Some(format!("dyld_find: {rule}"));
                 out.attempts.push(Attempt {
                     rule: rule.into(),
                     path: p.clone(),
                     outcome: Outcome::Found,
                 });
-                out.rule = Some(format!("dyld_find: {rule}"));
                 out.returns = Some(p);
                 return out;
             }
             if super::dyld::in_shared_cache(&p) {
                 out.attempts.push(Attempt {
-                    rule: format!("{rule}: dyld shared cache (taken as present)"),
+                    rule: How::SharedCacheContains(Box::new(rule)).into(),
                     path: p.clone(),
                     outcome: Outcome::Found,
                 });
@@ -266,7 +270,7 @@ pub fn windows(name: &str, env: &LoaderEnv) -> FindLibrary {
             if let Some(host) = case_insensitive_file(&env.host_path(&windows_to_host(&p, env))) {
                 let _ = host;
                 out.attempts.push(Attempt {
-                    rule: "PATH".into(),
+                    rule: How::Path.into(),
                     path: p.clone(),
                     outcome: Outcome::Found,
                 });
@@ -278,7 +282,7 @@ pub fn windows(name: &str, env: &LoaderEnv) -> FindLibrary {
                 return out;
             }
             out.attempts.push(Attempt {
-                rule: "PATH".into(),
+                rule: How::Path.into(),
                 path: p,
                 outcome: Outcome::Absent,
             });

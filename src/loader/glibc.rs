@@ -5,14 +5,17 @@
 //! Candidates of the wrong class or machine are skipped; a non-ELF candidate ends the load (as ld.so does).
 //! A directory found missing is remembered and not tried again, as glibc's `status[] = nonexisting` does.
 
-use std::collections::{HashSet, VecDeque};
-use std::io::Read;
+use std::collections::HashSet;
+use std::ops::ControlFlow::{self, Break, Continue};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use goblin::elf::Elf;
-
+use super::bind::{self, Facts, NodeFacts};
 use super::ldcache::{self, LdCache};
-use super::{dirname, Attempt, Edge, Graph, LoaderEnv, Node, Outcome};
+use super::rule::{How, Note, Reuse, Rule};
+use super::walk::{self, Candidate, Need, NeedKind, SameFile, Walk};
+use super::{dirname, Attempt, Graph, LoaderEnv, Outcome};
+use crate::binary::{Image, Mapped, ReadOptions};
 use crate::error::InputError;
 
 /// What identifies the target: class and machine of the root object.
@@ -23,51 +26,73 @@ pub struct Target {
     pub little: bool,
 }
 
+/// Per target (machine, 64-bit): the dynamic loader's path, the Debian multiarch triplet, `$PLATFORM`.
+const TARGETS: &[(u16, bool, &str, &str, &str)] = &[
+    (
+        62,
+        true,
+        "/lib64/ld-linux-x86-64.so.2",
+        "x86_64-linux-gnu",
+        "x86_64",
+    ),
+    (3, false, "/lib/ld-linux.so.2", "i386-linux-gnu", "i686"),
+    (
+        183,
+        true,
+        "/lib/ld-linux-aarch64.so.1",
+        "aarch64-linux-gnu",
+        "aarch64",
+    ),
+    (
+        40,
+        false,
+        "/lib/ld-linux-armhf.so.3",
+        "arm-linux-gnueabihf",
+        "v7l",
+    ),
+    (
+        21,
+        true,
+        "/lib64/ld64.so.2",
+        "powerpc64le-linux-gnu",
+        "power8",
+    ),
+    (22, true, "/lib/ld64.so.1", "s390x-linux-gnu", "unknown"),
+    (
+        243,
+        true,
+        "/lib/ld-linux-riscv64-lp64d.so.1",
+        "riscv64-linux-gnu",
+        "unknown",
+    ),
+];
+
 impl Target {
+    fn known(&self) -> Option<&'static (u16, bool, &'static str, &'static str, &'static str)> {
+        TARGETS
+            .iter()
+            .find(|t| (t.0, t.1) == (self.machine, self.is_64))
+    }
+
     /// The path of the dynamic loader for this target, and the soname it answers to.
     pub fn interpreter(&self) -> &'static str {
-        match (self.machine, self.is_64) {
-            (62, true) => "/lib64/ld-linux-x86-64.so.2",
-            (3, false) => "/lib/ld-linux.so.2",
-            (183, true) => "/lib/ld-linux-aarch64.so.1",
-            (40, false) => "/lib/ld-linux-armhf.so.3",
-            (21, true) => "/lib64/ld64.so.2",
-            (22, true) => "/lib/ld64.so.1",
-            (243, true) => "/lib/ld-linux-riscv64-lp64d.so.1",
-            _ => "/lib/ld-linux.so",
-        }
+        self.known().map_or("/lib/ld-linux.so", |t| t.2)
     }
 
     /// Debian multiarch triplet.
     pub fn triplet(&self) -> &'static str {
-        match (self.machine, self.is_64) {
-            (62, true) => "x86_64-linux-gnu",
-            (3, false) => "i386-linux-gnu",
-            (183, true) => "aarch64-linux-gnu",
-            (40, false) => "arm-linux-gnueabihf",
-            (21, true) => "powerpc64le-linux-gnu",
-            (22, true) => "s390x-linux-gnu",
-            (243, true) => "riscv64-linux-gnu",
-            _ => "unknown-linux-gnu",
-        }
+        self.known().map_or("unknown-linux-gnu", |t| t.3)
     }
 
     /// `$PLATFORM` (AT_PLATFORM).
     pub fn platform(&self) -> &'static str {
-        match (self.machine, self.is_64) {
-            (62, true) => "x86_64",
-            (3, false) => "i686",
-            (183, true) => "aarch64",
-            (40, false) => "v7l",
-            (21, true) => "power8",
-            _ => "unknown",
-        }
+        self.known().map_or("unknown", |t| t.4)
     }
 }
 
 /// The dynamic-section facts the search needs.
 #[derive(Debug, Clone, Default)]
-struct DynInfo {
+pub(crate) struct DynInfo {
     soname: Option<String>,
     needed: Vec<String>,
     rpath: Vec<String>,
@@ -75,28 +100,17 @@ struct DynInfo {
     has_runpath: bool,
     nodeflib: bool,
     interpreter: Option<String>,
-}
-
-/// A loaded object during the walk.
-struct Obj {
-    /// Target path as loaded.
-    path: String,
-    host: PathBuf,
-    /// The directory `$ORIGIN` expands to.
-    origin: String,
-    /// Names it was requested by (glibc's `l_libname`) plus its soname.
-    names: Vec<String>,
-    info: DynInfo,
-    /// The object whose DT_NEEDED (or dlopen) loaded this one.
-    loader: Option<usize>,
-    /// Index in the graph's nodes, if shown.
-    node: Option<usize>,
-    /// Identity for reuse (canonical host path).
-    identity: PathBuf,
+    /// What the binder needs, read on first use from the kept mapping (None: not read).
+    bind: Option<Arc<Facts>>,
 }
 
 fn read_dyn(host: &Path, shown: &str) -> Result<(DynInfo, Target), InputError> {
-    let mapped = crate::binary::Mapped::open(&host.to_string_lossy())?;
+    read_mapped(Mapped::open(&host.to_string_lossy())?, shown)
+}
+
+/// The search facts of a mapped ELF file. The search reads the dynamic section only; the binder's facts (symbol
+/// tables) are read from the same mapping when a binder first asks.
+fn read_mapped(mapped: Mapped, shown: &str) -> Result<(DynInfo, Target), InputError> {
     let data = mapped.bytes();
     crate::binary::sniff::classify(shown, data).and_then(|d| match d {
         crate::binary::sniff::Detected::Elf => Ok(()),
@@ -106,68 +120,69 @@ fn read_dyn(host: &Path, shown: &str) -> Result<(DynInfo, Target), InputError> {
             "another object format",
         )),
     })?;
-    let elf = Elf::parse(data)
-        .map_err(|e| crate::binary::goblin_error(shown, "a well-formed ELF file", e, 0))?;
-    let mut nodeflib = false;
-    let mut has_runpath = false;
-    if let Some(d) = &elf.dynamic {
-        for e in &d.dyns {
-            if e.d_tag == goblin::elf::dynamic::DT_FLAGS_1 && e.d_val & 0x800 != 0 {
-                nodeflib = true;
-            }
-            if e.d_tag == goblin::elf::dynamic::DT_RUNPATH {
-                has_runpath = true;
-            }
-        }
-    }
-    let split = |v: &[&str]| -> Vec<String> {
-        v.iter()
-            .flat_map(|s| s.split(':'))
-            .map(str::to_string)
-            .collect()
-    };
-    let info = DynInfo {
-        soname: elf.soname.map(str::to_string),
-        needed: elf.libraries.iter().map(|s| s.to_string()).collect(),
-        rpath: split(&elf.rpaths),
-        runpath: split(&elf.runpaths),
-        has_runpath,
-        nodeflib,
-        interpreter: elf.interpreter.map(str::to_string),
-    };
-    let target = Target {
-        machine: elf.header.e_machine,
-        is_64: elf.is_64,
-        little: elf.little_endian,
-    };
+    let img = crate::binary::elf::read_dynamic(shown, data)?;
+    let (mut info, target) = dyn_info(&img);
+    let mapped = Arc::new(mapped);
+    let shown = shown.to_string();
+    info.bind = Some(Arc::new(Facts::lazy(move || {
+        let opts = ReadOptions { demangle: false };
+        let img = crate::binary::elf::read(&shown, mapped.bytes(), opts).ok()?;
+        Some(NodeFacts::Elf(bind::glibc::facts(&img)))
+    })));
     Ok((info, target))
 }
 
-/// Check a candidate's ELF header against the target, as `open_verify` does.
-fn verify(host: &Path, target: Target) -> Outcome {
-    let mut f = match std::fs::File::open(host) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Outcome::Absent,
-        Err(e) => return Outcome::Unreadable(e.to_string()),
+/// The search facts of a parsed ELF image.
+fn dyn_info(img: &Image<'_>) -> (DynInfo, Target) {
+    let elf = img.elf.as_ref();
+    let info = DynInfo {
+        soname: img.identity.as_ref().map(|i| i.name.clone()),
+        needed: img.needed.iter().map(|n| n.name.clone()).collect(),
+        rpath: img.rpath.clone(),
+        runpath: img.runpath.clone(),
+        // goblin lists one (possibly empty) entry per DT_RUNPATH, so a tag present means a non-empty list.
+        has_runpath: !img.runpath.is_empty(),
+        nodeflib: elf.is_some_and(|e| e.flags_1.iter().any(|f| f == "NODEFLIB")),
+        interpreter: elf.and_then(|e| e.interpreter.clone()),
+        bind: None,
     };
-    if host.is_dir() {
-        return Outcome::Absent;
+    let target = Target {
+        machine: elf.map(|e| e.machine).unwrap_or(0),
+        is_64: img.bits == 64,
+        little: img.endian == crate::binary::Endian::Little,
+    };
+    (info, target)
+}
+
+/// Open a candidate once, as `open_verify` does: check its ELF header against the target, then read the search
+/// facts from the same mapping. Err: the outcome that rejects it; Ok(Err): a right header, an unreadable file.
+fn open_verify(
+    host: &Path,
+    shown: &str,
+    target: Target,
+) -> Result<Result<DynInfo, String>, Outcome> {
+    match std::fs::metadata(host) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Outcome::Absent),
+        Err(e) => return Err(Outcome::Unreadable(e.to_string())),
+        Ok(m) if m.is_dir() => return Err(Outcome::Absent),
+        Ok(_) => {}
     }
-    let mut h = [0u8; 20];
-    let n = f.read(&mut h).unwrap_or(0);
-    if n < 20 {
-        return Outcome::NotALibrary("file too short".into());
+    let mapped = Mapped::open(&host.to_string_lossy())
+        .map_err(|e| Outcome::Unreadable(e.found.trim_start_matches("an error: ").to_string()))?;
+    let h = mapped.bytes();
+    if h.len() < 20 {
+        return Err(Outcome::NotALibrary("file too short".into()));
     }
     if h[..4] != [0x7f, b'E', b'L', b'F'] {
-        return Outcome::NotALibrary("invalid ELF header".into());
+        return Err(Outcome::NotALibrary("invalid ELF header".into()));
     }
     let is_64 = h[4] == 2;
     if is_64 != target.is_64 {
-        return Outcome::WrongClass(if is_64 {
+        return Err(Outcome::WrongClass(if is_64 {
             "ELFCLASS64".into()
         } else {
             "ELFCLASS32".into()
-        });
+        }));
     }
     let little = h[5] == 1;
     let rd16 = |b: [u8; 2]| {
@@ -179,32 +194,42 @@ fn verify(host: &Path, target: Target) -> Outcome {
     };
     let machine = rd16([h[18], h[19]]);
     if little != target.little || machine != target.machine {
-        return Outcome::WrongMachine(crate::binary::elf::arch_name(machine, is_64, little));
+        return Err(Outcome::WrongMachine(crate::binary::elf::arch_name(
+            machine, is_64, little,
+        )));
     }
     let e_type = rd16([h[16], h[17]]);
     if e_type != 3 && e_type != 2 {
-        return Outcome::NotALibrary("only ET_DYN and ET_EXEC can be loaded".into());
+        return Err(Outcome::NotALibrary(
+            "only ET_DYN and ET_EXEC can be loaded".into(),
+        ));
     }
-    Outcome::Found
+    Ok(read_mapped(mapped, shown)
+        .map(|(i, _)| i)
+        .map_err(|e| e.found))
 }
 
-/// The glibc resolver over one tree.
-pub struct Resolver<'e> {
+/// One step of the search: found (or failed for good) here, or go on.
+type Step = ControlFlow<Option<Candidate<DynInfo>>>;
+
+/// The glibc loader over one tree: the walk's hooks.
+pub(crate) struct Glibc<'e> {
     env: &'e LoaderEnv,
     target: Target,
     cache: Option<LdCache>,
     cache_flags: u32,
     default_dirs: Vec<String>,
     lib: String,
-    objs: Vec<Obj>,
     /// (search directory, index of the hwcap subdirectory): glibc keeps `status[]` per directory *and* per
     /// capability string, so a subdirectory listed twice (glibc 2.36 lists `tls/x86_64` twice) is tried twice.
     absent_dirs: HashSet<(PathBuf, usize)>,
-    graph: Graph,
+    /// The main map: the executable, or the root without one.
     main: usize,
+    /// The dynamic loader's path.
+    interp: String,
 }
 
-impl<'e> Resolver<'e> {
+impl Glibc<'_> {
     fn expand(&self, entry: &str, origin: &str) -> Option<String> {
         let mut s = entry.to_string();
         for (tok, val) in [
@@ -228,14 +253,64 @@ impl<'e> Resolver<'e> {
         Some(s)
     }
 
-    /// Try `name` in each directory (with the hwcap subdirectories first), recording attempts.
-    fn search(
+    /// The directories of a path list, expanded for an object at `path`.
+    fn dirs(&self, entries: &[String], path: &str) -> Vec<String> {
+        let origin = dirname(path);
+        entries
+            .iter()
+            .filter_map(|e| self.expand(e, &origin))
+            .collect()
+    }
+
+    /// Try one candidate path.
+    fn candidate(&self, path: String, rule: Rule, attempts: &mut Vec<Attempt>) -> Step {
+        let host = self.env.host_path(&path);
+        let (outcome, facts) = match open_verify(&host, &path, self.target) {
+            Ok(facts) => (Outcome::Found, Some(facts)),
+            Err(o) => (o, None),
+        };
+        attempts.push(Attempt {
+            rule: rule.clone(),
+            path: path.clone(),
+            outcome: outcome.clone(),
+        });
+        match (outcome, facts) {
+            (_, Some(facts)) => Break(Some(Candidate {
+                system: is_system(&path, facts.as_ref().ok().and_then(|f| f.soname.as_deref())),
+                path,
+                host: Some(host),
+                rule,
+                facts,
+            })),
+            (Outcome::NotALibrary(_), _) => Break(None),
+            _ => Continue(()),
+        }
+    }
+
+    /// Try `name` in the directories of a DT_RPATH or DT_RUNPATH of the object at `path` (none: no step).
+    fn path_list(
+        &mut self,
+        name: &str,
+        entries: &[String],
+        path: &str,
+        how: How,
+        attempts: &mut Vec<Attempt>,
+    ) -> Step {
+        if entries.is_empty() {
+            return Continue(());
+        }
+        let dirs = self.dirs(entries, path);
+        self.in_dirs(name, &dirs, how.into(), attempts)
+    }
+
+    /// Try `name` in each directory (with the hwcap subdirectories first), as `open_path` does.
+    fn in_dirs(
         &mut self,
         name: &str,
         dirs: &[String],
-        rule: &str,
+        rule: Rule,
         attempts: &mut Vec<Attempt>,
-    ) -> Option<String> {
+    ) -> Step {
         let mut subs: Vec<&str> = self.env.hwcap_subdirs.iter().map(String::as_str).collect();
         subs.push("");
         for dir in dirs {
@@ -246,215 +321,173 @@ impl<'e> Resolver<'e> {
                     format!("{dir}/{sub}")
                 };
                 let path = format!("{d}/{name}");
-                let host_dir = self.env.host_path(&d);
                 let key = (self.env.host_path(dir), cnt);
                 if self.absent_dirs.contains(&key) {
                     attempts.push(Attempt {
-                        rule: rule.into(),
+                        rule: rule.clone(),
                         path,
                         outcome: Outcome::DirKnownAbsent,
                     });
                     continue;
                 }
-                let outcome = verify(&self.env.host_path(&path), self.target);
-                if outcome == Outcome::Absent && !host_dir.is_dir() {
+                self.candidate(path, rule.clone(), attempts)?;
+                if attempts
+                    .last()
+                    .is_some_and(|a| a.outcome == Outcome::Absent)
+                    && !self.env.host_path(&d).is_dir()
+                {
                     self.absent_dirs.insert(key);
-                }
-                let stop = matches!(outcome, Outcome::Found | Outcome::NotALibrary(_));
-                attempts.push(Attempt {
-                    rule: rule.into(),
-                    path: path.clone(),
-                    outcome: outcome.clone(),
-                });
-                if stop {
-                    return (outcome == Outcome::Found).then_some(path);
                 }
             }
         }
-        None
+        Continue(())
     }
 
-    fn fatal(attempts: &[Attempt]) -> bool {
-        attempts
-            .last()
-            .is_some_and(|a| matches!(a.outcome, Outcome::NotALibrary(_)))
-    }
-
-    /// `_dl_map_object` for one DT_NEEDED `name` of object `loader`: returns (path, rule) or None.
+    /// `_dl_map_object`'s search for one DT_NEEDED `name` of object `loader`, in ld.so's order.
     fn find(
         &mut self,
+        w: &Walk<DynInfo>,
         name: &str,
         loader: usize,
         attempts: &mut Vec<Attempt>,
-    ) -> Option<(String, String)> {
+    ) -> Step {
+        let me = &w.objs[loader];
         if name.contains('/') {
-            let origin = self.objs[loader].origin.clone();
-            let path = self.expand(name, &origin)?;
-            let outcome = verify(&self.env.host_path(&path), self.target);
-            attempts.push(Attempt {
-                rule: "path (name contains /)".into(),
-                path: path.clone(),
-                outcome: outcome.clone(),
-            });
-            return (outcome == Outcome::Found)
-                .then(|| (path, "path (name contains /)".to_string()));
+            let Some(path) = self.expand(name, &dirname(&me.path)) else {
+                return Break(None);
+            };
+            return self.candidate(path, How::PathGiven.into(), attempts);
         }
-        if !self.objs[loader].info.has_runpath {
-            let mut did_main = false;
-            let mut l = Some(loader);
-            while let Some(i) = l {
-                let obj = &self.objs[i];
-                if !obj.info.rpath.is_empty() {
-                    let rule = format!("DT_RPATH of {}", obj.path);
-                    let origin = obj.origin.clone();
-                    let dirs: Vec<String> = obj
-                        .info
-                        .rpath
-                        .clone()
-                        .iter()
-                        .filter_map(|e| self.expand(e, &origin))
-                        .collect();
-                    if let Some(p) = self.search(name, &dirs, &rule, attempts) {
-                        return Some((p, rule));
-                    }
-                    if Self::fatal(attempts) {
-                        return None;
-                    }
-                    did_main |= i == self.main;
-                }
-                l = self.objs[i].loader;
+        // DT_RPATH of the loader and up its loader chain, then of the executable: only without DT_RUNPATH.
+        if !me.facts.has_runpath {
+            let chain = w.chain(loader);
+            for &i in &chain {
+                let obj = &w.objs[i];
+                let rule = How::Rpath {
+                    of: obj.path.clone(),
+                };
+                self.path_list(name, &obj.facts.rpath, &obj.path, rule, attempts)?;
             }
-            let main = self.main;
-            if !did_main && !self.objs[main].info.rpath.is_empty() {
-                let obj = &self.objs[main];
-                let rule = format!("DT_RPATH of {} (the executable)", obj.path);
-                let origin = obj.origin.clone();
-                let dirs: Vec<String> = obj
-                    .info
-                    .rpath
-                    .clone()
-                    .iter()
-                    .filter_map(|e| self.expand(e, &origin))
-                    .collect();
-                if let Some(p) = self.search(name, &dirs, &rule, attempts) {
-                    return Some((p, rule));
-                }
-                if Self::fatal(attempts) {
-                    return None;
-                }
+            let main = &w.objs[self.main];
+            if !chain.contains(&self.main) {
+                let rule = How::RpathOfExecutable {
+                    of: main.path.clone(),
+                };
+                self.path_list(name, &main.facts.rpath, &main.path, rule, attempts)?;
             }
         }
-        if let Some(llp) = self.env.env.get("LD_LIBRARY_PATH").cloned() {
-            let origin = self.objs[self.main].origin.clone();
+        if let Some(llp) = self.env.env.get("LD_LIBRARY_PATH") {
+            let origin = dirname(&w.objs[self.main].path);
             let dirs: Vec<String> = llp
                 .split([':', ';'])
                 .filter_map(|e| self.expand(e, &origin))
                 .collect();
-            if let Some(p) = self.search(name, &dirs, "LD_LIBRARY_PATH", attempts) {
-                return Some((p, "LD_LIBRARY_PATH".into()));
-            }
-            if Self::fatal(attempts) {
-                return None;
-            }
+            self.in_dirs(name, &dirs, How::LdLibraryPath.into(), attempts)?;
         }
-        if !self.objs[loader].info.runpath.is_empty() {
-            let obj = &self.objs[loader];
-            let rule = format!("DT_RUNPATH of {}", obj.path);
-            let origin = obj.origin.clone();
-            let dirs: Vec<String> = obj
-                .info
-                .runpath
-                .clone()
-                .iter()
-                .filter_map(|e| self.expand(e, &origin))
-                .collect();
-            if let Some(p) = self.search(name, &dirs, &rule, attempts) {
-                return Some((p, rule));
-            }
-            if Self::fatal(attempts) {
-                return None;
-            }
-        }
-        let nodeflib = self.objs[loader].info.nodeflib;
-        if let Some(hit) = self
+        // DT_RUNPATH of the loading object only.
+        let rule = How::Runpath {
+            of: me.path.clone(),
+        };
+        self.path_list(name, &me.facts.runpath, &me.path, rule, attempts)?;
+        // ld.so.cache; with DF_1_NODEFLIB not for entries in the default directories.
+        let nodeflib = me.facts.nodeflib;
+        let hit = self
             .cache
             .as_ref()
-            .and_then(|c| c.lookup(name, self.cache_flags))
-            .map(str::to_string)
-        {
+            .and_then(|c| c.lookup(name, self.cache_flags));
+        if let Some(hit) = hit.map(str::to_string) {
             let in_default = self.default_dirs.iter().any(|d| dirname(&hit) == *d);
             if !(nodeflib && in_default) {
-                let outcome = verify(&self.env.host_path(&hit), self.target);
-                attempts.push(Attempt {
-                    rule: "ld.so.cache".into(),
-                    path: hit.clone(),
-                    outcome: outcome.clone(),
-                });
-                if outcome == Outcome::Found {
-                    return Some((hit, "ld.so.cache".into()));
-                }
-                if Self::fatal(attempts) {
-                    return None;
-                }
+                self.candidate(hit, How::LdSoCache.into(), attempts)?;
             }
         }
         if !nodeflib {
             let dirs = self.default_dirs.clone();
-            if let Some(p) = self.search(name, &dirs, "default dir", attempts) {
-                return Some((p, "default dir".into()));
-            }
+            self.in_dirs(name, &dirs, How::DefaultDir.into(), attempts)?;
         }
-        None
+        Break(None)
     }
 
     /// With `--executable`: load the main program and its dependency tree first (breadth-first), as ld.so does
     /// before any dlopen; it becomes the main map. Returns its object index.
-    fn load_executable(&mut self) -> Result<Option<usize>, InputError> {
+    fn load_executable(&mut self, w: &mut Walk<DynInfo>) -> Result<Option<usize>, InputError> {
         let Some(exe) = self.env.executable.clone() else {
             return Ok(None);
         };
         let shown = exe.display().to_string();
-        let (einfo, _) = read_dyn(&exe, &shown)?;
-        let e = self.add_obj(shown.clone(), exe, einfo, None, vec![shown]);
+        let (info, _) = read_dyn(&exe, &shown)?;
+        let system = is_system(&shown, info.soname.as_deref());
+        let e = w.add(self, shown.clone(), Some(exe), shown, info, None, system);
         self.main = e;
-        let mut q = VecDeque::from([e]);
-        while let Some(o) = q.pop_front() {
-            for name in self.objs[o].info.needed.clone() {
-                if lookup_loaded(self, &name).is_some() {
-                    continue;
-                }
-                let mut scratch = Vec::new();
-                if let Some((path, _)) = self.find(&name, o, &mut scratch) {
-                    let h = self.env.host_path(&path);
-                    if let Ok((i, _)) = read_dyn(&h, &path) {
-                        let id = std::fs::canonicalize(&h).unwrap_or(h.clone());
-                        if self.objs.iter().any(|x| x.identity == id) {
-                            continue;
-                        }
-                        let n = self.add_obj(path, h, i, Some(o), vec![name]);
-                        q.push_back(n);
-                    }
-                }
-            }
-        }
+        w.preload(self, e);
         Ok(Some(e))
+    }
+
+    /// An object already loaded under `name` (a name it was requested by, its path or its soname).
+    fn lookup(w: &Walk<DynInfo>, name: &str) -> Option<usize> {
+        w.objs.iter().position(|o| {
+            o.path == name || o.names.iter().any(|n| n == name) || o.soname.as_deref() == Some(name)
+        })
+    }
+}
+
+impl walk::Loader for Glibc<'_> {
+    type Facts = DynInfo;
+
+    fn needed(&self, f: &DynInfo) -> Vec<Need> {
+        f.needed
+            .iter()
+            .map(|n| Need::new(n, NeedKind::Needed))
+            .collect()
+    }
+
+    fn soname(&self, f: &DynInfo) -> Option<String> {
+        f.soname.clone()
+    }
+
+    fn bind(&self, f: &DynInfo) -> Option<Arc<Facts>> {
+        f.bind.clone()
+    }
+
+    fn loaded(&self, w: &Walk<DynInfo>, name: &str, _from: usize) -> Option<(usize, Reuse)> {
+        let hit = Self::lookup(w, name)?;
+        let o = &w.objs[hit];
+        let reuse = match (o.startup_only(), o.path == self.interp) {
+            (true, _) => Reuse::ByExecutable,
+            (false, true) => Reuse::DynamicLoader,
+            (false, false) => Reuse::SonameMatch,
+        };
+        Some((hit, reuse))
+    }
+
+    fn search(
+        &mut self,
+        w: &Walk<DynInfo>,
+        need: &Need,
+        from: usize,
+        attempts: &mut Vec<Attempt>,
+    ) -> Option<Candidate<DynInfo>> {
+        self.find(w, &need.name, from, attempts)
+            .break_value()
+            .flatten()
+    }
+
+    fn same_file(&self) -> Option<SameFile> {
+        Some(SameFile {
+            note: Note::SameFile { image: false },
+            cycle: false,
+        })
     }
 
     /// A missing `name` of object `o` that a DT_RUNPATH further up the loader chain would have found: glibc uses
     /// only the loading object's own DT_RUNPATH, so say so.
-    fn runpath_note(&self, name: &str, o: usize) -> Option<String> {
-        for a in super::loader_chain(o, |i| self.objs[i].loader)
-            .into_iter()
-            .skip(1)
-        {
-            let obj = &self.objs[a];
-            for entry in &obj.info.runpath {
-                let Some(dir) = self.expand(entry, &obj.origin) else {
-                    continue;
-                };
+    fn missing_note(&self, w: &Walk<DynInfo>, name: &str, o: usize) -> Option<String> {
+        for a in w.chain(o).into_iter().skip(1) {
+            let obj = &w.objs[a];
+            for dir in self.dirs(&obj.facts.runpath, &obj.path) {
                 let candidate = format!("{dir}/{name}");
                 if self.env.host_path(&candidate).is_file() {
-                    let loader = &self.objs[o].path;
+                    let loader = &w.objs[o].path;
                     return Some(format!(
                         "{name} is at {candidate}, in the DT_RUNPATH of {}, but glibc uses DT_RUNPATH only for the \
                          DT_NEEDED entries of the object that carries it, not for those of {loader}: give {loader} \
@@ -467,58 +500,11 @@ impl<'e> Resolver<'e> {
         }
         None
     }
-
-    fn add_obj(
-        &mut self,
-        path: String,
-        host: PathBuf,
-        info: DynInfo,
-        loader: Option<usize>,
-        names: Vec<String>,
-    ) -> usize {
-        let identity = std::fs::canonicalize(&host).unwrap_or_else(|_| host.clone());
-        let origin = dirname(&path);
-        let mut names = names;
-        if let Some(s) = &info.soname {
-            names.push(s.clone());
-        }
-        self.objs.push(Obj {
-            path,
-            host,
-            origin,
-            names,
-            info,
-            loader,
-            node: None,
-            identity,
-        });
-        self.objs.len() - 1
-    }
-
-    fn node_for(&mut self, obj: usize, depth: usize) -> usize {
-        if let Some(n) = self.objs[obj].node {
-            return n;
-        }
-        let o = &self.objs[obj];
-        let id = self.graph.nodes.len();
-        let system = is_system(&o.path, o.info.soname.as_deref());
-        self.graph.nodes.push(Node {
-            id,
-            path: o.path.clone(),
-            host_path: o.host.display().to_string(),
-            soname: o.info.soname.clone(),
-            depth,
-            system,
-            edges: Vec::new(),
-        });
-        self.objs[obj].node = Some(id);
-        id
-    }
 }
 
-impl<'e> Resolver<'e> {
-    /// A resolver for `target` under `env`: ld.so.cache, default directories and `$LIB` as the target has them.
-    fn new(env: &'e LoaderEnv, target: Target) -> Resolver<'e> {
+impl<'e> Glibc<'e> {
+    /// The loader for `target` under `env`: ld.so.cache, default directories and `$LIB` as the target has them.
+    fn new(env: &'e LoaderEnv, target: Target) -> Glibc<'e> {
         let cache_path = env
             .ld_so_cache
             .clone()
@@ -551,28 +537,27 @@ impl<'e> Resolver<'e> {
         } else {
             "lib".into()
         };
-        Resolver {
+        Glibc {
             env,
             target,
             cache: LdCache::load(&cache_path),
             cache_flags: ldcache::flags_for(target.machine, target.is_64),
             default_dirs,
             lib,
-            objs: Vec::new(),
             absent_dirs: HashSet::new(),
-            graph: Graph {
-                loader: "glibc ld.so",
-                arch: crate::binary::elf::arch_name(target.machine, target.is_64, target.little),
-                nodes: Vec::new(),
-                findings: Vec::new(),
-            },
             main: 0,
+            interp: target.interpreter().to_string(),
         }
+    }
+
+    fn walk(target: Target) -> Walk<DynInfo> {
+        let arch = crate::binary::elf::arch_name(target.machine, target.is_64, target.little);
+        Walk::new("glibc ld.so", arch)
     }
 }
 
 /// The file `dlopen` opens and the rule that found it (or none), with every candidate tried.
-pub type DlopenResult = (Option<(String, String)>, Vec<Attempt>);
+pub type DlopenResult = (Option<(String, Rule)>, Vec<Attempt>);
 
 /// What `dlopen(name)` called from `caller` (or from an executable without RPATH) would load, with every
 /// candidate tried: the search `ctypes.CDLL(name)` triggers.
@@ -582,32 +567,36 @@ pub fn dlopen_search(
     target: Target,
     caller: Option<&str>,
 ) -> Result<DlopenResult, InputError> {
-    let mut r = Resolver::new(env, target);
-    let exe = r.load_executable()?;
-    if let Some(hit) = lookup_loaded(&r, name) {
-        let path = r.objs[hit].path.clone();
+    let mut g = Glibc::new(env, target);
+    let mut w = Glibc::walk(target);
+    let exe = g.load_executable(&mut w)?;
+    if let Some(hit) = Glibc::lookup(&w, name) {
+        let path = w.objs[hit].path.clone();
         return Ok((
-            Some((path, "already loaded (by the executable)".into())),
+            Some((path, How::AlreadyLoaded(Reuse::ByExecutable).into())),
             Vec::new(),
         ));
     }
-    let (info, path) = match caller {
-        Some(c) => (read_dyn(Path::new(c), c)?.0, c.to_string()),
-        None => (DynInfo::default(), "(the calling program)".to_string()),
-    };
     let me = match (caller, exe) {
         (None, Some(e)) => e,
         _ => {
+            let (info, path) = match caller {
+                Some(c) => (read_dyn(Path::new(c), c)?.0, c.to_string()),
+                None => (DynInfo::default(), "(the calling program)".to_string()),
+            };
             let host = PathBuf::from(&path);
-            let me = r.add_obj(path.clone(), host, info, exe, vec![path]);
+            let me = w.add(&g, path.clone(), Some(host), path, info, exe, false);
             if exe.is_none() {
-                r.main = me;
+                g.main = me;
             }
             me
         }
     };
     let mut attempts = Vec::new();
-    let found = r.find(name, me, &mut attempts);
+    let found = match g.find(&w, name, me, &mut attempts) {
+        Break(Some(c)) => Some((c.path, c.rule)),
+        _ => None,
+    };
     Ok((found, attempts))
 }
 
@@ -637,121 +626,68 @@ pub fn is_system(path: &str, soname: Option<&str>) -> bool {
 
 /// Resolve the dependency tree of `file` (a host path) with glibc's rules.
 pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
-    let host = PathBuf::from(file);
-    let (info, target) = read_dyn(&host, file)?;
-    let target_path = env.target_path(&host);
-    let mut r = Resolver::new(env, target);
-
-    // The executable (when given) is the main map and loads its own dependencies first.
-    let mut queue: VecDeque<(usize, usize)> = VecDeque::new();
-    let interp = info
-        .interpreter
-        .clone()
-        .unwrap_or_else(|| target.interpreter().to_string());
-    let root_loader = r.load_executable()?;
-    let root = r.add_obj(
-        target_path.clone(),
-        host.clone(),
-        info,
-        root_loader,
-        vec![target_path],
-    );
-    if root_loader.is_none() {
-        r.main = root;
-    }
-    // ld.so itself is loaded before anything else and answers to its soname.
-    r.add_obj(
-        interp.clone(),
-        env.host_path(&interp),
-        DynInfo {
-            soname: interp.rsplit('/').next().map(str::to_string),
-            ..Default::default()
-        },
-        None,
-        vec![interp.clone()],
-    );
-    let root_node = r.node_for(root, 0);
-    queue.push_back((root, 0));
-    while let Some((o, depth)) = queue.pop_front() {
-        let from_node = r.objs[o].node.unwrap_or(root_node);
-        for name in r.objs[o].info.needed.clone() {
-            let mut edge = Edge {
-                name: name.clone(),
-                target: None,
-                rule: None,
-                attempts: Vec::new(),
-                missing: false,
-                cycle: false,
-                note: None,
-            };
-            if let Some(hit) = lookup_loaded(&r, &name) {
-                let rule = if r.objs[hit].loader.is_some()
-                    && r.objs[hit].node.is_none()
-                    && root_loader.is_some()
-                {
-                    "already loaded (by the executable)"
-                } else if r.objs[hit].path == interp {
-                    "already loaded (the dynamic loader itself)"
-                } else {
-                    "already loaded (soname match)"
-                };
-                edge.rule = Some(rule.into());
-                edge.cycle = super::loader_chain(o, |i| r.objs[i].loader).contains(&hit);
-                edge.target = Some(r.node_for(hit, depth + 1));
-            } else {
-                let mut attempts = Vec::new();
-                match r.find(&name, o, &mut attempts) {
-                    Some((path, rule)) => {
-                        let h = env.host_path(&path);
-                        let id = std::fs::canonicalize(&h).unwrap_or(h.clone());
-                        if let Some(existing) = r.objs.iter().position(|x| x.identity == id) {
-                            r.objs[existing].names.push(name.clone());
-                            edge.target = Some(r.node_for(existing, depth + 1));
-                            edge.rule =
-                                Some(format!("{rule} (same file as an already loaded object)"));
-                        } else {
-                            match read_dyn(&h, &path) {
-                                Ok((i, _)) => {
-                                    let n = r.add_obj(path, h, i, Some(o), vec![name.clone()]);
-                                    edge.target = Some(r.node_for(n, depth + 1));
-                                    edge.rule = Some(rule);
-                                    queue.push_back((n, depth + 1));
-                                }
-                                Err(e) => {
-                                    attempts.push(Attempt {
-                                        rule,
-                                        path,
-                                        outcome: Outcome::NotALibrary(e.found.clone()),
-                                    });
-                                    edge.missing = true;
-                                }
-                            }
-                        }
-                    }
-                    None => {
-                        edge.missing = true;
-                        edge.note = r.runpath_note(&name, o);
-                    }
-                }
-                edge.attempts = attempts;
-            }
-            r.graph.nodes[from_node].edges.push(edge);
-        }
-    }
-    let mut g = r.graph;
-    g.add_findings();
-    Ok(g)
+    resolve_mapped(file, Mapped::open(file)?, env)
 }
 
-fn lookup_loaded(r: &Resolver<'_>, name: &str) -> Option<usize> {
-    r.objs
-        .iter()
-        .position(|o| o.path == name || o.names.iter().any(|n| n == name))
+/// [`resolve`] for a file already mapped.
+pub(crate) fn resolve_mapped(
+    file: &str,
+    mapped: Mapped,
+    env: &LoaderEnv,
+) -> Result<Graph, InputError> {
+    let host = PathBuf::from(file);
+    let (info, target) = read_mapped(mapped, file)?;
+    let target_path = env.target_path(&host);
+    let mut g = Glibc::new(env, target);
+    let mut w = Glibc::walk(target);
+    if let Some(i) = &info.interpreter {
+        g.interp = i.clone();
+    }
+    // The executable (when given) is the main map and loads its own dependencies first.
+    let exe = g.load_executable(&mut w)?;
+    let system = is_system(&target_path, info.soname.as_deref());
+    let root = w.add(
+        &g,
+        target_path.clone(),
+        Some(host),
+        target_path,
+        info,
+        exe,
+        system,
+    );
+    if exe.is_none() {
+        g.main = root;
+    }
+    // ld.so itself is loaded before anything else and answers to its soname; only its symbols matter (it is never
+    // walked): the binder's global scope includes ld.so.
+    let interp = g.interp.clone();
+    let ld_so = DynInfo {
+        soname: interp.rsplit('/').next().map(str::to_string),
+        bind: read_dyn(&env.host_path(&interp), &interp)
+            .ok()
+            .and_then(|(i, _)| i.bind),
+        ..Default::default()
+    };
+    let system = is_system(&interp, ld_so.soname.as_deref());
+    w.add(
+        &g,
+        interp.clone(),
+        Some(env.host_path(&interp)),
+        interp,
+        ld_so,
+        None,
+        system,
+    );
+    w.node_for(&g, root, 0);
+    w.run(&mut g, root);
+    let mut graph = w.graph;
+    graph.add_findings();
+    Ok(graph)
 }
 
 /// The default directories the loader (and the static linker) would search for `target` under `env`.
 pub fn default_dirs(env: &LoaderEnv, target: Target) -> Vec<String> {
-    Resolver::new(env, target).default_dirs
+    Glibc::new(env, target).default_dirs
 }
 
 /// The DT_SONAME of an ELF file on the host, if it has one.

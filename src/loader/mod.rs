@@ -7,7 +7,11 @@ pub mod dyld;
 pub mod find_library;
 pub mod glibc;
 pub mod ldcache;
+pub mod rule;
+pub(crate) mod walk;
 pub mod windows;
+
+pub use rule::{How, Note, Rule};
 
 use crate::report::codes::{Code, LoadCode};
 use std::collections::BTreeMap;
@@ -15,6 +19,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::binary::sniff::{self, Detected};
+use crate::binary::Mapped;
+use crate::error::InputError;
 use crate::report::{Finding, Severity};
 
 /// Everything about the target system a resolution depends on. Nothing is read from the current process unless
@@ -43,7 +50,7 @@ pub struct LoaderEnv {
 }
 
 /// The Windows DLL search order to model.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WindowsSearch {
     /// `LoadLibrary` with the standard search order (SafeDllSearchMode on): application dir, System32, System,
@@ -103,7 +110,9 @@ pub enum Outcome {
 /// One candidate path the loader tried.
 #[derive(Debug, Clone, Serialize)]
 pub struct Attempt {
-    pub rule: String,
+    /// Serialized as `rule` (text) and `kind` (the variant).
+    #[serde(flatten)]
+    pub rule: Rule,
     /// The path as the target loader sees it.
     pub path: String,
     #[serde(flatten)]
@@ -117,8 +126,10 @@ pub struct Edge {
     pub name: String,
     /// Node index it resolved to.
     pub target: Option<usize>,
-    /// The rule that found it (`DT_RUNPATH of libfoo.so`, `ld.so.cache`, `already loaded (soname match)`, …).
-    pub rule: Option<String>,
+    /// The rule that found it (`DT_RUNPATH of libfoo.so`, `ld.so.cache`, `already loaded (soname match)`, …),
+    /// serialized as `rule` (text) and `kind` (the variant).
+    #[serde(flatten, serialize_with = "rule::serialize_opt")]
+    pub rule: Option<Rule>,
     /// Every candidate tried, in the loader's order.
     pub attempts: Vec<Attempt>,
     /// The load failed at this entry (absent everywhere, or a fatal candidate).
@@ -146,6 +157,17 @@ pub struct Node {
     /// A system library (glibc, libSystem, Windows system DLL), folded by `--no-system`.
     pub system: bool,
     pub edges: Vec<Edge>,
+    /// What the symbol binder needs of this object, kept by the walk (read then, or on first use from the
+    /// mapping the walk kept); None: no file, e.g. an API set or a shared-cache library.
+    #[serde(skip)]
+    pub facts: Option<std::sync::Arc<bind::Facts>>,
+}
+
+impl Node {
+    /// The binder's facts of this object (read now if the walk did not need them).
+    pub fn bind_facts(&self) -> Option<&bind::NodeFacts> {
+        self.facts.as_deref()?.get()
+    }
 }
 
 /// The resolved dependency graph.
@@ -264,5 +286,106 @@ pub fn dirname(path: &str) -> String {
     match Path::new(path).parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_string_lossy().into_owned(),
         _ => ".".into(),
+    }
+}
+
+/// Which loader a file's format implies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoaderKind {
+    Glibc,
+    Dyld,
+    Windows,
+}
+
+/// Resolve `file` with the loader of its own format.
+pub fn resolve(file: &str, env: &LoaderEnv) -> Result<(Graph, LoaderKind), InputError> {
+    // The root is mapped once: sniffed here, read by its loader (the ELF mapping is kept for the binder).
+    let mapped = Mapped::open(file)?;
+    match sniff::classify(file, mapped.bytes())? {
+        Detected::Elf => Ok((glibc::resolve_mapped(file, mapped, env)?, LoaderKind::Glibc)),
+        Detected::Macho | Detected::Fat => {
+            Ok((dyld::resolve_mapped(file, &mapped, env)?, LoaderKind::Dyld))
+        }
+        Detected::Pe => Ok((
+            windows::resolve_mapped(file, &mapped, env)?,
+            LoaderKind::Windows,
+        )),
+    }
+}
+
+/// Missing symbols across the tree, with the binding rules of the loader that resolved it.
+pub fn check_symbols(graph: &Graph, kind: LoaderKind) -> Vec<Finding> {
+    match kind {
+        LoaderKind::Glibc => bind::glibc::check_symbols(graph),
+        LoaderKind::Dyld => bind::dyld::check_symbols(graph),
+        LoaderKind::Windows => bind::windows::check_symbols(graph),
+    }
+}
+
+/// What describes the target system, as a caller states it (the command line, a gate configuration): the
+/// plain form [`LoaderEnv::from_options`] turns into a [`LoaderEnv`].
+#[derive(Debug, Clone, Default)]
+pub struct LoaderOptions {
+    pub arch: Option<String>,
+    pub sysroot: Option<PathBuf>,
+    pub ld_so_cache: Option<PathBuf>,
+    /// `NAME=VALUE` entries of the target process's environment.
+    pub env: Vec<String>,
+    /// Take `LD_LIBRARY_PATH`, `DYLD_LIBRARY_PATH`, `DYLD_FALLBACK_LIBRARY_PATH` and `PATH` from this process.
+    pub inherit_env: bool,
+    pub executable: Option<PathBuf>,
+    /// Colon-separated default directories.
+    pub default_dirs: Option<String>,
+    /// Comma-separated hwcap subdirectories.
+    pub hwcap_subdirs: Option<String>,
+    pub windows_search: WindowsSearch,
+    pub dll_dirs: Vec<String>,
+}
+
+impl LoaderEnv {
+    /// The loader environment the options describe (nothing from the process environment unless asked).
+    pub fn from_options(o: &LoaderOptions) -> Result<LoaderEnv, InputError> {
+        let mut env = BTreeMap::new();
+        if o.inherit_env {
+            for k in [
+                "LD_LIBRARY_PATH",
+                "DYLD_LIBRARY_PATH",
+                "DYLD_FALLBACK_LIBRARY_PATH",
+                "PATH",
+            ] {
+                if let Ok(v) = std::env::var(k) {
+                    env.insert(k.to_string(), v);
+                }
+            }
+        }
+        for kv in &o.env {
+            let (k, v) = kv.split_once('=').ok_or_else(|| {
+                InputError::new(kv, "--env NAME=VALUE", format!("`{kv}` without `=`"))
+            })?;
+            env.insert(k.to_string(), v.to_string());
+        }
+        Ok(LoaderEnv {
+            sysroot: o.sysroot.clone(),
+            ld_so_cache: o.ld_so_cache.clone(),
+            env,
+            executable: o.executable.clone(),
+            default_dirs: o
+                .default_dirs
+                .as_ref()
+                .map(|s| s.split(':').map(str::to_string).collect()),
+            hwcap_subdirs: o
+                .hwcap_subdirs
+                .as_ref()
+                .map(|s| {
+                    s.split(',')
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            windows_search: o.windows_search,
+            dll_dirs: o.dll_dirs.clone(),
+            arch: o.arch.clone(),
+        })
     }
 }

@@ -43,13 +43,17 @@
 //! Forwarded exports are part of loading: binding an import to `A!f` forwarded to `B.g` makes the loader load
 //! `B.dll` as a dependency of `A` (`LdrpSnapModule` → forwarder). Such edges carry `(forwarder …)` in their rule.
 
-use crate::report::codes::{Code, LoadCode};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use super::{outcome_text, Attempt, Edge, Graph, LoaderEnv, Node, Outcome, WindowsSearch};
+use super::bind::{Facts, NodeFacts};
+use super::rule::{AppDir, How, Note, Reuse, Rule};
+use super::walk::{self, Candidate, Linked, Need, NeedKind, Walk};
+use super::{outcome_text, Attempt, Edge, Graph, LoaderEnv, Outcome, WindowsSearch};
 use crate::binary::{self, Format, Image, ImportSource, Mapped, NeededKind, ReadOptions};
 use crate::error::InputError;
+use crate::report::codes::{Code, LoadCode};
 use crate::report::{Finding, Severity};
 
 /// `HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\KnownDLLs` on Windows 10/11, plus the two DLLs every
@@ -165,7 +169,7 @@ fn is_python_runtime(lower: &str) -> bool {
 }
 
 /// The base name the loader matches modules by: lower case, `.dll` appended when there is no extension.
-fn module_key(name: &str) -> String {
+pub(crate) fn module_key(name: &str) -> String {
     let base = name.rsplit(['\\', '/']).next().unwrap_or(name);
     let mut b = base.to_lowercase();
     if !b.contains('.') {
@@ -179,7 +183,7 @@ fn module_key(name: &str) -> String {
 /// One search directory: the rule that adds it, its path as the target sees it, and where it is on this host.
 #[derive(Debug, Clone)]
 struct Dir {
-    rule: String,
+    rule: Rule,
     target: String,
     host: Option<PathBuf>,
     /// Windows-form target path (joined with `\`), or a host path (joined with `/`).
@@ -249,20 +253,20 @@ struct Target {
 
 /// The facts of one PE image the walk needs.
 #[derive(Debug, Clone, Default)]
-struct PeFacts {
+pub struct PeFacts {
     /// (DLL name as written, delay-load)
-    needed: Vec<(String, bool)>,
+    pub(crate) needed: Vec<(String, bool)>,
     /// (DLL name, symbol name or ordinal, delay-load)
-    imports: Vec<(String, Sym, bool)>,
+    pub(crate) imports: Vec<(String, Sym, bool)>,
     /// name → forwarder ("DLL.name" / "DLL.#n") if forwarded; ordinal → same.
-    by_name: HashMap<String, Option<String>>,
-    by_ordinal: HashMap<u32, Option<String>>,
-    names: Vec<String>,
-    export_name: Option<String>,
+    pub(crate) by_name: HashMap<String, Option<String>>,
+    pub(crate) by_ordinal: HashMap<u32, Option<String>>,
+    pub(crate) names: Vec<String>,
+    pub(crate) export_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Sym {
+pub(crate) enum Sym {
     Name(String),
     Ordinal(u32),
 }
@@ -309,7 +313,10 @@ fn facts_of(img: &Image<'_>) -> PeFacts {
 }
 
 fn read_pe(host: &Path, shown: &str) -> Result<(PeFacts, Target), InputError> {
-    let m = Mapped::open(&host.to_string_lossy())?;
+    read_mapped(&Mapped::open(&host.to_string_lossy())?, shown)
+}
+
+fn read_mapped(m: &Mapped, shown: &str) -> Result<(PeFacts, Target), InputError> {
     let imgs = binary::read_images(shown, m.bytes(), None, ReadOptions { demangle: false })?;
     let img = imgs
         .first()
@@ -331,23 +338,23 @@ fn read_pe(host: &Path, shown: &str) -> Result<(PeFacts, Target), InputError> {
     ))
 }
 
-/// Check a candidate's headers as the loader's image mapping does: not PE → the load fails there; another
-/// machine → skipped (`STATUS_IMAGE_MACHINE_TYPE_MISMATCH`, search goes on).
-fn verify(host: &Path, target: Target) -> Outcome {
+/// Open a candidate once: check its headers as the loader's image mapping does (not PE → the load fails there;
+/// another machine → skipped, `STATUS_IMAGE_MACHINE_TYPE_MISMATCH`, search goes on), then read its facts from the
+/// same mapping. Err: the outcome that rejects it; Ok(Err): right headers, an unreadable image.
+fn open_pe(host: &Path, shown: &str, target: Target) -> Result<Result<PeFacts, String>, Outcome> {
     if host.is_dir() {
-        return Outcome::Absent;
+        return Err(Outcome::Absent);
     }
     let m = match Mapped::open(&host.to_string_lossy()) {
         Ok(m) => m,
-        Err(e) if !host.exists() => {
-            let _ = e;
-            return Outcome::Absent;
-        }
-        Err(e) => return Outcome::Unreadable(e.found),
+        Err(_) if !host.exists() => return Err(Outcome::Absent),
+        Err(e) => return Err(Outcome::Unreadable(e.found)),
     };
     let d = m.bytes();
     if d.len() < 0x40 || &d[..2] != b"MZ" {
-        return Outcome::NotALibrary("no MZ header (STATUS_INVALID_IMAGE_NOT_MZ)".into());
+        return Err(Outcome::NotALibrary(
+            "no MZ header (STATUS_INVALID_IMAGE_NOT_MZ)".into(),
+        ));
     }
     let lfanew = u32::from_le_bytes([d[0x3c], d[0x3d], d[0x3e], d[0x3f]]) as usize;
     match d.get(lfanew..lfanew + 6) {
@@ -356,34 +363,24 @@ fn verify(host: &Path, target: Target) -> Outcome {
             if machine != target.machine {
                 let (arch, _) = binary::pe::machine_names(object::pe::Machine(machine));
                 let (want, _) = binary::pe::machine_names(object::pe::Machine(target.machine));
-                return Outcome::WrongMachine(format!("{arch}, need {want}"));
+                return Err(Outcome::WrongMachine(format!("{arch}, need {want}")));
             }
-            Outcome::Found
+            Ok(read_mapped(&m, shown).map(|(f, _)| f).map_err(|e| e.found))
         }
-        _ => Outcome::NotALibrary("no PE signature (STATUS_INVALID_IMAGE_FORMAT)".into()),
+        _ => Err(Outcome::NotALibrary(
+            "no PE signature (STATUS_INVALID_IMAGE_FORMAT)".into(),
+        )),
     }
 }
 
-/// A loaded module during the walk.
-struct Obj {
-    key: String,
-    node: Option<usize>,
-    /// The module that caused this one to load (for cycle detection).
-    loader: Option<usize>,
-    facts: Option<PeFacts>,
-    /// Loaded by the executable before the root (not shown unless referenced).
-    preloaded: bool,
-    /// For pre-loaded modules: target path, host path, system (to show them when referenced).
-    shown: Option<(String, Option<PathBuf>, bool)>,
-}
+/// What the walk keeps of a module: its facts (None: no file, e.g. an API set or an assumed system DLL).
+type Module = Option<Arc<PeFacts>>;
 
-struct Resolver<'e> {
+/// The Windows loader over one tree: the walk's hooks.
+struct Windows<'e> {
     env: &'e LoaderEnv,
     target: Target,
     fs: CiFs,
-    objs: Vec<Obj>,
-    by_key: HashMap<String, usize>,
-    graph: Graph,
     /// The root DLL's directory (target form, host).
     root_dir: Dir,
     exe_dir: Option<Dir>,
@@ -393,21 +390,7 @@ struct Resolver<'e> {
     path_hints: HashMap<(usize, usize), String>,
 }
 
-/// How a name resolved.
-enum Resolution {
-    /// An existing module.
-    Loaded(usize, String),
-    /// A new module: target path, host path (None: assumed, no file), rule, system.
-    New {
-        path: String,
-        host: Option<PathBuf>,
-        rule: String,
-        system: bool,
-    },
-    Missing,
-}
-
-impl<'e> Resolver<'e> {
+impl Windows<'_> {
     /// Target form of a host path: `C:\…` inside the sysroot, the host path otherwise.
     fn target_of(&self, host: &Path) -> (String, bool) {
         let abs = std::path::absolute(host).unwrap_or_else(|_| host.to_path_buf());
@@ -425,7 +408,7 @@ impl<'e> Resolver<'e> {
     }
 
     /// A directory named by the user (`PATH`, `--dll-dir`): a Windows path (inside the sysroot) or a host path.
-    fn user_dir(&mut self, rule: &str, d: &str) -> Dir {
+    fn user_dir(&mut self, rule: How, d: &str) -> Dir {
         if let Some(rest) = windows_abs(d) {
             let target = d.replace('/', "\\");
             let host = match &self.env.sysroot {
@@ -436,9 +419,9 @@ impl<'e> Resolver<'e> {
                 None => None,
             };
             let rule = if self.env.sysroot.is_none() {
-                format!("{rule} (not readable without --sysroot)")
+                Rule::from(rule).with(Note::NotReadableWithoutSysroot)
             } else {
-                rule.to_string()
+                rule.into()
             };
             return Dir {
                 rule,
@@ -450,7 +433,7 @@ impl<'e> Resolver<'e> {
         let host = PathBuf::from(d);
         let (target, windows) = self.target_of(&host);
         Dir {
-            rule: rule.to_string(),
+            rule: rule.into(),
             target,
             host: Some(host),
             windows,
@@ -458,7 +441,7 @@ impl<'e> Resolver<'e> {
     }
 
     /// A directory of the Windows tree (`Windows\System32`, …).
-    fn system_dir(&mut self, rule: &str, rel: &str) -> Dir {
+    fn system_dir(&mut self, rule: Rule, rel: &str) -> Dir {
         let host = match &self.env.sysroot {
             Some(root) => {
                 let root = root.clone();
@@ -467,7 +450,7 @@ impl<'e> Resolver<'e> {
             None => None,
         };
         Dir {
-            rule: rule.to_string(),
+            rule,
             target: format!("C:\\{rel}"),
             host,
             windows: true,
@@ -476,7 +459,7 @@ impl<'e> Resolver<'e> {
 
     /// System32 as this process sees it: SysWOW64 for a 32-bit x86 DLL when the sysroot has one (WOW64 file
     /// system redirection); without a sysroot, SysWOW64 for i386 (64-bit Windows assumed).
-    fn system32(&mut self, rule: &str) -> Dir {
+    fn system32(&mut self, rule: How) -> Dir {
         let wow = self.target.bits == 32 && self.target.machine == 0x14c;
         if wow {
             let has_wow = match &self.env.sysroot {
@@ -487,13 +470,10 @@ impl<'e> Resolver<'e> {
                 None => true,
             };
             if has_wow {
-                return self.system_dir(
-                    &format!("{rule} (SysWOW64: 32-bit DLL, WOW64 redirection)"),
-                    "Windows\\SysWOW64",
-                );
+                return self.system_dir(Rule::from(rule).with(Note::Wow64), "Windows\\SysWOW64");
             }
         }
-        self.system_dir(rule, "Windows\\System32")
+        self.system_dir(rule.into(), "Windows\\System32")
     }
 
     fn path_dirs(&mut self) -> Vec<Dir> {
@@ -511,7 +491,7 @@ impl<'e> Resolver<'e> {
         parts
             .into_iter()
             .filter(|p| !p.is_empty())
-            .map(|p| self.user_dir("PATH", p))
+            .map(|p| self.user_dir(How::Path, p))
             .collect()
     }
 
@@ -528,23 +508,22 @@ impl<'e> Resolver<'e> {
             WindowsSearch::Standard => {
                 match &self.exe_dir {
                     Some(d) => dirs.push(Dir {
-                        rule: "application dir (directory of the executable)".into(),
+                        rule: How::ApplicationDir(AppDir::Executable).into(),
                         ..d.clone()
                     }),
                     None => dirs.push(Dir {
-                        rule: "application dir (altered search path: the DLL's own directory)"
-                            .into(),
+                        rule: How::ApplicationDir(AppDir::AlteredSearchPath).into(),
                         ..self.root_dir.clone()
                     }),
                 }
-                let s32 = self.system32("System32");
+                let s32 = self.system32(How::System32 { python: false });
                 dirs.push(s32);
-                let sys = self.system_dir("16-bit System dir", "Windows\\System");
+                let sys = self.system_dir(How::System16.into(), "Windows\\System");
                 dirs.push(sys);
-                let win = self.system_dir("Windows dir", "Windows");
+                let win = self.system_dir(How::WindowsDir.into(), "Windows");
                 dirs.push(win);
                 if let Some(cd) = self.env.env.get("CD").cloned() {
-                    let d = self.user_dir("current dir", &cd);
+                    let d = self.user_dir(How::CurrentDir, &cd);
                     dirs.push(d);
                 }
                 let p = self.path_dirs();
@@ -552,33 +531,33 @@ impl<'e> Resolver<'e> {
             }
             WindowsSearch::Python => {
                 dirs.push(Dir {
-                    rule: "DLL load dir (LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR)".into(),
+                    rule: How::DllLoadDir.into(),
                     ..self.root_dir.clone()
                 });
                 if let Some(d) = &self.exe_dir {
                     dirs.push(Dir {
-                        rule: "application dir (LOAD_LIBRARY_SEARCH_APPLICATION_DIR)".into(),
+                        rule: How::ApplicationDir(AppDir::Python).into(),
                         ..d.clone()
                     });
                 }
                 for d in self.env.dll_dirs.clone() {
-                    let d = self.user_dir("--dll-dir (os.add_dll_directory)", &d);
+                    let d = self.user_dir(How::DllDir, &d);
                     dirs.push(d);
                 }
-                let s32 = self.system32("System32 (LOAD_LIBRARY_SEARCH_SYSTEM32)");
+                let s32 = self.system32(How::System32 { python: true });
                 dirs.push(s32);
             }
         }
         dirs
     }
 
-    /// Try `name` in each directory, recording attempts. Returns (target path, host path, rule, system).
-    fn search(
+    /// Try `name` in each directory, recording attempts; the file found is opened once.
+    fn in_dirs(
         &mut self,
         name: &str,
         dirs: &[Dir],
         attempts: &mut Vec<Attempt>,
-    ) -> Option<(String, Option<PathBuf>, String, bool)> {
+    ) -> Option<Candidate<Module>> {
         let lower = name.to_lowercase();
         for d in dirs {
             let is_sys = d.windows
@@ -590,18 +569,18 @@ impl<'e> Resolver<'e> {
             let Some(host_dir) = &d.host else {
                 // Not readable: System32 without a sysroot assumes the well-known system DLLs.
                 if is_sys && is_s32 && self.env.sysroot.is_none() && is_assumed_system(&lower) {
-                    let rule = format!("{} (assumed: Windows system DLL; no --sysroot)", d.rule);
+                    let rule = d.rule.clone().with(Note::AssumedSystemDll);
                     let path = d.join(&lower);
                     attempts.push(Attempt {
                         rule: rule.clone(),
                         path: path.clone(),
                         outcome: Outcome::Found,
                     });
-                    return Some((path, None, rule, true));
+                    return Some(no_file(path, rule, true));
                 }
                 attempts.push(Attempt {
                     rule: if is_sys && self.env.sysroot.is_none() {
-                        format!("{} (no --sysroot: assumed absent)", d.rule)
+                        d.rule.clone().with(Note::AssumedAbsentNoSysroot)
                     } else {
                         d.rule.clone()
                     },
@@ -628,50 +607,189 @@ impl<'e> Resolver<'e> {
                 .map(|f| f.to_string_lossy().into_owned())
                 .unwrap_or_else(|| name.to_string());
             let path = d.join(&file);
-            let outcome = verify(&hit, self.target);
+            let (outcome, facts) = match open_pe(&hit, &path, self.target) {
+                Ok(f) => (Outcome::Found, Some(f)),
+                Err(o) => (o, None),
+            };
             attempts.push(Attempt {
                 rule: d.rule.clone(),
                 path: path.clone(),
                 outcome: outcome.clone(),
             });
-            match outcome {
-                Outcome::Found => return Some((path, Some(hit), d.rule.clone(), is_sys)),
-                Outcome::NotALibrary(_) | Outcome::Unreadable(_) => return None,
+            match (outcome, facts) {
+                (_, Some(facts)) => {
+                    return Some(Candidate {
+                        path,
+                        host: Some(hit),
+                        rule: d.rule.clone(),
+                        system: is_sys,
+                        facts: facts.map(|f| Some(Arc::new(f))),
+                    })
+                }
+                (Outcome::NotALibrary(_) | Outcome::Unreadable(_), _) => return None,
                 _ => {}
             }
         }
         None
     }
 
-    /// The loader's lookup for one imported DLL name of module `from`.
-    fn find(&mut self, name: &str, startup: bool, attempts: &mut Vec<Attempt>) -> Resolution {
+    /// Where a standard-order PATH search would find `name` (for the Python-mode hint).
+    fn on_path(&mut self, name: &str) -> Option<String> {
+        let dirs = self.path_dirs();
+        let mut scratch = Vec::new();
+        self.in_dirs(name, &dirs, &mut scratch).map(|c| c.path)
+    }
+
+    /// The module an edge of module `o` named `dll` resolved to (case-insensitive), if any.
+    fn edge_target(w: &Walk<Module>, o: usize, dll: &str) -> Option<usize> {
+        let node = w.objs[o].node?;
+        let key = module_key(dll);
+        let e = w.graph.nodes[node]
+            .edges
+            .iter()
+            .find(|e| module_key(&e.name) == key)?;
+        let t = e.target?;
+        w.objs.iter().position(|x| x.node == Some(t))
+    }
+
+    /// Walk the forwarder chain of `dll!sym` (imported by module `o`), loading each forwarded-to DLL as a
+    /// dependency of the forwarding module. A chain ends at a real export, a missing export, or a repeat.
+    fn follow_forwarders(
+        &mut self,
+        w: &mut Walk<Module>,
+        o: usize,
+        dll: &str,
+        sym: &Sym,
+        delay: bool,
+    ) {
+        let Some(mut m) = Self::edge_target(w, o, dll) else {
+            return;
+        };
+        let mut sym = sym.clone();
+        let mut seen = HashSet::new();
+        while seen.insert((m, sym.clone())) {
+            let Some(f) = w.objs[m].facts.as_ref() else {
+                return;
+            };
+            let Some(Some(fwd)) = lookup_export(f, &sym) else {
+                return;
+            };
+            let Some((fdll, fsym)) = split_forwarder(&fwd) else {
+                return;
+            };
+            let next = match Self::edge_target(w, m, &fdll) {
+                Some(n) => Some(n),
+                None => {
+                    let Some(node) = w.objs[m].node else { return };
+                    let already = w.graph.nodes[node]
+                        .edges
+                        .iter()
+                        .any(|e| module_key(&e.name) == module_key(&fdll));
+                    if already {
+                        None
+                    } else {
+                        let name = if fdll.contains('.') {
+                            fdll.clone()
+                        } else {
+                            format!("{fdll}.dll")
+                        };
+                        let kind = if delay {
+                            NeedKind::Delay
+                        } else {
+                            NeedKind::Needed
+                        };
+                        let need = Need {
+                            via: Some(format!("{}!{sym} -> {fwd}", key_of(&w.objs[m]))),
+                            ..Need::new(name, kind)
+                        };
+                        w.link(self, m, &need)
+                    }
+                }
+            };
+            let Some(n) = next else { return };
+            m = n;
+            sym = fsym;
+        }
+    }
+}
+
+/// A module with no file to read (an API set, an assumed system DLL, python.exe's own DLLs).
+fn no_file(path: String, rule: Rule, system: bool) -> Candidate<Module> {
+    Candidate {
+        path,
+        host: None,
+        rule,
+        system,
+        facts: Ok(None),
+    }
+}
+
+/// The base name a loaded module is matched by.
+fn key_of(o: &walk::Obj<Module>) -> String {
+    module_key(o.names.first().map(String::as_str).unwrap_or(&o.path))
+}
+
+impl walk::Loader for Windows<'_> {
+    type Facts = Module;
+
+    fn needed(&self, f: &Module) -> Vec<Need> {
+        let Some(f) = f else { return Vec::new() };
+        f.needed
+            .iter()
+            .map(|(n, delay)| {
+                Need::new(
+                    n,
+                    if *delay {
+                        NeedKind::Delay
+                    } else {
+                        NeedKind::Needed
+                    },
+                )
+            })
+            .collect()
+    }
+
+    fn soname(&self, f: &Module) -> Option<String> {
+        f.as_ref()?.export_name.clone()
+    }
+
+    fn bind(&self, f: &Module) -> Option<Arc<Facts>> {
+        f.clone().map(|f| Arc::new(Facts::ready(NodeFacts::Pe(f))))
+    }
+
+    /// The loaded-module list: a module with the same base name, wherever it was loaded from (API sets by name).
+    fn loaded(&self, w: &Walk<Module>, name: &str, _from: usize) -> Option<(usize, Reuse)> {
+        let key = module_key(name);
+        let o = w.objs.iter().position(|o| key_of(o) == key)?;
+        let reuse = if is_api_set(name) {
+            Reuse::ApiSet
+        } else if w.objs[o].startup_only() {
+            Reuse::ByExecutableBaseName
+        } else {
+            Reuse::BaseNameMatch
+        };
+        Some((o, reuse))
+    }
+
+    /// The loader's lookup for one imported DLL name not already loaded: API sets, KnownDLLs, python.exe's own
+    /// DLLs, then the search order (at startup: the executable's imports at process start).
+    fn search(
+        &mut self,
+        w: &Walk<Module>,
+        need: &Need,
+        _from: usize,
+        attempts: &mut Vec<Attempt>,
+    ) -> Option<Candidate<Module>> {
+        let (name, startup) = (need.name.as_str(), w.startup);
         let key = module_key(name);
         if is_api_set(name) {
-            let rule = if key.starts_with("ext-ms-") {
-                "API set (ext-ms-*: optional contract, may be absent on some Windows SKUs; assumed present)"
-            } else {
-                "API set (resolved by the OS from its API set schema)"
+            let rule = How::ApiSet {
+                optional: key.starts_with("ext-ms-"),
             };
-            if let Some(&o) = self.by_key.get(&key) {
-                return Resolution::Loaded(o, "already loaded (API set)".into());
-            }
-            return Resolution::New {
-                path: name.to_string(),
-                host: None,
-                rule: rule.into(),
-                system: true,
-            };
-        }
-        if let Some(&o) = self.by_key.get(&key) {
-            let rule = if self.objs[o].preloaded && self.objs[o].node.is_none() {
-                "already loaded (by the executable; base name match)"
-            } else {
-                "already loaded (base name match)"
-            };
-            return Resolution::Loaded(o, rule.into());
+            return Some(no_file(name.to_string(), rule.into(), true));
         }
         if is_known_dll(&key) {
-            let s32 = self.system32("KnownDLLs");
+            let s32 = self.system32(How::KnownDlls);
             let rule = s32.rule.clone();
             if let Some(h) = &s32.host {
                 let h = h.clone();
@@ -686,16 +804,20 @@ impl<'e> Resolver<'e> {
                         path: path.clone(),
                         outcome: Outcome::Found,
                     });
-                    return Resolution::New {
+                    let facts = read_pe(&hit, &path)
+                        .map(|(f, _)| Some(Arc::new(f)))
+                        .map_err(|e| e.found);
+                    return Some(Candidate {
                         path,
                         host: Some(hit),
                         rule,
                         system: true,
-                    };
+                        facts,
+                    });
                 }
             }
             let rule = if self.env.sysroot.is_some() {
-                format!("{rule} (not in the sysroot; assumed present)")
+                rule.with(Note::NotInSysrootAssumedPresent)
             } else {
                 rule
             };
@@ -705,146 +827,99 @@ impl<'e> Resolver<'e> {
                 path: path.clone(),
                 outcome: Outcome::Found,
             });
-            return Resolution::New {
-                path,
-                host: None,
-                rule,
-                system: true,
-            };
+            return Some(no_file(path, rule, true));
         }
         if !startup
             && self.env.windows_search == WindowsSearch::Python
             && self.exe_dir.is_none()
             && is_python_runtime(&key)
         {
-            return Resolution::New {
-                path: name.to_string(),
-                host: None,
-                rule: "already loaded (by python.exe: the interpreter's own DLL; assumed — give \
-                       --executable python.exe to check it)"
-                    .into(),
-                system: false,
-            };
+            let rule = How::AlreadyLoaded(Reuse::ByPythonExe).into();
+            return Some(no_file(name.to_string(), rule, false));
         }
         let dirs = self.search_dirs(startup);
-        match self.search(name, &dirs, attempts) {
-            Some((path, host, rule, system)) => Resolution::New {
-                path,
-                host,
-                rule,
-                system,
-            },
-            None => Resolution::Missing,
-        }
+        self.in_dirs(name, &dirs, attempts)
     }
 
-    fn add_obj(&mut self, key: String, loader: Option<usize>, preloaded: bool) -> usize {
-        self.objs.push(Obj {
-            key: key.clone(),
-            node: None,
-            loader,
-            facts: None,
-            preloaded,
-            shown: None,
-        });
-        let i = self.objs.len() - 1;
-        self.by_key.insert(key, i);
-        i
+    /// Delay-loads are not loaded at process start.
+    fn skip_at_startup(&self, need: &Need) -> bool {
+        need.kind == NeedKind::Delay
     }
 
-    fn add_node(
+    /// A module the startup could not read stays in the loaded-module list.
+    fn unreadable_at_startup(&self) -> Option<Module> {
+        Some(None)
+    }
+
+    /// Delay-load and forwarder qualifiers; where delay-loads are; the PATH hint for Python-mode misses.
+    fn after_edge(
         &mut self,
-        obj: usize,
-        path: String,
-        host: Option<&Path>,
-        depth: usize,
-        system: bool,
+        w: &mut Walk<Module>,
+        from: usize,
+        edge: &mut Edge,
+        need: &Need,
+        linked: Linked,
     ) {
-        let id = self.graph.nodes.len();
-        let soname = self.objs[obj]
-            .facts
-            .as_ref()
-            .and_then(|f| f.export_name.clone());
-        self.graph.nodes.push(Node {
-            id,
-            path,
-            host_path: host.map(|h| h.display().to_string()).unwrap_or_default(),
-            soname,
-            depth,
-            system,
-            edges: Vec::new(),
-        });
-        self.objs[obj].node = Some(id);
-    }
-
-    fn ancestors(&self, o: usize) -> Vec<usize> {
-        super::loader_chain(o, |i| self.objs[i].loader)
-    }
-
-    /// Where a standard-order PATH search would find `name` (for the Python-mode hint).
-    fn on_path(&mut self, name: &str) -> Option<String> {
-        let dirs = self.path_dirs();
-        let mut scratch = Vec::new();
-        self.search(name, &dirs, &mut scratch).map(|(p, ..)| p)
-    }
-}
-
-/// Pre-load the executable's imports (process start, standard order from its directory), not shown as nodes.
-fn preload(r: &mut Resolver<'_>, exe: &Path) -> Result<(), InputError> {
-    let shown = exe.display().to_string();
-    let (facts, _) = read_pe(exe, &shown)?;
-    let e = r.add_obj(module_key(&shown), None, true);
-    r.objs[e].facts = Some(facts);
-    let mut q = VecDeque::from([e]);
-    while let Some(o) = q.pop_front() {
-        let needed = r.objs[o]
-            .facts
-            .as_ref()
-            .map(|f| f.needed.clone())
-            .unwrap_or_default();
-        for (name, delay) in needed {
-            if delay {
-                continue;
+        let delay = need.kind == NeedKind::Delay;
+        let note = match (&need.via, delay) {
+            (Some(v), _) => Some(Note::Forwarder {
+                via: v.clone(),
+                delay,
+            }),
+            (None, true) => Some(Note::DelayLoad),
+            (None, false) => None,
+        };
+        match (linked, note) {
+            (Linked::Reused | Linked::New, Some(n)) => {
+                edge.rule = edge.rule.take().map(|r| r.with(n))
             }
-            let mut scratch = Vec::new();
-            if let Resolution::New {
-                path, host, system, ..
-            } = r.find(&name, true, &mut scratch)
-            {
-                let n = r.add_obj(module_key(&name), Some(o), true);
-                r.objs[n].shown = Some((path, host.clone(), system));
-                if let Some(h) = host {
-                    if let Ok((f, _)) = read_pe(&h, &h.display().to_string()) {
-                        r.objs[n].facts = Some(f);
-                        q.push_back(n);
-                    }
-                }
+            (Linked::Missing, Some(n)) if delay => {
+                edge.rule = Some(Rule::from(How::NotFound).with(n))
+            }
+            _ => {}
+        }
+        let idx = w.graph.nodes[from].edges.len();
+        if delay {
+            self.delay_edges.insert((from, idx));
+        }
+        if edge.missing && self.env.windows_search == WindowsSearch::Python {
+            if let Some(p) = self.on_path(&edge.name) {
+                self.path_hints.insert((from, idx), p);
             }
         }
     }
-    Ok(())
+
+    /// Forwarded exports are part of loading: follow the forwarders of this module's imports.
+    fn after_node(&mut self, w: &mut Walk<Module>, o: usize) {
+        let Some(facts) = w.objs[o].facts.clone() else {
+            return;
+        };
+        for (dll, sym, delay) in &facts.imports {
+            self.follow_forwarders(w, o, dll, sym, *delay);
+        }
+    }
 }
 
 /// Resolve the dependency tree of `file` (a host path) with the Windows loader's rules.
 pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
+    resolve_mapped(file, &Mapped::open(file)?, env)
+}
+
+/// [`resolve`] for a file already mapped.
+pub(crate) fn resolve_mapped(
+    file: &str,
+    mapped: &Mapped,
+    env: &LoaderEnv,
+) -> Result<Graph, InputError> {
     let host = PathBuf::from(file);
-    let (facts, target) = read_pe(&host, file)?;
-    let mut r = Resolver {
+    let (facts, target) = read_mapped(mapped, file)?;
+    let arch = binary::pe::machine_names(object::pe::Machine(target.machine)).0;
+    let mut r = Windows {
         env,
         target,
         fs: CiFs::default(),
-        objs: Vec::new(),
-        by_key: HashMap::new(),
-        graph: Graph {
-            loader: "Windows",
-            arch: binary::pe::machine_names(object::pe::Machine(target.machine))
-                .0
-                .to_string(),
-            nodes: Vec::new(),
-            findings: Vec::new(),
-        },
         root_dir: Dir {
-            rule: String::new(),
+            rule: How::NotFound.into(),
             target: String::new(),
             host: None,
             windows: false,
@@ -853,12 +928,13 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
         delay_edges: HashSet::new(),
         path_hints: HashMap::new(),
     };
+    let mut w = Walk::new("Windows", arch.to_string());
     let abs = std::path::absolute(&host).unwrap_or(host.clone());
     let (root_path, root_win) = r.target_of(&abs);
     let parent = abs.parent().map(Path::to_path_buf).unwrap_or_default();
     let (pt, _) = r.target_of(&parent);
     r.root_dir = Dir {
-        rule: String::new(),
+        rule: How::NotFound.into(),
         target: pt,
         host: Some(parent),
         windows: root_win,
@@ -866,164 +942,39 @@ pub fn resolve(file: &str, env: &LoaderEnv) -> Result<Graph, InputError> {
     if let Some(exe) = &env.executable {
         let a = std::path::absolute(exe).unwrap_or(exe.clone());
         let parent = a.parent().map(Path::to_path_buf).unwrap_or_default();
-        let (t, w) = r.target_of(&parent);
+        let (t, win) = r.target_of(&parent);
         r.exe_dir = Some(Dir {
-            rule: String::new(),
+            rule: How::NotFound.into(),
             target: t,
             host: Some(parent),
-            windows: w,
+            windows: win,
         });
-        preload(&mut r, exe)?;
+        // Process start: the executable's imports, standard order from its directory, not shown as nodes.
+        let shown = exe.display().to_string();
+        let (facts, _) = read_pe(exe, &shown)?;
+        let key = module_key(&shown);
+        let e = w.add(&r, key, None, shown, Some(Arc::new(facts)), None, false);
+        w.objs[e].preloaded = true;
+        w.preload(&mut r, e);
     }
-    let root = r.add_obj(module_key(file), None, false);
-    r.objs[root].facts = Some(facts);
-    r.add_node(root, root_path, Some(&host), 0, false);
-
-    let mut queue: VecDeque<(usize, usize)> = VecDeque::from([(root, 0)]);
-    while let Some((o, depth)) = queue.pop_front() {
-        let from = r.objs[o].node.expect("queued objects have nodes");
-        let Some(facts) = r.objs[o].facts.clone() else {
-            continue;
-        };
-        for (name, delay) in &facts.needed {
-            link(&mut r, o, from, depth, name, *delay, None, &mut queue);
-        }
-        // Follow forwarders of the imports of `o` into the modules they resolved to.
-        for (dll, sym, delay) in &facts.imports {
-            follow_forwarders(&mut r, o, dll, sym, *delay, depth, &mut queue);
-        }
-    }
-    let mut g = std::mem::replace(
-        &mut r.graph,
-        Graph {
-            loader: "Windows",
-            arch: String::new(),
-            nodes: Vec::new(),
-            findings: Vec::new(),
-        },
+    let root = w.add(
+        &r,
+        root_path,
+        Some(host),
+        file.to_string(),
+        Some(Arc::new(facts)),
+        None,
+        false,
     );
+    w.node_for(&r, root, 0);
+    w.run(&mut r, root);
+    let mut g = w.graph;
     g.findings = findings(&g, &r);
     Ok(g)
 }
 
-/// Resolve one needed DLL of module `o` (node `from`) and add the edge. Returns the module it resolved to.
-#[allow(clippy::too_many_arguments)]
-fn link(
-    r: &mut Resolver<'_>,
-    o: usize,
-    from: usize,
-    depth: usize,
-    name: &str,
-    delay: bool,
-    via: Option<&str>,
-    queue: &mut VecDeque<(usize, usize)>,
-) -> Option<usize> {
-    let mut edge = Edge {
-        name: name.to_string(),
-        target: None,
-        rule: None,
-        attempts: Vec::new(),
-        missing: false,
-        cycle: false,
-        note: None,
-    };
-    let suffix = match (delay, via) {
-        (true, Some(v)) => format!(" (delay-load; forwarder {v})"),
-        (true, None) => " (delay-load)".to_string(),
-        (false, Some(v)) => format!(" (forwarder {v})"),
-        (false, None) => String::new(),
-    };
-    let mut attempts = Vec::new();
-    let mut hit = None;
-    match r.find(name, false, &mut attempts) {
-        Resolution::Loaded(t, rule) => {
-            edge.rule = Some(format!("{rule}{suffix}"));
-            edge.cycle = r.ancestors(o).contains(&t);
-            if r.objs[t].node.is_none() {
-                // Pre-loaded by the executable: show it now.
-                let (path, host, system) = r.objs[t]
-                    .shown
-                    .clone()
-                    .unwrap_or_else(|| (r.objs[t].key.clone(), None, false));
-                r.add_node(t, path, host.as_deref(), depth + 1, system);
-            }
-            edge.target = r.objs[t].node;
-            hit = Some(t);
-        }
-        Resolution::New {
-            path,
-            host,
-            rule,
-            system,
-        } => {
-            let key = module_key(name);
-            let facts = match &host {
-                Some(h) => match read_pe(h, &path) {
-                    Ok((f, _)) => Some(f),
-                    Err(e) => {
-                        attempts.push(Attempt {
-                            rule: rule.clone(),
-                            path: path.clone(),
-                            outcome: Outcome::NotALibrary(e.found),
-                        });
-                        None
-                    }
-                },
-                None => None,
-            };
-            if host.is_some() && facts.is_none() {
-                edge.missing = true;
-            } else {
-                let n = r.add_obj(key, Some(o), false);
-                r.objs[n].facts = facts;
-                r.add_node(n, path, host.as_deref(), depth + 1, system);
-                edge.target = r.objs[n].node;
-                edge.rule = Some(format!("{rule}{suffix}"));
-                if host.is_some() {
-                    queue.push_back((n, depth + 1));
-                }
-                hit = Some(n);
-            }
-        }
-        Resolution::Missing => {
-            edge.missing = true;
-            if delay {
-                edge.rule = Some(format!("not found{suffix}"));
-            }
-        }
-    }
-    edge.attempts = attempts;
-    let idx = r.graph.nodes[from].edges.len();
-    if edge.missing {
-        if delay {
-            r.delay_edges.insert((from, idx));
-        }
-        if r.env.windows_search == WindowsSearch::Python {
-            if let Some(p) = r.on_path(name) {
-                r.path_hints.insert((from, idx), p);
-            }
-        }
-    } else if delay {
-        r.delay_edges.insert((from, idx));
-    }
-    r.graph.nodes[from].edges.push(edge);
-    hit
-}
-
-/// The module an edge of module `o` named `dll` resolved to (case-insensitive), if any.
-fn edge_target(r: &Resolver<'_>, o: usize, dll: &str) -> Option<usize> {
-    let node = r.objs[o].node?;
-    let key = module_key(dll);
-    let e = r.graph.nodes[node]
-        .edges
-        .iter()
-        .find(|e| module_key(&e.name) == key)?;
-    let t = e.target?;
-    r.objs.iter().position(|x| x.node == Some(t))
-}
-
 /// Split a forwarder string `DLL.name` / `DLL.#12` into (DLL, symbol).
-fn split_forwarder(f: &str) -> Option<(String, Sym)> {
+pub(crate) fn split_forwarder(f: &str) -> Option<(String, Sym)> {
     let (dll, sym) = f.rsplit_once('.').or_else(|| f.split_once('.'))?;
     // `api-ms-win-core-x-l1-1-0.Func`: the DLL part is everything before the last dot.
     let sym = match sym.strip_prefix('#').and_then(|n| n.parse().ok()) {
@@ -1033,69 +984,14 @@ fn split_forwarder(f: &str) -> Option<(String, Sym)> {
     Some((dll.to_string(), sym))
 }
 
-fn lookup_export(f: &PeFacts, sym: &Sym) -> Option<Option<String>> {
+pub(crate) fn lookup_export(f: &PeFacts, sym: &Sym) -> Option<Option<String>> {
     match sym {
         Sym::Name(n) => f.by_name.get(n).cloned(),
         Sym::Ordinal(o) => f.by_ordinal.get(o).cloned(),
     }
 }
 
-/// Walk the forwarder chain of `dll!sym` (imported by module `o`), loading each forwarded-to DLL as a
-/// dependency of the forwarding module. A chain ends at a real export, a missing export, or a repeat.
-fn follow_forwarders(
-    r: &mut Resolver<'_>,
-    o: usize,
-    dll: &str,
-    sym: &Sym,
-    delay: bool,
-    depth: usize,
-    queue: &mut VecDeque<(usize, usize)>,
-) {
-    let Some(mut m) = edge_target(r, o, dll) else {
-        return;
-    };
-    let mut sym = sym.clone();
-    let mut seen = HashSet::new();
-    while seen.insert((m, sym.clone())) {
-        let Some(f) = r.objs[m].facts.as_ref() else {
-            return;
-        };
-        let Some(Some(fwd)) = lookup_export(f, &sym) else {
-            return;
-        };
-        let Some((fdll, fsym)) = split_forwarder(&fwd) else {
-            return;
-        };
-        let next = match edge_target(r, m, &fdll) {
-            Some(n) => Some(n),
-            None => {
-                let Some(node) = r.objs[m].node else { return };
-                let already = r.graph.nodes[node]
-                    .edges
-                    .iter()
-                    .any(|e| module_key(&e.name) == module_key(&fdll));
-                if already {
-                    None
-                } else {
-                    let name = if fdll.contains('.') {
-                        fdll.clone()
-                    } else {
-                        format!("{fdll}.dll")
-                    };
-                    let via = format!("{}!{sym} -> {fwd}", r.objs[m].key);
-                    let d = r.graph.nodes[node].depth;
-                    let _ = depth;
-                    link(r, m, node, d, &name, delay, Some(&via), queue)
-                }
-            }
-        };
-        let Some(n) = next else { return };
-        m = n;
-        sym = fsym;
-    }
-}
-
-fn findings(g: &Graph, r: &Resolver<'_>) -> Vec<Finding> {
+fn findings(g: &Graph, r: &Windows<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for n in &g.nodes {
         for (i, e) in n.edges.iter().enumerate() {
@@ -1206,202 +1102,6 @@ fn findings(g: &Graph, r: &Resolver<'_>) -> Vec<Finding> {
                 });
             }
         }
-    }
-    out
-}
-
-/// Strip 32-bit Windows call-convention decorations (`_f`, `_f@8`, `@f@8`) for a near-match hint.
-fn undecorated(s: &str) -> &str {
-    let s = s.strip_prefix(['_', '@']).unwrap_or(s);
-    match s.rsplit_once('@') {
-        Some((base, n)) if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) => base,
-        _ => s,
-    }
-}
-
-/// Check every import of every node against the export directory of the DLL it resolved to, following forwarders
-/// through the graph: FFI0302 (name not exported), FFI0307 (ordinal not exported), FFI0308 (DLLs without a file —
-/// API sets and assumed system DLLs — were not checked).
-pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
-    let mut facts: Vec<Option<PeFacts>> = Vec::with_capacity(graph.nodes.len());
-    for n in &graph.nodes {
-        let f = if n.host_path.is_empty() {
-            None
-        } else {
-            read_pe(Path::new(&n.host_path), &n.path)
-                .ok()
-                .map(|(f, _)| f)
-        };
-        facts.push(f);
-    }
-    let edge_to = |node: usize, dll: &str| -> Option<usize> {
-        let key = module_key(dll);
-        graph.nodes[node]
-            .edges
-            .iter()
-            .find(|e| module_key(&e.name) == key)
-            .and_then(|e| e.target)
-    };
-    let mut unchecked: Vec<String> = Vec::new();
-    let mut out = Vec::new();
-    for n in &graph.nodes {
-        let Some(f) = &facts[n.id] else { continue };
-        for (dll, sym, delay) in &f.imports {
-            let Some(mut t) = edge_to(n.id, dll) else {
-                continue; // missing DLL: already FFI0301/FFI0306
-            };
-            let mut sym = sym.clone();
-            let mut chain: Vec<String> = Vec::new();
-            let mut seen = HashSet::new();
-            let problem: Option<(usize, Sym, String)> = loop {
-                if !seen.insert((t, sym.clone())) {
-                    break Some((
-                        t,
-                        sym.clone(),
-                        format!("forwarder cycle: {}", chain.join(" -> ")),
-                    ));
-                }
-                let Some(tf) = &facts[t] else {
-                    if graph.nodes[t].host_path.is_empty() {
-                        unchecked.push(graph.nodes[t].path.clone());
-                    }
-                    break None;
-                };
-                match lookup_export(tf, &sym) {
-                    None => break Some((t, sym.clone(), String::new())),
-                    Some(None) => break None,
-                    Some(Some(fwd)) => {
-                        chain.push(format!("{}!{sym} -> {fwd}", graph.nodes[t].path));
-                        let Some((fdll, fsym)) = split_forwarder(&fwd) else {
-                            break None;
-                        };
-                        match edge_to(t, &fdll) {
-                            Some(next) => {
-                                t = next;
-                                sym = fsym;
-                            }
-                            None => break None, // forwarded-to DLL missing: reported as a load failure
-                        }
-                    }
-                }
-            };
-            let Some((t, bad, why)) = problem else {
-                continue;
-            };
-            let tn = &graph.nodes[t];
-            let via = if chain.is_empty() {
-                String::new()
-            } else {
-                format!(" (via forwarders: {})", chain.join(", "))
-            };
-            let severity = if *delay {
-                Severity::Warning
-            } else {
-                Severity::Error
-            };
-            let when = if *delay {
-                " (delay-load: the first call fails)"
-            } else {
-                ""
-            };
-            match &bad {
-                Sym::Name(name) => {
-                    let tf = facts[t].as_ref();
-                    let near: Vec<String> = tf
-                        .map(|tf| {
-                            tf.names
-                                .iter()
-                                .filter(|e| {
-                                    *e != name
-                                        && (e.eq_ignore_ascii_case(name)
-                                            || undecorated(e) == undecorated(name))
-                                })
-                                .cloned()
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    let hint = if !why.is_empty() {
-                        "the forwarders lead back to themselves, so the import can never bind: fix the .def \
-                         files so the chain ends at a real export"
-                            .to_string()
-                    } else if near.is_empty() {
-                        format!(
-                            "{} does not export {name}: link against the import library of the DLL you ship, \
-                             or ship the version that exports it",
-                            tn.path
-                        )
-                    } else {
-                        format!(
-                            "{} exports {} — names are matched exactly (case-sensitive, decorations included): \
-                             fix the declaration or the .def file",
-                            tn.path,
-                            near.join(", ")
-                        )
-                    };
-                    out.push(Finding {
-                        code: Code::Load(LoadCode::UndefinedSymbol),
-                        severity,
-                        location: format!("{} (symbol {name})", n.path),
-                        message: format!(
-                            "{} imports {name} from {dll}, which {} does not export{via}{when}",
-                            n.path, tn.path
-                        ),
-                        expected: format!("{name} in the export directory of {}", tn.path),
-                        found: if why.is_empty() {
-                            "no export of that name (the load fails: ERROR_PROC_NOT_FOUND, 127)"
-                                .into()
-                        } else {
-                            why
-                        },
-                        hint,
-                    });
-                }
-                Sym::Ordinal(o) => {
-                    out.push(Finding {
-                        code: Code::Load(LoadCode::OrdinalMissing),
-                        severity,
-                        location: format!("{} (ordinal {o})", n.path),
-                        message: format!(
-                            "{} imports ordinal {o} from {dll}, which {} does not export{via}{when}",
-                            n.path, tn.path
-                        ),
-                        expected: format!("ordinal {o} in the export directory of {}", tn.path),
-                        found: if why.is_empty() {
-                            "no export with that ordinal (the load fails: ERROR_PROC_NOT_FOUND, 127)".into()
-                        } else {
-                            why
-                        },
-                        hint: "ordinals change between builds unless the .def file pins them: import by name, \
-                               or ship the DLL built from the same .def"
-                            .into(),
-                    });
-                }
-            }
-        }
-    }
-    unchecked.sort();
-    unchecked.dedup();
-    if !unchecked.is_empty() {
-        out.push(Finding {
-            code: Code::Load(LoadCode::Unchecked),
-            severity: Severity::Info,
-            location: graph
-                .nodes
-                .first()
-                .map(|n| n.path.clone())
-                .unwrap_or_default(),
-            message: format!(
-                "imports from {} DLL(s) without a file were not checked: {}",
-                unchecked.len(),
-                unchecked.join(", ")
-            ),
-            expected: "an export directory to check imports against".into(),
-            found: "API sets (resolved by the OS) or system DLLs assumed present without --sysroot"
-                .into(),
-            hint:
-                "pass --sysroot with a copy of the target's C:\\Windows to check system imports too"
-                    .into(),
-        });
     }
     out
 }

@@ -936,7 +936,7 @@ pub fn explain_load_failure(lib: &str, dlerror: &str, opts: &ProbeOptions) -> Ve
         return Vec::new();
     };
     let mut all = std::mem::take(&mut graph.findings);
-    all.extend(loader::bind::check_symbols(&graph));
+    all.extend(loader::check_symbols(&graph, loader::LoaderKind::Glibc));
     let errors: Vec<Finding> = all
         .into_iter()
         .filter(|f| f.severity >= Severity::Warning)

@@ -6,13 +6,14 @@
 use crate::report::codes::{Code, LoadCode};
 use std::collections::{HashMap, HashSet};
 
-use super::Graph;
-use crate::binary::{self, Format, Image, ImportSource, Mapped, ReadOptions};
+use super::NodeFacts;
+use crate::binary::{self, Image, ImportSource};
+use crate::loader::Graph;
 use crate::report::{Finding, Severity};
 
-/// What one loaded object offers and asks for.
-struct Facts {
-    path: String,
+/// What one loaded ELF object offers and asks for, kept by the walk so binding never reopens the file.
+#[derive(Debug)]
+pub struct ElfFacts {
     soname: Option<String>,
     /// name → versions it is defined at (None = unversioned); bool = default (`@@`).
     defs: HashMap<String, Vec<(Option<String>, bool)>>,
@@ -23,7 +24,15 @@ struct Facts {
     verneed: Vec<(String, Vec<String>)>,
 }
 
-fn facts(path: &str, img: &Image<'_>) -> Facts {
+impl ElfFacts {
+    /// Every defined name, once.
+    pub fn exported_names(&self) -> impl Iterator<Item = &str> {
+        self.defs.keys().map(String::as_str)
+    }
+}
+
+/// The binding facts of an ELF image.
+pub fn facts(img: &Image<'_>) -> ElfFacts {
     let mut defs: HashMap<String, Vec<(Option<String>, bool)>> =
         HashMap::with_capacity(img.exports.len());
     for e in &img.exports {
@@ -48,8 +57,7 @@ fn facts(path: &str, img: &Image<'_>) -> Facts {
             Some((name, ver))
         })
         .collect();
-    Facts {
-        path: path.to_string(),
+    ElfFacts {
         soname: img.identity.as_ref().map(|i| i.name.clone()),
         defs,
         versions_defined: elf
@@ -71,40 +79,33 @@ fn facts(path: &str, img: &Image<'_>) -> Facts {
 /// Check every node of an ELF graph; returns the findings (FFI0302 undefined symbol, FFI0304 missing version,
 /// FFI0305 no version information).
 pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
-    let mut all = Vec::new();
-    for n in &graph.nodes {
-        let Ok(m) = Mapped::open(&n.host_path) else {
-            continue;
-        };
-        let Ok(imgs) = binary::read_images(
-            &n.host_path,
-            m.bytes(),
-            None,
-            ReadOptions { demangle: false },
-        ) else {
-            continue;
-        };
-        let Some(img) = imgs.first() else { continue };
-        if img.format != Format::Elf {
-            continue;
-        }
-        all.push(facts(&n.path, img));
+    struct Obj<'g> {
+        path: &'g str,
+        f: &'g ElfFacts,
     }
+    let all: Vec<Obj<'_>> = graph
+        .nodes
+        .iter()
+        .filter_map(|n| match n.bind_facts() {
+            Some(NodeFacts::Elf(f)) => Some(Obj { path: &n.path, f }),
+            _ => None,
+        })
+        .collect();
     let mut findings = Vec::new();
     for obj in &all {
         // Versions required from each named library.
-        for (file, versions) in &obj.verneed {
+        for (file, versions) in &obj.f.verneed {
             let Some(provider) = all
                 .iter()
-                .find(|o| o.soname.as_deref() == Some(file.as_str()))
+                .find(|o| o.f.soname.as_deref() == Some(file.as_str()))
             else {
                 continue;
             };
-            if !provider.has_verdef {
+            if !provider.f.has_verdef {
                 findings.push(Finding {
                     code: Code::Load(LoadCode::NoVersionInfo),
                     severity: Severity::Warning,
-                    location: obj.path.clone(),
+                    location: obj.path.to_string(),
                     message: format!("{}: no version information available (required by {})", provider.path, obj.path),
                     expected: format!("{file} defining versions {}", versions.join(", ")),
                     found: "a library without symbol versions".into(),
@@ -114,8 +115,8 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
                 continue;
             }
             for v in versions {
-                if !provider.versions_defined.contains(v) {
-                    let mut have: Vec<&String> = provider.versions_defined.iter().collect();
+                if !provider.f.versions_defined.contains(v) {
+                    let mut have: Vec<&String> = provider.f.versions_defined.iter().collect();
                     have.sort_by(|a, b| {
                         binary::elf::split_version(a)
                             .map(|x| x.1)
@@ -133,7 +134,7 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
                     findings.push(Finding {
                         code: Code::Load(LoadCode::MissingVersion),
                         severity: Severity::Error,
-                        location: obj.path.clone(),
+                        location: obj.path.to_string(),
                         message: format!("version `{v}' not found (required by {})", obj.path),
                         expected: format!("{file} defining {v}"),
                         found: format!("{} defines versions up to {highest}", provider.path),
@@ -144,9 +145,9 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
             }
         }
         // Every strong undefined symbol must bind somewhere in the global scope (load order).
-        for (name, ver) in &obj.undefined {
+        for (name, ver) in &obj.f.undefined {
             let bound = all.iter().any(|o| {
-                o.defs.get(name).is_some_and(|defs| {
+                o.f.defs.get(name).is_some_and(|defs| {
                     defs.iter().any(|(dv, default)| match (ver, dv) {
                         (Some((want, _)), Some(have)) => want == have,
                         (Some(_), None) => true,
@@ -162,8 +163,11 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
                 };
                 let near: Vec<String> = ver
                     .as_ref()
-                    .and_then(|(_, f)| all.iter().find(|o| o.soname.as_deref() == Some(f.as_str())))
-                    .and_then(|o| o.defs.get(name))
+                    .and_then(|(_, f)| {
+                        all.iter()
+                            .find(|o| o.f.soname.as_deref() == Some(f.as_str()))
+                    })
+                    .and_then(|o| o.f.defs.get(name))
                     .map(|d| {
                         d.iter()
                             .map(|(v, _)| v.clone().unwrap_or_else(|| "(unversioned)".into()))

@@ -114,15 +114,12 @@ fn write_tree(g: &Graph, no_system: bool, explain: bool) -> std::io::Result<()> 
         writeln!(out, "(folded system libraries: {})", folded.join(", "))?;
     }
     for f in &g.findings {
-        writeln!(
-            out,
-            "\n{} {:?}: {}\n  {}",
-            f.code,
-            f.severity,
-            f.message,
-            f.found.replace('\n', "\n  ")
-        )?;
-        writeln!(out, "  hint: {}", f.hint)?;
+        let block = crate::report::human::Block {
+            indent: "",
+            lead: "",
+            hint: true,
+        };
+        crate::report::human::write_block(&mut out, f, block)?;
     }
     out.flush()
 }

@@ -31,10 +31,25 @@ pub struct LdCache {
 }
 
 impl LdCache {
-    /// Read a cache file; `None` if it is absent or not a cache.
+    /// Read a cache file; `None` if it is absent, not a regular file (a FIFO never blocks the read), larger than
+    /// any real cache, or not a cache.
     pub fn load(path: &Path) -> Option<LdCache> {
-        let data = std::fs::read(path).ok()?;
-        Self::parse(&data)
+        Self::load_checked(path).ok()
+    }
+
+    /// Read a cache file the user named: every way it can be unusable is an error naming it.
+    pub fn load_checked(path: &Path) -> Result<LdCache, crate::error::InputError> {
+        const LIMIT: u64 = 64 << 20;
+        let what = "an ld.so.cache file";
+        let data = crate::input::read_regular(path, what, LIMIT)?;
+        Self::parse(&data).ok_or_else(|| {
+            crate::error::InputError::new(
+                &path.display().to_string(),
+                "an ld.so.cache (glibc-ld.so.cache1.1 or ld.so-1.7.0 format)",
+                "other data",
+            )
+            .at(0)
+        })
     }
 
     /// Parse cache bytes (either format).

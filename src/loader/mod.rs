@@ -364,6 +364,10 @@ impl LoaderEnv {
             })?;
             env.insert(k.to_string(), v.to_string());
         }
+        // A cache the user names must be usable: silently searching without it would answer another question.
+        if let Some(c) = &o.ld_so_cache {
+            ldcache::LdCache::load_checked(c)?;
+        }
         Ok(LoaderEnv {
             sysroot: o.sysroot.clone(),
             ld_so_cache: o.ld_so_cache.clone(),

@@ -495,7 +495,7 @@ impl<'a> Cx<'a> {
             self.out.push(Finding {
                 code,
                 severity: diff.severity(),
-                location: loc.to_string(),
+                location: loc.location(),
                 message: format!(
                     "{what}: declared `{written}`, but the library was compiled with `{}` ({why})",
                     d.c
@@ -532,7 +532,7 @@ impl<'a> Cx<'a> {
                 self.out.push(Finding {
                     code: Code::Layout(LayoutCode::Constness),
                     severity: Severity::Info,
-                    location: loc.to_string(),
+                    location: loc.location(),
                     message: format!(
                         "{what}: const-ness differs: declared `{written}`, the library has `{}`",
                         d.c
@@ -708,7 +708,7 @@ impl<'a> Cx<'a> {
                 self.out.push(Finding {
                     code: Code::Layout(LayoutCode::SizeDiffers),
                     severity: Severity::Error,
-                    location: r.loc.to_string(),
+                    location: r.loc.location(),
                     message: format!(
                         "{display} is {} bytes as declared but {} bytes in the library",
                         l.size, lib.byte_size
@@ -729,7 +729,7 @@ impl<'a> Cx<'a> {
             self.out.push(Finding {
                 code: Code::Layout(LayoutCode::DeclaredUncomputable),
                 severity: Severity::Info,
-                location: r.loc.to_string(),
+                location: r.loc.location(),
                 message: format!(
                     "{display}: the declared layout cannot be computed, so only member names and types are compared with the DWARF"
                 ),
@@ -785,8 +785,8 @@ impl<'a> Cx<'a> {
             let loc = decl
                 .iter()
                 .find(|d| missing_m.contains(&d.name.as_str()))
-                .map(|d| d.field.loc.to_string())
-                .unwrap_or_else(|| r.loc.to_string());
+                .map(|d| d.field.loc.location())
+                .unwrap_or_else(|| r.loc.location());
             self.out.push(Finding {
                 code: Code::Layout(LayoutCode::MembersDiffer),
                 severity: Severity::Error,
@@ -822,7 +822,7 @@ impl<'a> Cx<'a> {
             self.out.push(Finding {
                 code: Code::Layout(LayoutCode::MemberOrder),
                 severity: Severity::Error,
-                location: r.loc.to_string(),
+                location: r.loc.location(),
                 message: format!(
                     "{display}: members are declared in another order than in the library"
                 ),
@@ -868,7 +868,7 @@ impl<'a> Cx<'a> {
                             self.out.push(Finding {
                                 code: Code::Layout(LayoutCode::MemberOffset),
                                 severity: Severity::Error,
-                                location: loc.to_string(),
+                                location: loc.location(),
                                 message: format!(
                                     "{what} is at offset {off} as declared but at {} in the library",
                                     h.offset
@@ -902,7 +902,7 @@ impl<'a> Cx<'a> {
                         self.out.push(Finding {
                             code: Code::Layout(LayoutCode::Bitfield),
                             severity: Severity::Error,
-                            location: loc.to_string(),
+                            location: loc.location(),
                             message: format!("bitfield {what}: {show_d} as declared, {show_h} in the library"),
                             expected: show_d.clone(),
                             found: format!("{show_h} in the library's DWARF ({wherel})"),
@@ -982,7 +982,7 @@ impl<'a> Cx<'a> {
             self.out.push(Finding {
                 code: Code::Layout(LayoutCode::EnumeratorValue),
                 severity: Severity::Error,
-                location: e.loc.to_string(),
+                location: e.loc.location(),
                 message: msg,
                 expected,
                 found,
@@ -1000,7 +1000,7 @@ impl<'a> Cx<'a> {
                 self.out.push(Finding {
                     code: Code::Layout(LayoutCode::EnumeratorValue),
                     severity: Severity::Error,
-                    location: e.loc.to_string(),
+                    location: e.loc.location(),
                     message: format!(
                         "{display}: the library has enumerators that are not declared: {}",
                         extra.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
@@ -1020,7 +1020,7 @@ impl<'a> Cx<'a> {
                 self.out.push(Finding {
                     code: Code::Layout(LayoutCode::EnumSize),
                     severity: Severity::Warning,
-                    location: e.loc.to_string(),
+                    location: e.loc.location(),
                     message: format!(
                         "{display} is {} bytes as declared but {} bytes in the library",
                         l.size, lib.byte_size
@@ -1045,7 +1045,7 @@ impl<'a> Cx<'a> {
             self.out.push(Finding {
                 code: Code::Layout(LayoutCode::NoPrototype),
                 severity: Severity::Info,
-                location: f.loc.to_string(),
+                location: f.loc.location(),
                 message: format!(
                     "{}() is defined without a prototype in the library (K&R style), so its parameters are not compared",
                     f.name
@@ -1109,7 +1109,7 @@ impl<'a> Cx<'a> {
             self.out.push(Finding {
                 code: Code::Layout(LayoutCode::ParamCount),
                 severity: Severity::Error,
-                location: f.loc.to_string(),
+                location: f.loc.location(),
                 message: format!(
                     "{}() is declared with {} parameter{} but the library's definition has {}",
                     f.name,
@@ -1153,7 +1153,7 @@ impl<'a> Cx<'a> {
             self.out.push(Finding {
                 code: Code::Layout(LayoutCode::Variadic),
                 severity: Severity::Error,
-                location: f.loc.to_string(),
+                location: f.loc.location(),
                 message: format!(
                     "{}() is declared {}variadic but the library's definition is {}variadic",
                     f.name,
@@ -1225,7 +1225,7 @@ pub fn compare(spec: &Spec, target: Target, debug: &DebugInfo) -> Vec<Finding> {
     out.push(Finding {
         code: Code::Layout(LayoutCode::DwarfSummary),
         severity: Severity::Info,
-        location: spec_file,
+        location: spec_file.into(),
         message: format!(
             "compared with the library's DWARF ({}, {}, DWARF {}): {nr} records, {ne} enums, {nf} functions, {nv} variables",
             debug.path.display(),
@@ -1265,7 +1265,7 @@ pub fn not_found(lib: &str, search: &DebugSearch) -> Finding {
         return Finding {
             code: Code::Layout(LayoutCode::PdbNotRead),
             severity: Severity::Info,
-            location: lib.to_string(),
+            location: lib.to_string().into(),
             message: format!(
                 "the library's debug info is a PDB ({p}); PDB is not read, so declarations were not compared with it"
             ),
@@ -1277,7 +1277,7 @@ pub fn not_found(lib: &str, search: &DebugSearch) -> Finding {
     Finding {
         code: Code::Layout(LayoutCode::NoDwarf),
         severity: Severity::Info,
-        location: lib.to_string(),
+        location: lib.to_string().into(),
         message: "no DWARF debug info found for the library, so declarations were not compared with what it was \
                   compiled with"
             .into(),

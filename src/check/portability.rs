@@ -131,7 +131,7 @@ fn push(
     out.push(Finding {
         code: t.code(),
         severity: Severity::Warning,
-        location: loc.to_string(),
+        location: loc.location(),
         message: format!("{what}{via}: {why}"),
         expected: "a type with the same size and signedness on every target".into(),
         found: why.into(),
@@ -194,7 +194,7 @@ pub fn check(spec: &Spec) -> Vec<Finding> {
             out.push(Finding {
                 code: Code::Portability(PortabilityCode::Variadic),
                 severity: Severity::Warning,
-                location: loc.to_string(),
+                location: loc.location(),
                 message: format!("function `{name}` is variadic"),
                 expected: "a fixed parameter list".into(),
                 found: "`...`".into(),
@@ -213,7 +213,7 @@ pub fn check(spec: &Spec) -> Vec<Finding> {
             out.push(Finding {
                 code: Code::Portability(PortabilityCode::RecordByValue),
                 severity: Severity::Warning,
-                location: loc.to_string(),
+                location: loc.location(),
                 message: format!("function `{name}` passes or returns a struct/union by value"),
                 expected: "structs passed by pointer".into(),
                 found: "a struct or union by value".into(),
@@ -226,7 +226,7 @@ pub fn check(spec: &Spec) -> Vec<Finding> {
             out.push(Finding {
                 code: Code::Portability(PortabilityCode::Callback),
                 severity: Severity::Info,
-                location: loc.to_string(),
+                location: loc.location(),
                 message: format!("function `{name}` takes a callback"),
                 expected: String::new(),
                 found: "a function-pointer parameter".into(),
@@ -292,7 +292,7 @@ pub fn check(spec: &Spec) -> Vec<Finding> {
                     out.push(Finding {
                         code: Code::Portability(PortabilityCode::Bitfields),
                         severity: Severity::Warning,
-                        location: fld.loc.to_string(),
+                        location: fld.loc.location(),
                         message: format!("{rname} has bitfields"),
                         expected: "plain integer fields".into(),
                         found: format!("bitfield `{fname}`"),
@@ -307,7 +307,7 @@ pub fn check(spec: &Spec) -> Vec<Finding> {
             out.push(Finding {
                 code: Code::Portability(PortabilityCode::Packed),
                 severity: Severity::Warning,
-                location: r.loc.to_string(),
+                location: r.loc.location(),
                 message: format!(
                     "{rname} is packed ({})",
                     if r.packed { "__attribute__((packed))".to_string() } else { format!("#pragma pack({})", r.pack.unwrap_or(0)) }

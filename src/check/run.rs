@@ -14,7 +14,7 @@ use crate::dwarf::DebugOptions;
 use crate::error::InputError;
 use crate::layout::{parse_for, parse_per_target, PerTarget};
 use crate::report::codes::{Code, LayoutCode, RuntimeCode, SymbolCode};
-use crate::report::{location_key, Finding, Severity};
+use crate::report::{Finding, Severity};
 
 /// The result of checking one library image against a spec.
 #[derive(Debug, Serialize)]
@@ -150,7 +150,7 @@ fn cross_target_layout(spec: &Spec, targets: &[Target], per_target: &[Spec]) -> 
             out.push(Finding {
                 code: Code::Layout(LayoutCode::TargetsDiffer),
                 severity: Severity::Warning,
-                location: r.loc.to_string(),
+                location: r.loc.location(),
                 message: format!("the layout of {name} differs between targets"),
                 expected: "one layout on every target the binding supports".into(),
                 found: found.join("\n"),
@@ -174,7 +174,7 @@ fn own_target_layout(spec: &Spec, target: Target) -> Vec<Finding> {
             out.push(Finding {
                 code: Code::Layout(LayoutCode::Uncomputable),
                 severity: Severity::Info,
-                location: r.loc.to_string(),
+                location: r.loc.location(),
                 message: format!(
                     "cannot compute the layout of {} for {}",
                     r.tag.as_deref().unwrap_or("a record"),
@@ -213,7 +213,7 @@ fn dwarf_findings(
             return Ok(vec![Finding {
                 code: Code::Layout(LayoutCode::NoDwarf),
                 severity: Severity::Info,
-                location: lib.to_string(),
+                location: lib.to_string().into(),
                 message: "the library's DWARF debug info could not be read, so declarations were not compared \
                           with it"
                     .into(),
@@ -230,7 +230,7 @@ fn dwarf_findings(
         return Ok(vec![Finding {
             code: Code::Layout(LayoutCode::NoDwarf),
             severity: Severity::Info,
-            location: lib.to_string(),
+            location: lib.to_string().into(),
             message: format!(
                 "the library has DWARF, but its target ({}) has no ABI model, so declarations were not compared with it",
                 img.arch
@@ -275,7 +275,7 @@ fn runtime_summary(lib: &str, r: &crate::runtime::ProbeReport) -> Option<Finding
     Some(Finding {
         code: Code::Runtime(RuntimeCode::Summary),
         severity: Severity::Info,
-        location: lib.to_string(),
+        location: lib.to_string().into(),
         message: msg,
         expected: "the library loads and provides every declared symbol".into(),
         found: found.join(", "),
@@ -341,7 +341,7 @@ pub fn check_library(
             findings.extend(
                 crate::check::portability::check(&spec)
                     .into_iter()
-                    .filter(|f| !from_system(location_key(&f.location).0.as_str())),
+                    .filter(|f| !from_system(&f.location.file)),
             );
             portability_done = true;
         }
@@ -387,7 +387,7 @@ pub fn check_library(
                             last.findings.push(Finding {
                                 code: Code::Runtime(RuntimeCode::UnsafeCall),
                                 severity: Severity::Error,
-                                location: spec_path.to_string(),
+                                location: spec_path.to_string().into(),
                                 message: format!("--call {name}: not a zero-argument function returning const char * or an integer in the spec"),
                                 expected: "a declaration like `const char *NAME(void);` or `int NAME(void);`".into(),
                                 found: "no such declaration".into(),

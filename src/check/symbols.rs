@@ -29,7 +29,7 @@ fn finding(code: Code, severity: Severity, loc: &Loc, message: String) -> Findin
     Finding {
         code,
         severity,
-        location: loc.to_string(),
+        location: loc.location(),
         message,
         expected: String::new(),
         found: String::new(),

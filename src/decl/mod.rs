@@ -447,3 +447,10 @@ pub fn host_system_include_dirs() -> Vec<PathBuf> {
     dirs.retain(|d| d.is_dir());
     dirs
 }
+
+impl Loc {
+    /// This position as a finding's location.
+    pub fn location(&self) -> crate::report::Location {
+        crate::report::Location::at(self.file.as_str(), self.line, self.col)
+    }
+}

@@ -237,7 +237,7 @@ pub fn run(loaded: &Loaded, opts: &GateOptions) -> Result<GateReport, InputError
                 if f.finding.code == *code
                     && pattern
                         .as_ref()
-                        .is_some_and(|p| p.matches(&f.finding.location))
+                        .is_some_and(|p| p.matches(&f.finding.location.to_string()))
                 {
                     f.suppressed = (*reason).clone();
                     break;
@@ -477,10 +477,7 @@ fn resolve_root(
             findings.push(f);
             continue;
         }
-        let symbol = match f.location.rsplit_once(" (symbol ") {
-            Some((_, rest)) => rest.trim_end_matches(')').to_string(),
-            None => String::new(),
-        };
+        let symbol = f.location.symbol.clone().unwrap_or_default();
         if !ext_paths.is_empty() {
             // Everything loaded into the interpreter's process binds to its global symbols.
             if let Some(py) = prov.python {
@@ -560,7 +557,7 @@ fn resolve_root(
         findings.push(Finding {
             code: Code::Load(LoadCode::Unchecked),
             severity: Severity::Info,
-            location: g.nodes.first().map(|n| n.path.clone()).unwrap_or_default(),
+            location: g.nodes.first().map(|n| n.path.clone()).unwrap_or_default().into(),
             message: format!(
                 "{unchecked} undefined symbol(s) bind to libraries the platform provides, which have no file here; \
                  not checked one by one"
@@ -1059,7 +1056,7 @@ fn analyze(loaded: &Loaded, u: &Unit, opts: &GateOptions) -> TargetReport {
                 );
             }
             for (mut f, kind) in found {
-                f.location = fix(&f.location.replace(&host_s, display));
+                f.location.file = fix(&f.location.file.replace(&host_s, display));
                 f.message = fix(&f.message.replace(&host_s, display));
                 f.found = fix(&f.found.replace(&host_s, display));
                 f.expected = fix(&f.expected.replace(&host_s, display));
@@ -1136,7 +1133,7 @@ fn unloaded_finding(b: &Bin<'_>, sources: &[(String, String)]) -> Finding {
     Finding {
         code: Code::Policy(PolicyCode::UnloadedLibrary),
         severity: Severity::Warning,
-        location: b.display.clone(),
+        location: b.display.clone().into(),
         message: format!(
             "{} is shipped but nothing in the target loads it",
             b.display

@@ -44,7 +44,7 @@ pub fn parse_version(v: &str) -> Option<Vec<u64>> {
 
 fn finding(
     code: Code,
-    location: String,
+    location: impl Into<crate::report::Location>,
     message: String,
     expected: String,
     found: String,
@@ -53,7 +53,7 @@ fn finding(
     Finding {
         code,
         severity: Severity::Error,
-        location,
+        location: location.into(),
         message,
         expected,
         found,
@@ -215,7 +215,7 @@ fn python_dll_imports(s: &Subject<'_, '_>, out: &mut Vec<Finding>) {
             }
             out.push(finding(
                 Code::Load(crate::report::codes::LoadCode::UndefinedSymbol),
-                format!("{} (symbol {name})", s.display),
+                crate::report::Location::symbol(s.display.to_string(), name),
                 format!("undefined symbol {name} (from {library}): {abi} does not export it"),
                 format!("a C API name {abi} exports ({})", py.source),
                 format!("{name} is not in it (a private or removed API, or a newer one)"),

@@ -83,7 +83,7 @@ pub fn human(r: &GateReport) -> String {
             table.add_row(vec![
                 g.code.to_string(),
                 clip(&severity).into_owned(),
-                clip(&g.location).into_owned(),
+                clip(&g.location.to_string()).into_owned(),
                 format!(
                     "{}\nexpected: {}\nfound: {}",
                     clip(&g.message),
@@ -171,7 +171,15 @@ pub fn sarif(r: &GateReport) -> Value {
     for t in &r.targets {
         for f in &t.findings {
             let g = &f.finding;
-            let (file, line, col) = split_location(&g.location);
+            // The artifact is the file on disk: a wheel member's `wheel!member` names the wheel.
+            let file = g
+                .location
+                .file
+                .split('!')
+                .next()
+                .unwrap_or(&g.location.file)
+                .to_string();
+            let (line, col) = (g.location.line, g.location.column);
             let mut physical = json!({ "artifactLocation": { "uri": uri(&file) } });
             if let Some(l) = line {
                 let mut region = json!({ "startLine": l });

@@ -409,7 +409,7 @@ pub(crate) fn resolve_mapped(
                 g.findings.push(Finding {
                     code: Code::Load(LoadCode::WeakAbsent),
                     severity: Severity::Info,
-                    location: n.path.clone(),
+                    location: n.path.clone().into(),
                     message: format!("weak dylib {} is absent; its symbols will be NULL", e.name),
                     expected: format!("{} (LC_LOAD_WEAK_DYLIB)", e.name),
                     found: "absent".into(),

@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::binary::sniff::{self, Detected};
 use crate::binary::Mapped;
 use crate::error::InputError;
-use crate::report::{Finding, Severity};
+use crate::report::{Finding, Location, Severity};
 
 /// Everything about the target system a resolution depends on. Nothing is read from the current process unless
 /// the caller puts it here.
@@ -200,7 +200,7 @@ impl Graph {
                     findings.push(Finding {
                         code: Code::Load(LoadCode::NotFound),
                         severity: Severity::Error,
-                        location: n.path.clone(),
+                        location: Location::file(n.path.clone()).entry(e.name.clone()),
                         message: format!(
                             "{} needs {}, which the {} loader cannot load",
                             n.path, e.name, self.loader
@@ -223,7 +223,7 @@ impl Graph {
                     findings.push(Finding {
                         code: Code::Load(LoadCode::Cycle),
                         severity: Severity::Info,
-                        location: n.path.clone(),
+                        location: n.path.clone().into(),
                         message: format!("dependency cycle: {} needs {}, which is already being loaded", n.path, e.name),
                         expected: "an acyclic dependency graph".into(),
                         found: "a cycle (the loader tolerates it; initialisation order is then unspecified)".into(),

@@ -1061,7 +1061,7 @@ fn findings(g: &Graph, r: &Windows<'_>) -> Vec<Finding> {
                     out.push(Finding {
                         code: Code::Load(LoadCode::DelayLoadMissing),
                         severity: Severity::Warning,
-                        location: n.path.clone(),
+                        location: n.path.clone().into(),
                         message: format!(
                             "{} delay-loads {}, which the Windows loader cannot load: the load succeeds, \
                              the first call into it fails",
@@ -1075,7 +1075,7 @@ fn findings(g: &Graph, r: &Windows<'_>) -> Vec<Finding> {
                     out.push(Finding {
                         code: Code::Load(LoadCode::NotFound),
                         severity: Severity::Error,
-                        location: n.path.clone(),
+                        location: n.path.clone().into(),
                         message: format!(
                             "{} needs {}, which the Windows loader cannot load",
                             n.path, e.name
@@ -1090,7 +1090,7 @@ fn findings(g: &Graph, r: &Windows<'_>) -> Vec<Finding> {
                 out.push(Finding {
                     code: Code::Load(LoadCode::Cycle),
                     severity: Severity::Info,
-                    location: n.path.clone(),
+                    location: n.path.clone().into(),
                     message: format!(
                         "dependency cycle: {} needs {}, which is already being loaded",
                         n.path, e.name

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::codes::{Code, LayoutCode};
-use super::{Finding, Severity};
+use super::{Finding, Location, Severity};
 
 /// How a severity is spelled for people: `error`, `warning`, `info`.
 pub fn severity_label(s: Severity) -> &'static str {
@@ -39,13 +39,10 @@ impl Counts {
     }
 }
 
-/// `file:line:col` → sortable key (lines numerically); any other location is `(location, 0, 0)`.
-pub fn location_key(loc: &str) -> (String, u32, u32) {
-    let mut parts = loc.rsplitn(3, ':');
-    let col = parts.next().and_then(|c| c.parse().ok());
-    let line = parts.next().and_then(|l| l.parse().ok());
-    match (line, col, parts.next()) {
-        (Some(l), Some(c), Some(file)) => (file.to_string(), l, c),
+/// A source position → sortable key (lines numerically); any other location is `(its text, 0, 0)`.
+pub fn location_key(loc: &Location) -> (String, u32, u32) {
+    match (loc.line, loc.column, &loc.symbol, loc.ordinal) {
+        (Some(l), c, None, None) => (loc.file.clone(), l, c.unwrap_or(0)),
         _ => (loc.to_string(), 0, 0),
     }
 }

@@ -1,6 +1,7 @@
 //! Output: findings and their exit codes, the output formats, JSON document writing (every document carries `"schema"`), error reporting for
 //! unusable inputs, exit codes, and a fast column aligner for long human listings.
 
+use std::fmt;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -161,12 +162,116 @@ pub struct Finding {
     /// Stable registered code, e.g. `FFI0301` (serialized as that id).
     pub code: Code,
     pub severity: Severity,
-    /// Where: a file path, optionally with symbol/section/offset or line:col.
-    pub location: String,
+    /// Where: a file, with a line and column in a source file, or a symbol or ordinal in a binary.
+    pub location: Location,
     pub message: String,
     pub expected: String,
     pub found: String,
     pub hint: String,
+}
+
+/// Where a finding is. Its text (`Display`, and the JSON string) is `file`, `file:line:col`, `file (symbol S)` or
+/// `file (ordinal N)`; the parts stay apart so that a caller can rewrite the file alone (the gate shows a wheel
+/// member instead of its extracted path) or ask which symbol or needed entry a finding is about.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Location {
+    /// A library or a source file, as the user sees it.
+    pub file: String,
+    /// 1-based line and column in a source file.
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    /// The symbol in a binary the finding is about.
+    pub symbol: Option<String>,
+    /// The import ordinal the finding is about (PE).
+    pub ordinal: Option<u32>,
+    /// The needed entry (`DT_NEEDED`, `LC_LOAD_DYLIB`, imported DLL) the finding is about; not part of the text.
+    pub entry: Option<String>,
+    /// The symbol version (`GLIBC_2.34`) the finding is about; not part of the text.
+    pub version: Option<String>,
+}
+
+impl Location {
+    /// A whole file.
+    pub fn file(file: impl Into<String>) -> Location {
+        Location {
+            file: file.into(),
+            ..Location::default()
+        }
+    }
+
+    /// A position in a source file.
+    pub fn at(file: impl Into<String>, line: u32, column: u32) -> Location {
+        Location {
+            file: file.into(),
+            line: Some(line),
+            column: Some(column),
+            ..Location::default()
+        }
+    }
+
+    /// A symbol of a binary.
+    pub fn symbol(file: impl Into<String>, symbol: impl Into<String>) -> Location {
+        Location {
+            file: file.into(),
+            symbol: Some(symbol.into()),
+            ..Location::default()
+        }
+    }
+
+    /// An import by ordinal of a binary.
+    pub fn ordinal(file: impl Into<String>, ordinal: u32) -> Location {
+        Location {
+            file: file.into(),
+            ordinal: Some(ordinal),
+            ..Location::default()
+        }
+    }
+
+    /// The same location, about the symbol version `version`.
+    pub fn version(mut self, version: impl Into<String>) -> Location {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// The same location, about the needed entry `entry`.
+    pub fn entry(mut self, entry: impl Into<String>) -> Location {
+        self.entry = Some(entry.into());
+        self
+    }
+}
+
+impl From<String> for Location {
+    fn from(file: String) -> Location {
+        Location::file(file)
+    }
+}
+
+impl From<&str> for Location {
+    fn from(file: &str) -> Location {
+        Location::file(file)
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file)?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}:{}", self.column.unwrap_or(0))?;
+        }
+        if let Some(s) = &self.symbol {
+            write!(f, " (symbol {s})")?;
+        }
+        if let Some(o) = self.ordinal {
+            write!(f, " (ordinal {o})")?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Location {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// Exit code for a set of findings against the `--fail-on` threshold.

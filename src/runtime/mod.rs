@@ -409,7 +409,7 @@ fn skipped(mut report: ProbeReport, why: String) -> ProbeReport {
     report.findings.push(Finding {
         code: Code::Runtime(RuntimeCode::Skipped),
         severity: Severity::Info,
-        location: report.path.clone(),
+        location: report.path.clone().into(),
         message: format!("runtime checks skipped: {why}"),
         expected: format!(
             "a library for this host ({} {})",
@@ -618,7 +618,7 @@ fn interference_findings(report: &mut ProbeReport, list: &[spawn::Interference])
         report.findings.push(Finding {
             code: Code::Runtime(RuntimeCode::Interfered),
             severity: Severity::Error,
-            location: report.path.clone(),
+            location: report.path.clone().into(),
             message,
             expected: "a library that leaves the probe's result channel, descriptors and processes alone".into(),
             found,
@@ -654,7 +654,7 @@ fn push_internal(report: &mut ProbeReport, why: String) {
     report.findings.push(Finding {
         code: Code::Runtime(RuntimeCode::ProbeFailed),
         severity: Severity::Error,
-        location: report.path.clone(),
+        location: report.path.clone().into(),
         message: "the runtime probe could not run".into(),
         expected: "a probe child process that reports back".into(),
         found: why,
@@ -717,7 +717,7 @@ fn findings_for(
             report.findings.push(Finding {
                 code: Code::Runtime(RuntimeCode::TimedOut),
                 severity: Severity::Error,
-                location: loc.clone(),
+                location: loc.clone().into(),
                 message: format!(
                     "no result after {secs} s: the library hung {}; its process group was killed (with every \
                      process it started)",
@@ -738,7 +738,7 @@ fn findings_for(
             report.findings.push(Finding {
                 code: Code::Runtime(RuntimeCode::Crashed),
                 severity: Severity::Error,
-                location: loc.clone(),
+                location: loc.clone().into(),
                 message: format!(
                     "the probe process was killed by signal {sig} ({}) {}",
                     signal_name(*sig),
@@ -764,7 +764,7 @@ fn findings_for(
             report.findings.push(Finding {
                 code: Code::Runtime(RuntimeCode::Exited),
                 severity: Severity::Error,
-                location: loc.clone(),
+                location: loc.clone().into(),
                 message: format!(
                     "the library exited the process {} (status {code})",
                     stage.describe()
@@ -801,7 +801,7 @@ fn findings_for(
         report.findings.push(Finding {
             code: Code::Runtime(RuntimeCode::LoadFailed),
             severity: Severity::Error,
-            location: loc.clone(),
+            location: loc.clone().into(),
             message:
                 "the dynamic loader cannot load the library (dlopen RTLD_NOW | RTLD_LOCAL failed)"
                     .into(),
@@ -818,7 +818,7 @@ fn findings_for(
             report.findings.push(Finding {
                 code: Code::Runtime(RuntimeCode::Unresolved),
                 severity: Severity::Error,
-                location: format!("{loc} (symbol {})", s.name),
+                location: crate::report::Location::symbol(loc.clone(), s.name.clone()),
                 message: format!("symbol {} cannot be resolved (dlsym)", s.name),
                 expected: format!("{} exported by the library or one of its dependencies", s.name),
                 found: s.error.clone().unwrap_or_else(|| "not found".into()),
@@ -834,7 +834,7 @@ fn findings_for(
             report.findings.push(Finding {
                 code: Code::Runtime(RuntimeCode::Interposed),
                 severity: Severity::Warning,
-                location: format!("{loc} (symbol {})", s.name),
+                location: crate::report::Location::symbol(loc.clone(), s.name.clone()),
                 message: format!(
                     "{} resolves to {other}, not to {}",
                     s.name, report.resolved_path
@@ -856,7 +856,7 @@ fn findings_for(
                 report.findings.push(Finding {
                     code: Code::Runtime(RuntimeCode::Unresolved),
                     severity: Severity::Error,
-                    location: format!("{loc} (symbol {})", c.name),
+                    location: crate::report::Location::symbol(loc.clone(), c.name.clone()),
                     message: format!(
                         "function {} cannot be resolved (dlsym), so it was not called",
                         c.name
@@ -870,7 +870,7 @@ fn findings_for(
             report.findings.push(Finding {
                 code: Code::Runtime(RuntimeCode::UnexpectedValue),
                 severity: Severity::Error,
-                location: format!("{loc} (symbol {})", c.name),
+                location: crate::report::Location::symbol(loc.clone(), c.name.clone()),
                 message: format!(
                     "{}() returned {}, which does not match `{}`",
                     c.name,
@@ -906,7 +906,7 @@ fn findings_for(
         report.findings.push(Finding {
             code: Code::Runtime(RuntimeCode::Output),
             severity: Severity::Info,
-            location: loc,
+            location: loc.into(),
             message: format!("the library wrote {} while being probed", what.join(" and ")),
             expected: "no output from loading a library".into(),
             found: output_note(report),
@@ -961,9 +961,13 @@ pub fn explain_load_failure(lib: &str, dlerror: &str, opts: &ProbeOptions) -> Ve
         let hit: Vec<Finding> = errors
             .iter()
             .filter(|f| {
-                f.code == code
-                    && !what.is_empty()
-                    && (f.message.contains(&what) || f.location.contains(&what))
+                // The findings say what they are about: the needed entry, the symbol, the version.
+                let about = match f.code {
+                    Code::Load(LoadCode::NotFound) => &f.location.entry,
+                    Code::Load(LoadCode::UndefinedSymbol) => &f.location.symbol,
+                    _ => &f.location.version,
+                };
+                f.code == code && !what.is_empty() && about.as_deref() == Some(what.as_str())
             })
             .cloned()
             .collect();

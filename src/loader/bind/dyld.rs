@@ -99,7 +99,7 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
                         findings.push(Finding {
                             code: Code::Load(LoadCode::UndefinedSymbol),
                             severity: Severity::Warning,
-                            location: format!("{} (symbol {sym})", l.path),
+                            location: crate::report::Location::symbol(l.path.to_string(), sym.to_string()),
                             message: format!(
                                 "flat-namespace symbol {sym} (referenced from {}) is not exported by any library in \
                                  this tree",
@@ -124,7 +124,7 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
                 findings.push(Finding {
                     code: Code::Load(LoadCode::UndefinedSymbol),
                     severity: Severity::Error,
-                    location: format!("{} (symbol {sym})", l.path),
+                    location: crate::report::Location::symbol(l.path.to_string(), sym.to_string()),
                     message: format!("Symbol not found: {sym} (referenced from {}, expected in {lib})", l.path),
                     expected: format!("{sym} exported by {lib} or a library it re-exports"),
                     found: "not in its export trie".into(),
@@ -141,7 +141,8 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
                 .nodes
                 .first()
                 .map(|n| n.path.clone())
-                .unwrap_or_default(),
+                .unwrap_or_default()
+                .into(),
             message: "symbols bound to these libraries were not checked (no file to read)".into(),
             expected: "a readable image".into(),
             found: unchecked.join(", "),

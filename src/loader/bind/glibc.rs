@@ -105,7 +105,7 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
                 findings.push(Finding {
                     code: Code::Load(LoadCode::NoVersionInfo),
                     severity: Severity::Warning,
-                    location: obj.path.to_string(),
+                    location: obj.path.to_string().into(),
                     message: format!("{}: no version information available (required by {})", provider.path, obj.path),
                     expected: format!("{file} defining versions {}", versions.join(", ")),
                     found: "a library without symbol versions".into(),
@@ -134,7 +134,9 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
                     findings.push(Finding {
                         code: Code::Load(LoadCode::MissingVersion),
                         severity: Severity::Error,
-                        location: obj.path.to_string(),
+                        location: crate::report::Location::file(obj.path.to_string())
+                            .entry(file.to_string())
+                            .version(v.to_string()),
                         message: format!("version `{v}' not found (required by {})", obj.path),
                         expected: format!("{file} defining {v}"),
                         found: format!("{} defines versions up to {highest}", provider.path),
@@ -177,7 +179,7 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
                 findings.push(Finding {
                     code: Code::Load(LoadCode::UndefinedSymbol),
                     severity: Severity::Error,
-                    location: format!("{} (symbol {name})", obj.path),
+                    location: crate::report::Location::symbol(obj.path.to_string(), name.to_string()),
                     message: format!("undefined symbol: {shown}{provider}"),
                     expected: format!("a definition of {shown} in the libraries loaded with {}", obj.path),
                     found: if near.is_empty() {

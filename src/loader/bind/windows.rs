@@ -137,7 +137,10 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
                     out.push(Finding {
                         code: Code::Load(LoadCode::UndefinedSymbol),
                         severity,
-                        location: format!("{} (symbol {name})", n.path),
+                        location: crate::report::Location::symbol(
+                            n.path.to_string(),
+                            name.to_string(),
+                        ),
                         message: format!(
                             "{} imports {name} from {dll}, which {} does not export{via}{when}",
                             n.path, tn.path
@@ -156,7 +159,7 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
                     out.push(Finding {
                         code: Code::Load(LoadCode::OrdinalMissing),
                         severity,
-                        location: format!("{} (ordinal {o})", n.path),
+                        location: crate::report::Location::ordinal(n.path.to_string(), *o),
                         message: format!(
                             "{} imports ordinal {o} from {dll}, which {} does not export{via}{when}",
                             n.path, tn.path
@@ -185,7 +188,8 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
                 .nodes
                 .first()
                 .map(|n| n.path.clone())
-                .unwrap_or_default(),
+                .unwrap_or_default()
+                .into(),
             message: format!(
                 "imports from {} DLL(s) without a file were not checked: {}",
                 unchecked.len(),

@@ -245,7 +245,7 @@ fn dwarf_findings(
 
 /// FFI0511: what the runtime probe did, when it loaded the library.
 fn runtime_summary(lib: &str, r: &crate::runtime::ProbeReport) -> Option<Finding> {
-    if r.status != "loaded" {
+    if r.status != crate::runtime::ProbeStatus::Loaded {
         return None;
     }
     let resolved = r.symbols.iter().filter(|s| s.found).count();

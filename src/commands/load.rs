@@ -11,6 +11,7 @@ use super::args::SeverityArg;
 use super::Context;
 use crate::report::human::Block;
 use crate::report::{self, OutputFormat, EXIT_INPUT};
+use crate::runtime::ProbeStatus;
 use crate::runtime::{self, CallSpec, ProbeOptions, ProbeReport, ProbeRequest, ReturnType};
 
 pub use crate::runtime::child::ProbeChildArgs;
@@ -153,8 +154,10 @@ fn write_human(r: &ProbeReport) -> std::io::Result<()> {
         t.set_width(120);
     }
     let status = match (&r.process, r.status) {
-        (Some(p), "loaded") => format!("loaded in {} ms (isolated child)", p.elapsed_ms),
-        (_, s) => s.replace('_', " "),
+        (Some(p), ProbeStatus::Loaded) => {
+            format!("loaded in {} ms (isolated child)", p.elapsed_ms)
+        }
+        (_, s) => s.as_str().replace('_', " "),
     };
     t.add_row(vec!["load".to_string(), status]);
     if let Some(e) = &r.load_error {

@@ -454,3 +454,17 @@ impl Loc {
         crate::report::Location::at(self.file.as_str(), self.line, self.col)
     }
 }
+
+/// A declaration that cannot be parsed is an unusable input: exit 2 with where, what was expected and found.
+impl From<ParseError> for crate::error::InputError {
+    fn from(e: ParseError) -> crate::error::InputError {
+        let at = if e.loc.line > 0 {
+            e.loc.to_string()
+        } else {
+            e.loc.file.clone()
+        };
+        crate::error::InputError::new(&at, e.expected, e.found).hint(
+            "fix the declaration, or pass -D/-I so the preprocessor sees what the compiler sees",
+        )
+    }
+}

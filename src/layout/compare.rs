@@ -631,14 +631,5 @@ pub fn parse_for(
     if let Some(t) = target {
         p.target_defines = t.predefined_macros();
     }
-    decl::parse_header(path, &p).map_err(|e| {
-        let at = if e.loc.line > 0 {
-            e.loc.to_string()
-        } else {
-            e.loc.file.clone()
-        };
-        InputError::new(&at, e.expected.clone(), e.found.clone()).hint(
-            "fix the declaration, or pass -D/-I so the preprocessor sees what the compiler sees",
-        )
-    })
+    Ok(decl::parse_header(path, &p)?)
 }

@@ -259,13 +259,51 @@ pub struct ProcessReport {
     pub processes_killed: Option<u32>,
 }
 
+/// What became of a probe, as the parent observed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeStatus {
+    Crashed,
+    Error,
+    Exited,
+    Interfered,
+    LoadFailed,
+    Loaded,
+    Skipped,
+    TimedOut,
+    Unreadable,
+}
+
+impl ProbeStatus {
+    /// The name used in reports (`loaded`, `timed_out`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeStatus::Crashed => "crashed",
+            ProbeStatus::Error => "error",
+            ProbeStatus::Exited => "exited",
+            ProbeStatus::Interfered => "interfered",
+            ProbeStatus::LoadFailed => "load_failed",
+            ProbeStatus::Loaded => "loaded",
+            ProbeStatus::Skipped => "skipped",
+            ProbeStatus::TimedOut => "timed_out",
+            ProbeStatus::Unreadable => "unreadable",
+        }
+    }
+}
+
+impl PartialEq<&str> for ProbeStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// Everything a probe found out.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeReport {
     pub path: String,
     pub resolved_path: String,
-    /// `loaded`, `load_failed`, `crashed`, `timed_out`, `exited`, `skipped`, `error` or `unreadable`.
-    pub status: &'static str,
+    /// What became of the probe.
+    pub status: ProbeStatus,
     /// Why runtime checks did not run (format or architecture of another host).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
@@ -293,7 +331,7 @@ impl ProbeReport {
             resolved_path: std::fs::canonicalize(lib)
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|_| lib.to_string()),
-            status: "error",
+            status: ProbeStatus::Error,
             skipped: None,
             load_error: None,
             symbols: Vec::new(),
@@ -347,7 +385,7 @@ pub fn probe(lib: &str, request: &ProbeRequest, opts: &ProbeOptions) -> ProbeRep
     let mapped = match Mapped::open(lib) {
         Ok(m) => m,
         Err(e) => {
-            report.status = "unreadable";
+            report.status = ProbeStatus::Unreadable;
             report.input_error = Some(e);
             return report;
         }
@@ -356,7 +394,7 @@ pub fn probe(lib: &str, request: &ProbeRequest, opts: &ProbeOptions) -> ProbeRep
         match binary::read_images(lib, mapped.bytes(), None, ReadOptions { demangle: false }) {
             Ok(i) => i,
             Err(e) => {
-                report.status = "unreadable";
+                report.status = ProbeStatus::Unreadable;
                 report.input_error = Some(e);
                 return report;
             }
@@ -405,7 +443,7 @@ pub fn probe(lib: &str, request: &ProbeRequest, opts: &ProbeOptions) -> ProbeRep
 }
 
 fn skipped(mut report: ProbeReport, why: String) -> ProbeReport {
-    report.status = "skipped";
+    report.status = ProbeStatus::Skipped;
     report.findings.push(Finding {
         code: Code::Runtime(RuntimeCode::Skipped),
         severity: Severity::Info,
@@ -640,7 +678,7 @@ fn interference_findings(report: &mut ProbeReport, list: &[spawn::Interference])
             Some(child::CHANNEL_LOST_EXIT)
         );
     if list.iter().any(|i| unobserved(&i)) || flooded_and_lost {
-        report.status = "interfered";
+        report.status = ProbeStatus::Interfered;
     }
 }
 
@@ -650,7 +688,7 @@ fn internal(mut report: ProbeReport, why: String) -> ProbeReport {
 }
 
 fn push_internal(report: &mut ProbeReport, why: String) {
-    report.status = "error";
+    report.status = ProbeStatus::Error;
     report.findings.push(Finding {
         code: Code::Runtime(RuntimeCode::ProbeFailed),
         severity: Severity::Error,
@@ -713,7 +751,7 @@ fn findings_for(
     let mut abnormal = true;
     match status {
         spawn_status::Status::TimedOut => {
-            report.status = "timed_out";
+            report.status = ProbeStatus::TimedOut;
             report.findings.push(Finding {
                 code: Code::Runtime(RuntimeCode::TimedOut),
                 severity: Severity::Error,
@@ -734,7 +772,7 @@ fn findings_for(
             });
         }
         spawn_status::Status::Signaled(sig) => {
-            report.status = "crashed";
+            report.status = ProbeStatus::Crashed;
             report.findings.push(Finding {
                 code: Code::Runtime(RuntimeCode::Crashed),
                 severity: Severity::Error,
@@ -760,7 +798,7 @@ fn findings_for(
         spawn_status::Status::Interfered => {}
         spawn_status::Status::Exited(_) if !done && channel_lost => {}
         spawn_status::Status::Exited(code) if !done && internal_error.is_none() => {
-            report.status = "exited";
+            report.status = ProbeStatus::Exited;
             report.findings.push(Finding {
                 code: Code::Runtime(RuntimeCode::Exited),
                 severity: Severity::Error,
@@ -785,7 +823,7 @@ fn findings_for(
         }
     }
     if let Some(err) = report.load_error.clone() {
-        report.status = "load_failed";
+        report.status = ProbeStatus::LoadFailed;
         let explanation = explain_load_failure(lib, &err, opts);
         let hint = if explanation.is_empty() {
             "the static model finds nothing wrong here: the cause is in this environment (LD_LIBRARY_PATH, \
@@ -811,7 +849,7 @@ fn findings_for(
         });
         report.explanation = explanation;
     } else if !abnormal && loaded {
-        report.status = "loaded";
+        report.status = ProbeStatus::Loaded;
     }
     for s in &report.symbols {
         if !s.found {

@@ -110,3 +110,40 @@ impl From<FormatArg> for OutputFormat {
         }
     }
 }
+
+/// Options that describe the target system for the loader models.
+#[derive(Debug, clap::Args)]
+pub struct LoaderArgs {
+    /// The architecture slice of a universal Mach-O file to resolve (default: the first).
+    #[arg(long)]
+    pub arch: Option<String>,
+    /// Resolve absolute paths and default directories inside this root (an extracted image of the target).
+    #[arg(long)]
+    pub sysroot: Option<std::path::PathBuf>,
+    /// The ld.so cache to read (default: the sysroot's /etc/ld.so.cache).
+    #[arg(long)]
+    pub ld_so_cache: Option<std::path::PathBuf>,
+    /// An environment variable of the target process (LD_LIBRARY_PATH, …); repeatable.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub env: Vec<String>,
+    /// Take LD_LIBRARY_PATH, DYLD_LIBRARY_PATH, DYLD_FALLBACK_LIBRARY_PATH and PATH from this process.
+    #[arg(long)]
+    pub inherit_env: bool,
+    /// The main program that loads FILE (its DT_RPATH applies; its dependencies are already loaded).
+    #[arg(long)]
+    pub executable: Option<std::path::PathBuf>,
+    /// The loader's default directories, colon-separated (default: Debian multiarch or /lib64:/usr/lib64).
+    #[arg(long, value_name = "DIRS")]
+    pub default_dirs: Option<String>,
+    /// Subdirectories glibc tries inside each search directory first, comma-separated, in order
+    /// (e.g. glibc-hwcaps/x86-64-v3,glibc-hwcaps/x86-64-v2); default none.
+    #[arg(long, value_name = "SUBDIRS")]
+    pub hwcap_subdirs: Option<String>,
+    /// Windows DLL search order: `standard` LoadLibrary, or `python` (LOAD_LIBRARY_SEARCH_DEFAULT_DIRS, as
+    /// CPython >= 3.8 ctypes: PATH is not searched).
+    #[arg(long, value_enum, default_value_t = crate::commands::deps::WindowsSearchArg::Standard)]
+    pub windows_search: crate::commands::deps::WindowsSearchArg,
+    /// A directory added with os.add_dll_directory (Windows); repeatable.
+    #[arg(long, value_name = "DIR")]
+    pub dll_dir: Vec<String>,
+}

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::Context;
-use crate::cli::{DepsArgs, LoaderArgs};
+use crate::commands::args::LoaderArgs;
 use crate::error::InputError;
 use crate::loader::{self, Graph, LoaderEnv, LoaderOptions, Outcome, WindowsSearch};
 use crate::report::{self, OutputFormat, EXIT_INPUT};
@@ -204,4 +204,24 @@ fn tree(
         }
     }
     Ok(())
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DepsArgs {
+    /// A shared library or executable.
+    pub file: String,
+    #[command(flatten)]
+    pub loader: crate::commands::args::LoaderArgs,
+    /// Also check that every undefined symbol and required symbol version binds (like `ldd -r`, nothing executed).
+    #[arg(long)]
+    pub check_symbols: bool,
+    /// Fold glibc's own libraries in the tree.
+    #[arg(long)]
+    pub no_system: bool,
+    /// Show every candidate tried for every entry, not only for missing ones.
+    #[arg(long)]
+    pub explain: bool,
+    /// Exit 1 when a finding has at least this severity.
+    #[arg(long, value_enum, default_value_t = crate::commands::args::SeverityArg::Error)]
+    pub fail_on: crate::commands::args::SeverityArg,
 }

@@ -14,8 +14,6 @@ use crate::report::{self, OutputFormat, EXIT_INPUT};
 use crate::runtime::ProbeStatus;
 use crate::runtime::{self, CallSpec, ProbeOptions, ProbeReport, ProbeRequest, ReturnType};
 
-pub use crate::runtime::child::ProbeChildArgs;
-
 /// `--returns`: the clap spelling of [`ReturnType`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReturnTypeArg {
@@ -234,4 +232,40 @@ fn write_human(r: &ProbeReport) -> std::io::Result<()> {
         report::human::write_block(&mut out, f, block)?;
     }
     out.flush()
+}
+
+/// The command line of `ffi-doctor __probe` (internal: started by `ffi-doctor load`, never by people).
+#[derive(Debug, clap::Args)]
+pub struct ProbeChildArgs {
+    /// The inherited file descriptor to write result events to.
+    #[arg(long, default_value_t = 3)]
+    pub result_fd: i32,
+    /// Run as the supervisor between `ffi-doctor` and the probe (see `runtime::supervise`).
+    #[arg(long)]
+    pub supervise: bool,
+    /// Supervisor: the descriptor its own report goes to (never inherited by the probe).
+    #[arg(long)]
+    pub status_fd: Option<i32>,
+    /// Supervisor: wall-clock limit of the probe in milliseconds.
+    #[arg(long)]
+    pub timeout_ms: Option<u64>,
+    /// Supervisor: the empty directory the probe runs in.
+    #[arg(long)]
+    pub workdir: Option<std::path::PathBuf>,
+    /// Supervisor: `RLIMIT_AS` of the probe in bytes.
+    #[arg(long)]
+    pub as_limit: Option<u64>,
+}
+
+impl From<&ProbeChildArgs> for crate::runtime::child::ProbeChildArgs {
+    fn from(a: &ProbeChildArgs) -> Self {
+        crate::runtime::child::ProbeChildArgs {
+            result_fd: a.result_fd,
+            supervise: a.supervise,
+            status_fd: a.status_fd,
+            timeout_ms: a.timeout_ms,
+            workdir: a.workdir.clone(),
+            as_limit: a.as_limit,
+        }
+    }
 }

@@ -7,7 +7,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::Context;
-use crate::cli::ResolveArgs;
+
 use crate::error::InputError;
 use crate::loader::find_library::{self, FindLibrary, Os};
 use crate::loader::{self, glibc, Attempt, Graph, LoaderEnv};
@@ -67,7 +67,7 @@ fn host_target() -> glibc::Target {
 /// Run the whole question for one name.
 fn answer(args: &ResolveArgs, env: &LoaderEnv) -> Result<Doc, InputError> {
     let os = match (args.os, &args.from) {
-        (Some(os), _) => os,
+        (Some(os), _) => os.into(),
         (None, Some(f)) => {
             let m = crate::binary::Mapped::open(f)?;
             match crate::binary::sniff::classify(f, m.bytes())? {
@@ -251,4 +251,36 @@ fn human(d: &Doc) -> std::io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ResolveArgs {
+    /// The name as passed to find_library (`z`, `ssl`, `mylib`).
+    pub name: String,
+    /// The OS whose Python to model (default: FILE's format with --from, else this host's).
+    #[arg(long, value_enum)]
+    pub os: Option<OsArg>,
+    /// The object that calls dlopen (an extension module): its class, machine and search paths apply.
+    #[arg(long)]
+    pub from: Option<String>,
+    #[command(flatten)]
+    pub loader: crate::commands::args::LoaderArgs,
+}
+
+/// `--os`: the OS whose `find_library` to model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OsArg {
+    Linux,
+    Macos,
+    Windows,
+}
+
+impl From<OsArg> for crate::loader::find_library::Os {
+    fn from(o: OsArg) -> Self {
+        match o {
+            OsArg::Linux => crate::loader::find_library::Os::Linux,
+            OsArg::Macos => crate::loader::find_library::Os::Macos,
+            OsArg::Windows => crate::loader::find_library::Os::Windows,
+        }
+    }
 }

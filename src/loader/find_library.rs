@@ -18,7 +18,7 @@ use super::rule::How;
 use super::{Attempt, LoaderEnv, Outcome};
 
 /// The OS whose `find_library` to model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Os {
     Linux,

@@ -33,26 +33,21 @@ pub struct WireRequest {
 /// The probe's exit status when its result descriptor was closed or replaced under it (by the library).
 pub const CHANNEL_LOST_EXIT: i32 = 86;
 
-/// Arguments of `ffi-doctor __probe` (internal: started by `ffi-doctor load`, never by people).
-#[derive(Debug, clap::Args)]
+/// Options of `ffi-doctor __probe` (internal: started by `ffi-doctor load`, never by people); the command line
+/// that carries them is `commands::load::ProbeChildArgs`.
+#[derive(Debug, Clone, Default)]
 pub struct ProbeChildArgs {
     /// The inherited file descriptor to write result events to.
-    #[arg(long, default_value_t = 3)]
     pub result_fd: i32,
     /// Run as the supervisor between `ffi-doctor` and the probe (see `runtime::supervise`).
-    #[arg(long)]
     pub supervise: bool,
     /// Supervisor: the descriptor its own report goes to (never inherited by the probe).
-    #[arg(long)]
     pub status_fd: Option<i32>,
     /// Supervisor: wall-clock limit of the probe in milliseconds.
-    #[arg(long)]
     pub timeout_ms: Option<u64>,
     /// Supervisor: the empty directory the probe runs in.
-    #[arg(long)]
     pub workdir: Option<std::path::PathBuf>,
     /// Supervisor: `RLIMIT_AS` of the probe in bytes.
-    #[arg(long)]
     pub as_limit: Option<u64>,
 }
 

@@ -75,14 +75,13 @@ impl Kind {
 }
 
 /// The name a library is known by: ELF `DT_SONAME`, Mach-O `LC_ID_DYLIB`, PE export-directory name.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize)]
 pub struct Identity {
     pub name: String,
     /// Mach-O current version (`a.b.c`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<String>,
     /// Mach-O compatibility version (`a.b.c`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub compatibility_version: Option<String>,
 }
 
@@ -109,14 +108,13 @@ pub enum NeededKind {
 }
 
 /// One needed library, in the order the file records it.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize)]
 pub struct Needed {
     pub name: String,
     pub kind: NeededKind,
     /// Mach-O: the dylib's current and compatibility versions as recorded by the linker.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub compatibility_version: Option<String>,
 }
 
@@ -262,11 +260,11 @@ pub struct Import<'d> {
 }
 
 /// ELF-only facts.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ElfInfo {
     pub machine: u16,
     pub os_abi: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub interpreter: Option<String>,
     /// Names of the `DT_FLAGS` bits set (`BIND_NOW`, `ORIGIN`, …).
     pub flags: Vec<String>,
@@ -276,9 +274,7 @@ pub struct ElfInfo {
     pub versions_defined: Vec<VersionDef>,
     /// Versions this file requires (`verneed`), per library.
     pub versions_required: Vec<VersionNeed>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub build_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub debuglink: Option<DebugLink>,
     /// Names of the DWARF sections present (`.debug_info`, `.zdebug_info`, …).
     pub dwarf_sections: Vec<String>,
@@ -286,7 +282,6 @@ pub struct ElfInfo {
     pub has_symtab: bool,
     /// The `p_flags` of the PT_GNU_STACK program header (`None`: there is none, and the loader assumes an
     /// executable stack).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gnu_stack: Option<u32>,
     /// A `DT_TEXTREL` entry is present (DF_TEXTREL is in `flags` as `TEXTREL`).
     pub dt_textrel: bool,

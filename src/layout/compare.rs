@@ -73,23 +73,19 @@ pub struct TypeDoc {
     pub differences: Vec<Difference>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Serialize)]
 pub struct LayoutDoc {
     pub targets: Vec<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub align: Option<u64>,
     /// What a typedef/enum resolves to on these targets.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resolved: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldDoc>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub holes: Vec<HoleDoc>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tail_padding: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 

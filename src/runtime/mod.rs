@@ -152,20 +152,17 @@ pub struct SymbolResult {
 }
 
 /// One call's outcome.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CallResult {
     pub name: String,
     pub returns: ReturnType,
     /// The rendered return value.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expect: Option<String>,
     /// Whether the value matched the glob (absent without `expect`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub matched: Option<bool>,
     /// Why the function was not called (`dlsym` error).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
@@ -234,28 +231,23 @@ pub struct Captured {
 }
 
 /// How the child ended.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize)]
 pub struct ProcessReport {
     /// `exited`, `signaled` or `timed_out`.
     pub outcome: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub signal: Option<i32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub signal_name: Option<&'static str>,
     /// The last stage the child announced: `loading`, `resolving`, `{"calling": NAME}`, `exiting`, ….
     pub stage: Stage,
     pub elapsed_ms: u64,
     pub timeout_s: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address_space_limit: Option<u64>,
     /// How the probe's processes were contained: `pid_namespace` or `subreaper`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub containment: Option<&'static str>,
     /// Processes still running when the probe ended (the probe itself on a timeout, and whatever the library
     /// started), all killed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub processes_killed: Option<u32>,
 }
 

@@ -134,20 +134,13 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
         }
     }
     if !unchecked.is_empty() {
-        findings.push(Finding {
-            code: Code::Load(LoadCode::Unchecked),
-            severity: Severity::Info,
-            location: graph
-                .nodes
-                .first()
-                .map(|n| n.path.clone())
-                .unwrap_or_default()
-                .into(),
-            message: "symbols bound to these libraries were not checked (no file to read)".into(),
-            expected: "a readable image".into(),
-            found: unchecked.join(", "),
-            hint: "pass --sysroot with an extracted shared cache to check them".into(),
-        });
+        findings.push(super::unchecked(
+            graph,
+            "symbols bound to these libraries were not checked (no file to read)".into(),
+            "a readable image",
+            unchecked.join(", "),
+            "pass --sysroot with an extracted shared cache to check them",
+        ));
     }
     findings
 }

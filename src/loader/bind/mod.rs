@@ -38,6 +38,31 @@ impl NodeFacts {
     }
 }
 
+/// FFI0308 on the root: imports bound to libraries that have no file to read were not checked.
+pub(crate) fn unchecked(
+    graph: &crate::loader::Graph,
+    message: String,
+    expected: &str,
+    found: String,
+    hint: &str,
+) -> crate::report::Finding {
+    use crate::report::codes::{Code, LoadCode};
+    crate::report::Finding {
+        code: Code::Load(LoadCode::Unchecked),
+        severity: crate::report::Severity::Info,
+        location: graph
+            .nodes
+            .first()
+            .map(|n| n.path.clone())
+            .unwrap_or_default()
+            .into(),
+        message,
+        expected: expected.into(),
+        found,
+        hint: hint.into(),
+    }
+}
+
 type Reader = Box<dyn Fn() -> Option<NodeFacts> + Send + Sync>;
 
 /// The binder's facts of one node: either read when the walk loaded it, or read on first use from the mapping

@@ -181,27 +181,17 @@ pub fn check_symbols(graph: &Graph) -> Vec<Finding> {
     unchecked.sort();
     unchecked.dedup();
     if !unchecked.is_empty() {
-        out.push(Finding {
-            code: Code::Load(LoadCode::Unchecked),
-            severity: Severity::Info,
-            location: graph
-                .nodes
-                .first()
-                .map(|n| n.path.clone())
-                .unwrap_or_default()
-                .into(),
-            message: format!(
+        out.push(super::unchecked(
+            graph,
+            format!(
                 "imports from {} DLL(s) without a file were not checked: {}",
                 unchecked.len(),
                 unchecked.join(", ")
             ),
-            expected: "an export directory to check imports against".into(),
-            found: "API sets (resolved by the OS) or system DLLs assumed present without --sysroot"
-                .into(),
-            hint:
-                "pass --sysroot with a copy of the target's C:\\Windows to check system imports too"
-                    .into(),
-        });
+            "an export directory to check imports against",
+            "API sets (resolved by the OS) or system DLLs assumed present without --sysroot".into(),
+            "pass --sysroot with a copy of the target's C:\\Windows to check system imports too",
+        ));
     }
     out
 }

@@ -439,6 +439,7 @@ pub fn read<'d>(path: &str, data: &'d [u8], opts: ReadOptions) -> Result<Image<'
         }),
         macho: None,
         pe: None,
+        data: super::ImageData(data),
     };
     super::finish(&mut img, opts);
     Ok(img)

@@ -53,6 +53,8 @@ struct Die {
     lower: Option<Const>,
     decl_line: Option<u64>,
     children: Vec<usize>,
+    /// Cycle search: 1 on the current path, 2 done.
+    mark: std::cell::Cell<u8>,
 }
 
 impl Die {
@@ -81,6 +83,7 @@ impl Die {
             lower: None,
             decl_line: None,
             children: Vec::new(),
+            mark: std::cell::Cell::new(0),
         }
     }
 }
@@ -102,6 +105,8 @@ struct Model {
     steps: std::cell::Cell<(u64, u64)>,
     /// The DIE being described when the budget ran out.
     over_budget: std::cell::Cell<Option<usize>>,
+    /// The first DIE reached deeper than [`MAX_DEPTH`] (a cycle, or a hostile chain).
+    too_deep: std::cell::Cell<Option<usize>>,
 }
 
 /// Where DWARF reading failed: the file, the section and the offset in it (and, for uncompressed sections, the
@@ -224,9 +229,10 @@ pub(crate) fn read(
         little: file.is_little_endian(),
         steps: std::cell::Cell::new((0, 0)),
         over_budget: std::cell::Cell::new(None),
+        too_deep: std::cell::Cell::new(None),
     };
-    // Every reference read, to check that it lands on a DIE: (attribute, referring DIE, target).
-    let mut refs: Vec<(dw::DwAt, usize, usize)> = Vec::new();
+    // The target of every reference read, to check that it lands on a DIE.
+    let mut refs: Vec<usize> = Vec::new();
     let mut versions = BTreeSet::new();
     let mut type_sig_refs = false;
     let mut iter = dwarf.units();
@@ -364,7 +370,7 @@ pub(crate) fn read(
                     dw::DW_AT_type => {
                         die.ty = refr(&v);
                         if let Some(t) = die.ty {
-                            refs.push((dw::DW_AT_type, off, t));
+                            refs.push(t);
                         }
                         if matches!(v, AttributeValue::DebugTypesRef(_)) {
                             type_sig_refs = true;
@@ -373,7 +379,7 @@ pub(crate) fn read(
                     dw::DW_AT_specification | dw::DW_AT_abstract_origin => {
                         die.origin = refr(&v);
                         if let Some(t) = die.origin {
-                            refs.push((attr.name(), off, t));
+                            refs.push(t);
                         }
                     }
                     dw::DW_AT_encoding => {
@@ -407,9 +413,33 @@ pub(crate) fn read(
             stack.push(off);
         }
     }
-    // A reference must land on a DIE: one that does not is corrupt, and would silently lose a type.
-    for &(at, from, to) in &refs {
-        if !m.dies.contains_key(&to) {
+    // A reference must land on a DIE: one that does not is corrupt, and would silently lose a type. Sorted
+    // targets are checked against the (sorted) DIE offsets in one pass; the referring DIE is looked up only
+    // for the message.
+    refs.sort_unstable();
+    refs.dedup();
+    let mut keys = m.dies.keys().peekable();
+    for &to in &refs {
+        while keys.next_if(|&&k| k < to).is_some() {}
+        if keys.peek() != Some(&&to) {
+            let (from, at) = m
+                .dies
+                .iter()
+                .find_map(|(&o, d)| {
+                    if d.ty == Some(to) {
+                        Some((o, dw::DW_AT_type))
+                    } else if d.origin == Some(to) {
+                        Some((o, dw::DW_AT_abstract_origin))
+                    } else {
+                        None
+                    }
+                })
+                .unwrap_or((0, dw::DW_AT_type));
+            let at = if at == dw::DW_AT_type {
+                "DW_AT_type"
+            } else {
+                "DW_AT_specification/DW_AT_abstract_origin"
+            };
             return Err(errs.at(
                 ".debug_info",
                 from as u64,
@@ -418,7 +448,22 @@ pub(crate) fn read(
             ));
         }
     }
-    if let Some(cycle) = m.type_cycle() {
+    if type_sig_refs {
+        m.notes.push(
+            "some types live in type units (-fdebug-types-section) and were not followed".into(),
+        );
+    }
+    if file
+        .section_by_name(".debug_types")
+        .is_some_and(|s| s.size() > 0)
+    {
+        m.notes
+            .push(".debug_types (DWARF 4 type units) is not read".into());
+    }
+
+    let (records, enums, functions, variables) = m.build();
+    // Types nested deeper than any compiler writes: a reference cycle (shown with its DIEs), else a hostile chain.
+    if let Some(cycle) = m.too_deep.get().and_then(|o| m.type_cycle_from(o)) {
         let path: Vec<String> = cycle
             .iter()
             .map(|&o| {
@@ -436,20 +481,6 @@ pub(crate) fn read(
             format!("a reference cycle: {} → {:#x}", path.join(" → "), cycle[0]),
         ));
     }
-    if type_sig_refs {
-        m.notes.push(
-            "some types live in type units (-fdebug-types-section) and were not followed".into(),
-        );
-    }
-    if file
-        .section_by_name(".debug_types")
-        .is_some_and(|s| s.size() > 0)
-    {
-        m.notes
-            .push(".debug_types (DWARF 4 type units) is not read".into());
-    }
-
-    let (records, enums, functions, variables) = m.build();
     if let Some(o) = m.over_budget.get() {
         return Err(errs.at(
             ".debug_info",
@@ -459,6 +490,11 @@ pub(crate) fn read(
                  {STEPS_PER_DIE} per DIE), from the DIE"
             ),
             "types that expand without end (a hostile or corrupt type graph)",
+        ));
+    }
+    if let Some(o) = m.too_deep.get() {
+        m.notes.push(format!(
+            "types nested deeper than {MAX_DEPTH} at .debug_info+{o:#x} are shown as `?`"
         ));
     }
     Ok(DebugInfo {
@@ -633,13 +669,11 @@ impl Model {
     }
 
     /// The type references that describing a type follows: what a typedef, qualifier, pointer, array or enum
-    /// names, a function type's return and parameter types, and a record's by-value anonymous member records.
-    fn type_edges(&self, off: usize) -> Vec<usize> {
-        let Some(d) = self.die(off) else {
-            return Vec::new();
-        };
+    /// names, a function type's return and parameter types, and an anonymous record's by-value anonymous member
+    /// records (a named record is never such a target, so it cannot be on a cycle).
+    fn type_edges(&self, d: &Die) -> Vec<usize> {
         match d.tag {
-            t if is_record(t) => d
+            t if is_record(t) && d.name.is_none() => d
                 .children
                 .iter()
                 .filter_map(|c| self.die(*c))
@@ -672,41 +706,51 @@ impl Model {
         }
     }
 
-    /// A cycle of type references (a typedef naming itself, pointers to each other, a record holding itself by
-    /// value), which no compiler writes: the DIE offsets along it, first repeated at the end by the caller.
-    fn type_cycle(&self) -> Option<Vec<usize>> {
-        // 1: on the current path, 2: done.
-        let mut state: HashMap<usize, u8> = HashMap::new();
-        for &start in self.dies.keys() {
-            if state.contains_key(&start) {
-                continue;
-            }
-            let first = self.type_edges(start);
-            if first.is_empty() {
-                continue;
-            }
-            state.insert(start, 1);
-            let mut stack: Vec<(usize, Vec<usize>, usize)> = vec![(start, first, 0)];
-            while let Some(top) = stack.last_mut() {
-                if top.2 < top.1.len() {
-                    let next = top.1[top.2];
-                    top.2 += 1;
-                    match state.get(&next) {
-                        Some(1) => {
-                            let i = stack.iter().position(|f| f.0 == next).unwrap_or(0);
-                            return Some(stack[i..].iter().map(|f| f.0).collect());
-                        }
-                        Some(_) => {}
-                        None => {
-                            state.insert(next, 1);
-                            let edges = self.type_edges(next);
+    /// Note the first DIE reached deeper than [`MAX_DEPTH`]; the description stops there.
+    fn deep(&self, off: usize) {
+        if self.too_deep.get().is_none() {
+            self.too_deep.set(Some(off));
+        }
+    }
+
+    /// A cycle of type references reachable from `start` (a typedef naming itself, pointers to each other, a
+    /// record holding itself by value), which no compiler writes: the DIE offsets along it (the caller repeats
+    /// the first at the end). One depth-first walk, linear in the references; run only when a description went
+    /// deeper than [`MAX_DEPTH`], so well-formed files never pay for it.
+    fn type_cycle_from(&self, start: usize) -> Option<Vec<usize>> {
+        let sd = self.die(start)?;
+        let first = self.type_edges(sd);
+        if first.is_empty() {
+            return None;
+        }
+        sd.mark.set(1);
+        let mut stack: Vec<(usize, Vec<usize>, usize)> = vec![(start, first, 0)];
+        while let Some(top) = stack.last_mut() {
+            if top.2 < top.1.len() {
+                let next = top.1[top.2];
+                top.2 += 1;
+                let Some(nd) = self.die(next) else { continue };
+                match nd.mark.get() {
+                    1 => {
+                        let i = stack.iter().position(|f| f.0 == next).unwrap_or(0);
+                        return Some(stack[i..].iter().map(|f| f.0).collect());
+                    }
+                    2 => {}
+                    _ => {
+                        let edges = self.type_edges(nd);
+                        if edges.is_empty() {
+                            nd.mark.set(2);
+                        } else {
+                            nd.mark.set(1);
                             stack.push((next, edges, 0));
                         }
                     }
-                } else {
-                    state.insert(top.0, 2);
-                    stack.pop();
                 }
+            } else {
+                if let Some(d) = self.die(top.0) {
+                    d.mark.set(2);
+                }
+                stack.pop();
             }
         }
         None
@@ -889,10 +933,15 @@ impl Model {
             (_, Some(td))
                 if is_record(td.tag)
                     && td.name.is_none()
-                    && !self.typedef_of.contains_key(&md.ty.unwrap_or(0))
-                    && depth < MAX_DEPTH =>
+                    && !self.typedef_of.contains_key(&md.ty.unwrap_or(0)) =>
             {
-                md.ty.map(|t| Box::new(self.record(t, depth + 1)))
+                let t = md.ty.unwrap_or(0);
+                if depth < MAX_DEPTH {
+                    Some(Box::new(self.record(t, depth + 1)))
+                } else {
+                    self.deep(t);
+                    None
+                }
             }
             _ => None,
         };
@@ -1047,7 +1096,11 @@ impl Model {
 
     fn size_of(&self, ty: Option<usize>, depth: usize) -> Option<u64> {
         let d = self.die(ty?)?;
-        if depth > MAX_DEPTH || !self.step(ty?) {
+        if depth > MAX_DEPTH {
+            self.deep(ty?);
+            return None;
+        }
+        if !self.step(ty?) {
             return None;
         }
         if let Some(s) = d.byte_size {
@@ -1109,6 +1162,9 @@ impl Model {
                 tag: "unresolved".into(),
             };
         };
+        if depth > MAX_DEPTH {
+            self.deep(off);
+        }
         if depth > MAX_DEPTH || !self.step(off) {
             return TypeKind::Other {
                 tag: "too deep".into(),
@@ -1230,6 +1286,9 @@ impl Model {
             return join("void", inner);
         };
         let (off, d) = d;
+        if depth > MAX_DEPTH {
+            self.deep(off);
+        }
         if depth > MAX_DEPTH || !self.step_n(off, 1 + inner.len() as u64 / 16) {
             return join("?", inner);
         }
@@ -1393,6 +1452,7 @@ mod tests {
             little: true,
             steps: std::cell::Cell::new((0, 0)),
             over_budget: std::cell::Cell::new(None),
+            too_deep: std::cell::Cell::new(None),
         }
     }
 
@@ -1421,7 +1481,7 @@ mod tests {
         v.external = true;
         v.ty = Some(at(0));
         m.dies.insert(50, v);
-        assert!(m.type_cycle().is_none());
+        assert!(m.type_cycle_from(at(0)).is_none());
         let t = std::time::Instant::now();
         let _ = m.build();
         assert!(m.over_budget.get().is_some());
@@ -1443,7 +1503,7 @@ mod tests {
         let mut mem = Die::new(dw::DW_TAG_member, 2, 0);
         mem.ty = Some(10);
         m.dies.insert(20, mem);
-        assert_eq!(m.type_cycle(), Some(vec![10]));
+        assert_eq!(m.type_cycle_from(10), Some(vec![10]));
     }
 
     #[test]

@@ -461,6 +461,7 @@ fn read_with<'d>(
         }),
         macho: None,
         pe: None,
+        data: super::ImageData(data),
     };
     super::finish(&mut img, opts);
     Ok(img)

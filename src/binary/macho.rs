@@ -501,6 +501,7 @@ pub fn read<'d>(path: &str, slice: Slice<'d>, opts: ReadOptions) -> Result<Image
             dwarf_present,
         }),
         pe: None,
+        data: super::ImageData(data),
     };
     super::finish(&mut img, opts);
     Ok(img)

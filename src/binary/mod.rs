@@ -395,6 +395,86 @@ pub struct Image<'d> {
     pub macho: Option<MachoInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pe: Option<PeInfo>,
+    /// The bytes of this image (the slice, for a universal Mach-O file): what a later reader (DWARF) parses
+    /// without mapping or sniffing the file again.
+    #[serde(skip)]
+    pub data: ImageData<'d>,
+}
+
+/// The bytes an [`Image`] was read from; `Debug` shows only their length.
+#[derive(Clone, Copy, Default)]
+pub struct ImageData<'d>(pub &'d [u8]);
+
+impl std::fmt::Debug for ImageData<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{} bytes>", self.0.len())
+    }
+}
+
+impl std::ops::Deref for ImageData<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.0
+    }
+}
+
+/// The facts that pick an image's separate debug file, decoded from [`ElfInfo`], [`MachoInfo`] and [`PeInfo`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DebugIds {
+    /// ELF `NT_GNU_BUILD_ID`.
+    pub build_id: Option<Vec<u8>>,
+    /// ELF `.gnu_debuglink`: file name and CRC-32.
+    pub debuglink: Option<(String, u32)>,
+    /// Mach-O `LC_UUID`.
+    pub uuid: Option<[u8; 16]>,
+    /// PE CodeView PDB path.
+    pub pdb: Option<String>,
+    /// The image names DWARF sections of its own (ELF/PE `.debug_info`/`.zdebug_info`, Mach-O `__DWARF`).
+    pub dwarf: bool,
+}
+
+impl Image<'_> {
+    /// Build-id, debuglink, UUID, PDB path and DWARF presence, as bytes and numbers.
+    pub fn debug_ids(&self) -> DebugIds {
+        let has_info = |names: &[String]| {
+            names
+                .iter()
+                .any(|n| n == ".debug_info" || n == ".zdebug_info")
+        };
+        let mut ids = DebugIds::default();
+        if let Some(e) = &self.elf {
+            ids.build_id = e.build_id.as_deref().and_then(unhex);
+            ids.debuglink = e.debuglink.as_ref().and_then(|l| {
+                let crc = u32::from_str_radix(&l.crc32, 16).ok()?;
+                Some((l.file.clone(), crc))
+            });
+            ids.dwarf = has_info(&e.dwarf_sections);
+        }
+        if let Some(m) = &self.macho {
+            ids.uuid = m
+                .uuid
+                .as_deref()
+                .and_then(|u| unhex(&u.replace('-', "")))
+                .and_then(|b| <[u8; 16]>::try_from(b).ok());
+            ids.dwarf = m.dwarf_present;
+        }
+        if let Some(p) = &self.pe {
+            ids.pdb = p.pdb.as_ref().map(|p| p.path.clone());
+            ids.dwarf = has_info(&p.dwarf_sections);
+        }
+        ids
+    }
+}
+
+/// Bytes from (lower- or upper-case) hex; `None` for odd length or a non-hex digit.
+pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// How much symbol work to do while reading: demangling is the costly part.

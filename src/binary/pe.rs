@@ -400,6 +400,7 @@ fn read_as<'d, H: ImageNtHeaders>(
             pdb,
             dwarf_sections,
         }),
+        data: super::ImageData(data),
     };
     super::finish(&mut img, opts);
     Ok(img)

@@ -205,7 +205,7 @@ fn dwarf_findings(
     } else if dopts.arch.is_none() {
         dopts.arch = opts.arch.clone();
     }
-    let search = match crate::dwarf::search(lib, &dopts) {
+    let search = match crate::dwarf::search_image(lib, img, &dopts) {
         Ok(s) => s,
         // An explicit --debug-file that cannot be used is an input error; anything else is a note.
         Err(e) if dopts.debug_file.is_some() => return Err(e),

@@ -9,7 +9,7 @@ use object::{Object, ObjectSection};
 use serde::Serialize;
 
 use super::{model, DebugInfo, DebugOptions, DebugSource};
-use crate::binary::{self, sniff, Mapped};
+use crate::binary::{self, sniff, Image, Mapped};
 use crate::error::InputError;
 
 /// One candidate debug file and what became of it.
@@ -31,40 +31,54 @@ pub struct DebugSearch {
     pub tried: Vec<Tried>,
 }
 
-/// Facts about the library that pick its debug file.
+/// Facts about the library that pick its debug file: read from its [`Image`], never from the file again.
 struct Ids {
     build_id: Option<Vec<u8>>,
     debuglink: Option<(String, u32)>,
     uuid: Option<[u8; 16]>,
     pdb: Option<String>,
-    arch: object::Architecture,
+    /// The image says it has DWARF sections of its own.
+    dwarf: bool,
+    /// The image's architecture name (`x86_64`, `arm64`, …), to pick a slice of a universal debug file.
+    arch: String,
 }
 
-/// Look for the DWARF of `lib_path` (see the module docs for the order).
+/// Look for the DWARF of the library at `lib_path`, for callers that hold only a path: the file is mapped and
+/// read into its [`Image`] once (the `opts.arch` slice of a universal file, else the first), then
+/// [`search_image`] does the rest.
 pub fn search(lib_path: &str, opts: &DebugOptions) -> Result<DebugSearch, InputError> {
     let mapped = Mapped::open(lib_path)?;
-    let data = pick_slice(lib_path, mapped.bytes(), opts.arch.as_deref())?;
-    let file = object::File::parse(data).map_err(|e| {
+    let images = binary::read_guarded(
+        &mapped,
+        opts.arch.as_deref(),
+        binary::ReadOptions { demangle: false },
+    )?;
+    let img = images.first().ok_or_else(|| {
         InputError::new(
             lib_path,
-            "an ELF, Mach-O or PE file",
-            format!("data object cannot parse ({e})"),
+            "an ELF, Mach-O or PE image",
+            "a universal file with no slices",
         )
     })?;
+    search_image(lib_path, img, opts)
+}
+
+/// Look for the DWARF of `image` (read from `lib_path`; see the module docs for the order). The build-id,
+/// `.gnu_debuglink`, UUID and PDB path come from the image; only DWARF sections are parsed here (the image's
+/// own bytes, [`Image::data`], when it has DWARF, and each candidate debug file).
+pub fn search_image(
+    lib_path: &str,
+    image: &Image<'_>,
+    opts: &DebugOptions,
+) -> Result<DebugSearch, InputError> {
+    let d = image.debug_ids();
     let ids = Ids {
-        build_id: file.build_id().ok().flatten().map(<[u8]>::to_vec),
-        debuglink: file
-            .gnu_debuglink()
-            .ok()
-            .flatten()
-            .map(|(n, c)| (String::from_utf8_lossy(n).into_owned(), c)),
-        uuid: file.mach_uuid().ok().flatten(),
-        pdb: file
-            .pdb_info()
-            .ok()
-            .flatten()
-            .map(|p| String::from_utf8_lossy(p.path()).into_owned()),
-        arch: file.architecture(),
+        build_id: d.build_id,
+        debuglink: d.debuglink,
+        uuid: d.uuid,
+        pdb: d.pdb,
+        dwarf: d.dwarf,
+        arch: image.arch.clone(),
     };
     let mut s = DebugSearch {
         info: None,
@@ -100,11 +114,14 @@ pub fn search(lib_path: &str, opts: &DebugOptions) -> Result<DebugSearch, InputE
         return Ok(finish(s));
     }
 
-    // 2. The library itself.
-    if has_dwarf(&file) {
-        let info = model::read(lib_path, &file, DebugSource::Embedded, Path::new(lib_path))?;
-        s.info = Some(info);
-        return Ok(finish(s));
+    // 2. The library itself (parsed here only for its DWARF sections).
+    if ids.dwarf {
+        let file = parse_object(lib_path, image.data.0)?;
+        if has_dwarf(&file) {
+            let info = model::read(lib_path, &file, DebugSource::Embedded, Path::new(lib_path))?;
+            s.info = Some(info);
+            return Ok(finish(s));
+        }
     }
 
     let lib = Path::new(lib_path);
@@ -365,12 +382,11 @@ fn dsym_or_slice<'d>(
             }
         }
     }
-    for sl in &slices {
-        if let Ok(f) = object::File::parse(sl.data) {
-            if f.architecture() == ids.arch {
-                return Ok(sl.data);
-            }
-        }
+    if let Some(sl) = slices.iter().find(|s| {
+        s.fat_arch
+            .is_some_and(|a| binary::arch_matches(a, &ids.arch))
+    }) {
+        return Ok(sl.data);
     }
     pick_slice(path, data, arch)
 }

@@ -2,8 +2,10 @@
 //! library itself or in its separate debug file (build-id, `.gnu_debuglink`, `--debug-file`, a `.dSYM` bundle).
 //! The model ([`DebugInfo`]) is what the checks compare a declared interface ([`crate::decl`]) with.
 //!
-//! - [`locate`]: where the DWARF is (and why a candidate was rejected);
-//! - [`model`]: DWARF 2–5 DIEs → [`Record`], [`EnumDef`], [`FunctionDef`], [`VariableDef`];
+//! - [`locate`]: where the DWARF is (and why a candidate was rejected): [`search_image`] takes the already parsed
+//!   [`crate::binary::Image`] (its ids and bytes), [`search`] a path for callers that have nothing parsed;
+//! - [`model`]: DWARF 2–5 DIEs → [`Record`], [`EnumDef`], [`FunctionDef`], [`VariableDef`]; corrupt DWARF is an
+//!   [`InputError`] naming the section and the offset in it, reference cycles and runaway type graphs included;
 //! - [`render`]: the pahole-like layout text and hole arithmetic.
 
 pub mod locate;
@@ -17,7 +19,7 @@ use serde::Serialize;
 pub use crate::decl::RecordKind;
 use crate::error::InputError;
 
-pub use locate::{search, DebugSearch, Tried};
+pub use locate::{search, search_image, DebugSearch, Tried};
 pub use render::{layout_stats, layout_view, render_layout, Hole, LayoutStats};
 
 /// Where to look for separate debug files.

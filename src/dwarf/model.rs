@@ -53,6 +53,8 @@ struct Die {
     lower: Option<Const>,
     decl_line: Option<u64>,
     children: Vec<usize>,
+    /// Cycle search: 1 on the current path, 2 done.
+    mark: std::cell::Cell<u8>,
 }
 
 impl Die {
@@ -81,6 +83,7 @@ impl Die {
             lower: None,
             decl_line: None,
             children: Vec::new(),
+            mark: std::cell::Cell::new(0),
         }
     }
 }
@@ -97,11 +100,78 @@ struct Model {
     typedef_of: HashMap<usize, String>,
     notes: Vec<String>,
     little: bool,
+    /// Work done describing types: (for the current item, in all), against [`ITEM_BUDGET`] and
+    /// [`STEPS_PER_DIE`].
+    steps: std::cell::Cell<(u64, u64)>,
+    /// The DIE being described when the budget ran out.
+    over_budget: std::cell::Cell<Option<usize>>,
+    /// The first DIE reached deeper than [`MAX_DEPTH`] (a cycle, or a hostile chain).
+    too_deep: std::cell::Cell<Option<usize>>,
 }
 
-fn dwarf_err(path: &str, e: gimli::Error) -> InputError {
-    InputError::new(path, "well-formed DWARF", format!("a DWARF error: {e}"))
+/// Where DWARF reading failed: the file, the section and the offset in it (and, for uncompressed sections, the
+/// byte offset in the file).
+struct Errs<'a, 'd> {
+    path: &'a str,
+    file: &'a object::File<'d>,
 }
+
+impl Errs<'_, '_> {
+    /// `expected` (what was being read) in `section` at `off`; `found` what was there instead.
+    fn at(
+        &self,
+        section: &str,
+        off: u64,
+        expected: impl std::fmt::Display,
+        found: impl Into<String>,
+    ) -> InputError {
+        let e = InputError::new(
+            self.path,
+            format!("{expected} in {section} at offset {off:#x}"),
+            found,
+        );
+        match self.file_pos(section, off) {
+            Some(p) => e.at(p),
+            None => e,
+        }
+    }
+
+    fn gimli(
+        &self,
+        section: &str,
+        off: u64,
+        expected: impl std::fmt::Display,
+        e: gimli::Error,
+    ) -> InputError {
+        self.at(section, off, expected, describe(e))
+    }
+
+    /// The byte offset in the file of `off` in `section`, when the section is stored uncompressed.
+    fn file_pos(&self, section: &str, off: u64) -> Option<u64> {
+        let sec = self.file.section_by_name(section)?;
+        let c = sec.compressed_file_range().ok()?;
+        (c.format == object::CompressionFormat::None).then_some(c.offset + off)
+    }
+}
+
+/// A gimli error in words, with its name and the value it carries (`… (gimli UnknownAbbreviation(200))`).
+fn describe(e: gimli::Error) -> String {
+    let words = e
+        .to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!("{words} (gimli {e:?})")
+}
+
+/// More work than any real type needs: a hostile file whose types fan out (function types whose parameters are
+/// function types, …) is refused instead of taking exponential time. Per record, function or variable described …
+const ITEM_BUDGET: u64 = 1_000_000;
+/// … and for the whole file, on top of this many steps per DIE.
+const STEPS_PER_DIE: u64 = 256;
+
+/// A compressed DWARF section may expand to at most this many times its stored size plus 64 MiB.
+const MAX_EXPANSION: u64 = 1024;
 
 /// Read the DWARF of `file` (a library or its debug file at `from`).
 pub(crate) fn read(
@@ -115,18 +185,38 @@ pub(crate) fn read(
     } else {
         RunTimeEndian::Big
     };
+    let errs = Errs { path, file };
     let load = |id: gimli::SectionId| -> Result<Cow<'_, [u8]>, InputError> {
-        match file.section_by_name(id.name()) {
-            Some(sec) => sec.uncompressed_data().map_err(|e| {
-                InputError::new(
+        let Some(sec) = file.section_by_name(id.name()) else {
+            return Ok(Cow::Borrowed(&[][..]));
+        };
+        if let Ok(c) = sec.compressed_data() {
+            let limit = (c.data.len() as u64)
+                .saturating_mul(MAX_EXPANSION)
+                .saturating_add(64 << 20);
+            if c.format != object::CompressionFormat::None && c.uncompressed_size > limit {
+                return Err(InputError::new(
                     path,
-                    format!("a readable {} section", id.name()),
-                    format!("an error: {e}"),
-                )
-                .hint("compressed sections: zlib (SHF_COMPRESSED, .zdebug) and zstd are supported")
-            }),
-            None => Ok(Cow::Borrowed(&[][..])),
+                    format!(
+                        "a compressed {} section expanding to at most {limit} bytes",
+                        id.name()
+                    ),
+                    format!(
+                        "a header claiming {} bytes from {} stored",
+                        c.uncompressed_size,
+                        c.data.len()
+                    ),
+                ));
+            }
         }
+        sec.uncompressed_data().map_err(|e| {
+            InputError::new(
+                path,
+                format!("a readable {} section", id.name()),
+                format!("an error: {e}"),
+            )
+            .hint("compressed sections: zlib (SHF_COMPRESSED, .zdebug) and zstd are supported")
+        })
     };
     let sections = gimli::DwarfSections::load(load)?;
     let dwarf = sections.borrow(|s| EndianSlice::new(s, endian));
@@ -137,12 +227,55 @@ pub(crate) fn read(
         typedef_of: HashMap::new(),
         notes: Vec::new(),
         little: file.is_little_endian(),
+        steps: std::cell::Cell::new((0, 0)),
+        over_budget: std::cell::Cell::new(None),
+        too_deep: std::cell::Cell::new(None),
     };
+    // The target of every reference read, to check that it lands on a DIE.
+    let mut refs: Vec<usize> = Vec::new();
     let mut versions = BTreeSet::new();
     let mut type_sig_refs = false;
     let mut iter = dwarf.units();
-    while let Some(header) = iter.next().map_err(|e| dwarf_err(path, e))? {
-        let unit = dwarf.unit(header).map_err(|e| dwarf_err(path, e))?;
+    let mut next_unit: u64 = 0;
+    loop {
+        let header = match iter.next() {
+            Ok(Some(h)) => h,
+            Ok(None) => break,
+            Err(e) => {
+                return Err(errs.gimli(".debug_info", next_unit, "a unit header", e));
+            }
+        };
+        let unit_off = header
+            .offset()
+            .as_debug_info_offset()
+            .map(|o| o.0 as u64)
+            .unwrap_or(next_unit);
+        next_unit = unit_off + header.length_including_self() as u64;
+        let abbrevs = dwarf.abbreviations(&header).map_err(|e| {
+            errs.gimli(
+                ".debug_abbrev",
+                header.debug_abbrev_offset().0 as u64,
+                format_args!("the abbreviation table of the unit at .debug_info+{unit_off:#x}"),
+                e,
+            )
+        })?;
+        // The unit's root DIE is read first with offsets kept, so that an error in it is placed exactly; an error
+        // left after that is in the line program the root names.
+        let stmt_list = root_stmt_list(&errs, &header, &abbrevs, unit_off)?;
+        let unit =
+            gimli::Unit::new_with_abbreviations(&dwarf, header, abbrevs.clone()).map_err(|e| {
+                match stmt_list {
+                    Some(l) => errs.gimli(
+                        ".debug_line",
+                        l,
+                        format_args!(
+                        "the line program header named by the unit at .debug_info+{unit_off:#x}"
+                    ),
+                        e,
+                    ),
+                    None => errs.gimli(".debug_info", unit_off, "a readable compilation unit", e),
+                }
+            })?;
         versions.insert(unit.header.version());
         let unit_idx = m.units.len();
         m.units.push(Unit {
@@ -152,37 +285,77 @@ pub(crate) fn read(
                 .unwrap_or_default(),
             addr_size: unit.header.address_size(),
         });
+        let base = unit_off as usize;
         let mut stack: Vec<usize> = Vec::new();
-        let mut depth: isize = 0;
-        let mut entries = unit.entries();
-        while let Some((delta, entry)) = entries.next_dfs().map_err(|e| dwarf_err(path, e))? {
-            depth += delta;
+        let mut raw = unit
+            .entries_raw(None)
+            .map_err(|e| errs.gimli(".debug_info", unit_off, "the DIEs of a unit", e))?;
+        while !raw.is_empty() {
+            let depth = raw.next_depth();
             if depth < 0 {
                 break;
             }
+            let off = base + raw.next_offset().0;
+            let abbrev = raw.read_abbreviation().map_err(|e| {
+                errs.gimli(
+                    ".debug_info",
+                    off as u64,
+                    format_args!(
+                        "a DIE abbreviation code defined in the unit's table (.debug_abbrev+{:#x})",
+                        unit.header.debug_abbrev_offset().0
+                    ),
+                    e,
+                )
+            })?;
+            let Some(abbrev) = abbrev else { continue };
             stack.truncate(depth as usize);
-            let Some(off) = entry.offset().to_debug_info_offset(&unit.header) else {
-                continue;
-            };
-            let off = off.0;
-            let mut die = Die::new(entry.tag(), depth as usize, unit_idx);
-            let mut attrs = entry.attrs();
-            while let Some(attr) = attrs.next().map_err(|e| dwarf_err(path, e))? {
+            let mut die = Die::new(abbrev.tag(), depth as usize, unit_idx);
+            for spec in abbrev.attributes() {
+                let at = base + raw.next_offset().0;
+                let attr = raw.read_attribute(*spec).map_err(|e| {
+                    errs.gimli(
+                        ".debug_info",
+                        at as u64,
+                        format_args!(
+                            "the {} value ({}) of the {} DIE at {off:#x}",
+                            spec.name(),
+                            spec.form(),
+                            abbrev.tag()
+                        ),
+                        e,
+                    )
+                })?;
                 let v = attr.value();
                 let refr = |v: &AttributeValue<EndianSlice<'_, RunTimeEndian>>| match *v {
                     AttributeValue::UnitRef(o) => o.to_debug_info_offset(&unit.header).map(|o| o.0),
                     AttributeValue::DebugInfoRef(o) => Some(o.0),
                     _ => None,
                 };
-                let string = || {
-                    dwarf
-                        .attr_string(&unit, v)
-                        .ok()
-                        .map(|s| s.to_string_lossy().into_owned())
+                let string = || -> Result<Option<String>, InputError> {
+                    match dwarf.attr_string(&unit, v) {
+                        Ok(s) => Ok(Some(s.to_string_lossy().into_owned())),
+                        Err(e) => {
+                            let (sec, so) = match v {
+                                AttributeValue::DebugStrRef(o) => (".debug_str", o.0),
+                                AttributeValue::DebugLineStrRef(o) => (".debug_line_str", o.0),
+                                // Indexed and supplementary strings are left unnamed, as before.
+                                _ => return Ok(None),
+                            };
+                            Err(errs.gimli(
+                                sec,
+                                so as u64,
+                                format_args!(
+                                    "a NUL-terminated string for the {} of the DIE at .debug_info+{off:#x}",
+                                    attr.name()
+                                ),
+                                e,
+                            ))
+                        }
+                    }
                 };
                 match attr.name() {
-                    dw::DW_AT_name => die.name = string(),
-                    dw::DW_AT_linkage_name | dw::DW_AT_MIPS_linkage_name => die.linkage = string(),
+                    dw::DW_AT_name => die.name = string()?,
+                    dw::DW_AT_linkage_name | dw::DW_AT_MIPS_linkage_name => die.linkage = string()?,
                     dw::DW_AT_byte_size => die.byte_size = attr.udata_value(),
                     dw::DW_AT_bit_size => die.bit_size = attr.udata_value(),
                     dw::DW_AT_bit_offset => die.bit_offset = attr.udata_value(),
@@ -196,11 +369,19 @@ pub(crate) fn read(
                     }
                     dw::DW_AT_type => {
                         die.ty = refr(&v);
+                        if let Some(t) = die.ty {
+                            refs.push(t);
+                        }
                         if matches!(v, AttributeValue::DebugTypesRef(_)) {
                             type_sig_refs = true;
                         }
                     }
-                    dw::DW_AT_specification | dw::DW_AT_abstract_origin => die.origin = refr(&v),
+                    dw::DW_AT_specification | dw::DW_AT_abstract_origin => {
+                        die.origin = refr(&v);
+                        if let Some(t) = die.origin {
+                            refs.push(t);
+                        }
+                    }
                     dw::DW_AT_encoding => {
                         if let AttributeValue::Encoding(e) = v {
                             die.encoding = Some(e.0)
@@ -232,6 +413,41 @@ pub(crate) fn read(
             stack.push(off);
         }
     }
+    // A reference must land on a DIE: one that does not is corrupt, and would silently lose a type. Sorted
+    // targets are checked against the (sorted) DIE offsets in one pass; the referring DIE is looked up only
+    // for the message.
+    refs.sort_unstable();
+    refs.dedup();
+    let mut keys = m.dies.keys().peekable();
+    for &to in &refs {
+        while keys.next_if(|&&k| k < to).is_some() {}
+        if keys.peek() != Some(&&to) {
+            let (from, at) = m
+                .dies
+                .iter()
+                .find_map(|(&o, d)| {
+                    if d.ty == Some(to) {
+                        Some((o, dw::DW_AT_type))
+                    } else if d.origin == Some(to) {
+                        Some((o, dw::DW_AT_abstract_origin))
+                    } else {
+                        None
+                    }
+                })
+                .unwrap_or((0, dw::DW_AT_type));
+            let at = if at == dw::DW_AT_type {
+                "DW_AT_type"
+            } else {
+                "DW_AT_specification/DW_AT_abstract_origin"
+            };
+            return Err(errs.at(
+                ".debug_info",
+                from as u64,
+                format_args!("a {at} reference to a DIE, from the DIE"),
+                format!("offset {to:#x}, where no DIE starts"),
+            ));
+        }
+    }
     if type_sig_refs {
         m.notes.push(
             "some types live in type units (-fdebug-types-section) and were not followed".into(),
@@ -246,6 +462,41 @@ pub(crate) fn read(
     }
 
     let (records, enums, functions, variables) = m.build();
+    // Types nested deeper than any compiler writes: a reference cycle (shown with its DIEs), else a hostile chain.
+    if let Some(cycle) = m.too_deep.get().and_then(|o| m.type_cycle_from(o)) {
+        let path: Vec<String> = cycle
+            .iter()
+            .map(|&o| {
+                let d = &m.dies[&o];
+                match &d.name {
+                    Some(n) => format!("{o:#x} {} {n}", d.tag),
+                    None => format!("{o:#x} {}", d.tag),
+                }
+            })
+            .collect();
+        return Err(errs.at(
+            ".debug_info",
+            cycle[0] as u64,
+            "type references that end at a base, struct, union or enum type, from the DIE",
+            format!("a reference cycle: {} → {:#x}", path.join(" → "), cycle[0]),
+        ));
+    }
+    if let Some(o) = m.over_budget.get() {
+        return Err(errs.at(
+            ".debug_info",
+            o as u64,
+            format_args!(
+                "type descriptions of bounded size (at most {ITEM_BUDGET} steps per type, \
+                 {STEPS_PER_DIE} per DIE), from the DIE"
+            ),
+            "types that expand without end (a hostile or corrupt type graph)",
+        ));
+    }
+    if let Some(o) = m.too_deep.get() {
+        m.notes.push(format!(
+            "types nested deeper than {MAX_DEPTH} at .debug_info+{o:#x} are shown as `?`"
+        ));
+    }
     Ok(DebugInfo {
         source,
         path: from.to_path_buf(),
@@ -257,6 +508,54 @@ pub(crate) fn read(
         functions,
         variables,
     })
+}
+
+/// The `DW_AT_stmt_list` of a unit's root DIE, read attribute by attribute so that an error names its offset.
+fn root_stmt_list(
+    errs: &Errs<'_, '_>,
+    header: &gimli::UnitHeader<EndianSlice<'_, RunTimeEndian>>,
+    abbrevs: &gimli::Abbreviations,
+    unit_off: u64,
+) -> Result<Option<u64>, InputError> {
+    let mut raw = header
+        .entries_raw(abbrevs, None)
+        .map_err(|e| errs.gimli(".debug_info", unit_off, "the DIEs of a unit", e))?;
+    let off = unit_off + raw.next_offset().0 as u64;
+    let abbrev = raw.read_abbreviation().map_err(|e| {
+        errs.gimli(
+            ".debug_info",
+            off,
+            format_args!(
+                "a root DIE abbreviation code defined in the unit's table (.debug_abbrev+{:#x})",
+                header.debug_abbrev_offset().0
+            ),
+            e,
+        )
+    })?;
+    let Some(abbrev) = abbrev else {
+        return Ok(None);
+    };
+    let mut stmt = None;
+    for spec in abbrev.attributes() {
+        let at = unit_off + raw.next_offset().0 as u64;
+        let attr = raw.read_attribute(*spec).map_err(|e| {
+            errs.gimli(
+                ".debug_info",
+                at,
+                format_args!(
+                    "the {} value ({}) of the {} DIE at {off:#x}",
+                    spec.name(),
+                    spec.form(),
+                    abbrev.tag()
+                ),
+                e,
+            )
+        })?;
+        if let AttributeValue::DebugLineRef(o) = attr.value() {
+            stmt = Some(o.0 as u64);
+        }
+    }
+    Ok(stmt)
 }
 
 fn flag(v: &AttributeValue<EndianSlice<'_, RunTimeEndian>>) -> bool {
@@ -347,6 +646,116 @@ impl Model {
         self.dies.get(&off)
     }
 
+    /// Count one step of describing types; `false` once a budget is spent (the first DIE over it is kept, and
+    /// every later step fails at once).
+    fn step(&self, off: usize) -> bool {
+        self.step_n(off, 1)
+    }
+
+    /// [`Model::step`] for work worth `n` steps (a long declarator string copied).
+    fn step_n(&self, off: usize, n: u64) -> bool {
+        let (item, all) = self.steps.get();
+        self.steps.set((item + n, all + n));
+        let total = (self.dies.len() as u64)
+            .saturating_mul(STEPS_PER_DIE)
+            .saturating_add(ITEM_BUDGET);
+        if item >= ITEM_BUDGET || all >= total || self.over_budget.get().is_some() {
+            if self.over_budget.get().is_none() {
+                self.over_budget.set(Some(off));
+            }
+            return false;
+        }
+        true
+    }
+
+    /// The type references that describing a type follows: what a typedef, qualifier, pointer, array or enum
+    /// names, a function type's return and parameter types, and an anonymous record's by-value anonymous member
+    /// records (a named record is never such a target, so it cannot be on a cycle).
+    fn type_edges(&self, d: &Die) -> Vec<usize> {
+        match d.tag {
+            t if is_record(t) && d.name.is_none() => d
+                .children
+                .iter()
+                .filter_map(|c| self.die(*c))
+                .filter(|md| md.tag == dw::DW_TAG_member)
+                .filter_map(|md| md.ty)
+                .filter(|t| {
+                    self.die(*t).is_some_and(|td| {
+                        is_record(td.tag) && td.name.is_none() && !self.typedef_of.contains_key(t)
+                    })
+                })
+                .collect(),
+            dw::DW_TAG_subroutine_type => {
+                d.ty.into_iter()
+                    .chain(
+                        d.children
+                            .iter()
+                            .filter_map(|c| self.die(*c))
+                            .filter_map(|c| c.ty),
+                    )
+                    .collect()
+            }
+            dw::DW_TAG_typedef
+            | dw::DW_TAG_pointer_type
+            | dw::DW_TAG_reference_type
+            | dw::DW_TAG_rvalue_reference_type
+            | dw::DW_TAG_array_type
+            | dw::DW_TAG_enumeration_type => d.ty.into_iter().collect(),
+            t if is_qualifier(t) => d.ty.into_iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Note the first DIE reached deeper than [`MAX_DEPTH`]; the description stops there.
+    fn deep(&self, off: usize) {
+        if self.too_deep.get().is_none() {
+            self.too_deep.set(Some(off));
+        }
+    }
+
+    /// A cycle of type references reachable from `start` (a typedef naming itself, pointers to each other, a
+    /// record holding itself by value), which no compiler writes: the DIE offsets along it (the caller repeats
+    /// the first at the end). One depth-first walk, linear in the references; run only when a description went
+    /// deeper than [`MAX_DEPTH`], so well-formed files never pay for it.
+    fn type_cycle_from(&self, start: usize) -> Option<Vec<usize>> {
+        let sd = self.die(start)?;
+        let first = self.type_edges(sd);
+        if first.is_empty() {
+            return None;
+        }
+        sd.mark.set(1);
+        let mut stack: Vec<(usize, Vec<usize>, usize)> = vec![(start, first, 0)];
+        while let Some(top) = stack.last_mut() {
+            if top.2 < top.1.len() {
+                let next = top.1[top.2];
+                top.2 += 1;
+                let Some(nd) = self.die(next) else { continue };
+                match nd.mark.get() {
+                    1 => {
+                        let i = stack.iter().position(|f| f.0 == next).unwrap_or(0);
+                        return Some(stack[i..].iter().map(|f| f.0).collect());
+                    }
+                    2 => {}
+                    _ => {
+                        let edges = self.type_edges(nd);
+                        if edges.is_empty() {
+                            nd.mark.set(2);
+                        } else {
+                            nd.mark.set(1);
+                            stack.push((next, edges, 0));
+                        }
+                    }
+                }
+            } else {
+                if let Some(d) = self.die(top.0) {
+                    d.mark.set(2);
+                }
+                stack.pop();
+            }
+        }
+        None
+    }
+
     /// Follow DW_AT_specification / DW_AT_abstract_origin until `f` answers.
     fn chain<T>(&self, off: usize, f: impl Fn(&Die) -> Option<T>) -> Option<T> {
         let mut cur = Some(off);
@@ -374,6 +783,7 @@ impl Model {
 
         let offs: Vec<usize> = self.dies.keys().copied().collect();
         for off in offs {
+            self.steps.set((0, self.steps.get().1));
             let d = &self.dies[&off];
             if d.declaration {
                 continue;
@@ -458,6 +868,7 @@ impl Model {
 
     fn record(&self, off: usize, depth: usize) -> Record {
         let d = &self.dies[&off];
+        let budget = self.step(off);
         let kind = if d.tag == dw::DW_TAG_union_type {
             RecordKind::Union
         } else {
@@ -465,7 +876,7 @@ impl Model {
         };
         let typedef_name = self.typedef_of.get(&off).cloned();
         let mut members = Vec::new();
-        for &c in &d.children {
+        for &c in d.children.iter().take_while(|_| budget) {
             let Some(md) = self.die(c) else { continue };
             if md.tag != dw::DW_TAG_member || md.external || md.declaration {
                 // C++ static data members are DW_TAG_member with DW_AT_external/declaration (DWARF < 5).
@@ -522,10 +933,15 @@ impl Model {
             (_, Some(td))
                 if is_record(td.tag)
                     && td.name.is_none()
-                    && !self.typedef_of.contains_key(&md.ty.unwrap_or(0))
-                    && depth < MAX_DEPTH =>
+                    && !self.typedef_of.contains_key(&md.ty.unwrap_or(0)) =>
             {
-                md.ty.map(|t| Box::new(self.record(t, depth + 1)))
+                let t = md.ty.unwrap_or(0);
+                if depth < MAX_DEPTH {
+                    Some(Box::new(self.record(t, depth + 1)))
+                } else {
+                    self.deep(t);
+                    None
+                }
             }
             _ => None,
         };
@@ -681,6 +1097,10 @@ impl Model {
     fn size_of(&self, ty: Option<usize>, depth: usize) -> Option<u64> {
         let d = self.die(ty?)?;
         if depth > MAX_DEPTH {
+            self.deep(ty?);
+            return None;
+        }
+        if !self.step(ty?) {
             return None;
         }
         if let Some(s) = d.byte_size {
@@ -743,6 +1163,9 @@ impl Model {
             };
         };
         if depth > MAX_DEPTH {
+            self.deep(off);
+        }
+        if depth > MAX_DEPTH || !self.step(off) {
             return TypeKind::Other {
                 tag: "too deep".into(),
             };
@@ -864,6 +1287,9 @@ impl Model {
         };
         let (off, d) = d;
         if depth > MAX_DEPTH {
+            self.deep(off);
+        }
+        if depth > MAX_DEPTH || !self.step_n(off, 1 + inner.len() as u64 / 16) {
             return join("?", inner);
         }
         match d.tag {
@@ -1013,6 +1439,72 @@ fn same_layout(a: &Record, b: &Record) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn model() -> Model {
+        Model {
+            dies: BTreeMap::new(),
+            units: vec![Unit {
+                name: "u.c".into(),
+                addr_size: 8,
+            }],
+            typedef_of: HashMap::new(),
+            notes: Vec::new(),
+            little: true,
+            steps: std::cell::Cell::new((0, 0)),
+            over_budget: std::cell::Cell::new(None),
+            too_deep: std::cell::Cell::new(None),
+        }
+    }
+
+    /// 40 function types, each returning and taking two of the next: 2^40 paths through an acyclic graph, cut
+    /// off by the step budget in bounded time.
+    #[test]
+    fn fan_out_type_graph_is_cut_off() {
+        let mut m = model();
+        let n = 40;
+        let at = |i: usize| 100 * i + 100;
+        for i in 0..n {
+            let next = (i + 1 < n).then(|| at(i + 1));
+            let mut f = Die::new(dw::DW_TAG_subroutine_type, 1, 0);
+            f.ty = next;
+            f.prototyped = true;
+            f.children = vec![at(i) + 1, at(i) + 2];
+            m.dies.insert(at(i), f);
+            for k in 1..=2 {
+                let mut p = Die::new(dw::DW_TAG_formal_parameter, 2, 0);
+                p.ty = next;
+                m.dies.insert(at(i) + k, p);
+            }
+        }
+        let mut v = Die::new(dw::DW_TAG_variable, 1, 0);
+        v.name = Some("v".into());
+        v.external = true;
+        v.ty = Some(at(0));
+        m.dies.insert(50, v);
+        assert!(m.type_cycle_from(at(0)).is_none());
+        let t = std::time::Instant::now();
+        let _ = m.build();
+        assert!(m.over_budget.get().is_some());
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(30),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+
+    /// A record holding itself by value through an anonymous member record is a cycle.
+    #[test]
+    fn record_holding_itself_is_a_cycle() {
+        let mut m = model();
+        let mut r = Die::new(dw::DW_TAG_structure_type, 1, 0);
+        r.byte_size = Some(8);
+        r.children = vec![20];
+        m.dies.insert(10, r);
+        let mut mem = Die::new(dw::DW_TAG_member, 2, 0);
+        mem.ty = Some(10);
+        m.dies.insert(20, mem);
+        assert_eq!(m.type_cycle_from(10), Some(vec![10]));
+    }
 
     #[test]
     fn location_expressions() {

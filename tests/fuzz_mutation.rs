@@ -18,7 +18,8 @@
 //! A last test runs a sample of mutated inputs of every target through the built binary, with an address-space
 //! limit, a timeout and the child's peak RSS measured: exit codes must be 0, 1 or 2.
 //!
-//! Knobs: `FFI_DOCTOR_FUZZ_ITERS=<n>` inputs per target (default [`DEFAULT_ITERS`]),
+//! Knobs: `FFI_DOCTOR_FUZZ_ITERS=<n>` mutants per target (default [`DEFAULT_ITERS`], [`DEFAULT_ITERS_BINARY`] for
+//! the binary readers),
 //! `FFI_DOCTOR_FUZZ_SEED=<n>` another RNG seed, `FFI_DOCTOR_FUZZ_CLI=<n>` CLI runs per target.
 
 use std::alloc::{GlobalAlloc, Layout, System};

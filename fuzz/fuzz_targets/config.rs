@@ -9,7 +9,8 @@ use libfuzzer_sys::fuzz_target;
 
 fn scratch() -> &'static std::path::Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().expect("scratch dir")).path()
+    DIR.get_or_init(|| tempfile::tempdir().expect("scratch dir"))
+        .path()
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -20,6 +20,9 @@ fuzz_target!(|data: &[u8]| {
         Ok(spec) => {
             std::hint::black_box(serde_json::to_vec(&spec).expect("a spec serialises").len());
         }
-        Err(e) => assert!(!e.expected.is_empty(), "the error says what was expected: {e}"),
+        Err(e) => assert!(
+            !e.expected.is_empty(),
+            "the error says what was expected: {e}"
+        ),
     }
 });

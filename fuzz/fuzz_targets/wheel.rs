@@ -9,7 +9,8 @@ use libfuzzer_sys::fuzz_target;
 
 fn scratch() -> &'static std::path::Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().expect("scratch dir")).path()
+    DIR.get_or_init(|| tempfile::tempdir().expect("scratch dir"))
+        .path()
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -23,6 +24,9 @@ fuzz_target!(|data: &[u8]| {
             }
             std::hint::black_box(serde_json::to_vec(&x.info).expect("wheel info serialises"));
         }
-        Err(e) => assert!(!e.expected.is_empty(), "the error says what was expected: {e}"),
+        Err(e) => assert!(
+            !e.expected.is_empty(),
+            "the error says what was expected: {e}"
+        ),
     }
 });

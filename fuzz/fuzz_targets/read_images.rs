@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
             std::hint::black_box(json.len());
             let mut n = 0usize;
             for img in &images {
-                let summary = ffi_doctor::commands::inspect::summarize(img);
+                let summary = ffi_doctor::binary::summary::summarize(img);
                 n += serde_json::to_vec(&summary)
                     .expect("summary serialises")
                     .len();

@@ -354,12 +354,16 @@ impl std::fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+/// The largest header or cdef file read (per file): real ones are well under 1 MiB, and the preprocessor keeps
+/// about 110 bytes per token, so this bounds its memory to a few hundred MiB.
+pub const HEADER_LIMIT: u64 = 8 << 20;
+
 /// Parse a header (or a cffi `cdef` file) from disk.
 pub fn parse_header(path: &str, opts: &ParseOptions) -> Result<Spec, ParseError> {
     let bytes = crate::input::read_regular(
         std::path::Path::new(path),
         "a C header or cffi cdef",
-        crate::input::TEXT_LIMIT,
+        HEADER_LIMIT,
     )
     .map_err(|e| ParseError {
         loc: Loc {

@@ -998,7 +998,7 @@ impl<'o> Pp<'o> {
                 format!("#include {shown}"),
             ));
         }
-        let text = match crate::input::read_regular(&path, "a header", crate::input::TEXT_LIMIT) {
+        let text = match crate::input::read_regular(&path, "a header", super::HEADER_LIMIT) {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(e) => {
                 let msg = format!(

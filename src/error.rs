@@ -1,5 +1,7 @@
-//! The one error type for inputs that cannot be used: it names the file, what was expected, what was found and
-//! (where known) the byte offset, so a person can act on it. Every such error maps to exit code 2.
+//! The error type for inputs that cannot be used: it names the file, what was expected, what was found and
+//! (where known) the byte offset, so a person can act on it. Every such error maps to exit code 2. Parse errors
+//! of declarations convert into it (`From`); the gate's configuration has its own `gate::ConfigError`, which
+//! carries a line and column and also exits 2.
 
 use std::fmt;
 

@@ -1,5 +1,7 @@
 //! ffi-doctor: tells people who call native shared libraries through an FFI why their binding will break, before
-//! it does. Data flows one way: bytes (mmap) → [`binary`] model → analyses → [`report`] → renderer.
+//! it does. Data flows one way: bytes (mmap, parsed once) → [`binary`] model → analyses ([`loader`], [`decl`] +
+//! [`abi`] + [`dwarf`], [`runtime`], [`check`], [`gate`]) → findings ([`report`]) → renderers; no module imports
+//! one on a higher floor (`docs/architecture.md` draws the floors).
 
 pub mod abi;
 pub mod binary;

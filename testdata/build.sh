@@ -5,6 +5,7 @@
 #   src/build-elf.sh             elf/
 #   src/build-macho.sh           macho/
 #   src/build-pe.sh              pe/
+#   src/build-pe-split.sh        pe/split/     (after build-pe.sh, which empties pe/)
 #   src/build-bad.sh             bad/          (cut from elf/ and pe/ outputs, so after those)
 #   src/build-loader-glibc.sh    loader/glibc/
 #   src/build-loader-windows.sh  loader/windows/
@@ -21,7 +22,7 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
-for family in elf macho pe bad loader-glibc loader-windows loader-dyld runtime dwarf dwarfcheck; do
+for family in elf macho pe pe-split bad loader-glibc loader-windows loader-dyld runtime dwarf dwarfcheck; do
     echo "== $family"
     bash "src/build-$family.sh"
 done

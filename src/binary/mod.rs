@@ -6,6 +6,7 @@ pub mod filter;
 pub mod guard;
 pub mod macho;
 pub mod pe;
+mod pe_tables;
 pub mod sniff;
 pub mod summary;
 pub mod symbols;

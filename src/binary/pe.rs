@@ -1,13 +1,14 @@
-//! PE/COFF reading (with the `object` crate, which reads delay-load imports and CodeView records): header facts,
-//! the export directory (ordinals, forwarders), import and delay-load import directories, PDB reference, DWARF.
+//! PE/COFF reading: header facts, sections, the CodeView PDB reference and DWARF section names with the `object`
+//! crate; the export directory (ordinals, forwarders) and the import and delay-load import directories with
+//! [`super::pe_tables`], which maps every RVA through the section table as the Windows loader does.
 
 use std::borrow::Cow;
 
 use object::pe;
-use object::read::pe::{
-    ExportTarget, ImageNtHeaders, ImageOptionalHeader, Import as PeImport, PeFile,
-};
+use object::read::pe::{ImageNtHeaders, ImageOptionalHeader, PeFile};
 use object::{LittleEndian as LE, Object, ObjectSection};
+
+use super::pe_tables::{self, Entry, ImportKind, Target};
 
 use super::{
     name_facts, Binding, Endian, Export, Format, Identity, Image, Import, ImportSource, Kind,
@@ -170,35 +171,50 @@ fn read_as<'d, H: ImageNtHeaders>(
         })
     };
 
+    let map = pe_tables::RvaMap::new(
+        data,
+        sections.iter().map(|s| {
+            (
+                s.virtual_address.get(LE),
+                s.virtual_size.get(LE),
+                s.size_of_raw_data.get(LE),
+                s.pointer_to_raw_data.get(LE),
+            )
+        }),
+    );
+    // The data directories follow the optional header's fixed part (96 bytes in PE32, 112 in PE32+).
+    let dir_entry = |index: usize| lfanew + 24 + if file.is_64() { 112 } else { 96 } + 8 * index;
+    let table_err = |e: pe_tables::TableError| {
+        InputError::new(path, format!("a well-formed {}", e.expected), e.found).at(e.at)
+    };
+
     let mut identity = None;
     let mut exports = Vec::new();
-    if let Some(table) = file
-        .export_table()
-        .map_err(|e| obj_err(path, "export directory", e, lfanew))?
-    {
-        let name_rva = table.directory().name.get(LE);
-        if let Some(name) = sections
-            .pe_data_at(data, name_rva)
-            .and_then(|b| super::cstr_at(b, 0))
-        {
-            identity = Some(Identity {
+    if let Some(dir) = file.data_directory(pe::IMAGE_DIRECTORY_ENTRY_EXPORT) {
+        let table = pe_tables::exports(
+            &map,
+            dir.virtual_address.get(LE),
+            dir.size.get(LE),
+            dir_entry(pe::IMAGE_DIRECTORY_ENTRY_EXPORT),
+        )
+        .map_err(table_err)?;
+        identity = table
+            .dll_name
+            .and_then(|n| std::str::from_utf8(n).ok())
+            .map(|name| Identity {
                 name: name.to_string(),
                 current_version: None,
                 compatibility_version: None,
             });
-        }
-        let list = table
-            .exports()
-            .map_err(|e| obj_err(path, "export directory", e, lfanew))?;
-        for e in list {
+        exports.reserve(table.entries.len());
+        for e in table.entries {
             // An export-address-table slot of RVA 0 with no name is an unused ordinal (lld leaves ordinals below
             // the lowest used one empty when the base is 0): the loader refuses it, dumpbin does not list it.
-            if e.name.is_none() && matches!(e.target, ExportTarget::Address(0)) {
+            if e.name.is_none() && matches!(e.target, Target::Address(0)) {
                 continue;
             }
-            let raw = e.name.map(|n| String::from_utf8_lossy(n));
             let (kind, address, forwarder) = match e.target {
-                ExportTarget::Address(rva) => {
+                Target::Address(rva) => {
                     let kind = if exec_at(rva) {
                         SymbolKind::Function
                     } else {
@@ -206,7 +222,7 @@ fn read_as<'d, H: ImageNtHeaders>(
                     };
                     (kind, u64::from(rva), None)
                 }
-                ExportTarget::ForwardByName(dll, name) => (
+                Target::ForwardByName(dll, name) => (
                     SymbolKind::Indirect,
                     0,
                     Some(format!(
@@ -215,14 +231,14 @@ fn read_as<'d, H: ImageNtHeaders>(
                         String::from_utf8_lossy(name)
                     )),
                 ),
-                ExportTarget::ForwardByOrdinal(dll, ord) => (
+                Target::ForwardByOrdinal(dll, ord) => (
                     SymbolKind::Indirect,
                     0,
-                    Some(format!("{}.#{}", String::from_utf8_lossy(dll), ord.0)),
+                    Some(format!("{}.#{}", String::from_utf8_lossy(dll), ord)),
                 ),
             };
-            let name: Cow<'d, str> = match raw {
-                Some(n) => n,
+            let name: Cow<'d, str> = match e.name {
+                Some(n) => String::from_utf8_lossy(n),
                 None => Cow::Owned(String::new()),
             };
             let (c_name, mangling, conv) = match &name {
@@ -243,7 +259,7 @@ fn read_as<'d, H: ImageNtHeaders>(
                 size: None,
                 binding: Binding::Global,
                 version: None,
-                ordinal: Some(u32::from(e.ordinal.0)),
+                ordinal: Some(e.ordinal),
                 forwarder,
                 weak_definition: false,
                 resolver: false,
@@ -251,106 +267,69 @@ fn read_as<'d, H: ImageNtHeaders>(
         }
     }
 
+    // The import and delay-load import directories, one walker for both.
     let mut needed = Vec::new();
     let mut imports = Vec::new();
-    let push_import = |imports: &mut Vec<Import<'d>>, dll: &str, imp: PeImport<'d>, delay: bool| {
-        let (name, ordinal, hint) = match imp {
-            PeImport::Name(hint, n) => (Some(String::from_utf8_lossy(n)), None, Some(hint)),
-            PeImport::Ordinal(o) => (None, Some(u32::from(o)), None),
+    for (index, kind, needed_kind) in [
+        (
+            pe::IMAGE_DIRECTORY_ENTRY_IMPORT,
+            ImportKind::Import,
+            NeededKind::Import,
+        ),
+        (
+            pe::IMAGE_DIRECTORY_ENTRY_DELAY_IMPORT,
+            ImportKind::Delay,
+            NeededKind::DelayImport,
+        ),
+    ] {
+        let Some(dir) = file.data_directory(index) else {
+            continue;
         };
-        let (c_name, mangling) = match &name {
-            Some(n) => {
-                let (c, m, _) = name_facts(n, Format::Pe, bits);
-                (Some(Cow::Owned(c.into_owned())), m)
-            }
-            None => (None, crate::binary::symbols::Mangling::C),
-        };
-        imports.push(Import {
-            name,
-            c_name,
-            mangling,
-            demangled: None,
-            ordinal,
-            hint,
-            source: ImportSource::Library {
-                library: dll.to_string(),
-            },
-            kind: SymbolKind::Unknown,
-            version: None,
-            weak: false,
-            lazy: None,
-            delay_load: delay,
-        });
-    };
-    if let Some(table) = file
-        .import_table()
-        .map_err(|e| obj_err(path, "import directory", e, lfanew))?
-    {
-        let mut descs = table
-            .descriptors()
-            .map_err(|e| obj_err(path, "import directory", e, lfanew))?;
-        while let Some(d) = descs
-            .next()
-            .map_err(|e| obj_err(path, "import descriptor", e, lfanew))?
-        {
-            let dll = table
-                .name(d.name.get(LE))
-                .map_err(|e| obj_err(path, "import DLL name", e, lfanew))?;
-            let dll = String::from_utf8_lossy(dll).into_owned();
-            let ilt = match d.original_first_thunk.get(LE) {
-                0 => d.first_thunk.get(LE),
-                rva => rva,
-            };
-            let mut thunks = table
-                .thunks(ilt)
-                .map_err(|e| obj_err(path, "import lookup table", e, lfanew))?;
-            while let Some(t) = thunks
-                .next::<H>()
-                .map_err(|e| obj_err(path, "import thunk", e, lfanew))?
-            {
-                let imp = table
-                    .import::<H>(t)
-                    .map_err(|e| obj_err(path, "import name", e, lfanew))?;
-                push_import(&mut imports, &dll, imp, false);
-            }
+        let dlls = pe_tables::imports(
+            &map,
+            kind,
+            dir.virtual_address.get(LE),
+            dir_entry(index),
+            file.is_64(),
+        )
+        .map_err(table_err)?;
+        let delay_load = matches!(kind, ImportKind::Delay);
+        for dll in dlls {
+            let library = String::from_utf8_lossy(dll.name).into_owned();
+            imports.extend(dll.entries.into_iter().map(|entry| {
+                let (name, ordinal, hint) = match entry {
+                    Entry::Name { hint, name } => {
+                        (Some(String::from_utf8_lossy(name)), None, Some(hint))
+                    }
+                    Entry::Ordinal(o) => (None, Some(u32::from(o)), None),
+                };
+                let (c_name, mangling) = match &name {
+                    Some(n) => {
+                        let (c, m, _) = name_facts(n, Format::Pe, bits);
+                        (Some(Cow::Owned(c.into_owned())), m)
+                    }
+                    None => (None, crate::binary::symbols::Mangling::C),
+                };
+                Import {
+                    name,
+                    c_name,
+                    mangling,
+                    demangled: None,
+                    ordinal,
+                    hint,
+                    source: ImportSource::Library {
+                        library: library.clone(),
+                    },
+                    kind: SymbolKind::Unknown,
+                    version: None,
+                    weak: false,
+                    lazy: None,
+                    delay_load,
+                }
+            }));
             needed.push(Needed {
-                name: dll,
-                kind: NeededKind::Import,
-                current_version: None,
-                compatibility_version: None,
-            });
-        }
-    }
-    if let Some(table) = file
-        .delay_load_import_table()
-        .map_err(|e| obj_err(path, "delay-load import directory", e, lfanew))?
-    {
-        let mut descs = table
-            .descriptors()
-            .map_err(|e| obj_err(path, "delay-load import directory", e, lfanew))?;
-        while let Some(d) = descs
-            .next()
-            .map_err(|e| obj_err(path, "delay-load descriptor", e, lfanew))?
-        {
-            let dll = table
-                .name(d.dll_name_rva.get(LE))
-                .map_err(|e| obj_err(path, "delay-load DLL name", e, lfanew))?;
-            let dll = String::from_utf8_lossy(dll).into_owned();
-            let mut thunks = table
-                .thunks(d.import_name_table_rva.get(LE))
-                .map_err(|e| obj_err(path, "delay-load name table", e, lfanew))?;
-            while let Some(t) = thunks
-                .next::<H>()
-                .map_err(|e| obj_err(path, "delay-load thunk", e, lfanew))?
-            {
-                let imp = table
-                    .import::<H>(t)
-                    .map_err(|e| obj_err(path, "delay-load import name", e, lfanew))?;
-                push_import(&mut imports, &dll, imp, true);
-            }
-            needed.push(Needed {
-                name: dll,
-                kind: NeededKind::DelayImport,
+                name: library,
+                kind: needed_kind,
                 current_version: None,
                 compatibility_version: None,
             });

@@ -89,20 +89,13 @@ pub struct LayoutDoc {
     pub error: Option<String>,
 }
 
+/// One member as `layout --format json` shows it: the ABI engine's placement and its C type.
 #[derive(Serialize)]
 pub struct FieldDoc {
-    pub name: Option<String>,
+    #[serde(flatten)]
+    pub layout: FieldLayout,
     #[serde(rename = "type")]
     pub ty: String,
-    pub offset: u64,
-    pub size: u64,
-    pub align: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bit_offset: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bit_width: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub nested: Option<Box<RecordLayout>>,
 }
 
 #[derive(Serialize)]
@@ -469,14 +462,8 @@ fn field_doc(spec: &Spec, id: usize, i: usize, f: &FieldLayout) -> FieldDoc {
         .map(|d| c_spelling::type_name(spec, &d.ty.ty))
         .unwrap_or_default();
     FieldDoc {
-        name: f.name.clone(),
+        layout: f.clone(),
         ty,
-        offset: f.offset,
-        size: f.size,
-        align: f.align,
-        bit_offset: f.bit_offset,
-        bit_width: f.bit_width,
-        nested: f.nested.clone(),
     }
 }
 

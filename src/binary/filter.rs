@@ -1,7 +1,7 @@
 //! Symbol filters shared by the `exports` and `imports` listings.
 
 use super::{Export, Import, SymbolKind};
-use crate::binary::symbols::Mangling;
+use crate::binary::names::Mangling;
 
 /// Which exports/imports a listing keeps: only mangled or only plain C names, one symbol kind, a glob tried on
 /// the raw, C and demangled name.

@@ -5,11 +5,11 @@ pub mod elf;
 pub mod filter;
 pub mod guard;
 pub mod macho;
+pub mod names;
 pub mod pe;
 mod pe_tables;
 pub mod sniff;
 pub mod summary;
-pub mod symbols;
 
 pub use guard::{install_panic_hook, read_guarded};
 
@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::InputError;
-use symbols::{CallingConvention, Mangling};
+use names::{CallingConvention, Mangling};
 
 /// Object file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -612,19 +612,19 @@ pub(crate) fn name_facts(
     format: Format,
     bits: u8,
 ) -> (Cow<'_, str>, Mangling, Option<CallingConvention>) {
-    let (c_name, conv) = symbols::c_name(raw, format, bits);
-    (Cow::Borrowed(c_name), symbols::mangling_kind(c_name), conv)
+    let (c_name, conv) = names::c_name(raw, format, bits);
+    (Cow::Borrowed(c_name), names::mangling_kind(c_name), conv)
 }
 
 /// Last step of every reader: demangle (when asked) and put symbols in their deterministic order.
 pub(crate) fn finish(img: &mut Image<'_>, opts: ReadOptions) {
     if opts.demangle {
-        symbols::demangle_many(
+        names::demangle_many(
             &mut img.exports,
             |e| Some((e.c_name.as_ref(), e.mangling)),
             |e, d| e.demangled = Some(d),
         );
-        symbols::demangle_many(
+        names::demangle_many(
             &mut img.imports,
             |i| i.c_name.as_deref().map(|n| (n, i.mangling)),
             |i, d| i.demangled = Some(d),

@@ -8,7 +8,7 @@ use object::pe;
 use object::read::pe::{ImageNtHeaders, ImageOptionalHeader, PeFile};
 use object::{LittleEndian as LE, Object, ObjectSection};
 
-use super::pe_tables::{self, Entry, ImportKind, Target};
+use super::pe_tables::{self, Entry, ExportAddress, ImportKind};
 
 use super::{
     name_facts, Binding, Endian, Export, Format, Identity, Image, Import, ImportSource, Kind,
@@ -210,11 +210,11 @@ fn read_as<'d, H: ImageNtHeaders>(
         for e in table.entries {
             // An export-address-table slot of RVA 0 with no name is an unused ordinal (lld leaves ordinals below
             // the lowest used one empty when the base is 0): the loader refuses it, dumpbin does not list it.
-            if e.name.is_none() && matches!(e.target, Target::Address(0)) {
+            if e.name.is_none() && matches!(e.target, ExportAddress::Address(0)) {
                 continue;
             }
             let (kind, address, forwarder) = match e.target {
-                Target::Address(rva) => {
+                ExportAddress::Address(rva) => {
                     let kind = if exec_at(rva) {
                         SymbolKind::Function
                     } else {
@@ -222,7 +222,7 @@ fn read_as<'d, H: ImageNtHeaders>(
                     };
                     (kind, u64::from(rva), None)
                 }
-                Target::ForwardByName(dll, name) => (
+                ExportAddress::ForwardByName(dll, name) => (
                     SymbolKind::Indirect,
                     0,
                     Some(format!(
@@ -231,7 +231,7 @@ fn read_as<'d, H: ImageNtHeaders>(
                         String::from_utf8_lossy(name)
                     )),
                 ),
-                Target::ForwardByOrdinal(dll, ord) => (
+                ExportAddress::ForwardByOrdinal(dll, ord) => (
                     SymbolKind::Indirect,
                     0,
                     Some(format!("{}.#{}", String::from_utf8_lossy(dll), ord)),
@@ -308,7 +308,7 @@ fn read_as<'d, H: ImageNtHeaders>(
                         let (c, m, _) = name_facts(n, Format::Pe, bits);
                         (Some(Cow::Owned(c.into_owned())), m)
                     }
-                    None => (None, crate::binary::symbols::Mangling::C),
+                    None => (None, crate::binary::names::Mangling::C),
                 };
                 Import {
                     name,

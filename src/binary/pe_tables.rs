@@ -304,7 +304,7 @@ fn thunks<'d>(
 
 /// Where an export points.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Target<'d> {
+pub(super) enum ExportAddress<'d> {
     Address(u32),
     ForwardByName(&'d [u8], &'d [u8]),
     ForwardByOrdinal(&'d [u8], u32),
@@ -314,7 +314,7 @@ pub(super) enum Target<'d> {
 pub(super) struct ExportEntry<'d> {
     pub ordinal: u32,
     pub name: Option<&'d [u8]>,
-    pub target: Target<'d>,
+    pub target: ExportAddress<'d>,
 }
 
 /// The export directory: the DLL's own name (when readable) and every export-address-table slot in order.
@@ -383,12 +383,12 @@ pub(super) fn exports<'d>(
                                 holder,
                             )
                         })?;
-                    Target::ForwardByOrdinal(dll, ord)
+                    ExportAddress::ForwardByOrdinal(dll, ord)
                 }
-                name => Target::ForwardByName(dll, name),
+                name => ExportAddress::ForwardByName(dll, name),
             }
         } else {
-            Target::Address(rva)
+            ExportAddress::Address(rva)
         };
         entries.push(ExportEntry {
             ordinal: ordinal_base.wrapping_add(i as u32),

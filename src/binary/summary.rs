@@ -19,7 +19,7 @@ pub struct Counts {
 
 impl Counts {
     pub fn of(
-        items: impl Iterator<Item = (crate::binary::symbols::Mangling, crate::binary::SymbolKind)>,
+        items: impl Iterator<Item = (crate::binary::names::Mangling, crate::binary::SymbolKind)>,
     ) -> Counts {
         let mut c = Counts {
             total: 0,

@@ -47,7 +47,7 @@ fn host_os() -> Os {
     }
 }
 
-fn host_target() -> glibc::Target {
+fn host_target() -> glibc::ElfMachine {
     let machine = if cfg!(target_arch = "x86_64") {
         62
     } else if cfg!(target_arch = "aarch64") {
@@ -57,7 +57,7 @@ fn host_target() -> glibc::Target {
     } else {
         0
     };
-    glibc::Target {
+    glibc::ElfMachine {
         machine,
         is_64: cfg!(target_pointer_width = "64"),
         little: cfg!(target_endian = "little"),

@@ -4,7 +4,7 @@
 use crate::report::codes::{Code, PolicyCode};
 use std::path::Path;
 
-use crate::binary::symbols::Mangling;
+use crate::binary::names::Mangling;
 use crate::binary::{Format, Image};
 use crate::loader::Graph;
 use crate::report::{Finding, Severity};

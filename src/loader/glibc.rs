@@ -20,7 +20,7 @@ use crate::error::InputError;
 
 /// What identifies the target: class and machine of the root object.
 #[derive(Debug, Clone, Copy)]
-pub struct Target {
+pub struct ElfMachine {
     pub machine: u16,
     pub is_64: bool,
     pub little: bool,
@@ -67,7 +67,7 @@ const TARGETS: &[(u16, bool, &str, &str, &str)] = &[
     ),
 ];
 
-impl Target {
+impl ElfMachine {
     fn known(&self) -> Option<&'static (u16, bool, &'static str, &'static str, &'static str)> {
         TARGETS
             .iter()
@@ -104,13 +104,13 @@ pub(crate) struct DynInfo {
     bind: Option<Arc<Facts>>,
 }
 
-fn read_dyn(host: &Path, shown: &str) -> Result<(DynInfo, Target), InputError> {
+fn read_dyn(host: &Path, shown: &str) -> Result<(DynInfo, ElfMachine), InputError> {
     read_mapped(Mapped::open(&host.to_string_lossy())?, shown)
 }
 
 /// The search facts of a mapped ELF file. The search reads the dynamic section only; the binder's facts (symbol
 /// tables) are read from the same mapping when a binder first asks.
-fn read_mapped(mapped: Mapped, shown: &str) -> Result<(DynInfo, Target), InputError> {
+fn read_mapped(mapped: Mapped, shown: &str) -> Result<(DynInfo, ElfMachine), InputError> {
     let data = mapped.bytes();
     crate::binary::sniff::classify(shown, data).and_then(|d| match d {
         crate::binary::sniff::Detected::Elf => Ok(()),
@@ -133,7 +133,7 @@ fn read_mapped(mapped: Mapped, shown: &str) -> Result<(DynInfo, Target), InputEr
 }
 
 /// The search facts of a parsed ELF image.
-fn dyn_info(img: &Image<'_>) -> (DynInfo, Target) {
+fn dyn_info(img: &Image<'_>) -> (DynInfo, ElfMachine) {
     let elf = img.elf.as_ref();
     let info = DynInfo {
         soname: img.identity.as_ref().map(|i| i.name.clone()),
@@ -146,7 +146,7 @@ fn dyn_info(img: &Image<'_>) -> (DynInfo, Target) {
         interpreter: elf.and_then(|e| e.interpreter.clone()),
         bind: None,
     };
-    let target = Target {
+    let target = ElfMachine {
         machine: elf.map(|e| e.machine).unwrap_or(0),
         is_64: img.bits == 64,
         little: img.endian == crate::binary::Endian::Little,
@@ -159,7 +159,7 @@ fn dyn_info(img: &Image<'_>) -> (DynInfo, Target) {
 fn open_verify(
     host: &Path,
     shown: &str,
-    target: Target,
+    target: ElfMachine,
 ) -> Result<Result<DynInfo, String>, Outcome> {
     match std::fs::metadata(host) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Outcome::Absent),
@@ -215,7 +215,7 @@ type Step = ControlFlow<Option<Candidate<DynInfo>>>;
 /// The glibc loader over one tree: the walk's hooks.
 pub(crate) struct Glibc<'e> {
     env: &'e LoaderEnv,
-    target: Target,
+    target: ElfMachine,
     cache: Option<LdCache>,
     cache_flags: u32,
     default_dirs: Vec<String>,
@@ -504,7 +504,7 @@ impl walk::Loader for Glibc<'_> {
 
 impl<'e> Glibc<'e> {
     /// The loader for `target` under `env`: ld.so.cache, default directories and `$LIB` as the target has them.
-    fn new(env: &'e LoaderEnv, target: Target) -> Glibc<'e> {
+    fn new(env: &'e LoaderEnv, target: ElfMachine) -> Glibc<'e> {
         let cache_path = env
             .ld_so_cache
             .clone()
@@ -550,7 +550,7 @@ impl<'e> Glibc<'e> {
         }
     }
 
-    fn walk(target: Target) -> Walk<DynInfo> {
+    fn walk(target: ElfMachine) -> Walk<DynInfo> {
         let arch = crate::binary::elf::arch_name(target.machine, target.is_64, target.little);
         Walk::new("glibc ld.so", arch)
     }
@@ -564,7 +564,7 @@ pub type DlopenResult = (Option<(String, Rule)>, Vec<Attempt>);
 pub fn dlopen_search(
     name: &str,
     env: &LoaderEnv,
-    target: Target,
+    target: ElfMachine,
     caller: Option<&str>,
 ) -> Result<DlopenResult, InputError> {
     let mut g = Glibc::new(env, target);
@@ -601,7 +601,7 @@ pub fn dlopen_search(
 }
 
 /// The target of an ELF file (class, machine, byte order).
-pub fn target_of(file: &str) -> Result<Target, InputError> {
+pub fn target_of(file: &str) -> Result<ElfMachine, InputError> {
     Ok(read_dyn(Path::new(file), file)?.1)
 }
 
@@ -686,7 +686,7 @@ pub(crate) fn resolve_mapped(
 }
 
 /// The default directories the loader (and the static linker) would search for `target` under `env`.
-pub fn default_dirs(env: &LoaderEnv, target: Target) -> Vec<String> {
+pub fn default_dirs(env: &LoaderEnv, target: ElfMachine) -> Vec<String> {
     Glibc::new(env, target).default_dirs
 }
 

@@ -37,7 +37,7 @@
 //!
 //! Without `--sysroot`, System32 cannot be read: well-known system DLLs ([`ASSUMED_SYSTEM`]) are treated as present
 //! there (rule `System32 (assumed: Windows system DLL; no --sysroot)`), everything else as absent. Files are looked
-//! up case-insensitively, as on NTFS. Target paths are shown in Windows form (`C:\Windows\System32\kernel32.dll`)
+//! up case-insensitively, as on NTFS. CoffMachine paths are shown in Windows form (`C:\Windows\System32\kernel32.dll`)
 //! for files inside the sysroot; files elsewhere on this host keep their host path.
 //!
 //! Forwarded exports are part of loading: binding an import to `A!f` forwarded to `B.g` makes the loader load
@@ -246,7 +246,7 @@ fn windows_abs(p: &str) -> Option<&str> {
 
 /// What identifies the target: the root image's COFF machine.
 #[derive(Debug, Clone, Copy)]
-struct Target {
+struct CoffMachine {
     machine: u16,
     bits: u8,
 }
@@ -312,11 +312,11 @@ fn facts_of(img: &Image<'_>) -> PeFacts {
     f
 }
 
-fn read_pe(host: &Path, shown: &str) -> Result<(PeFacts, Target), InputError> {
+fn read_pe(host: &Path, shown: &str) -> Result<(PeFacts, CoffMachine), InputError> {
     read_mapped(&Mapped::open(&host.to_string_lossy())?, shown)
 }
 
-fn read_mapped(m: &Mapped, shown: &str) -> Result<(PeFacts, Target), InputError> {
+fn read_mapped(m: &Mapped, shown: &str) -> Result<(PeFacts, CoffMachine), InputError> {
     let imgs = binary::read_images(shown, m.bytes(), None, ReadOptions { demangle: false })?;
     let img = imgs
         .first()
@@ -331,7 +331,7 @@ fn read_mapped(m: &Mapped, shown: &str) -> Result<(PeFacts, Target), InputError>
     let machine = img.pe.as_ref().map(|p| p.machine_raw).unwrap_or(0);
     Ok((
         facts_of(img),
-        Target {
+        CoffMachine {
             machine,
             bits: img.bits,
         },
@@ -341,7 +341,11 @@ fn read_mapped(m: &Mapped, shown: &str) -> Result<(PeFacts, Target), InputError>
 /// Open a candidate once: check its headers as the loader's image mapping does (not PE → the load fails there;
 /// another machine → skipped, `STATUS_IMAGE_MACHINE_TYPE_MISMATCH`, search goes on), then read its facts from the
 /// same mapping. Err: the outcome that rejects it; Ok(Err): right headers, an unreadable image.
-fn open_pe(host: &Path, shown: &str, target: Target) -> Result<Result<PeFacts, String>, Outcome> {
+fn open_pe(
+    host: &Path,
+    shown: &str,
+    target: CoffMachine,
+) -> Result<Result<PeFacts, String>, Outcome> {
     if host.is_dir() {
         return Err(Outcome::Absent);
     }
@@ -379,7 +383,7 @@ type Module = Option<Arc<PeFacts>>;
 /// The Windows loader over one tree: the walk's hooks.
 struct Windows<'e> {
     env: &'e LoaderEnv,
-    target: Target,
+    target: CoffMachine,
     fs: CiFs,
     /// The root DLL's directory (target form, host).
     root_dir: Dir,
@@ -391,7 +395,7 @@ struct Windows<'e> {
 }
 
 impl Windows<'_> {
-    /// Target form of a host path: `C:\…` inside the sysroot, the host path otherwise.
+    /// CoffMachine form of a host path: `C:\…` inside the sysroot, the host path otherwise.
     fn target_of(&self, host: &Path) -> (String, bool) {
         let abs = std::path::absolute(host).unwrap_or_else(|_| host.to_path_buf());
         if let Some(root) = &self.env.sysroot {

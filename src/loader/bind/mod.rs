@@ -29,7 +29,7 @@ impl NodeFacts {
                 .names
                 .iter()
                 .map(|n| {
-                    crate::binary::symbols::c_name(n, crate::binary::Format::Pe, 32)
+                    crate::binary::names::c_name(n, crate::binary::Format::Pe, 32)
                         .0
                         .to_string()
                 })

@@ -13,7 +13,7 @@ mod target;
 
 pub use layout::{record_layout, type_layout};
 pub use render::{layout_view, render_pahole};
-pub use target::{for_image, Target};
+pub use target::{for_image, parse_predefined, Target, TARGET_MARKER};
 
 use serde::Serialize;
 

@@ -214,6 +214,11 @@ pub struct Typedef {
     /// cffi `typedef int... t;` (an integer type of unknown size) or `typedef ... t;` (opaque).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cffi_unknown: Option<String>,
+    /// `__attribute__((aligned(n)))` on the typedef (after its name, or before `struct` in
+    /// `typedef __attribute__((aligned(n))) struct …`): the typedef's alignment is exactly `n` (GCC also lets it
+    /// lower the alignment); its size is unchanged. Resolved to the target's biggest alignment when bare.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aligned: Option<u32>,
     pub loc: Loc,
 }
 
@@ -388,7 +393,12 @@ pub fn parse_str(name: &str, text: &str, opts: &ParseOptions) -> Result<Spec, Pa
         found: e.found,
     })?;
     let system_files = out.system_files.clone();
-    let mut spec = parse::parse(out, cffi, preprocess::target_sizes(opts))?;
+    let mut spec = parse::parse(
+        out,
+        cffi,
+        preprocess::target_sizes(opts),
+        crate::abi::Target::from_defines(&opts.target_defines),
+    )?;
     spec.system_files = system_files;
     Ok(spec)
 }

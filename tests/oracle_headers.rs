@@ -442,7 +442,7 @@ fn run(lib: &Lib, s: &Setup, dir: &Path, tally: &mut Tally) {
         } else {
             ("", "")
         };
-        let _ = write!(exprs, "{cond}sizeof({name}), _Alignof({name}),\n");
+        let _ = writeln!(exprs, "{cond}sizeof({name}), _Alignof({name}),");
         vals.push((format!("sizeof({name})"), size, builtin));
         vals.push((format!("_Alignof({name})"), align, builtin));
         let mut ms = Vec::new();

@@ -859,6 +859,9 @@ fn mutated_headers_never_panic_or_hang() {
 
 // ---------------------------------------------------------------- real-header reproductions (h-hdr)
 
+/// `(sizeof, _Alignof)` of each type of a fixture.
+type SizesAligns = Vec<(u64, u64)>;
+
 /// Parses `src` for `target` and returns `(sizeof, _Alignof)` of each of `types` by the ABI engine, and, when
 /// `cc` (e.g. `gcc -m32`) is installed, the same values compiled by it: `(ours, compiler or None)`.
 fn fixture_layouts(
@@ -866,7 +869,7 @@ fn fixture_layouts(
     target: ffi_doctor::abi::Target,
     cc: &[&str],
     types: &[&str],
-) -> (Vec<(u64, u64)>, Option<Vec<(u64, u64)>>) {
+) -> (SizesAligns, Option<SizesAligns>) {
     use ffi_doctor::abi::type_layout;
     let dir = std::env::temp_dir().join(format!(
         "ffi-doctor-fixture-{}-{}",

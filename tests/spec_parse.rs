@@ -1072,3 +1072,34 @@ fn extended_floating_types_per_target() {
     let e = ffi_doctor::abi::record_layout(&spec, q, Target::LinuxAarch64).unwrap_err();
     assert!(e.message.contains("__float128"), "{e}");
 }
+
+#[test]
+fn main_header_in_a_system_directory_stays_the_librarys() {
+    // openssl/ssl.h includes openssl/srtp.h, which includes <openssl/ssl.h> again (guarded): the main
+    // header must not be counted among the system's files, or `check` drops all its functions.
+    let dir = std::env::temp_dir().join(format!("ffi-doctor-sysmain-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    std::fs::write(
+        dir.join("lib/main.h"),
+        "#ifndef MAIN_H\n#define MAIN_H\n#include <lib/other.h>\nint lib_fn(void);\n#endif\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("lib/other.h"),
+        "#include <lib/main.h>\nint other_fn(void);\n",
+    )
+    .unwrap();
+    let opts = ParseOptions {
+        system_include_dirs: vec![dir.clone()],
+        ..Default::default()
+    };
+    let main = dir.join("lib/main.h");
+    let spec = ffi_doctor::decl::parse_header(main.to_str().unwrap(), &opts).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        !spec.system_files.iter().any(|f| f.ends_with("main.h")),
+        "{:?}",
+        spec.system_files
+    );
+    assert!(spec.system_files.iter().any(|f| f.ends_with("other.h")));
+}

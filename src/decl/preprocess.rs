@@ -251,7 +251,9 @@ impl<'o> Pp<'o> {
             search_idx,
             system,
         });
-        if system {
+        // The main file is never the system's, even when a system header includes it again (openssl/srtp.h
+        // includes <openssl/ssl.h>): its declarations are the checked library's.
+        if system && self.out.files.get(1).is_none_or(|main| main != name) {
             self.out.system_files.push(name.to_string());
         }
         Ok(())

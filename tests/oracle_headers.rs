@@ -6,8 +6,8 @@
 //! values must agree exactly.
 //!
 //! Targets: linux-x86_64 (gcc, clang), linux-i386 (gcc -m32, clang), linux-aarch64 (clang with the
-//! `libc6-dev-arm64-cross` headers), windows-x86_64-mingw (x86_64-w64-mingw32-gcc; only libraries whose
-//! headers build for Windows). A library's own headers are offered to the cross targets through a directory
+//! `libc6-dev-arm64-cross` headers), windows-x86_64-mingw and windows-i686-mingw (x86_64-/i686-w64-mingw32-gcc;
+//! only libraries whose headers build for Windows). A library's own headers are offered to the cross targets through a directory
 //! of links, so the host's C library never leaks into a cross build; libraries whose configuration header is
 //! architecture-specific are compared on the x86 Linux targets only.
 //!
@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ffi_doctor::abi::{record_layout, type_layout, RecordLayout, Target};
+use ffi_doctor::abi::{record_layouts, type_layout, RecordLayout, Target};
 use ffi_doctor::decl::{parse_header, ParseOptions, Spec, Type};
 use object::{Object, ObjectSection, ObjectSymbol};
 
@@ -62,7 +62,7 @@ const LIBS: &[Lib] = &[
     Lib {
         name: "libxml2",
         wrapper: "#include <libxml/tree.h>\n#include <libxml/parser.h>\n#include <libxml/xpath.h>",
-        entries: &["libxml2/libxml"],
+        entries: &["libxml2/libxml", "unicode"],
         arch_specific: false,
         windows: false,
     },
@@ -261,11 +261,22 @@ fn setups() -> Vec<Result<Setup, String>> {
         vec![PathBuf::from("/usr/x86_64-w64-mingw32/include")],
         true,
     ));
+    v.push(mk(
+        Target::MingwX86,
+        vec![cc("i686-w64-mingw32-gcc", "i686-w64-mingw32-gcc", &[])],
+        vec![PathBuf::from("/usr/i686-w64-mingw32/include")],
+        true,
+    ));
     v
 }
 
-/// The C spelling of record `id`, if C can name it (a tag, or a typedef of the bare record).
-fn record_spelling(spec: &Spec, id: usize) -> Option<String> {
+/// The C spelling of record `id`, if C can name it (a tag, or a typedef of the bare record, from
+/// `typedef_of`: record id → first typedef naming it).
+fn record_spelling(
+    spec: &Spec,
+    id: usize,
+    typedef_of: &std::collections::HashMap<usize, &str>,
+) -> Option<String> {
     let r = &spec.records[id];
     if let Some(tag) = &r.tag {
         let kw = match r.kind {
@@ -274,10 +285,7 @@ fn record_spelling(spec: &Spec, id: usize) -> Option<String> {
         };
         return Some(format!("{kw} {tag}"));
     }
-    spec.typedefs
-        .iter()
-        .find(|t| t.ty.ty == Type::Record { id })
-        .map(|t| t.name.clone())
+    typedef_of.get(&id).map(|n| n.to_string())
 }
 
 /// Named members reachable from record `id` (through anonymous members): (path, name, is_bitfield).
@@ -384,6 +392,7 @@ fn run(lib: &Lib, s: &Setup, dir: &Path, tally: &mut Tally) {
         ..Default::default()
     };
     tally.headers += 1;
+    let t0 = std::time::Instant::now();
     let spec = match parse_header(wrapper.to_str().unwrap(), &opts) {
         Ok(s) => s,
         Err(e) => {
@@ -400,15 +409,22 @@ fn run(lib: &Lib, s: &Setup, dir: &Path, tally: &mut Tally) {
     // (only for the first compiler, label, symbol, size, bit offset, width)
     let mut bits: Vec<(bool, String, String, usize, u64, u32)> = Vec::new();
     let mut exprs = String::new();
+    let mut typedef_of = std::collections::HashMap::new();
+    for td in &spec.typedefs {
+        if let Type::Record { id } = td.ty.ty {
+            typedef_of.entry(id).or_insert(td.name.as_str());
+        }
+    }
+    let layouts = record_layouts(&spec, t);
     for id in 0..spec.records.len() {
         let r = &spec.records[id];
         if !r.complete || r.partial {
             continue;
         }
-        let Some(name) = record_spelling(&spec, id) else {
+        let Some(name) = record_spelling(&spec, id, &typedef_of) else {
             continue;
         };
-        let l = match record_layout(&spec, id, t) {
+        let l = match layouts[id].clone() {
             Ok(l) => l,
             Err(e) => {
                 tally
@@ -475,6 +491,9 @@ fn run(lib: &Lib, s: &Setup, dir: &Path, tally: &mut Tally) {
         exprs.push_str(end);
     }
     let _ = writeln!(c, "const unsigned long long ffi_vals[] = {{\n{exprs}0 }};");
+    if std::env::var_os("FFI_DOCTOR_ORACLE_TIMES").is_some() {
+        println!("{} on {t}: parse+layout {:?}", lib.name, t0.elapsed());
+    }
     let src = work.join("probe.c");
     std::fs::write(&src, &c).unwrap();
     for (ci, cc) in s.ccs.iter().enumerate() {
@@ -554,20 +573,46 @@ fn real_headers_match_the_compilers() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut tally = Tally::default();
-    let mut targets = 0;
+    let mut ready = Vec::new();
     for s in setups() {
-        let s = match s {
-            Ok(s) => s,
+        match s {
+            Ok(s) => ready.push(s),
             Err(e) => {
                 assert!(!required(), "FFI_DOCTOR_REQUIRE_ORACLES=1 but {e}");
                 println!("skipped: {e}");
-                continue;
             }
-        };
-        targets += 1;
-        for lib in LIBS {
-            run(lib, &s, &dir, &mut tally);
         }
+    }
+    let targets = ready.len();
+    // One thread per target: the work is mostly waiting for compilers.
+    let tallies: Vec<Tally> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ready
+            .iter()
+            .map(|s| {
+                let dir = &dir;
+                scope.spawn(move || {
+                    let mut t = Tally::default();
+                    for lib in LIBS {
+                        let start = std::time::Instant::now();
+                        run(lib, s, dir, &mut t);
+                        if std::env::var_os("FFI_DOCTOR_ORACLE_TIMES").is_some() {
+                            println!("{} on {}: {:?}", lib.name, s.target, start.elapsed());
+                        }
+                    }
+                    t
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for t in tallies {
+        tally.headers += t.headers;
+        tally.compiled += t.compiled;
+        tally.records += t.records;
+        tally.values += t.values;
+        tally.unlaid.extend(t.unlaid);
+        tally.mismatches.extend(t.mismatches);
+        tally.skipped.extend(t.skipped);
     }
     let _ = std::fs::remove_dir_all(&dir);
     for s in &tally.skipped {

@@ -33,6 +33,15 @@ pub fn record_layout(spec: &Spec, id: usize, target: Target) -> Result<RecordLay
     cx.record(id, 0).map(|r| r.layout)
 }
 
+/// The layouts of all records of `spec` on `target` (by record id), sharing the work between records: much
+/// faster than [`record_layout`] per record on headers with thousands of records (windows.h).
+pub fn record_layouts(spec: &Spec, target: Target) -> Vec<Result<RecordLayout, LayoutError>> {
+    let cx = Cx::new(spec, target);
+    (0..spec.records.len())
+        .map(|id| cx.record(id, 0).map(|r| r.layout))
+        .collect()
+}
+
 const MAX_DEPTH: u32 = 64;
 
 /// The [`Prim`] spelled `name` the way [`type_name`] prints it (for `_Complex <prim>`).
@@ -48,6 +57,9 @@ fn prim_named(name: &str) -> Option<Prim> {
 
 struct Cx<'a> {
     spec: &'a Spec,
+    /// Typedef index by name (the first definition wins, as in [`Spec::typedef`]), built once a few linear
+    /// look-ups have been made (a single small layout never pays for it); with the look-up count.
+    typedefs: RefCell<(u32, Option<HashMap<&'a str, usize>>)>,
     t: Target,
     cache: RefCell<HashMap<usize, Computed>>,
 }
@@ -94,9 +106,29 @@ impl<'a> Cx<'a> {
     fn new(spec: &'a Spec, t: Target) -> Self {
         Cx {
             spec,
+            typedefs: RefCell::new((0, None)),
             t,
             cache: RefCell::new(HashMap::new()),
         }
+    }
+
+    fn typedef(&self, name: &str) -> Option<&'a crate::decl::Typedef> {
+        let spec = self.spec;
+        let mut ix = self.typedefs.borrow_mut();
+        if ix.1.is_none() {
+            ix.0 += 1;
+            if ix.0 <= 16 || spec.typedefs.len() < 64 {
+                return spec.typedef(name);
+            }
+            let mut m = HashMap::with_capacity(spec.typedefs.len());
+            for (i, td) in spec.typedefs.iter().enumerate() {
+                m.entry(td.name.as_str()).or_insert(i);
+            }
+            ix.1 = Some(m);
+        }
+        ix.1.as_ref()
+            .and_then(|m| m.get(name))
+            .map(|i| &spec.typedefs[*i])
     }
 
     fn prim(&self, p: Prim) -> Result<Info, LayoutError> {
@@ -284,7 +316,7 @@ impl<'a> Cx<'a> {
         match ty {
             Type::Prim { prim } => self.prim(*prim),
             Type::Named { name } => {
-                if let Some(td) = self.spec.typedef(name) {
+                if let Some(td) = self.typedef(name) {
                     if let Some(u) = &td.cffi_unknown {
                         return Err(LayoutError::new(format!(
                             "typedef `{name}` has an unknown layout (cffi `{u}`): only the compiled library knows it"

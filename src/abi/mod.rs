@@ -11,7 +11,7 @@ mod layout;
 mod render;
 mod target;
 
-pub use layout::{record_layout, type_layout};
+pub use layout::{record_layout, record_layouts, type_layout};
 pub use render::{layout_view, render_pahole};
 pub use target::{for_image, parse_predefined, Target, TARGET_MARKER};
 

@@ -63,6 +63,7 @@ pub fn parse(
 ) -> Result<Spec, ParseError> {
     let mut p = Parser {
         target,
+        user_typedefs: HashSet::new(),
         toks: &pp.tokens,
         pos: 0,
         files: &pp.files,
@@ -103,6 +104,8 @@ pub fn parse(
 
 struct Parser<'a> {
     target: Option<crate::abi::Target>,
+    /// Names of `spec.typedefs` (the first definition is kept).
+    user_typedefs: HashSet<String>,
     toks: &'a [Token],
     pos: usize,
     files: &'a [String],
@@ -1613,7 +1616,9 @@ impl<'a> Parser<'a> {
         for _ in 0..64 {
             match &t.ty {
                 Type::Function { sig } => return Some((**sig).clone()),
-                Type::Named { name } => t = self.spec.typedef(name)?.ty.clone(),
+                Type::Named { name } if self.user_typedefs.contains(name) => {
+                    t = self.spec.typedef(name)?.ty.clone()
+                }
                 _ => return None,
             }
         }
@@ -1697,7 +1702,7 @@ impl<'a> Parser<'a> {
                     (a, b) => a.or(b),
                 };
                 self.typedef_names.insert(name.clone());
-                if self.spec.typedef(&name).is_none() {
+                if self.user_typedefs.insert(name.clone()) {
                     self.spec.typedefs.push(Typedef {
                         name,
                         ty,

@@ -416,7 +416,7 @@ fn run(lib: &Lib, s: &Setup, dir: &Path, tally: &mut Tally) {
         }
     }
     let layouts = record_layouts(&spec, t);
-    for id in 0..spec.records.len() {
+    for (id, layout) in layouts.iter().enumerate() {
         let r = &spec.records[id];
         if !r.complete || r.partial {
             continue;
@@ -424,7 +424,7 @@ fn run(lib: &Lib, s: &Setup, dir: &Path, tally: &mut Tally) {
         let Some(name) = record_spelling(&spec, id, &typedef_of) else {
             continue;
         };
-        let l = match layouts[id].clone() {
+        let l = match layout.clone() {
             Ok(l) => l,
             Err(e) => {
                 tally

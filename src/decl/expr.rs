@@ -4,9 +4,11 @@
 //! Values are computed in `i128` and narrowed to a C-like type (`int` = 32 bits, `long`/`long long` = 64 bits,
 //! with signedness) so `~0U`, `-1U` and `0xFFFFFFFF` behave as in C; `long` itself is taken as 64 bits. In `#if`
 //! mode every value is `intmax_t`/`uintmax_t` (64 bits) and unknown identifiers are 0; otherwise an unknown
-//! identifier makes the expression non-constant. `sizeof(type)` is evaluated only through the caller's
-//! callback (basic types with the target's `__SIZEOF_*__` macros); `_Alignof`, floating-point and pointer values
-//! are not constant here (an error the caller may turn into a note).
+//! identifier makes the expression non-constant. `sizeof(type)`, `_Alignof`/`__alignof__(type)` and
+//! `__builtin_offsetof(type, member)` are evaluated only through the caller's callback (the parser answers
+//! basic types from the target's `__SIZEOF_*__` macros and any complete type through the ABI engine when it
+//! knows the target); floating-point and pointer values are not constant here (an error the caller may turn
+//! into a note).
 
 use super::lex::{Tk, Token};
 use std::collections::HashMap;

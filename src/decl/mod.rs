@@ -334,7 +334,11 @@ pub struct ParseOptions {
     pub system_include_dirs: Vec<PathBuf>,
     /// Accept cffi `cdef` forms. Also switched on automatically for a `.cdef` file or text containing `...;`.
     pub cffi: bool,
-    /// Predefined macros of the target (`__x86_64__`, `_WIN32`, `__SIZEOF_LONG__`, …), supplied by the caller.
+    /// Predefined macros of the target (`__x86_64__`, `_WIN32`, `__SIZEOF_LONG__`, …), supplied by the caller,
+    /// normally [`crate::abi::Target::predefined_macros`]: what the target's compiler predefines, ending with
+    /// [`crate::abi::TARGET_MARKER`], which names the target so that `__has_attribute`/`__has_builtin`/
+    /// `__has_feature` are answered as that compiler does and `sizeof`/`_Alignof`/`offsetof` of records in
+    /// constant expressions are laid out with its ABI (without the marker they are 0 and refused).
     /// `__STDC__` (1), `__STDC_VERSION__` (201710L) and `__STDC_HOSTED__` (1) are always predefined before these.
     pub target_defines: Vec<(String, String)>,
 }

@@ -1,6 +1,9 @@
 //! A small C preprocessor, enough for library headers: object- and function-like macros (`#`, `##`, variadic,
 //! GNU `, ## __VA_ARGS__`), conditionals with `defined`/`__has_include`, `#include` through the caller's include
 //! directories (a missing include is a note, never an error), `#pragma once`, `#pragma pack`, `#error`.
+//! `defined X` produced by a macro expansion inside `#if` is evaluated as GCC/Clang do; `__has_attribute`,
+//! `__has_builtin`, `__has_feature`, `__has_extension` (and whether they exist at all) are answered from the
+//! target compiler's recorded answers (`src/abi/predefined/`); `__building_module(x)` is 0.
 //!
 //! Expansion follows the hide-set algorithm (a token never re-expands a macro it came from), with a global
 //! token budget and bounded nesting so no input hangs or overflows the stack. Tokens produced by an expansion

@@ -1103,3 +1103,18 @@ fn main_header_in_a_system_directory_stays_the_librarys() {
     );
     assert!(spec.system_files.iter().any(|f| f.ends_with("other.h")));
 }
+
+#[test]
+fn glibc_nonnull_parses_for_apple_targets() {
+    // Apple Clang predefines `__nonnull` as `_Nonnull`; glibc only defines its own `__nonnull(params)` when
+    // it is not defined, so `--system-includes --targets all` on Linux reads `_Nonnull ((1))`.
+    let src = "#ifndef __nonnull\n#define __nonnull(p) __attribute__((__nonnull__ p))\n#endif\n\
+               extern double atof (const char *__nptr) __nonnull ((1));\n";
+    for t in [
+        ffi_doctor::abi::Target::MacosX86_64,
+        ffi_doctor::abi::Target::LinuxX86_64,
+    ] {
+        let spec = parse(src, t);
+        assert_eq!(spec.functions.len(), 1, "{t}");
+    }
+}

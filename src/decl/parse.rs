@@ -714,6 +714,15 @@ impl<'a> Parser<'a> {
                         self.pos += 1;
                     } else if is_qual(s) == Some("ignore") {
                         self.pos += 1;
+                        // Apple Clang predefines `__nonnull` as `_Nonnull`, so glibc's `__nonnull ((1))` reads
+                        // `_Nonnull ((1))` when the host's headers are parsed for a macOS target: skip the
+                        // GNU attribute arguments rather than stop.
+                        if matches!(s, "_Nonnull" | "_Nullable" | "_Null_unspecified")
+                            && self.is("(")
+                            && self.peek_at(1).is_some_and(|t| t.is_punct("("))
+                        {
+                            self.skip_balanced()?;
+                        }
                     } else {
                         return Ok(());
                     }

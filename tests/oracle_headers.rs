@@ -12,7 +12,8 @@
 //! architecture-specific are compared on the x86 Linux targets only.
 //!
 //! Missing compilers or headers print `skipped: …` unless `FFI_DOCTOR_REQUIRE_ORACLES=1`, where a missing
-//! compiler, sysroot or library header fails the test.
+//! compiler, sysroot or library header fails the test. `FFI_DOCTOR_ORACLE_TIMES=1` prints the time per library
+//! and target (parse and layout, then the whole round).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

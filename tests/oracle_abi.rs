@@ -124,6 +124,7 @@ impl Gen {
                 name: name.into(),
                 ty: QualType::new(prim(p)),
                 cffi_unknown: None,
+                aligned: None,
                 loc: loc(),
             });
         }

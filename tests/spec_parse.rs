@@ -856,3 +856,265 @@ fn mutated_headers_never_panic_or_hang() {
         start.elapsed()
     );
 }
+
+// ---------------------------------------------------------------- real-header reproductions (h-hdr)
+
+/// `(sizeof, _Alignof)` of each type of a fixture.
+type SizesAligns = Vec<(u64, u64)>;
+
+/// Parses `src` for `target` and returns `(sizeof, _Alignof)` of each of `types` by the ABI engine, and, when
+/// `cc` (e.g. `gcc -m32`) is installed, the same values compiled by it: `(ours, compiler or None)`.
+fn fixture_layouts(
+    src: &str,
+    target: ffi_doctor::abi::Target,
+    cc: &[&str],
+    types: &[&str],
+) -> (SizesAligns, Option<SizesAligns>) {
+    use ffi_doctor::abi::type_layout;
+    let dir = std::env::temp_dir().join(format!(
+        "ffi-doctor-fixture-{}-{}",
+        std::process::id(),
+        types
+            .join("_")
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "")
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let h = dir.join("f.h");
+    std::fs::write(&h, src).unwrap();
+    let opts = ParseOptions {
+        target_defines: target.predefined_macros(),
+        ..Default::default()
+    };
+    let spec = ffi_doctor::decl::parse_header(h.to_str().unwrap(), &opts).expect("fixture parses");
+    let ours: Vec<(u64, u64)> = types
+        .iter()
+        .map(|t| {
+            let ty = match t.strip_prefix("struct ") {
+                Some(tag) => ffi_doctor::decl::Type::Record {
+                    id: spec
+                        .records
+                        .iter()
+                        .position(|r| r.tag.as_deref() == Some(tag))
+                        .unwrap(),
+                },
+                None => ffi_doctor::decl::Type::Named {
+                    name: t.to_string(),
+                },
+            };
+            let l = type_layout(&spec, &ty, target).unwrap();
+            (l.size, l.align)
+        })
+        .collect();
+    if cc.is_empty() {
+        let _ = std::fs::remove_dir_all(&dir);
+        return (ours, None);
+    }
+    let c = dir.join("p.c");
+    let mut body = format!("#include \"{}\"\n", h.display());
+    for (i, t) in types.iter().enumerate() {
+        body.push_str(&format!(
+            "char s{i}[sizeof({t})]; char a{i}[_Alignof({t})];\n"
+        ));
+    }
+    std::fs::write(&c, body).unwrap();
+    let out = std::process::Command::new(cc[0])
+        .args(&cc[1..])
+        .args(["-w", "-S", "-o", "-"])
+        .arg(&c)
+        .output();
+    let theirs = match out {
+        Ok(o) if o.status.success() => {
+            // `.comm s0,SIZE,ALIGN` / `.zero SIZE`: read the sizes of s<i>/a<i> from the assembly
+            let asm = String::from_utf8_lossy(&o.stdout).to_string();
+            let size_of = |sym: &str| -> u64 {
+                for l in asm.lines() {
+                    let l = l.trim();
+                    if let Some(r) = l.strip_prefix(&format!(".comm\t{sym},")) {
+                        return r.split(',').next().unwrap().trim().parse().unwrap();
+                    }
+                    if let Some(r) = l.strip_prefix(&format!(".size\t{sym}, ")) {
+                        return r.trim().parse().unwrap();
+                    }
+                }
+                panic!("{sym} not in the assembly:\n{asm}")
+            };
+            Some(
+                (0..types.len())
+                    .map(|i| (size_of(&format!("s{i}")), size_of(&format!("a{i}"))))
+                    .collect(),
+            )
+        }
+        Ok(o) => panic!("{cc:?} failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(_) => {
+            assert!(
+                std::env::var("FFI_DOCTOR_REQUIRE_ORACLES").as_deref() != Ok("1"),
+                "FFI_DOCTOR_REQUIRE_ORACLES=1 but {} not found",
+                cc[0]
+            );
+            println!("skipped: {} not found", cc[0]);
+            None
+        }
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    (ours, theirs)
+}
+
+#[test]
+fn limits_from_the_compilers_predefined_macros() {
+    use ffi_doctor::abi::Target;
+    // GCC's limits.h: SCHAR_MAX is __SCHAR_MAX__; libpng/libffi stop at `#error` when UCHAR_MAX is not 255.
+    let src = "#define UCHAR_MAX (__SCHAR_MAX__ * 2 + 1)\n#if UCHAR_MAX != 255\n#error \"requires 8-bit bytes\"\n#endif\n\
+               #if __INT_MAX__ != 2147483647 || !defined(__SIZE_MAX__) || !defined(__INT64_TYPE__)\n#error limits\n#endif\n\
+               #ifndef __SSE2__\nunion fallback { int i; };\n#endif\nstruct ok { int x; };\n";
+    for t in [
+        Target::LinuxX86_64,
+        Target::LinuxI386,
+        Target::MingwX64,
+        Target::LinuxAarch64,
+    ] {
+        let (ours, _) = fixture_layouts(src, t, &[], &["struct ok"]);
+        assert_eq!(ours, vec![(4, 4)], "{t}");
+    }
+    let spec = parse(src, Target::MingwX64);
+    assert!(spec
+        .records
+        .iter()
+        .all(|r| r.tag.as_deref() != Some("fallback")));
+}
+
+fn parse(src: &str, t: ffi_doctor::abi::Target) -> ffi_doctor::decl::Spec {
+    let dir = std::env::temp_dir().join(format!("ffi-doctor-fixture-p-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let h = dir.join(format!("{}.h", t.name()));
+    std::fs::write(&h, src).unwrap();
+    let opts = ParseOptions {
+        target_defines: t.predefined_macros(),
+        ..Default::default()
+    };
+    ffi_doctor::decl::parse_header(h.to_str().unwrap(), &opts).expect("fixture parses")
+}
+
+#[test]
+fn sizeof_alignof_offsetof_of_records_in_constant_expressions() {
+    use ffi_doctor::abi::Target;
+    // glibc netinet/in.h: `sin_zero[sizeof (struct sockaddr) - …]`
+    let src = "typedef unsigned short sa_family_t;\nstruct sockaddr { sa_family_t sa_family; char sa_data[14]; };\n\
+               struct sockaddr_in { sa_family_t sin_family; unsigned short sin_port; unsigned int sin_addr;\n\
+               unsigned char sin_zero[sizeof (struct sockaddr) - sizeof (sa_family_t) - sizeof (unsigned short) - sizeof (unsigned int)]; };\n\
+               struct al { char c[_Alignof(struct sockaddr_in) + __alignof__(long long)]; };\n\
+               struct off { char c[__builtin_offsetof(struct sockaddr_in, sin_addr)]; };\n";
+    for (t, cc) in [
+        (Target::LinuxX86_64, vec!["gcc"]),
+        (Target::LinuxI386, vec!["gcc", "-m32"]),
+    ] {
+        let types = ["struct sockaddr_in", "struct al", "struct off"];
+        let (ours, theirs) = fixture_layouts(src, t, &cc, &types);
+        assert_eq!(ours[0], (16, 4), "{t}");
+        if let Some(theirs) = theirs {
+            assert_eq!(ours, theirs, "{t}");
+        }
+    }
+}
+
+#[test]
+fn defined_produced_by_a_macro_expansion() {
+    use ffi_doctor::abi::Target;
+    let src = "#define E 1\n#define P (defined(E) && !defined(NOPE))\n#if P\nstruct yes { int a; };\n#endif\n\
+               #if __has_attribute(packed) && __has_builtin(__builtin_offsetof) && !__building_module(x)\nstruct attrs { int a; };\n#endif\n";
+    for t in [Target::LinuxX86_64, Target::MacosArm64, Target::MingwX64] {
+        let spec = parse(src, t);
+        let tags: Vec<_> = spec.records.iter().filter_map(|r| r.tag.clone()).collect();
+        assert_eq!(tags, vec!["yes", "attrs"], "{t}");
+    }
+}
+
+#[test]
+fn alignment_attributes_on_typedefs() {
+    use ffi_doctor::abi::Target;
+    let src = "typedef struct { long long a[13]; } U __attribute__((__aligned__));\n\
+               typedef struct { long long __ll __attribute__((__aligned__(__alignof__(long long))));\n\
+               long double __ld __attribute__((__aligned__(__alignof__(long double)))); } M;\n\
+               typedef __attribute__((aligned(16))) struct F { long long p[2]; } F_t;\n";
+    for (t, cc) in [
+        (Target::LinuxX86_64, vec!["gcc"]),
+        (Target::LinuxI386, vec!["gcc", "-m32"]),
+    ] {
+        let types = ["U", "M", "struct F", "F_t"];
+        let (ours, theirs) = fixture_layouts(src, t, &cc, &types);
+        if t == Target::LinuxI386 {
+            assert_eq!(ours[1], (24, 8), "max_align_t on i686");
+        }
+        assert_eq!(ours[3].1, 16);
+        if let Some(theirs) = theirs {
+            assert_eq!(ours, theirs, "{t}");
+        }
+    }
+}
+
+#[test]
+fn extended_floating_types_per_target() {
+    use ffi_doctor::abi::Target;
+    let src = "struct q { char c; __float128 f; };\nstruct z { char c; _Complex double d; _Float16 h; };\n\
+               struct i { char c; __int128 v; };\n";
+    let types = ["struct q", "struct z", "struct i"];
+    let (ours, theirs) = fixture_layouts(src, Target::LinuxX86_64, &["gcc"], &types);
+    assert_eq!(ours, vec![(32, 16), (32, 8), (32, 16)]);
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs);
+    }
+    // AArch64 has no __float128: a layout error naming the type, not a silent guess.
+    let spec = parse(src, Target::LinuxAarch64);
+    let q = spec
+        .records
+        .iter()
+        .position(|r| r.tag.as_deref() == Some("q"))
+        .unwrap();
+    let e = ffi_doctor::abi::record_layout(&spec, q, Target::LinuxAarch64).unwrap_err();
+    assert!(e.message.contains("__float128"), "{e}");
+}
+
+#[test]
+fn main_header_in_a_system_directory_stays_the_librarys() {
+    // openssl/ssl.h includes openssl/srtp.h, which includes <openssl/ssl.h> again (guarded): the main
+    // header must not be counted among the system's files, or `check` drops all its functions.
+    let dir = std::env::temp_dir().join(format!("ffi-doctor-sysmain-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    std::fs::write(
+        dir.join("lib/main.h"),
+        "#ifndef MAIN_H\n#define MAIN_H\n#include <lib/other.h>\nint lib_fn(void);\n#endif\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("lib/other.h"),
+        "#include <lib/main.h>\nint other_fn(void);\n",
+    )
+    .unwrap();
+    let opts = ParseOptions {
+        system_include_dirs: vec![dir.clone()],
+        ..Default::default()
+    };
+    let main = dir.join("lib/main.h");
+    let spec = ffi_doctor::decl::parse_header(main.to_str().unwrap(), &opts).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        !spec.system_files.iter().any(|f| f.ends_with("main.h")),
+        "{:?}",
+        spec.system_files
+    );
+    assert!(spec.system_files.iter().any(|f| f.ends_with("other.h")));
+}
+
+#[test]
+fn glibc_nonnull_parses_for_apple_targets() {
+    // Apple Clang predefines `__nonnull` as `_Nonnull`; glibc only defines its own `__nonnull(params)` when
+    // it is not defined, so `--system-includes --targets all` on Linux reads `_Nonnull ((1))`.
+    let src = "#ifndef __nonnull\n#define __nonnull(p) __attribute__((__nonnull__ p))\n#endif\n\
+               extern double atof (const char *__nptr) __nonnull ((1));\n";
+    for t in [
+        ffi_doctor::abi::Target::MacosX86_64,
+        ffi_doctor::abi::Target::LinuxX86_64,
+    ] {
+        let spec = parse(src, t);
+        assert_eq!(spec.functions.len(), 1, "{t}");
+    }
+}

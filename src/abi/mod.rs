@@ -1,7 +1,14 @@
 //! The ABI engine: sizes, alignments and struct/union layouts of the declarations in a [`Spec`] for a given
 //! [`Target`], following what the target's compiler does (GCC/Clang Itanium-style layout on Linux and macOS,
 //! the Microsoft layout on MSVC, and GCC's `-mms-bitfields` flavour on MinGW). Every rule here is checked
-//! against the real compilers by `tests/oracle_abi.rs`.
+//! against the real compilers by `tests/oracle_abi.rs` (random records) and `tests/oracle_headers.rs` (the
+//! installed headers of 17 C libraries, every record, on x86_64/i386/AArch64 Linux and both MinGW targets).
+//!
+//! Each target's predefined macros are data generated from its real compiler (`scripts/gen-predefined.sh`
+//! writes `src/abi/predefined/<target>.txt`, embedded here): limits, type and ISA macros, compiler identity,
+//! and the compiler's `__has_attribute`/`__has_builtin`/`__has_feature` answers. Extended floating types
+//! (`__float128`, `_Float128`, `_Float16`, `__bf16`, `_Float64x`) and `_Complex T` are laid out per target or
+//! refused with an error naming the type where the target's compiler lacks it.
 //!
 //! Offsets of the members of an anonymous struct/union member ([`FieldLayout::nested`]) are relative to the
 //! start of that anonymous member, exactly like a separately laid-out record; add the member's own
@@ -11,9 +18,9 @@ mod layout;
 mod render;
 mod target;
 
-pub use layout::{record_layout, type_layout};
+pub use layout::{record_layout, record_layouts, type_layout};
 pub use render::{layout_view, render_pahole};
-pub use target::{for_image, Target};
+pub use target::{for_image, parse_predefined, Target, TARGET_MARKER};
 
 use serde::Serialize;
 

@@ -202,189 +202,100 @@ impl Target {
         }
     }
 
-    /// Macros the target's compiler predefines, for the spec preprocessor. Function-like macros carry their
-    /// parameter list in the name, e.g. `("__declspec(x)", "__attribute__((x))")`.
+    /// Macros the target's compiler predefines, for the spec preprocessor: what `CC -dM -E -x c /dev/null`
+    /// prints for this target's compiler (limits such as `__INT_MAX__`, type macros, ISA macros such as
+    /// `__SSE2__`, compiler identity), kept as data in `src/abi/predefined/<target>.txt` by
+    /// `scripts/gen-predefined.sh`. Function-like macros carry their parameter list in the name, e.g.
+    /// `("__declspec(x)", "__attribute__((x))")`. The last entry, [`TARGET_MARKER`], names the target so the
+    /// parser can evaluate `sizeof`/`_Alignof`/`offsetof` of records with this ABI.
     pub fn predefined_macros(self) -> Vec<(String, String)> {
-        let mut m: Vec<(&str, String)> = Vec::new();
-        let mut owned: Vec<(String, String)> = Vec::new();
-        let one = || "1".to_string();
-        m.push(("__STDC__", one()));
-        m.push(("__STDC_VERSION__", "201112L".into()));
-        m.push(("__STDC_HOSTED__", one()));
-        m.push(("__CHAR_BIT__", "8".into()));
-        m.push(("__ORDER_LITTLE_ENDIAN__", "1234".into()));
-        m.push(("__ORDER_BIG_ENDIAN__", "4321".into()));
-        m.push(("__BYTE_ORDER__", "__ORDER_LITTLE_ENDIAN__".into()));
-        m.push(("__LITTLE_ENDIAN__", one()));
-        let p = self.pointer_size();
-        let long = if self.is_lp64() { 8 } else { 4 };
-        m.push(("__SIZEOF_POINTER__", p.to_string()));
-        m.push(("__SIZEOF_SHORT__", "2".into()));
-        m.push(("__SIZEOF_INT__", "4".into()));
-        m.push(("__SIZEOF_LONG__", long.to_string()));
-        m.push(("__SIZEOF_LONG_LONG__", "8".into()));
-        m.push(("__SIZEOF_FLOAT__", "4".into()));
-        m.push(("__SIZEOF_DOUBLE__", "8".into()));
-        m.push(("__SIZEOF_LONG_DOUBLE__", long_double(self).0.to_string()));
-        m.push(("__SIZEOF_SIZE_T__", p.to_string()));
-        m.push(("__SIZEOF_PTRDIFF_T__", p.to_string()));
-        m.push((
-            "__SIZEOF_WCHAR_T__",
-            if self.is_windows() { "2" } else { "4" }.into(),
-        ));
-        if self.is_64bit() && !self.is_msvc() {
-            m.push(("__SIZEOF_INT128__", "16".into()));
-        }
-        let (size_t, ptrdiff_t) = match (self.is_64bit(), self.is_lp64()) {
-            (true, true) => ("long unsigned int", "long int"),
-            (true, false) => ("long long unsigned int", "long long int"),
-            (false, _) => ("unsigned int", "int"),
-        };
-        m.push(("__SIZE_TYPE__", size_t.into()));
-        m.push(("__PTRDIFF_TYPE__", ptrdiff_t.into()));
-        m.push(("__INTPTR_TYPE__", ptrdiff_t.into()));
-        m.push(("__UINTPTR_TYPE__", size_t.into()));
-        let wchar = match self {
-            _ if self.is_windows() => "short unsigned int",
-            Target::LinuxAarch64 => "unsigned int",
-            _ => "int",
-        };
-        m.push(("__WCHAR_TYPE__", wchar.into()));
-        let i64t = if self.is_lp64() {
-            "long int"
-        } else {
-            "long long int"
-        };
-        m.push(("__INT64_TYPE__", i64t.into()));
-        m.push((
-            "__UINT64_TYPE__",
-            format!("{} unsigned int", i64t.trim_end_matches(" int")),
-        ));
-        m.push(("__INTMAX_TYPE__", i64t.into()));
-        if self.is_lp64() {
-            m.push(("__LP64__", one()));
-            m.push(("_LP64", one()));
-        } else if !self.is_64bit() {
-            m.push(("__ILP32__", one()));
-            m.push(("_ILP32", one()));
-        }
-        if self.char_is_unsigned() {
-            m.push(("__CHAR_UNSIGNED__", one()));
-        }
-        match self {
-            Target::LinuxX86_64
-            | Target::MacosX86_64
-            | Target::WindowsX64Msvc
-            | Target::MingwX64 => {
-                if !self.is_msvc() {
-                    m.push(("__x86_64__", one()));
-                    m.push(("__x86_64", one()));
-                    m.push(("__amd64__", one()));
-                    m.push(("__amd64", one()));
-                } else {
-                    m.push(("_M_X64", "100".into()));
-                    m.push(("_M_AMD64", "100".into()));
-                }
-            }
-            Target::LinuxI386 | Target::WindowsX86Msvc | Target::MingwX86 => {
-                if !self.is_msvc() {
-                    m.push(("__i386__", one()));
-                    m.push(("__i386", one()));
-                    m.push(("i386", one()));
-                    m.push(("__i686__", one()));
-                } else {
-                    m.push(("_M_IX86", "600".into()));
-                }
-            }
-            Target::LinuxAarch64 | Target::MacosArm64 => {
-                m.push(("__aarch64__", one()));
-                if self.is_apple() {
-                    m.push(("__arm64__", one()));
-                    m.push(("__arm64", one()));
-                }
-            }
-        }
-        if self.is_linux() {
-            for k in [
-                "__linux__",
-                "__linux",
-                "linux",
-                "__gnu_linux__",
-                "__unix__",
-                "__unix",
-                "unix",
-                "__ELF__",
-            ] {
-                m.push((k, one()));
-            }
-        }
-        if self.is_apple() {
-            m.push(("__APPLE__", one()));
-            m.push(("__MACH__", one()));
-            m.push(("__APPLE_CC__", "6000".into()));
-            m.push((
-                "__ENVIRONMENT_MAC_OS_X_VERSION_MIN_REQUIRED__",
-                "110000".into(),
-            ));
-            m.push(("__DYNAMIC__", one()));
-        }
+        let mut out = parse_predefined(predefined_text(self));
         if self.is_windows() {
-            m.push(("_WIN32", one()));
-            if self.is_64bit() {
-                m.push(("_WIN64", one()));
-            }
-            // MSVC's sized integer keywords; MinGW GCC predefines them as these macros (`unsigned __int64`
-            // still works).
-            m.push(("__int8", "char".into()));
-            m.push(("__int16", "short".into()));
-            m.push(("__int32", "int".into()));
-            m.push(("__int64", "long long".into()));
-        }
-        if self.is_msvc() {
-            m.push(("_MSC_VER", "1933".into()));
-            m.push(("_MSC_FULL_VER", "193331630".into()));
-            m.push(("_MSC_EXTENSIONS", one()));
-            m.push(("_INTEGRAL_MAX_BITS", "64".into()));
-        } else {
-            m.push(("__GNUC__", "4".into()));
-            m.push(("__GNUC_MINOR__", "2".into()));
-            m.push(("__GNUC_PATCHLEVEL__", "1".into()));
-        }
-        if self.is_mingw() {
-            for k in [
-                "__MINGW32__",
-                "WIN32",
-                "_WIN32",
-                "__WIN32",
-                "__WIN32__",
-                "WINNT",
-                "__WINNT",
-                "__WINNT__",
+            // MSVC's sized integer keywords (clang's MSVC mode has them as keywords; MinGW's headers define
+            // them as these macros).
+            for (k, v) in [
+                ("__int8", "char"),
+                ("__int16", "short"),
+                ("__int32", "int"),
+                ("__int64", "long long"),
             ] {
-                m.push((k, one()));
-            }
-            if self.is_64bit() {
-                for k in ["__MINGW64__", "WIN64", "_WIN64", "__WIN64", "__WIN64__"] {
-                    m.push((k, one()));
+                if !out.iter().any(|(n, _)| n == k) {
+                    out.push((k.into(), v.into()));
                 }
-            } else {
-                m.push(("_X86_", one()));
-            }
-            m.push(("__declspec(x)", "__attribute__((x))".into()));
-            for cc in ["cdecl", "stdcall", "fastcall", "thiscall"] {
-                let v = format!("__attribute__((__{cc}__))");
-                owned.push((format!("__{cc}"), v.clone()));
-                owned.push((format!("_{cc}"), v));
             }
         }
-        let mut out: Vec<(String, String)> = Vec::new();
-        for (k, v) in m.into_iter().map(|(k, v)| (k.to_string(), v)).chain(owned) {
-            if !out.iter().any(|(k2, _)| *k2 == k) {
-                out.push((k, v));
-            }
-        }
+        out.push((TARGET_MARKER.into(), self.name().into()));
         out
     }
+
+    /// The answers of this target's compiler to `__has_attribute`, `__has_builtin`, `__has_feature`,
+    /// `__has_extension` (`"__has_attribute packed"`: non-zero) and which of those operators it has
+    /// (`"defined __has_feature"`), as recorded by `scripts/gen-predefined.sh`.
+    pub fn compiler_queries(self) -> impl Iterator<Item = &'static str> {
+        predefined_text(self)
+            .lines()
+            .filter_map(|l| l.strip_prefix("//@ "))
+            .map(str::trim)
+    }
+
+    /// `__BIGGEST_ALIGNMENT__`: what a bare `__attribute__((aligned))` gives.
+    pub fn biggest_alignment(self) -> u32 {
+        parse_predefined(predefined_text(self))
+            .into_iter()
+            .find(|(n, _)| n == "__BIGGEST_ALIGNMENT__")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(if self.is_64bit() { 16 } else { 8 })
+    }
+
+    /// The target named by a [`TARGET_MARKER`] entry of predefined macros, if any.
+    pub fn from_defines(defines: &[(String, String)]) -> Option<Target> {
+        defines
+            .iter()
+            .rev()
+            .find(|(n, _)| n == TARGET_MARKER)
+            .and_then(|(_, v)| Target::from_name(v))
+    }
+}
+
+/// A macro [`Target::predefined_macros`] adds to name its target (a reserved identifier no header uses).
+pub const TARGET_MARKER: &str = "__ffi_doctor_target__";
+
+/// The generated predefined-macro table of `t` (see `scripts/gen-predefined.sh`).
+fn predefined_text(t: Target) -> &'static str {
+    match t {
+        Target::LinuxX86_64 => include_str!("predefined/linux-x86_64.txt"),
+        Target::LinuxI386 => include_str!("predefined/linux-i386.txt"),
+        Target::LinuxAarch64 => include_str!("predefined/linux-aarch64.txt"),
+        Target::MacosX86_64 => include_str!("predefined/macos-x86_64.txt"),
+        Target::MacosArm64 => include_str!("predefined/macos-arm64.txt"),
+        Target::WindowsX64Msvc => include_str!("predefined/windows-x86_64-msvc.txt"),
+        Target::WindowsX86Msvc => include_str!("predefined/windows-i686-msvc.txt"),
+        Target::MingwX64 => include_str!("predefined/windows-x86_64-mingw.txt"),
+        Target::MingwX86 => include_str!("predefined/windows-i686-mingw.txt"),
+    }
+}
+
+/// `#define NAME BODY` / `#define NAME(a,b) BODY` lines as `(name-with-params, body)`; other lines are skipped.
+pub fn parse_predefined(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("#define ") else {
+            continue;
+        };
+        let name_end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let (name, after) = if rest[name_end..].starts_with('(') {
+            match rest[name_end..].find(')') {
+                Some(close) => rest.split_at(name_end + close + 1),
+                None => continue,
+            }
+        } else {
+            rest.split_at(name_end)
+        };
+        out.push((name.to_string(), after.trim().to_string()));
+    }
+    out
 }
 
 impl std::fmt::Display for Target {

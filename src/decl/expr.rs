@@ -4,9 +4,11 @@
 //! Values are computed in `i128` and narrowed to a C-like type (`int` = 32 bits, `long`/`long long` = 64 bits,
 //! with signedness) so `~0U`, `-1U` and `0xFFFFFFFF` behave as in C; `long` itself is taken as 64 bits. In `#if`
 //! mode every value is `intmax_t`/`uintmax_t` (64 bits) and unknown identifiers are 0; otherwise an unknown
-//! identifier makes the expression non-constant. `sizeof(type)` is evaluated only through the caller's
-//! callback (basic types with the target's `__SIZEOF_*__` macros); `_Alignof`, floating-point and pointer values
-//! are not constant here (an error the caller may turn into a note).
+//! identifier makes the expression non-constant. `sizeof(type)`, `_Alignof`/`__alignof__(type)` and
+//! `__builtin_offsetof(type, member)` are evaluated only through the caller's callback (the parser answers
+//! basic types from the target's `__SIZEOF_*__` macros and any complete type through the ABI engine when it
+//! knows the target); floating-point and pointer values are not constant here (an error the caller may turn
+//! into a note).
 
 use super::lex::{Tk, Token};
 use std::collections::HashMap;
@@ -53,7 +55,9 @@ pub struct Ctx<'a> {
     pub ident: &'a dyn Fn(&str) -> Option<i128>,
     /// Whether an identifier names a type (for casts).
     pub is_type: &'a dyn Fn(&str) -> bool,
-    /// `sizeof(type-name)` given the tokens between the parentheses, if the target's size is known.
+    /// `sizeof(type-name)` given the tokens between the parentheses, if the target's size is known. For
+    /// `_Alignof`/`alignof`/`__alignof__`/`__alignof` and `__builtin_offsetof` the tokens start with that
+    /// keyword (then the tokens between the parentheses).
     pub sizeof: &'a dyn Fn(&[Token]) -> Option<i128>,
 }
 
@@ -365,7 +369,16 @@ impl P<'_, '_> {
                 })
             }
             Tk::Ident => {
-                if &*t.text == "sizeof" && self.t.get(self.i + 1).is_some_and(|t| t.is_punct("(")) {
+                if matches!(
+                    &*t.text,
+                    "sizeof"
+                        | "_Alignof"
+                        | "__alignof__"
+                        | "__alignof"
+                        | "alignof"
+                        | "__builtin_offsetof"
+                ) && self.t.get(self.i + 1).is_some_and(|t| t.is_punct("("))
+                {
                     if let Some(v) = self.try_sizeof() {
                         return Ok(Val {
                             v,
@@ -379,8 +392,8 @@ impl P<'_, '_> {
                     "sizeof" | "_Alignof" | "__alignof__" | "alignof" | "__builtin_offsetof"
                 ) {
                     return Err(self.err(
-                        "an integer constant expression (sizeof is evaluated only for basic types, \
-                         from the target's __SIZEOF_*__ macros)",
+                        "an integer constant expression (sizeof/_Alignof/offsetof of a complete type \
+                         the parser knows, with a target to lay it out)",
                     ));
                 }
                 self.i += 1;
@@ -427,7 +440,14 @@ impl P<'_, '_> {
         if j >= self.t.len() {
             return None;
         }
-        let v = (self.ctx.sizeof)(&self.t[open + 1..j])?;
+        let kw = &self.t[self.i];
+        let v = if &*kw.text == "sizeof" {
+            (self.ctx.sizeof)(&self.t[open + 1..j])?
+        } else {
+            let mut toks = vec![kw.clone()];
+            toks.extend_from_slice(&self.t[open + 1..j]);
+            (self.ctx.sizeof)(&toks)?
+        };
         self.i = j + 1;
         Some(v)
     }

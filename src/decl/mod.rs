@@ -214,6 +214,11 @@ pub struct Typedef {
     /// cffi `typedef int... t;` (an integer type of unknown size) or `typedef ... t;` (opaque).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cffi_unknown: Option<String>,
+    /// `__attribute__((aligned(n)))` on the typedef (after its name, or before `struct` in
+    /// `typedef __attribute__((aligned(n))) struct …`): the typedef's alignment is exactly `n` (GCC also lets it
+    /// lower the alignment); its size is unchanged. Resolved to the target's biggest alignment when bare.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aligned: Option<u32>,
     pub loc: Loc,
 }
 
@@ -329,7 +334,11 @@ pub struct ParseOptions {
     pub system_include_dirs: Vec<PathBuf>,
     /// Accept cffi `cdef` forms. Also switched on automatically for a `.cdef` file or text containing `...;`.
     pub cffi: bool,
-    /// Predefined macros of the target (`__x86_64__`, `_WIN32`, `__SIZEOF_LONG__`, …), supplied by the caller.
+    /// Predefined macros of the target (`__x86_64__`, `_WIN32`, `__SIZEOF_LONG__`, …), supplied by the caller,
+    /// normally [`crate::abi::Target::predefined_macros`]: what the target's compiler predefines, ending with
+    /// [`crate::abi::TARGET_MARKER`], which names the target so that `__has_attribute`/`__has_builtin`/
+    /// `__has_feature` are answered as that compiler does and `sizeof`/`_Alignof`/`offsetof` of records in
+    /// constant expressions are laid out with its ABI (without the marker they are 0 and refused).
     /// `__STDC__` (1), `__STDC_VERSION__` (201710L) and `__STDC_HOSTED__` (1) are always predefined before these.
     pub target_defines: Vec<(String, String)>,
 }
@@ -392,7 +401,12 @@ pub fn parse_str(name: &str, text: &str, opts: &ParseOptions) -> Result<Spec, Pa
         found: e.found,
     })?;
     let system_files = out.system_files.clone();
-    let mut spec = parse::parse(out, cffi, preprocess::target_sizes(opts))?;
+    let mut spec = parse::parse(
+        out,
+        cffi,
+        preprocess::target_sizes(opts),
+        crate::abi::Target::from_defines(&opts.target_defines),
+    )?;
     spec.system_files = system_files;
     Ok(spec)
 }

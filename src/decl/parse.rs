@@ -54,8 +54,16 @@ struct Specs {
 type Declarator = (Option<(String, TokLoc)>, QualType, Attrs);
 
 /// Parse preprocessed tokens into a [`Spec`]. `sizes` are the target's `__SIZEOF_*__` values (for `sizeof`).
-pub fn parse(pp: Output, cffi: bool, sizes: HashMap<String, i128>) -> Result<Spec, ParseError> {
+/// `target` (when known) lays out records for `sizeof`/`_Alignof`/`offsetof` in constant expressions.
+pub fn parse(
+    pp: Output,
+    cffi: bool,
+    sizes: HashMap<String, i128>,
+    target: Option<crate::abi::Target>,
+) -> Result<Spec, ParseError> {
     let mut p = Parser {
+        target,
+        user_typedefs: HashSet::new(),
         toks: &pp.tokens,
         pos: 0,
         files: &pp.files,
@@ -95,6 +103,9 @@ pub fn parse(pp: Output, cffi: bool, sizes: HashMap<String, i128>) -> Result<Spe
 }
 
 struct Parser<'a> {
+    target: Option<crate::abi::Target>,
+    /// Names of `spec.typedefs` (the first definition is kept).
+    user_typedefs: HashSet<String>,
     toks: &'a [Token],
     pos: usize,
     files: &'a [String],
@@ -154,7 +165,60 @@ const TYPE_KEYWORDS: &[&str] = &[
     "__uint128_t",
     "_Complex",
     "__complex__",
+    "_Float16",
+    "_Float32",
+    "_Float64",
+    "_Float128",
+    "_Float32x",
+    "_Float64x",
+    "_Float128x",
+    "__float128",
+    "__float80",
+    "__ibm128",
+    "__bf16",
+    "__fp16",
 ];
+
+/// Floating types beyond `float`/`double`/`long double`: kept as [`Type::Named`] with their keyword (the ABI
+/// engine lays them out per target, or says the target lacks them).
+const EXTENDED_FLOATS: &[&str] = &[
+    "_Float16",
+    "_Float32",
+    "_Float64",
+    "_Float128",
+    "_Float32x",
+    "_Float64x",
+    "_Float128x",
+    "__float128",
+    "__float80",
+    "__ibm128",
+    "__bf16",
+    "__fp16",
+];
+
+/// Byte offset and type of member `name` of record `id` (searching anonymous members), from its layout.
+fn find_member(
+    spec: &Spec,
+    id: usize,
+    l: &crate::abi::RecordLayout,
+    name: &str,
+) -> Option<(u64, Type)> {
+    let r = spec.records.get(id)?;
+    for (f, fl) in r.fields.iter().zip(&l.fields) {
+        if f.bits.is_some() {
+            continue;
+        }
+        if f.name.as_deref() == Some(name) {
+            return Some((fl.offset, f.ty.ty.clone()));
+        }
+        if let (None, Type::Record { id: nid }, Some(nl)) = (&f.name, &f.ty.ty, &fl.nested) {
+            if let Some((o, ty)) = find_member(spec, *nid, nl, name) {
+                return Some((fl.offset + o, ty));
+            }
+        }
+    }
+    None
+}
 
 fn prim_words(p: Prim) -> &'static [&'static str] {
     match p {
@@ -361,8 +425,186 @@ impl<'a> Parser<'a> {
         })
     }
 
-    /// `sizeof(type-name)` for basic types, pointers, standard typedefs and user typedefs of those.
+    /// `sizeof(type-name)` for basic types, pointers, standard typedefs and user typedefs of those; with a
+    /// target, any complete type (records, arrays, enums) through the ABI engine, and `_Alignof(type-name)`,
+    /// `__alignof__(type-name)` and `__builtin_offsetof(type, member-designator)` (the tokens then start with
+    /// that keyword).
     fn sizeof_tokens(&self, t: &[Token]) -> Option<i128> {
+        if let Some(kw) = t.first().filter(|k| {
+            matches!(
+                &*k.text,
+                "_Alignof" | "alignof" | "__alignof__" | "__alignof" | "__builtin_offsetof"
+            )
+        }) {
+            let target = self.target?;
+            if &*kw.text == "__builtin_offsetof" {
+                return self.offsetof_tokens(&t[1..], target);
+            }
+            let ty = self.type_from_tokens(&t[1..])?;
+            let l = crate::abi::type_layout(&self.spec, &ty, target).ok()?;
+            // GCC's `__alignof__` is the preferred alignment: 8 for `double`/`long long` on i386 SysV, where
+            // `_Alignof` (the ABI alignment in a struct) is 4.
+            if kw.text.starts_with("__alignof") && target == crate::abi::Target::LinuxI386 {
+                if let Some(Type::Prim { prim }) = self.resolve_scalar(&ty) {
+                    if matches!(prim, Prim::Double | Prim::LongLong | Prim::ULongLong) {
+                        return Some(8);
+                    }
+                }
+            }
+            return Some(l.align as i128);
+        }
+        if let Some(v) = self.sizeof_basic(t) {
+            return Some(v);
+        }
+        let target = self.target?;
+        let ty = self.type_from_tokens(t)?;
+        crate::abi::type_layout(&self.spec, &ty, target)
+            .ok()
+            .map(|l| l.size as i128)
+    }
+
+    /// A typedef chain followed down to a non-typedef type (arrays to their element).
+    fn resolve_scalar(&self, ty: &Type) -> Option<Type> {
+        let mut ty = ty.clone();
+        for _ in 0..64 {
+            ty = match &ty {
+                Type::Named { name } => self.spec.typedef(name)?.ty.ty.clone(),
+                Type::Array { elem, .. } => elem.ty.clone(),
+                _ => return Some(ty),
+            };
+        }
+        None
+    }
+
+    /// A type name (`struct s`, `T`, `unsigned long`, followed by `*` and `[N]`) from constant-expression
+    /// tokens, for `sizeof`/`_Alignof`; `None` for anything else (an expression operand).
+    fn type_from_tokens(&self, t: &[Token]) -> Option<Type> {
+        let mut i = 0;
+        let mut words: Vec<String> = Vec::new();
+        let mut base: Option<Type> = None;
+        while let Some(tok) = t.get(i) {
+            if tok.kind != Tk::Ident {
+                break;
+            }
+            let s = &*tok.text;
+            if is_qual(s).is_some() || s == "__extension__" {
+                i += 1;
+            } else if matches!(s, "struct" | "union" | "enum") {
+                let tag = t.get(i + 1).filter(|x| x.kind == Tk::Ident)?;
+                base = Some(match s {
+                    "enum" => Type::Enum {
+                        id: *self.enum_tags.get(&*tag.text)?,
+                    },
+                    _ => {
+                        let kind = if s == "struct" {
+                            RecordKind::Struct
+                        } else {
+                            RecordKind::Union
+                        };
+                        Type::Record {
+                            id: *self.tags.get(&(kind, tag.text.to_string()))?,
+                        }
+                    }
+                });
+                i += 2;
+            } else if TYPE_KEYWORDS.contains(&s) {
+                words.push(s.to_string());
+                i += 1;
+            } else if base.is_none() && words.is_empty() && self.typedef_names.contains(s) {
+                base = Some(Type::Named {
+                    name: s.to_string(),
+                });
+                i += 1;
+            } else {
+                return None;
+            }
+        }
+        let mut ty = match base {
+            Some(b) if words.is_empty() => b,
+            None if !words.is_empty() => self.type_of_words(&words).ok()?,
+            _ => return None,
+        };
+        while t.get(i).is_some_and(|x| x.is_punct("*")) {
+            ty = Type::Pointer {
+                pointee: Box::new(QualType::new(ty)),
+            };
+            i += 1;
+        }
+        let mut dims = Vec::new();
+        while t.get(i).is_some_and(|x| x.is_punct("[")) {
+            let close = i + t[i..].iter().position(|x| x.is_punct("]"))?;
+            dims.push(u64::try_from(self.eval(&t[i + 1..close]).ok()?).ok()?);
+            i = close + 1;
+        }
+        if i != t.len() {
+            return None;
+        }
+        for n in dims.into_iter().rev() {
+            ty = Type::Array {
+                elem: Box::new(QualType::new(ty)),
+                len: Some(n),
+            };
+        }
+        Some(ty)
+    }
+
+    /// `__builtin_offsetof(type, a.b[2].c)` through the ABI engine.
+    fn offsetof_tokens(&self, t: &[Token], target: crate::abi::Target) -> Option<i128> {
+        let comma = t.iter().position(|x| x.is_punct(","))?;
+        let mut ty = self.type_from_tokens(&t[..comma])?;
+        let mut off: u64 = 0;
+        let mut i = comma + 1;
+        let mut want_name = true;
+        while i < t.len() {
+            let tok = &t[i];
+            if want_name {
+                if tok.kind != Tk::Ident {
+                    return None;
+                }
+                let id = match self.resolve_scalar(&ty)? {
+                    Type::Record { id } => id,
+                    _ => return None,
+                };
+                let l = crate::abi::record_layout(&self.spec, id, target).ok()?;
+                let (o, fty) = find_member(&self.spec, id, &l, &tok.text)?;
+                off += o;
+                ty = fty;
+                want_name = false;
+                i += 1;
+            } else if tok.is_punct(".") {
+                want_name = true;
+                i += 1;
+            } else if tok.is_punct("[") {
+                let close = i + t[i..].iter().position(|x| x.is_punct("]"))?;
+                let n = u64::try_from(self.eval(&t[i + 1..close]).ok()?).ok()?;
+                let mut cur = ty.clone();
+                for _ in 0..64 {
+                    match cur {
+                        Type::Named { ref name } if self.spec.typedef(name).is_some() => {
+                            cur = self.spec.typedef(name)?.ty.ty.clone()
+                        }
+                        _ => break,
+                    }
+                }
+                let Type::Array { elem, .. } = cur else {
+                    return None;
+                };
+                let el = crate::abi::type_layout(&self.spec, &elem.ty, target).ok()?;
+                off += n * el.size;
+                ty = elem.ty;
+                i = close + 1;
+            } else {
+                return None;
+            }
+        }
+        if want_name {
+            return None;
+        }
+        Some(off as i128)
+    }
+
+    /// `sizeof` of basic types, pointers, standard typedefs and user typedefs of those (no target needed).
+    fn sizeof_basic(&self, t: &[Token]) -> Option<i128> {
         let mut words: Vec<&str> = Vec::new();
         let mut pointer = false;
         for tok in t {
@@ -472,6 +714,15 @@ impl<'a> Parser<'a> {
                         self.pos += 1;
                     } else if is_qual(s) == Some("ignore") {
                         self.pos += 1;
+                        // Apple Clang predefines `__nonnull` as `_Nonnull`, so glibc's `__nonnull ((1))` reads
+                        // `_Nonnull ((1))` when the host's headers are parsed for a macOS target: skip the
+                        // GNU attribute arguments rather than stop.
+                        if matches!(s, "_Nonnull" | "_Nullable" | "_Null_unspecified")
+                            && self.is("(")
+                            && self.peek_at(1).is_some_and(|t| t.is_punct("("))
+                        {
+                            self.skip_balanced()?;
+                        }
                     } else {
                         return Ok(());
                     }
@@ -519,8 +770,10 @@ impl<'a> Parser<'a> {
                 "packed" => attrs.packed = true,
                 "aligned" | "align" => {
                     if args.is_empty() {
-                        // `aligned` with no argument: the target's largest alignment, recorded as 0
-                        attrs.aligned = attrs.aligned.max(Some(0));
+                        // `aligned` with no argument: the target's largest alignment (recorded as 0 when
+                        // there is no target)
+                        let a = self.target.map_or(0, |t| t.biggest_alignment());
+                        attrs.aligned = attrs.aligned.max(Some(a));
                     } else {
                         match self.eval(args) {
                             Ok(v) if v > 0 && v <= u32::MAX as i128 => {
@@ -628,7 +881,14 @@ impl<'a> Parser<'a> {
                             "volatile" => quals.is_volatile = true,
                             _ => {}
                         }
-                    } else if TYPE_KEYWORDS.contains(&s) {
+                    } else if TYPE_KEYWORDS.contains(&s)
+                        && !(EXTENDED_FLOATS.contains(&s)
+                            && (self.typedef_names.contains(s)
+                                || named.is_some()
+                                || words.iter().any(|w| w != "_Complex" && w != "__complex__")))
+                    {
+                        // (`typedef long double _Float128;`: a compiler without the keyword, e.g. Clang 14,
+                        // gets it from glibc as a typedef)
                         if named.is_some() {
                             return Err(self.err("one type in the declaration specifiers"));
                         }
@@ -663,9 +923,7 @@ impl<'a> Parser<'a> {
             Some(t) => t,
             // implicit int (`static x;`, `unsigned` handled below) — also what attributes-only specifiers give
             None if words.is_empty() => Type::Prim { prim: Prim::Int },
-            None => Type::Prim {
-                prim: self.prim_of(&words)?,
-            },
+            None => self.type_of_words(&words)?,
         };
         Ok(Some(Specs {
             storage,
@@ -697,6 +955,50 @@ impl<'a> Parser<'a> {
             });
         }
         in_param && (n.is_punct(",") || n.is_punct(")") || n.is_punct("["))
+    }
+
+    /// The type named by specifier keywords: a [`Prim`], or an extended floating or `_Complex` type as a
+    /// [`Type::Named`] spelled `__float128`, `_Complex double`, `_Complex _Float128`, ….
+    fn type_of_words(&self, words: &[String]) -> Result<Type, ParseError> {
+        let complex = words.iter().any(|w| w == "_Complex" || w == "__complex__");
+        let rest: Vec<String> = words
+            .iter()
+            .filter(|w| *w != "_Complex" && *w != "__complex__")
+            .cloned()
+            .collect();
+        let ext = rest.iter().find(|w| EXTENDED_FLOATS.contains(&w.as_str()));
+        if let Some(e) = ext {
+            if rest.len() != 1 {
+                return Err(ParseError {
+                    loc: self.loc(self.here()),
+                    expected: "a valid combination of type specifiers".into(),
+                    found: format!("`{}`", words.join(" ")),
+                });
+            }
+            let name = if complex {
+                format!("_Complex {e}")
+            } else {
+                e.clone()
+            };
+            return Ok(Type::Named { name });
+        }
+        if !complex {
+            return Ok(Type::Prim {
+                prim: self.prim_of(words)?,
+            });
+        }
+        // `_Complex` alone is `_Complex double`; `__complex__ int` is a GNU complex integer.
+        let p = if rest.is_empty() {
+            Prim::Double
+        } else {
+            self.prim_of(&rest)?
+        };
+        Ok(Type::Named {
+            name: format!(
+                "_Complex {}",
+                super::c_spelling::type_name(&self.spec, &Type::Prim { prim: p })
+            ),
+        })
     }
 
     fn prim_of(&self, words: &[String]) -> Result<Prim, ParseError> {
@@ -902,12 +1204,21 @@ impl<'a> Parser<'a> {
             });
         }
         if self.eat(";") {
-            // anonymous struct/union member (C11); a tagged nested declaration declares no member
-            if let Type::Record { id } = specs.base.ty {
-                if self.spec.records[id].tag.is_none() {
+            // anonymous struct/union member (C11); a tagged nested declaration declares no member, except
+            // with the Microsoft extensions Windows compilers have on (MSVC, and MinGW GCC's
+            // `-fms-extensions`), where `struct T {…};` and a typedef name of a record are anonymous members
+            let ms = self.target.is_some_and(|t| t.is_windows());
+            let mut base = specs.base.clone();
+            if ms {
+                if let Some(rec @ Type::Record { .. }) = self.resolve_scalar(&base.ty) {
+                    base.ty = rec;
+                }
+            }
+            if let Type::Record { id } = base.ty {
+                if self.spec.records[id].tag.is_none() || ms {
                     fields.push(Field {
                         name: None,
-                        ty: specs.base.clone(),
+                        ty: base.clone(),
                         bits: None,
                         aligned: specs.attrs.aligned,
                         packed: specs.attrs.packed,
@@ -1152,8 +1463,15 @@ impl<'a> Parser<'a> {
             if !self.is_type_start(t) {
                 name = Some((t.text.to_string(), t.loc));
                 self.pos += 1;
-            } else if !abstract_ok && self.typedef_names.contains(&*t.text) {
-                // redeclaring a typedef name (`typedef unsigned long size_t;`)
+            } else if (self.typedef_names.contains(&*t.text)
+                && (!abstract_ok
+                    || self
+                        .peek_at(1)
+                        .is_some_and(|n| n.is_punct(",") || n.is_punct(")") || n.is_punct("["))))
+                || EXTENDED_FLOATS.contains(&&*t.text)
+            {
+                // redeclaring a typedef name (`typedef unsigned long size_t;`), a parameter named like a
+                // typedef (`IXMLDOMDocument **DOMDocument)`), or `typedef long double _Float128;`
                 name = Some((t.text.to_string(), t.loc));
                 self.pos += 1;
             }
@@ -1307,7 +1625,9 @@ impl<'a> Parser<'a> {
         for _ in 0..64 {
             match &t.ty {
                 Type::Function { sig } => return Some((**sig).clone()),
-                Type::Named { name } => t = self.spec.typedef(name)?.ty.clone(),
+                Type::Named { name } if self.user_typedefs.contains(name) => {
+                    t = self.spec.typedef(name)?.ty.clone()
+                }
                 _ => return None,
             }
         }
@@ -1378,20 +1698,25 @@ impl<'a> Parser<'a> {
                 if let Some(id) = specs.defined_record {
                     let r = &mut self.spec.records[id];
                     r.packed |= specs.attrs.packed;
-                    r.aligned = r.aligned.max(specs.attrs.aligned);
                 }
-                if attrs.aligned.is_some() || attrs.packed {
+                if attrs.packed {
                     self.note(
                         nloc,
-                        format!("alignment/packing attribute on typedef `{name}` is not modelled"),
+                        format!("packing attribute on typedef `{name}` is not modelled"),
                     );
                 }
+                // `aligned` among the specifiers (before `struct`) or after the name belongs to the typedef.
+                let aligned = match (specs.attrs.aligned, attrs.aligned) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                };
                 self.typedef_names.insert(name.clone());
-                if self.spec.typedef(&name).is_none() {
+                if self.user_typedefs.insert(name.clone()) {
                     self.spec.typedefs.push(Typedef {
                         name,
                         ty,
                         cffi_unknown: specs.cffi_unknown.clone(),
+                        aligned,
                         loc,
                     });
                 }

@@ -1,6 +1,9 @@
 //! A small C preprocessor, enough for library headers: object- and function-like macros (`#`, `##`, variadic,
 //! GNU `, ## __VA_ARGS__`), conditionals with `defined`/`__has_include`, `#include` through the caller's include
 //! directories (a missing include is a note, never an error), `#pragma once`, `#pragma pack`, `#error`.
+//! `defined X` produced by a macro expansion inside `#if` is evaluated as GCC/Clang do; `__has_attribute`,
+//! `__has_builtin`, `__has_feature`, `__has_extension` (and whether they exist at all) are answered from the
+//! target compiler's recorded answers (`src/abi/predefined/`); `__building_module(x)` is 0.
 //!
 //! Expansion follows the hide-set algorithm (a token never re-expands a macro it came from), with a global
 //! token budget and bounded nesting so no input hangs or overflows the stack. Tokens produced by an expansion
@@ -118,6 +121,11 @@ struct Pp<'o> {
     serial: u64,
     nesting: u32,
     counter: u64,
+    /// Expanding an `#if` line: `defined X` produced by a macro is evaluated, not expanded.
+    in_if: bool,
+    /// The target's compiler answers (`"__has_attribute packed"`, `"defined __has_feature"`, …), when the
+    /// predefined macros name a target ([`crate::abi::TARGET_MARKER`]).
+    queries: Option<HashSet<String>>,
 }
 
 /// Preprocess `text` (named `name`, found in `dir`).
@@ -181,6 +189,9 @@ impl<'o> Pp<'o> {
             serial: 0,
             nesting: 0,
             counter: 0,
+            in_if: false,
+            queries: crate::abi::Target::from_defines(&opts.target_defines)
+                .map(|t| t.compiler_queries().map(str::to_string).collect()),
         }
     }
 
@@ -243,7 +254,9 @@ impl<'o> Pp<'o> {
             search_idx,
             system,
         });
-        if system {
+        // The main file is never the system's, even when a system header includes it again (openssl/srtp.h
+        // includes <openssl/ssl.h>): its declarations are the checked library's.
+        if system && self.out.files.get(1).is_none_or(|main| main != name) {
             self.out.system_files.push(name.to_string());
         }
         Ok(())
@@ -328,6 +341,29 @@ impl<'o> Pp<'o> {
                 return Ok(Some(t));
             }
             match &*t.text {
+                "defined" if self.in_if => {
+                    // `defined X` / `defined(X)` reached through a macro expansion: GCC, Clang and MinGW
+                    // evaluate it with the macro table as it is (X is not expanded).
+                    let mut toks = vec![t.clone()];
+                    if let Some(n) = self.src_next(src)? {
+                        let paren = n.is_punct("(");
+                        toks.push(n);
+                        if paren {
+                            for _ in 0..2 {
+                                if let Some(n) = self.src_next(src)? {
+                                    toks.push(n);
+                                }
+                            }
+                        }
+                    }
+                    let mut r = self.replace_builtins(&toks);
+                    if r.len() == 1 {
+                        return Ok(r.pop());
+                    }
+                    let rest: Vec<Token> = r.drain(1..).collect();
+                    self.push_front(src, rest);
+                    return Ok(r.pop());
+                }
                 "__LINE__" => {
                     let s = t.loc.line.to_string();
                     return Ok(Some(Token {
@@ -814,7 +850,7 @@ impl<'o> Pp<'o> {
                 };
                 if let Some(id) = id.filter(|x| x.kind == Tk::Ident) {
                     let d = self.macros.contains_key(&*id.text)
-                        || is_builtin_fn(&id.text)
+                        || self.builtin_fn_defined(&id.text)
                         || is_builtin_macro(&id.text);
                     out.push(num(d, t.loc));
                     i += adv;
@@ -822,7 +858,7 @@ impl<'o> Pp<'o> {
                 }
             }
             if t.kind == Tk::Ident
-                && is_builtin_fn(&t.text)
+                && (is_builtin_fn(&t.text) || &*t.text == "__building_module")
                 && toks.get(i + 1).is_some_and(|t| t.is_punct("("))
             {
                 let mut depth = 0;
@@ -838,13 +874,13 @@ impl<'o> Pp<'o> {
                     }
                     j += 1;
                 }
+                let inner =
+                    &toks[(i + 2).min(toks.len())..j.min(toks.len()).max((i + 2).min(toks.len()))];
                 let v = if t.text.starts_with("__has_include") {
-                    let inner = &toks
-                        [(i + 2).min(toks.len())..j.min(toks.len()).max((i + 2).min(toks.len()))];
                     self.header_name(inner)
                         .is_some_and(|(n, q)| self.resolve(&n, q, false).is_some())
                 } else {
-                    false
+                    self.query(&t.text, inner)
                 };
                 out.push(num(v, t.loc));
                 i = j + 1;
@@ -856,10 +892,38 @@ impl<'o> Pp<'o> {
         out
     }
 
+    /// `defined(__has_feature)` and the like: what the target's compiler has (all of them without a target).
+    fn builtin_fn_defined(&self, name: &str) -> bool {
+        match &self.queries {
+            Some(q) => q.contains(&format!("defined {name}")),
+            None => is_builtin_fn(name),
+        }
+    }
+
+    /// `__has_attribute(x)`, `__has_builtin(x)`, `__has_feature(x)`, … as the target's compiler answers
+    /// (recorded by `scripts/gen-predefined.sh`); without a target, or for a name not recorded, 0.
+    /// `__building_module(x)` is 0: a header is never parsed as part of a module build.
+    fn query(&self, op: &str, args: &[Token]) -> bool {
+        let Some(q) = &self.queries else {
+            return false;
+        };
+        let mut name: String = args.iter().map(|t| &*t.text).collect();
+        if op == "__has_attribute" || op == "__has_c_attribute" {
+            // GNU spelling variants: `__packed__`, `gnu::packed`
+            name = name.trim_start_matches("gnu::").to_string();
+            if name.len() > 4 && name.starts_with("__") && name.ends_with("__") {
+                name = name[2..name.len() - 2].to_string();
+            }
+        }
+        q.contains(&format!("{op} {name}"))
+    }
+
     fn eval_if(&mut self, rest: &[Token], kw: &Token) -> Result<bool, PpError> {
         let toks = self.replace_builtins(rest);
-        let toks = self.expand_list(&toks, kw.loc)?;
-        let toks = self.replace_builtins(&toks);
+        self.in_if = true;
+        let toks = self.expand_list(&toks, kw.loc);
+        self.in_if = false;
+        let toks = self.replace_builtins(&toks?);
         if toks.is_empty() {
             return Err(perr(
                 kw.loc,

@@ -839,19 +839,22 @@ fn analyze(loaded: &Loaded, u: &Unit, opts: &GateOptions) -> TargetReport {
         .par_iter()
         .map(|(h, d)| Mapped::open(&h.display().to_string()).map_err(|e| relabel(e, d)))
         .collect();
+    // Read in parallel (demangling is the costly part), then gathered in the binaries' sorted order.
+    let read: Vec<Result<Vec<Image<'_>>, InputError>> = mapped
+        .par_iter()
+        .zip(bins.par_iter())
+        .map(|(m, (_, display))| match m {
+            Ok(m) => crate::binary::read_guarded(m, None, ReadOptions::default())
+                .map_err(|e| relabel(e, display)),
+            Err(e) => Err(e.clone()),
+        })
+        .collect();
     let mut parsed: Vec<Bin<'_>> = Vec::new();
-    for ((host, display), m) in bins.iter().zip(&mapped) {
-        let m = match m {
-            Ok(m) => m,
-            Err(e) => {
-                report.errors.push(e.clone());
-                continue;
-            }
-        };
-        let images = match crate::binary::read_guarded(m, None, ReadOptions::default()) {
+    for ((host, display), images) in bins.iter().zip(read) {
+        let images = match images {
             Ok(i) => i,
             Err(e) => {
-                report.errors.push(relabel(e, display));
+                report.errors.push(e);
                 continue;
             }
         };

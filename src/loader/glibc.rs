@@ -111,6 +111,42 @@ fn read_dyn(host: &Path, shown: &str) -> Result<(DynInfo, ElfMachine), InputErro
 /// The search facts of a mapped ELF file. The search reads the dynamic section only; the binder's facts (symbol
 /// tables) are read from the same mapping when a binder first asks.
 fn read_mapped(mapped: Mapped, shown: &str) -> Result<(DynInfo, ElfMachine), InputError> {
+    // One process reads the same libraries for many roots (the gate walks every binary of a wheel or directory,
+    // each reaching libc, libm, libstdc++ …): their facts are read once per file identity and shared, binder
+    // facts included, so a library's symbol tables are read once per run.
+    let key = file_key(&mapped.resolved);
+    if let Some(hit) = key.and_then(|k| dyn_cache().lock().ok()?.get(&k).cloned()) {
+        return Ok(hit);
+    }
+    let read = read_mapped_uncached(mapped, shown)?;
+    if let (Some(k), Ok(mut cache)) = (key, dyn_cache().lock()) {
+        if cache.len() < DYN_CACHE_LIMIT {
+            cache.insert(k, read.clone());
+        }
+    }
+    Ok(read)
+}
+
+/// A file's identity and version: device, inode, size and modification time.
+type FileKey = (u64, u64, u64, i64, i64);
+
+/// The most files whose facts one process keeps.
+const DYN_CACHE_LIMIT: usize = 8192;
+
+fn file_key(path: &Path) -> Option<FileKey> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.dev(), m.ino(), m.len(), m.mtime(), m.mtime_nsec()))
+}
+
+type DynCache = std::sync::Mutex<std::collections::HashMap<FileKey, (DynInfo, ElfMachine)>>;
+
+fn dyn_cache() -> &'static DynCache {
+    static CACHE: std::sync::OnceLock<DynCache> = std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+fn read_mapped_uncached(mapped: Mapped, shown: &str) -> Result<(DynInfo, ElfMachine), InputError> {
     let data = mapped.bytes();
     crate::binary::sniff::classify(shown, data).and_then(|d| match d {
         crate::binary::sniff::Detected::Elf => Ok(()),

@@ -271,3 +271,150 @@ fn stop_signal_during_extraction_removes_the_temporary_directory() {
         "left behind after SIGTERM ({status:?}): {left:?}"
     );
 }
+
+/// A directory holding one copy of the system's libz (a real library the gate can read).
+fn libz_dir(dir: &Path) -> Option<PathBuf> {
+    let libz = [
+        "/lib/x86_64-linux-gnu/libz.so.1",
+        "/usr/lib/x86_64-linux-gnu/libz.so.1",
+    ]
+    .into_iter()
+    .map(Path::new)
+    .find(|p| p.exists())?;
+    let d = dir.join("libs");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::copy(libz, d.join("libz.so.1")).unwrap();
+    Some(d)
+}
+
+#[test]
+fn big_configs_load_in_linear_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(libs) = libz_dir(dir.path()) else {
+        eprintln!("skipped: no libz.so.1 on this host");
+        return;
+    };
+    // 20,000 baselines (quadratic line/column lookups took seconds) and one 10 MB string value.
+    let mut cfg = format!("[[target]]\npath = \"{}\"\n", libs.display());
+    for i in 0..20_000 {
+        cfg.push_str(&format!(
+            "[[baseline]]\ncode = \"FFI0603\"\nlocation-glob = \"*lib{i}.so*\"\nreason = \"accepted {i}\"\n"
+        ));
+    }
+    cfg.push_str(&format!(
+        "[[baseline]]\ncode = \"FFI0612\"\nlocation-glob = \"*\"\nreason = \"{}\"\n",
+        "x".repeat(10 << 20)
+    ));
+    std::fs::write(dir.path().join("ffi-doctor.toml"), cfg).unwrap();
+    let conf = dir.path().join("ffi-doctor.toml");
+    let r = gate(
+        dir.path(),
+        &["--config", conf.to_str().unwrap(), "--format", "json"],
+        &[],
+    );
+    assert!(matches!(r.out.status.code(), Some(0 | 1)), "{}", stderr(&r));
+    assert!(r.took < Duration::from_secs(20), "took {:?}", r.took);
+
+    // An unregistered code in a baseline is refused with its line and column.
+    std::fs::write(
+        &conf,
+        format!(
+            "[[target]]\npath = \"{}\"\n[[baseline]]\ncode = \"FFI0699\"\nlocation-glob = \"*\"\nreason = \"x\"\n",
+            libs.display()
+        ),
+    )
+    .unwrap();
+    let r = gate(dir.path(), &["--config", conf.to_str().unwrap()], &[]);
+    assert_eq!(r.out.status.code(), Some(2), "{}", stderr(&r));
+    assert!(
+        stderr(&r).contains("FFI0699") && stderr(&r).contains(":3:"),
+        "{}",
+        stderr(&r)
+    );
+}
+
+#[test]
+fn a_configured_executable_that_is_a_device_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(libs) = libz_dir(dir.path()) else {
+        eprintln!("skipped: no libz.so.1 on this host");
+        return;
+    };
+    let conf = dir.path().join("ffi-doctor.toml");
+    std::fs::write(
+        &conf,
+        format!(
+            "[[target]]\npath = \"{}\"\nplatform = {{ executable = \"/dev/zero\" }}\n",
+            libs.join("libz.so.1").display()
+        ),
+    )
+    .unwrap();
+    let r = gate(dir.path(), &["--config", conf.to_str().unwrap()], &[]);
+    assert_eq!(r.out.status.code(), Some(2), "{}", stderr(&r));
+    assert!(stderr(&r).contains("/dev/zero: expected"), "{}", stderr(&r));
+}
+
+#[test]
+fn globs_end_on_symlink_loops_and_keep_out_of_proc() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(libs) = libz_dir(dir.path()) else {
+        eprintln!("skipped: no libz.so.1 on this host");
+        return;
+    };
+    std::os::unix::fs::symlink(&libs, libs.join("loop")).unwrap();
+    let pattern = format!("{}/**/*.so.1", dir.path().display());
+    let r = gate(dir.path(), &[&pattern, "--format", "json"], &[]);
+    assert!(matches!(r.out.status.code(), Some(0 | 1)), "{}", stderr(&r));
+    let doc: serde_json::Value = serde_json::from_slice(&r.out.stdout).unwrap();
+    assert_eq!(
+        doc["summary"]["targets"], 1,
+        "the loop adds no second match: {doc}"
+    );
+    assert!(r.took < Duration::from_secs(20));
+    // /proc is walked only when the pattern names it; a pattern that matches nothing is an error naming it.
+    let r = gate(dir.path(), &["/proc/**/*.no-such-ext"], &[]);
+    assert_eq!(r.out.status.code(), Some(2), "{}", stderr(&r));
+    assert!(r.took < Duration::from_secs(20), "took {:?}", r.took);
+}
+
+#[test]
+fn a_huge_runpath_renders_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cc = ["cc", "gcc", "clang"].into_iter().find(|c| {
+        Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let Some(cc) = cc else {
+        assert!(
+            std::env::var("FFI_DOCTOR_REQUIRE_ORACLES").as_deref() != Ok("1"),
+            "no C compiler (FFI_DOCTOR_REQUIRE_ORACLES=1)"
+        );
+        eprintln!("skipped: no C compiler");
+        return;
+    };
+    std::fs::write(d.join("f.c"), "int f(void) { return 0; }\n").unwrap();
+    let long = format!("/opt/{}", "r".repeat(100_000));
+    let ok = Command::new(cc)
+        .current_dir(d)
+        .args(["-shared", "-fPIC", "-o", "libbig.so", "f.c"])
+        .arg(format!("-Wl,-rpath,{long}"))
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let lib = d.join("libbig.so");
+    let r = gate(d, &[lib.to_str().unwrap()], &[]);
+    assert!(matches!(r.out.status.code(), Some(0 | 1)), "{}", stderr(&r));
+    assert!(
+        r.took < Duration::from_secs(10),
+        "human report took {:?}",
+        r.took
+    );
+    assert!(
+        stderr(&r).contains("more characters"),
+        "the cell is clipped"
+    );
+}

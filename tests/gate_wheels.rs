@@ -397,8 +397,50 @@ fn accepted_wheels_pass_with_no_config_and_broken_variants_fail() {
             variants.push((dst, "FFI0609"));
         }
     }
+    if let Some(ms) = find_wheel(
+        &wheels,
+        "MarkupSafe-3.0.2-cp312",
+        "manylinux2014_x86_64.whl",
+    ) {
+        // A member linked against a newer GLIBC than the manylinux2014 tag allows (2.17): built here against
+        // arc4random, which glibc has versioned GLIBC_2.36 since it added it.
+        let src = work.path().join("newglibc.c");
+        std::fs::write(
+            &src,
+            "#include <stdlib.h>\nunsigned markupsafe_newer(void) { return arc4random(); }\n",
+        )
+        .unwrap();
+        let so = work.path().join("libnewglibc.so");
+        let built = std::process::Command::new("cc")
+            .args(["-shared", "-fPIC", "-o"])
+            .arg(&so)
+            .arg(&src)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            built || !require(),
+            "cc could not build a library using arc4random (GLIBC_2.36)"
+        );
+        if built {
+            let bytes = std::fs::read(&so).unwrap();
+            let dst = work.path().join("newglibc");
+            std::fs::create_dir_all(&dst).unwrap();
+            let dst = dst.join(file_name(ms));
+            let mut zin = zip::ZipArchive::new(std::fs::File::open(ms).unwrap()).unwrap();
+            let mut zout = zip::ZipWriter::new(std::fs::File::create(&dst).unwrap());
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            for i in 0..zin.len() {
+                zout.raw_copy_file(zin.by_index(i).unwrap()).unwrap();
+            }
+            zout.start_file("markupsafe/_newer.so", opts).unwrap();
+            std::io::Write::write_all(&mut zout, &bytes).unwrap();
+            zout.finish().unwrap();
+            variants.push((dst, "FFI0602"));
+        }
+    }
     assert!(
-        variants.len() == 4 || !require(),
+        variants.len() == 5 || !require(),
         "the corpus lacks the wheels the broken variants are made from"
     );
     for (w, code) in &variants {

@@ -10,7 +10,6 @@
 //!
 //! The corruptions are pseudo-random but seeded: the seed is printed, and `FFI_DOCTOR_FUZZ_SEED=<n>` replays a run.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -37,11 +36,7 @@ const READ_TIMEOUT: Duration = Duration::from_secs(10);
 // ---------------------------------------------------------------------------------------------------------------
 // Allocation guard: while a thread reads a case, any single allocation above its limit is recorded.
 
-struct Guarded;
-
 thread_local! {
-    static ALLOC_LIMIT: Cell<usize> = const { Cell::new(0) };
-    static ALLOC_WORST: Cell<usize> = const { Cell::new(0) };
     /// Set while a thread reads a case: panics there are caught and reported as failures, not printed.
     static IN_CASE: Cell<bool> = const { Cell::new(false) };
 }
@@ -59,32 +54,9 @@ fn quiet_panics_in_cases() {
     });
 }
 
-fn note_alloc(size: usize) {
-    let _ = ALLOC_LIMIT.try_with(|limit| {
-        let l = limit.get();
-        if l != 0 && size > l {
-            let _ = ALLOC_WORST.try_with(|w| w.set(w.get().max(size)));
-        }
-    });
-}
-
-unsafe impl GlobalAlloc for Guarded {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note_alloc(layout.size());
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note_alloc(layout.size());
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note_alloc(new_size);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "common/alloc_guard.rs"]
+mod alloc_guard;
+use alloc_guard::{Guarded, ALLOC_LIMIT, ALLOC_WORST};
 
 #[global_allocator]
 static GLOBAL: Guarded = Guarded;

@@ -404,7 +404,10 @@ fn run(lib: &Lib, s: &Setup, dir: &Path, tally: &mut Tally) {
         }
     };
     // Probe program and the engine's expected values.
-    let mut c = format!("#include <stddef.h>\n#include \"{}\"\n", wrapper.display());
+    // The wrapper first, then <stddef.h> for offsetof: including stddef.h first would change which of the C
+    // library's and the compiler's definitions of max_align_t wins (mingw's stddef.h has one without
+    // __float128), and the compiler must see what the engine parsed, the header on its own.
+    let mut c = format!("#include \"{}\"\n#include <stddef.h>\n", wrapper.display());
     // (label, value, only for the first compiler)
     let mut vals: Vec<(String, u64, bool)> = Vec::new();
     // (only for the first compiler, label, symbol, size, bit offset, width)

@@ -165,19 +165,12 @@ const TYPE_KEYWORDS: &[&str] = &[
     "__uint128_t",
     "_Complex",
     "__complex__",
-    "_Float16",
-    "_Float32",
-    "_Float64",
-    "_Float128",
-    "_Float32x",
-    "_Float64x",
-    "_Float128x",
-    "__float128",
-    "__float80",
-    "__ibm128",
-    "__bf16",
-    "__fp16",
 ];
+
+/// Whether `s` is a keyword that names or modifies a built-in type (the base keywords or an extended float).
+fn is_type_keyword(s: &str) -> bool {
+    TYPE_KEYWORDS.contains(&s) || EXTENDED_FLOATS.contains(&s)
+}
 
 /// Floating types beyond `float`/`double`/`long double`: kept as [`Type::Named`] with their keyword (the ABI
 /// engine lays them out per target, or says the target lacks them).
@@ -507,7 +500,7 @@ impl<'a> Parser<'a> {
                     }
                 });
                 i += 2;
-            } else if TYPE_KEYWORDS.contains(&s) {
+            } else if is_type_keyword(s) {
                 words.push(s.to_string());
                 i += 1;
             } else if base.is_none() && words.is_empty() && self.typedef_names.contains(s) {
@@ -801,7 +794,7 @@ impl<'a> Parser<'a> {
 
     fn is_type_start(&self, t: &Token) -> bool {
         t.kind == Tk::Ident
-            && (TYPE_KEYWORDS.contains(&&*t.text)
+            && (is_type_keyword(&t.text)
                 || matches!(
                     &*t.text,
                     "struct" | "union" | "enum" | "__attribute__" | "__declspec" | "_Alignas"
@@ -881,7 +874,7 @@ impl<'a> Parser<'a> {
                             "volatile" => quals.is_volatile = true,
                             _ => {}
                         }
-                    } else if TYPE_KEYWORDS.contains(&s)
+                    } else if is_type_keyword(s)
                         && !(EXTENDED_FLOATS.contains(&s)
                             && (self.typedef_names.contains(s)
                                 || named.is_some()

@@ -5,6 +5,7 @@
 
 pub mod abi;
 pub mod binary;
+pub mod bindings;
 pub mod check;
 pub mod cli;
 pub mod commands;

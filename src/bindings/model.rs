@@ -1,0 +1,298 @@
+//! The declarations of a Python binding, as read statically from its source (never imported, never executed):
+//! the libraries it loads, the functions it declares on them (ctypes `argtypes`/`restype`, prototypes), its
+//! ctypes `Structure`/`Union` classes, its cffi `cdef` strings, and what could not be resolved. The reader
+//! (`bindings::python`) produces a [`Binding`]; the checks and the ctypes layout model read it.
+//!
+//! ctypes' fundamental types are kept as the ctypes name resolved through aliases ([`Simple`]); each has one C
+//! equivalent ([`Simple::c_type`]) so sizes and alignments per target come from the ABI engine, which the
+//! compiler oracles already hold to the real compilers.
+
+use serde::Serialize;
+
+use crate::decl::{Loc, Prim, QualType, Type};
+
+/// A ctypes fundamental type, after resolving aliases (`c_int64` stays `Int64`: which C type CPython binds it to
+/// depends on the platform, and the C equivalent `int64_t` is right on every target).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Simple {
+    Bool,
+    /// `c_char`: one byte, used as `char`.
+    Char,
+    WChar,
+    Byte,
+    UByte,
+    Short,
+    UShort,
+    Int,
+    UInt,
+    Long,
+    ULong,
+    LongLong,
+    ULongLong,
+    Int8,
+    UInt8,
+    Int16,
+    UInt16,
+    Int32,
+    UInt32,
+    Int64,
+    UInt64,
+    Size,
+    SSize,
+    /// `c_time_t` (3.12+).
+    Time,
+    Float,
+    Double,
+    LongDouble,
+    /// `c_float_complex`, `c_double_complex`, `c_longdouble_complex` (3.14).
+    FloatComplex,
+    DoubleComplex,
+    LongDoubleComplex,
+    /// `c_char_p`: a `char *` that ctypes converts from and to immutable `bytes`.
+    CharP,
+    /// `c_wchar_p`.
+    WCharP,
+    /// `c_void_p`.
+    VoidP,
+    /// `py_object`: a `PyObject *`.
+    PyObject,
+    /// `HRESULT` (Windows, a `long` with an error check).
+    HResult,
+    /// `wintypes.VARIANT_BOOL` (a `short`).
+    VariantBool,
+}
+
+impl Simple {
+    /// Every fundamental type with its ctypes spelling, for readers and messages.
+    pub const NAMES: &'static [(&'static str, Simple)] = &[
+        ("c_bool", Simple::Bool),
+        ("c_char", Simple::Char),
+        ("c_wchar", Simple::WChar),
+        ("c_byte", Simple::Byte),
+        ("c_ubyte", Simple::UByte),
+        ("c_short", Simple::Short),
+        ("c_ushort", Simple::UShort),
+        ("c_int", Simple::Int),
+        ("c_uint", Simple::UInt),
+        ("c_long", Simple::Long),
+        ("c_ulong", Simple::ULong),
+        ("c_longlong", Simple::LongLong),
+        ("c_ulonglong", Simple::ULongLong),
+        ("c_int8", Simple::Int8),
+        ("c_uint8", Simple::UInt8),
+        ("c_int16", Simple::Int16),
+        ("c_uint16", Simple::UInt16),
+        ("c_int32", Simple::Int32),
+        ("c_uint32", Simple::UInt32),
+        ("c_int64", Simple::Int64),
+        ("c_uint64", Simple::UInt64),
+        ("c_size_t", Simple::Size),
+        ("c_ssize_t", Simple::SSize),
+        ("c_time_t", Simple::Time),
+        ("c_float", Simple::Float),
+        ("c_double", Simple::Double),
+        ("c_longdouble", Simple::LongDouble),
+        ("c_float_complex", Simple::FloatComplex),
+        ("c_double_complex", Simple::DoubleComplex),
+        ("c_longdouble_complex", Simple::LongDoubleComplex),
+        ("c_char_p", Simple::CharP),
+        ("c_wchar_p", Simple::WCharP),
+        ("c_void_p", Simple::VoidP),
+        ("py_object", Simple::PyObject),
+        ("HRESULT", Simple::HResult),
+        ("VARIANT_BOOL", Simple::VariantBool),
+    ];
+
+    /// The ctypes spelling (`c_ulong`).
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, s)| *s == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
+    }
+
+    /// The fundamental type a ctypes name denotes (`c_ulong` → `ULong`); `None` for anything else.
+    pub fn from_name(name: &str) -> Option<Simple> {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| *s)
+    }
+
+    /// The C type this ctypes type is on every target (`c_long` → `long`, `c_int64` → `int64_t`,
+    /// `c_char_p` → `char *`). Complex types map to their real part's type as a two-element array, which is how
+    /// every supported ABI lays them out.
+    pub fn c_type(self) -> QualType {
+        let prim = |p| QualType::new(Type::Prim { prim: p });
+        let named = |n: &str| {
+            QualType::new(Type::Named {
+                name: n.to_string(),
+            })
+        };
+        let ptr = |t: QualType| {
+            QualType::new(Type::Pointer {
+                pointee: Box::new(t),
+            })
+        };
+        let complex = |p| {
+            QualType::new(Type::Array {
+                elem: Box::new(prim(p)),
+                len: Some(2),
+            })
+        };
+        match self {
+            Simple::Bool => prim(Prim::Bool),
+            Simple::Char => prim(Prim::Char),
+            Simple::WChar => prim(Prim::WChar),
+            Simple::Byte => prim(Prim::SChar),
+            Simple::UByte => prim(Prim::UChar),
+            Simple::Short | Simple::VariantBool => prim(Prim::Short),
+            Simple::UShort => prim(Prim::UShort),
+            Simple::Int => prim(Prim::Int),
+            Simple::UInt => prim(Prim::UInt),
+            Simple::Long | Simple::HResult => prim(Prim::Long),
+            Simple::ULong => prim(Prim::ULong),
+            Simple::LongLong => prim(Prim::LongLong),
+            Simple::ULongLong => prim(Prim::ULongLong),
+            Simple::Int8 => named("int8_t"),
+            Simple::UInt8 => named("uint8_t"),
+            Simple::Int16 => named("int16_t"),
+            Simple::UInt16 => named("uint16_t"),
+            Simple::Int32 => named("int32_t"),
+            Simple::UInt32 => named("uint32_t"),
+            Simple::Int64 => named("int64_t"),
+            Simple::UInt64 => named("uint64_t"),
+            Simple::Size => named("size_t"),
+            Simple::SSize => named("ssize_t"),
+            Simple::Time => named("time_t"),
+            Simple::Float => prim(Prim::Float),
+            Simple::Double => prim(Prim::Double),
+            Simple::LongDouble => prim(Prim::LongDouble),
+            Simple::FloatComplex => complex(Prim::Float),
+            Simple::DoubleComplex => complex(Prim::Double),
+            Simple::LongDoubleComplex => complex(Prim::LongDouble),
+            Simple::CharP => ptr(prim(Prim::Char)),
+            Simple::WCharP => ptr(prim(Prim::WChar)),
+            Simple::VoidP | Simple::PyObject => ptr(prim(Prim::Void)),
+        }
+    }
+}
+
+/// A ctypes type expression, resolved statically.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum CType {
+    Simple {
+        simple: Simple,
+    },
+    /// `POINTER(T)` (also `ctypes.pointer`'s type).
+    Pointer {
+        pointee: Box<CType>,
+    },
+    /// `T * n`.
+    Array {
+        elem: Box<CType>,
+        len: u64,
+    },
+    /// A `Structure`/`Union` class: index into [`Binding::records`].
+    Record {
+        id: usize,
+    },
+    /// A `CFUNCTYPE`/`WINFUNCTYPE`/`PYFUNCTYPE` prototype, a function pointer: index into
+    /// [`Binding::prototypes`].
+    FuncPtr {
+        id: usize,
+    },
+    /// `None` as a restype: `void`.
+    Void,
+    /// What the reader could not resolve: the expression's source text. Never guessed; the checks skip it and
+    /// the reader lists it as unresolved.
+    Unknown {
+        text: String,
+    },
+}
+
+/// One `_fields_` entry: `(name, type)` or `(name, type, bits)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CField {
+    pub name: String,
+    pub ty: CType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bits: Option<u32>,
+    pub loc: Loc,
+}
+
+/// Byte order of a record class (`BigEndianStructure`, `LittleEndianUnion`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Endian {
+    #[default]
+    Native,
+    Big,
+    Little,
+}
+
+/// `_layout_` (3.14): which compiler's rules ctypes follows.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayoutRule {
+    /// `"ms"`.
+    Ms,
+    /// `"gcc-sysv"`.
+    GccSysv,
+    /// Any other string (ctypes raises).
+    Other(String),
+}
+
+/// A `Structure` or `Union` subclass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CRecord {
+    /// The Python class name.
+    pub name: String,
+    pub is_union: bool,
+    pub endian: Endian,
+    /// `_fields_`, or `None` when it is never assigned (an incomplete type: only usable through pointers) or is
+    /// computed (then the reader also lists it as unresolved).
+    pub fields: Option<Vec<CField>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pack: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub align: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layout: Option<LayoutRule>,
+    /// `_anonymous_`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub anonymous: Vec<String>,
+    /// A record class deriving from another record class: the base's index (its fields come first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<usize>,
+    /// The `class` statement.
+    pub loc: Loc,
+}
+
+/// How a foreign function is called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallConv {
+    /// `CDLL`, `CFUNCTYPE`, cffi.
+    #[default]
+    Cdecl,
+    /// `WinDLL`/`OleDLL`, `WINFUNCTYPE` (`__stdcall` on 32-bit Windows, the one convention elsewhere).
+    Stdcall,
+    /// `PyDLL`, `PYFUNCTYPE`: cdecl, the GIL is held.
+    Python,
+}
+
+/// A `CFUNCTYPE(restype, *argtypes)` prototype.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Prototype {
+    /// The Python name it is bound to, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub restype: CType,
+    pub argtypes: Vec<CType>,
+    pub conv: CallConv,
+    pub loc: Loc,
+}

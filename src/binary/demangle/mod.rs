@@ -1,0 +1,138 @@
+//! Itanium C++ demangling exactly as llvm-cxxfilt and `llvm-nm -C` print it: LLVM's own parser and printer
+//! (`llvm/Demangle/ItaniumDemangle.h`, header-only) driven by `itanium.cpp` and compiled by build.rs, with an arena
+//! reused across names and limits on parse depth, tree depth and printed length so hostile names stay bounded.
+//! When LLVM's headers are not available at build time, cpp_demangle stands in (see [`ENGINE`]).
+
+/// Which Itanium demangler this build uses: `"llvm"` or `"cpp_demangle"`.
+#[cfg(llvm_itanium_demangle)]
+pub const ENGINE: &str = "llvm";
+/// Which Itanium demangler this build uses: `"llvm"` or `"cpp_demangle"`.
+#[cfg(not(llvm_itanium_demangle))]
+pub const ENGINE: &str = "cpp_demangle";
+
+#[cfg(llvm_itanium_demangle)]
+mod ffi {
+    use std::ffi::c_int;
+
+    extern "C" {
+        /// See itanium.cpp: 1 and the result (valid until the next call on this thread), or 0.
+        pub fn ffi_doctor_itanium_demangle(
+            name: *const u8,
+            len: usize,
+            out: *mut *const u8,
+            out_len: *mut usize,
+        ) -> c_int;
+    }
+}
+
+/// The demangling of the Itanium name `name` (`_Z…`, including `.suffix` clones and `___Z…_block_invoke`), or
+/// `None` when it is not a valid mangling (or exceeds the limits).
+#[cfg(llvm_itanium_demangle)]
+pub fn itanium(name: &str) -> Option<String> {
+    let mut out: *const u8 = std::ptr::null();
+    let mut out_len = 0usize;
+    // SAFETY: `name` is valid for `len` bytes (no terminator is read); on success the shim points `out` at
+    // `out_len` initialised bytes of a per-thread buffer that stays valid until this thread calls it again, and we
+    // copy them out before returning.
+    let ok = unsafe {
+        ffi::ffi_doctor_itanium_demangle(name.as_ptr(), name.len(), &mut out, &mut out_len)
+    };
+    if ok == 0 || out.is_null() {
+        return None;
+    }
+    // SAFETY: see above.
+    let bytes = unsafe { std::slice::from_raw_parts(out, out_len) };
+    // A source name's length prefix may cut a multi-byte character of a non-ASCII name.
+    Some(match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    })
+}
+
+/// The demangling of the Itanium name `name`, or `None` when cpp_demangle rejects it.
+#[cfg(not(llvm_itanium_demangle))]
+pub fn itanium(name: &str) -> Option<String> {
+    let sym = cpp_demangle::Symbol::new(name).ok()?;
+    let opts = cpp_demangle::DemangleOptions::default();
+    sym.demangle_with_options(&opts)
+        .ok()
+        .map(fallback::conventional_special_name)
+}
+
+#[cfg(not(llvm_itanium_demangle))]
+mod fallback;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_like_llvm_cxxfilt() {
+        let d = |n: &str| itanium(n).unwrap();
+        assert_eq!(
+            d("_ZN2ns8compressEPcm"),
+            "ns::compress(char*, unsigned long)"
+        );
+        assert_eq!(
+            d("_ZTVN4demo8geometry5ShapeE"),
+            "vtable for demo::geometry::Shape"
+        );
+        assert_eq!(d("_ZThn16_NSdD0Ev"), "non-virtual thunk to std::basic_iostream<char, std::char_traits<char> >::~basic_iostream()");
+        assert!(itanium("_Z").is_none());
+        assert!(itanium("_ZN3foo").is_none());
+    }
+
+    #[cfg(llvm_itanium_demangle)]
+    #[test]
+    fn llvm_spellings() {
+        let d = |n: &str| itanium(n).unwrap();
+        // Integer template arguments with a literal suffix, empty packs, forwarding references in packs.
+        assert_eq!(d("_Z1fILj1EEvv"), "void f<1u>()");
+        assert_eq!(d("_Z1fIJEEvDpT_"), "void f<>()");
+        assert_eq!(d("_Z1fIJiEEvDpOT_"), "void f<int>(int&&)");
+        assert_eq!(d("_Z3foov.cold"), "foo() (.cold)");
+    }
+
+    #[cfg(llvm_itanium_demangle)]
+    #[test]
+    fn hostile_names_stay_bounded() {
+        // Deep nesting: refused by the parse depth limit, not a stack overflow.
+        let deep = format!("_Z1f{}iE", "P".repeat(200_000));
+        assert!(itanium(&deep).is_none());
+        let deep_args = format!("_Z1f{}i{}v", "I1a".repeat(50_000), "E".repeat(50_000));
+        assert!(itanium(&deep_args).is_none());
+        // Each level references the one before twice (`S2_`, `S3_`, …): 2^60 copies of `A` from a short name.
+        let mut s = String::from("_Z1fI1A1BIS0_S0_E");
+        for k in 1..60 {
+            let r = format!("S{}_", base36(k));
+            s.push_str(&format!("S1_I{r}{r}E"));
+        }
+        s.push_str("Evv");
+        let small = "_Z1fI1A1BIS0_S0_ES1_IS2_S2_EEvv";
+        assert_eq!(
+            itanium(small).unwrap(),
+            "void f<A, B<A, A>, B<B<A, A>, B<A, A> > >()"
+        );
+        let started = std::time::Instant::now();
+        assert!(itanium(&s).is_none(), "{s}");
+        assert!(started.elapsed().as_secs() < 10);
+        // A long chain of nested-name components (iterative in the parser, recursive in the printer).
+        let chain = format!("_ZN{}E", "1a".repeat(100_000));
+        assert!(itanium(&chain).is_none());
+    }
+
+    #[cfg(llvm_itanium_demangle)]
+    fn base36(mut n: usize) -> String {
+        const D: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        let mut v = Vec::new();
+        loop {
+            v.push(D[n % 36]);
+            n /= 36;
+            if n == 0 {
+                break;
+            }
+        }
+        v.reverse();
+        String::from_utf8(v).unwrap()
+    }
+}

@@ -1,15 +1,18 @@
 //! Build script: compiles the Itanium demangling driver (src/binary/demangle/itanium.cpp) against LLVM's
 //! header-only demangler (`llvm/Demangle/ItaniumDemangle.h`, shipped with LLVM's development files, e.g. Debian's
-//! `llvm-14-dev`), so names read exactly as llvm-cxxfilt prints them. The headers are looked up in
-//! `$FFI_DOCTOR_LLVM_INCLUDE`, then `llvm-config --includedir`, then the usual install directories (highest version
-//! first). Without them, or if they do not compile, the crate falls back to the pure-Rust cpp_demangle and says so
-//! with a build warning.
+//! `llvm-14-dev`), so names read exactly as llvm-cxxfilt prints them, and links LLVM's Microsoft demangler from the
+//! static `libLLVMDemangle.a` of the same installation (src/binary/demangle/msvc.cpp), so MSVC names read exactly as
+//! llvm-undname prints them. The headers are looked up in `$FFI_DOCTOR_LLVM_INCLUDE`, then `llvm-config
+//! --includedir`, then the usual install directories (highest version first); the library beside them in `../lib`.
+//! Without them, or if they do not build, the crate falls back to the pure-Rust cpp_demangle and msvc-demangler and
+//! says so with a build warning.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const HEADER: &str = "llvm/Demangle/ItaniumDemangle.h";
 const SHIM: &str = "src/binary/demangle/itanium.cpp";
+const MSVC_SHIM: &str = "src/binary/demangle/msvc.cpp";
 
 fn has_header(dir: &Path) -> bool {
     dir.join(HEADER).is_file()
@@ -57,7 +60,9 @@ fn usual_include() -> Option<PathBuf> {
 
 fn main() {
     println!("cargo:rustc-check-cfg=cfg(llvm_itanium_demangle)");
+    println!("cargo:rustc-check-cfg=cfg(llvm_msvc_demangle)");
     println!("cargo:rerun-if-changed={SHIM}");
+    println!("cargo:rerun-if-changed={MSVC_SHIM}");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=FFI_DOCTOR_LLVM_INCLUDE");
     let include = std::env::var_os("FFI_DOCTOR_LLVM_INCLUDE")
@@ -88,6 +93,44 @@ fn main() {
         Err(e) => println!(
             "cargo:warning=LLVM's demangler in {} did not compile ({e}): C++ names are demangled by cpp_demangle",
             include.display()
+        ),
+    }
+    msvc(&include);
+}
+
+/// LLVM's Microsoft demangler: `libLLVMDemangle.a` beside the headers, with the driver that calls it.
+fn msvc(include: &Path) {
+    let lib_dir = include.parent().map(|p| p.join("lib"));
+    let Some(lib_dir) = lib_dir.filter(|d| d.join("libLLVMDemangle.a").is_file()) else {
+        println!(
+            "cargo:warning=libLLVMDemangle.a not found beside {}: MSVC names are demangled by msvc-demangler, which \
+             differs from llvm-undname on some names",
+            include.display()
+        );
+        return;
+    };
+    println!(
+        "cargo:rerun-if-changed={}",
+        lib_dir.join("libLLVMDemangle.a").display()
+    );
+    let built = cc::Build::new()
+        .cpp(true)
+        .std("c++17")
+        .include(include)
+        .define("NDEBUG", None)
+        .opt_level(2)
+        .warnings(false)
+        .file(MSVC_SHIM)
+        .try_compile("ffi_doctor_msvc");
+    match built {
+        Ok(()) => {
+            println!("cargo:rustc-link-search=native={}", lib_dir.display());
+            println!("cargo:rustc-link-lib=static=LLVMDemangle");
+            println!("cargo:rustc-cfg=llvm_msvc_demangle");
+        }
+        Err(e) => println!(
+            "cargo:warning=LLVM's Microsoft demangler driver did not compile ({e}): MSVC names are demangled by \
+             msvc-demangler"
         ),
     }
 }

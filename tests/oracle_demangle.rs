@@ -240,11 +240,13 @@ fn compare(names: &[Named], cxxfilt: &Path, undname: Option<&Path>) -> Report {
 fn tools() -> Option<(PathBuf, Option<PathBuf>)> {
     // Exact agreement is the promise of the build that compiles LLVM's own demangler (see build.rs); the
     // cpp_demangle stand-in of a build without LLVM's headers is known to differ.
-    let engine = ffi_doctor::binary::names::demangle::ENGINE;
-    if engine != "llvm" {
+    use ffi_doctor::binary::names::demangle::{ENGINE, MSVC_ENGINE};
+    let engine = [ENGINE, MSVC_ENGINE].into_iter().find(|e| *e != "llvm");
+    if let Some(engine) = engine {
         assert!(
             !require(),
-            "built with the {engine} stand-in: LLVM's demangler headers were not found (FFI_DOCTOR_REQUIRE_ORACLES=1)"
+            "built with the {engine} stand-in: LLVM's demangler headers or library were not found \
+             (FFI_DOCTOR_REQUIRE_ORACLES=1)"
         );
         println!(
             "skipped: built with the {engine} stand-in, not LLVM's demangler (install llvm-14-dev)"

@@ -1,5 +1,5 @@
 //! Symbol names: the C name behind platform decorations, which mangling scheme a name uses, and demangling:
-//! Itanium C++ by LLVM's own demangler (the `demangle` submodule), MSVC C++ by msvc-demangler, Rust by rustc-demangle.
+//! C++ (Itanium and MSVC) by LLVM's own demanglers (the `demangle` submodule), Rust by rustc-demangle.
 
 use serde::Serialize;
 
@@ -157,9 +157,7 @@ pub fn demangle(name: &str, kind: Mangling) -> Option<String> {
     match kind {
         Mangling::C | Mangling::Swift => None,
         Mangling::Itanium => demangle::itanium(name),
-        Mangling::Msvc => {
-            msvc_demangler::demangle(name, msvc_demangler::DemangleFlags::llvm()).ok()
-        }
+        Mangling::Msvc => demangle::msvc(name),
         Mangling::RustLegacy | Mangling::RustV0 => rustc_demangle::try_demangle(name)
             .ok()
             .map(|d| format!("{d:#}")),

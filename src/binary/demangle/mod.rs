@@ -1,7 +1,9 @@
-//! Itanium C++ demangling exactly as llvm-cxxfilt and `llvm-nm -C` print it: LLVM's own parser and printer
-//! (`llvm/Demangle/ItaniumDemangle.h`, header-only) driven by `itanium.cpp` and compiled by build.rs, with an arena
-//! reused across names and limits on parse depth, tree depth and printed length so hostile names stay bounded.
-//! When LLVM's headers are not available at build time, cpp_demangle stands in (see [`ENGINE`]).
+//! C++ demangling exactly as the LLVM tools print it. Itanium, as llvm-cxxfilt and `llvm-nm -C`: LLVM's own
+//! parser and printer (`llvm/Demangle/ItaniumDemangle.h`, header-only) driven by `itanium.cpp` and compiled by
+//! build.rs, with an arena reused across names and limits on parse depth, tree depth and printed length so hostile
+//! names stay bounded. MSVC, as llvm-undname: LLVM's Microsoft demangler from the same installation's
+//! `libLLVMDemangle.a`, called by `msvc.cpp`. When LLVM's development files are not available at build time,
+//! cpp_demangle and msvc-demangler stand in (see [`ENGINE`] and [`MSVC_ENGINE`]).
 
 /// Which Itanium demangler this build uses: `"llvm"` or `"cpp_demangle"`.
 #[cfg(llvm_itanium_demangle)]
@@ -9,6 +11,70 @@ pub const ENGINE: &str = "llvm";
 /// Which Itanium demangler this build uses: `"llvm"` or `"cpp_demangle"`.
 #[cfg(not(llvm_itanium_demangle))]
 pub const ENGINE: &str = "cpp_demangle";
+
+/// Which MSVC demangler this build uses: `"llvm"` or `"msvc-demangler"`.
+#[cfg(llvm_msvc_demangle)]
+pub const MSVC_ENGINE: &str = "llvm";
+/// Which MSVC demangler this build uses: `"llvm"` or `"msvc-demangler"`.
+#[cfg(not(llvm_msvc_demangle))]
+pub const MSVC_ENGINE: &str = "msvc-demangler";
+
+/// MSVC truncates decorated names at 4096 bytes (warning C4503) and hashes longer ones (`??@…@`): anything longer is
+/// not a name a compiler wrote, and bounding it bounds the recursion of the demangler, which has no depth limit.
+pub const MSVC_MAX_NAME: usize = 4096;
+
+#[cfg(llvm_msvc_demangle)]
+mod ffi_msvc {
+    use std::ffi::c_char;
+
+    extern "C" {
+        /// See msvc.cpp: a malloc'd NUL-terminated result, or null.
+        pub fn ffi_doctor_msvc_demangle(name: *const c_char) -> *mut c_char;
+        pub fn ffi_doctor_free(p: *mut c_char);
+    }
+}
+
+/// The demangling of the MSVC name `name` (`?…`), or `None` when it is not a valid mangling or is longer than
+/// [`MSVC_MAX_NAME`].
+#[cfg(llvm_msvc_demangle)]
+pub fn msvc(name: &str) -> Option<String> {
+    use std::cell::RefCell;
+    use std::ffi::CStr;
+    thread_local! {
+        /// The NUL-terminated copy the C interface needs, reused across names.
+        static BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    if name.len() > MSVC_MAX_NAME || name.as_bytes().contains(&0) {
+        return None;
+    }
+    BUF.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        buf.clear();
+        buf.extend_from_slice(name.as_bytes());
+        buf.push(0);
+        // SAFETY: `buf` is NUL-terminated and outlives the call; a non-null result is a NUL-terminated malloc'd
+        // string that we copy and then free exactly once.
+        unsafe {
+            let out = ffi_msvc::ffi_doctor_msvc_demangle(buf.as_ptr().cast());
+            if out.is_null() {
+                return None;
+            }
+            let s = CStr::from_ptr(out).to_string_lossy().into_owned();
+            ffi_msvc::ffi_doctor_free(out);
+            Some(s)
+        }
+    })
+}
+
+/// The demangling of the MSVC name `name`, or `None` when msvc-demangler rejects it or it is longer than
+/// [`MSVC_MAX_NAME`].
+#[cfg(not(llvm_msvc_demangle))]
+pub fn msvc(name: &str) -> Option<String> {
+    if name.len() > MSVC_MAX_NAME {
+        return None;
+    }
+    msvc_demangler::demangle(name, msvc_demangler::DemangleFlags::llvm()).ok()
+}
 
 #[cfg(llvm_itanium_demangle)]
 mod ffi {
@@ -119,6 +185,25 @@ mod tests {
         // A long chain of nested-name components (iterative in the parser, recursive in the printer).
         let chain = format!("_ZN{}E", "1a".repeat(100_000));
         assert!(itanium(&chain).is_none());
+    }
+
+    #[test]
+    fn msvc_reads_like_llvm_undname() {
+        assert_eq!(msvc("?f@@YAHH@Z").unwrap(), "int __cdecl f(int)");
+        assert!(msvc("?").is_none());
+        assert!(msvc(&format!("?f@@YAX{}H@Z", "PEA".repeat(2000))).is_none());
+    }
+
+    #[cfg(llvm_msvc_demangle)]
+    #[test]
+    fn msvc_llvm_spellings() {
+        assert_eq!(
+            msvc("??4QMatrix4x4@@QEAAAEAV0@$$QEAV0@@Z").unwrap(),
+            "public: class QMatrix4x4 & __cdecl QMatrix4x4::operator=(class QMatrix4x4 &&)"
+        );
+        // Deep but within the length MSVC allows: bounded recursion, no stack overflow.
+        let deep = format!("?f@@YAX{}H@Z", "PEA".repeat(1300));
+        let _ = msvc(&deep);
     }
 
     #[cfg(llvm_itanium_demangle)]

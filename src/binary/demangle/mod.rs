@@ -91,10 +91,42 @@ mod ffi {
     }
 }
 
+/// Longest Itanium name demangled (the longest export of libLLVM is 613 bytes). LLVM's parser recurses in a few
+/// productions that the depth limit cannot reach (e.g. `Tp` nests lambda template parameter packs, two bytes and
+/// about 230 bytes of stack a level): bounding the length bounds that recursion.
+pub const ITANIUM_MAX_NAME: usize = 64 * 1024;
+
+/// Names up to this length are demangled on the calling thread (their worst case needs well under 1 MiB of stack);
+/// longer ones on a thread of its own with [`LONG_NAME_STACK`].
+const INLINE_MAX_NAME: usize = 4096;
+
+/// Stack of the thread that demangles a long name: four times the worst case of [`ITANIUM_MAX_NAME`].
+const LONG_NAME_STACK: usize = 32 << 20;
+
 /// The demangling of the Itanium name `name` (`_Z…`, including `.suffix` clones and `___Z…_block_invoke`), or
-/// `None` when it is not a valid mangling (or exceeds the limits).
-#[cfg(llvm_itanium_demangle)]
+/// `None` when it is not a valid mangling, is longer than [`ITANIUM_MAX_NAME`] or exceeds the depth and output
+/// limits.
 pub fn itanium(name: &str) -> Option<String> {
+    if name.len() > ITANIUM_MAX_NAME {
+        return None;
+    }
+    if name.len() <= INLINE_MAX_NAME {
+        return itanium_here(name);
+    }
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("demangle".into())
+            .stack_size(LONG_NAME_STACK)
+            .spawn_scoped(s, || itanium_here(name))
+            .ok()?
+            .join()
+            .ok()
+            .flatten()
+    })
+}
+
+#[cfg(llvm_itanium_demangle)]
+fn itanium_here(name: &str) -> Option<String> {
     let mut out: *const u8 = std::ptr::null();
     let mut out_len = 0usize;
     // SAFETY: `name` is valid for `len` bytes (no terminator is read); on success the shim points `out` at
@@ -115,9 +147,8 @@ pub fn itanium(name: &str) -> Option<String> {
     })
 }
 
-/// The demangling of the Itanium name `name`, or `None` when cpp_demangle rejects it.
 #[cfg(not(llvm_itanium_demangle))]
-pub fn itanium(name: &str) -> Option<String> {
+fn itanium_here(name: &str) -> Option<String> {
     let sym = cpp_demangle::Symbol::new(name).ok()?;
     let opts = cpp_demangle::DemangleOptions::default();
     sym.demangle_with_options(&opts)
@@ -183,8 +214,23 @@ mod tests {
         assert!(itanium(&s).is_none(), "{s}");
         assert!(started.elapsed().as_secs() < 10);
         // A long chain of nested-name components (iterative in the parser, recursive in the printer).
-        let chain = format!("_ZN{}E", "1a".repeat(100_000));
+        let chain = format!("_ZN{}E", "1a".repeat(30_000));
         assert!(itanium(&chain).is_none());
+        // Recursion the depth limit does not see (lambda template parameter packs, vendor qualifiers, braced
+        // designators): long names run on a thread with room for it, longer ones are refused.
+        for n in [2_000, 30_000, 100_000] {
+            let _ = itanium(&format!("_ZZ1fvENKUl{}TyEvE_clEv", "Tp".repeat(n)));
+            let _ = itanium(&format!("_Z1f{}iv", "U1a".repeat(n)));
+            let _ = itanium(&format!("_Z1fIXtl1A{}LUi1EEEEvv", "di1a".repeat(n)));
+        }
+        let tp = |n: usize| format!("_ZZ1fvENKUl{}Ty{}vE_clEv", "Tt".repeat(n), "E".repeat(n));
+        assert!(itanium(&tp(3))
+            .unwrap()
+            .contains("template<template<template<"));
+        assert!(itanium(&tp(500)).is_some());
+        // Parsed on the long-name thread, then refused by the tree depth limit; then refused by length.
+        assert!(itanium(&tp(20_000)).is_none());
+        assert!(itanium(&tp(40_000)).is_none());
     }
 
     #[test]

@@ -5,10 +5,11 @@
 // - Nodes come from a per-thread bump arena that is rewound, not freed, between names: no allocation per node and,
 //   once the arena and the output buffer have grown to the largest name seen, none per name.
 // - Hostile names stay bounded. Parsing: the recursive productions (type, expression, encoding, name, template
-//   argument[s]) share one depth counter. Printing: a substitution (`S_`, `T_`) prints a node once per reference,
-//   so a short name can print an exponentially long result, and the printer recurses once per level of the tree.
-//   Before printing, one memoised walk over the tree (its per-node memo lives in a header the arena puts before each
-//   node) bounds the printed length and the depth; a name over either limit is not demangled.
+//   argument[s]) share one depth counter (the caller bounds the length, which bounds the rest). Printing: a
+//   substitution (`S_`, `T_`) prints a node once per reference and a pack expansion once per element, so a short
+//   name can print an exponentially long result, and the printer recurses once per level of the tree. Before
+//   printing a name with more than a few references or any expansion, one memoised walk over the tree bounds the
+//   printed length and the depth; a name over either limit is not demangled.
 
 #include "llvm/Demangle/ItaniumDemangle.h"
 
@@ -58,8 +59,8 @@ constexpr uint32_t kMaxTreeDepth = 1024;
 /// Longest result (an upper bound computed before printing), in bytes.
 constexpr uint64_t kMaxOutput = 1u << 20;
 
-/// Memo the walk keeps for each node; the arena places it just before the node.
-struct alignas(16) NodeMemo {
+/// Memo the walk keeps for each node.
+struct NodeMemo {
   uint64_t Size;     // upper bound of the printed length
   uint32_t Depth;    // height of the subtree
   uint16_t MaxPack;  // largest parameter pack in the subtree (saturating)
@@ -129,23 +130,72 @@ public:
 
 thread_local Arena TheArena;
 
-/// The allocator interface the parser expects, over this thread's arena.
+/// The allocator interface the parser expects, over this thread's arena (looked up once per name). It also counts
+/// the pack expansions it makes, for [`needsBound`].
 struct ArenaAlloc {
-  void reset() { TheArena.reset(); }
+  Arena *A = &TheArena;
+  unsigned Expansions = 0;
+  size_t Nodes = 0;
 
-  template <class T, class... Args> T *makeNode(Args &&...args) {
-    char *Mem = static_cast<char *>(TheArena.allocate(sizeof(NodeMemo) + sizeof(T)));
-    new (Mem) NodeMemo{0, 0, 0, 0};
-    return new (Mem + sizeof(NodeMemo)) T(std::forward<Args>(args)...);
+  void reset() {
+    A->reset();
+    Expansions = 0;
+    Nodes = 0;
   }
 
-  void *allocateNodeArray(size_t Sz) { return TheArena.allocate(sizeof(Node *) * Sz); }
+  template <class T, class... Args> T *makeNode(Args &&...args) {
+    if constexpr (std::is_same<T, ParameterPackExpansion>::value)
+      ++Expansions;
+    ++Nodes;
+    return new (A->allocate(sizeof(T))) T(std::forward<Args>(args)...);
+  }
+
+  void *allocateNodeArray(size_t Sz) { return A->allocate(sizeof(Node *) * Sz); }
 };
 
-NodeMemo &memo(const Node *N) {
-  return *reinterpret_cast<NodeMemo *>(const_cast<char *>(reinterpret_cast<const char *>(N)) -
-                                       sizeof(NodeMemo));
-}
+/// The walk's memo, keyed by node address: open addressing, sized once per walk for every node of the parse (so
+/// references into it stay valid while the walk recurses), reused across names.
+class MemoTable {
+  struct Slot {
+    const Node *Key;
+    NodeMemo Memo;
+  };
+  Slot *Slots = nullptr;
+  size_t Cap = 0, Mask = 0;
+
+public:
+  bool reset(size_t Nodes) {
+    size_t Want = 16;
+    while (Want < 2 * Nodes)
+      Want *= 2;
+    if (Want > Cap) {
+      std::free(Slots);
+      Slots = static_cast<Slot *>(std::malloc(Want * sizeof(Slot)));
+      Cap = Slots ? Want : 0;
+      if (!Slots)
+        return false;
+    }
+    Mask = Want - 1;
+    std::memset(static_cast<void *>(Slots), 0, Want * sizeof(Slot));
+    return true;
+  }
+
+  NodeMemo &get(const Node *N) {
+    size_t H = (reinterpret_cast<uintptr_t>(N) >> 3) * 0x9E3779B97F4A7C15ull;
+    for (size_t I = (H >> 20) & Mask;; I = (I + 1) & Mask) {
+      if (Slots[I].Key == N)
+        return Slots[I].Memo;
+      if (Slots[I].Key == nullptr) {
+        Slots[I].Key = N;
+        return Slots[I].Memo;
+      }
+    }
+  }
+
+  ~MemoTable() { std::free(Slots); }
+};
+
+thread_local MemoTable TheMemo;
 
 /// LLVM's parser with a shared depth limit on its recursive productions.
 struct BoundedParser : AbstractManglingParser<BoundedParser, ArenaAlloc> {
@@ -153,6 +203,8 @@ struct BoundedParser : AbstractManglingParser<BoundedParser, ArenaAlloc> {
   using Base::Base;
 
   unsigned Depth = 0;
+  /// Substitutions (`S_`, `S0_`, …) and template parameters (`T_`, …) resolved: each prints a node again.
+  unsigned Refs = 0;
 
   struct Enter {
     BoundedParser &P;
@@ -185,7 +237,31 @@ struct BoundedParser : AbstractManglingParser<BoundedParser, ArenaAlloc> {
     Enter E(*this);
     return E.Ok ? Base::parseTemplateArgs(TagTemplates) : nullptr;
   }
+  Node *parseSubstitution() {
+    Node *N = Base::parseSubstitution();
+    if (N != nullptr && N->getKind() != Node::KSpecialSubstitution)
+      ++Refs;
+    return N;
+  }
+  Node *parseTemplateParam() {
+    Node *N = Base::parseTemplateParam();
+    if (N != nullptr)
+      ++Refs;
+    return N;
+  }
 };
+
+/// Names up to this length print at most this many times their tree's own text without the walk (below), as long
+/// as they resolve few references and expand no pack; the recursion of the printer over such a tree is bounded by
+/// the length too (the caller runs longer names on a large stack).
+constexpr size_t kUnboundedMaxLen = 4096;
+constexpr unsigned kUnboundedMaxRefs = 4;
+
+/// Whether the printed length needs the bounding walk: each resolved reference may double it (2^4 = 16 times at
+/// most here) and a pack expansion multiplies its pattern by the pack's length.
+bool needsBound(const BoundedParser &P, size_t Len) {
+  return Len > kUnboundedMaxLen || P.Refs > kUnboundedMaxRefs || P.ASTAllocator.Expansions != 0;
+}
 
 uint64_t satAdd(uint64_t A, uint64_t B) { return A + B < A ? UINT64_MAX : A + B; }
 uint64_t satMul(uint64_t A, uint64_t B) {
@@ -194,6 +270,7 @@ uint64_t satMul(uint64_t A, uint64_t B) {
 
 /// The bounding walk: printed length (upper bound), height and largest pack of every node, memoised.
 struct Bound {
+  MemoTable &Memo;
   uint32_t Level = 0;
   bool Over = false;
 
@@ -253,7 +330,7 @@ struct Bound {
   };
 
   const NodeMemo &walk(const Node *N) {
-    NodeMemo &M = memo(N);
+    NodeMemo &M = Memo.get(N);
     if (M.State != 0)  // done, or a cycle through a forward reference (printed once, then cut)
       return M;
     M.State = 1;
@@ -295,10 +372,14 @@ extern "C" int ffi_doctor_itanium_demangle(const char *Name, size_t Len, const c
   Node *AST = Parser.parse();
   if (AST == nullptr || !Parser.ForwardTemplateRefs.empty())
     return 0;
-  Bound B;
-  B.walk(AST);
-  if (B.Over)
-    return 0;
+  if (needsBound(Parser, Len)) {
+    if (!TheMemo.reset(Parser.ASTAllocator.Nodes))
+      return 0;
+    Bound B{TheMemo};
+    B.walk(AST);
+    if (B.Over)
+      return 0;
+  }
   if (OutBuf == nullptr) {
     OutBuf = static_cast<char *>(std::malloc(1024));
     if (OutBuf == nullptr)

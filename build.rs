@@ -5,7 +5,7 @@
 //! llvm-undname prints them. The headers are looked up in `$FFI_DOCTOR_LLVM_INCLUDE`, then `llvm-config
 //! --includedir`, then the usual install directories (highest version first); the library beside them in `../lib`.
 //! Without them, or if they do not build, the crate falls back to the pure-Rust cpp_demangle and msvc-demangler and
-//! says so with a build warning.
+//! says so with a build warning; `FFI_DOCTOR_NO_LLVM_DEMANGLE=1` chooses that fallback on purpose.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -65,6 +65,11 @@ fn main() {
     println!("cargo:rerun-if-changed={MSVC_SHIM}");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=FFI_DOCTOR_LLVM_INCLUDE");
+    println!("cargo:rerun-if-env-changed=FFI_DOCTOR_NO_LLVM_DEMANGLE");
+    if std::env::var("FFI_DOCTOR_NO_LLVM_DEMANGLE").as_deref() == Ok("1") {
+        println!("cargo:warning=FFI_DOCTOR_NO_LLVM_DEMANGLE=1: C++ names are demangled by cpp_demangle and msvc-demangler");
+        return;
+    }
     let include = std::env::var_os("FFI_DOCTOR_LLVM_INCLUDE")
         .map(PathBuf::from)
         .filter(|d| has_header(d))

@@ -10,8 +10,9 @@
 //! escapes). Everything else must be identical, byte for byte, on every name.
 //!
 //! The libraries come from Debian packages (libstdc++6, libllvm15, libpython3.11, libqt5core5a, libqt6core6,
-//! libboost-{program-options,regex,filesystem,locale,log}1.74.0, libicu72, g++-mingw-w64-x86-64) and PyPI. A missing
-//! library or tool is a printed skip, and a failure with `FFI_DOCTOR_REQUIRE_ORACLES=1`.
+//! libboost-{program-options,regex,filesystem,locale,log}1.74.0, libicu72, gcc-mingw-w64) and PyPI; the exact
+//! demanglers need LLVM's development files at build time (llvm-14-dev, whose llvm-cxxfilt and llvm-undname are the
+//! oracles). A missing library or tool is a printed skip, and a failure with `FFI_DOCTOR_REQUIRE_ORACLES=1`.
 
 mod common;
 

@@ -152,7 +152,7 @@ fn is_rust_legacy(name: &str) -> bool {
     hash.starts_with(b"17h") && hash[3..].iter().all(|c| c.is_ascii_hexdigit())
 }
 
-/// Demangle `name` under `kind`; `None` for C names, Swift (no demangler crate) and names the crate rejects.
+/// Demangle `name` under `kind`; `None` for C names, Swift (no demangler) and names the demangler rejects.
 pub fn demangle(name: &str, kind: Mangling) -> Option<String> {
     match kind {
         Mangling::C | Mangling::Swift => None,

@@ -233,6 +233,29 @@ pub fn bitfield_allowed(simple: Simple) -> bool {
     )
 }
 
+/// Whether a non-native byte order class accepts a field of this type (`ctypes/_endian.py`: the simple types
+/// with a swapped twin, arrays of them, and record classes).
+fn swappable(ty: &CType) -> bool {
+    use Simple::*;
+    match ty {
+        CType::Simple { simple } => !matches!(
+            simple,
+            Bool | WChar
+                | LongDouble
+                | CharP
+                | WCharP
+                | VoidP
+                | PyObject
+                | FloatComplex
+                | DoubleComplex
+                | LongDoubleComplex
+        ),
+        CType::Array { elem, .. } => swappable(elem),
+        CType::Record { .. } => true,
+        _ => false,
+    }
+}
+
 const MAX_DEPTH: u32 = 64;
 
 type Memo = HashMap<usize, Result<(u64, u64), CtypesLayoutError>>;
@@ -368,9 +391,7 @@ impl<'a> Cx<'a> {
                     )));
                 }
             }
-            if rec.endian == Endian::Big
-                && matches!(f.ty, CType::Pointer { .. } | CType::FuncPtr { .. })
-            {
+            if rec.endian == Endian::Big && !swappable(&f.ty) {
                 return Err(CtypesLayoutError::raises(format!(
                     "field `{}` of {}: this type does not support other endian",
                     f.name, rec.name
@@ -394,7 +415,24 @@ impl<'a> Cx<'a> {
         // Every supported target is little-endian: a big-endian class is the swapped one.
         let big_endian = rec.endian == Endian::Big;
         let mut notes = Vec::new();
-        let align_attr = match rec.align {
+        // `_pack_`, `_align_` and `_layout_` are read with `getattr`: a subclass inherits its base's.
+        let inherited = |get: &dyn Fn(&CRecord) -> bool| -> &CRecord {
+            let mut r = rec;
+            for _ in 0..MAX_DEPTH {
+                if get(r) {
+                    break;
+                }
+                match r.base.and_then(|b| self.records.get(b)) {
+                    Some(b) => r = b,
+                    None => break,
+                }
+            }
+            r
+        };
+        let rec_pack = inherited(&|r| r.pack.is_some()).pack;
+        let rec_align = inherited(&|r| r.align.is_some()).align;
+        let rec_layout = &inherited(&|r| r.layout.is_some()).layout;
+        let align_attr = match rec_align {
             Some(a) if self.py.has_align_attr() => a.max(1),
             Some(_) => {
                 notes.push(LayoutNote::AlignIgnored);
@@ -402,9 +440,9 @@ impl<'a> Cx<'a> {
             }
             None => 1,
         };
-        let pack = rec.pack.unwrap_or(0);
+        let pack = rec_pack.unwrap_or(0);
         if self.py.has_layout_attr() {
-            let gcc = match &rec.layout {
+            let gcc = match rec_layout {
                 None if self.target.is_windows() => false,
                 None if pack != 0 => {
                     notes.push(LayoutNote::PackWithoutLayout);
@@ -419,7 +457,7 @@ impl<'a> Cx<'a> {
                     )))
                 }
             };
-            if gcc && rec.pack.is_some() {
+            if gcc && rec_pack.is_some() {
                 return Err(CtypesLayoutError::raises(
                     "_pack_ is not compatible with gcc-sysv layout",
                 ));
@@ -441,7 +479,7 @@ impl<'a> Cx<'a> {
                 notes,
             })
         } else {
-            if rec.layout.is_some() {
+            if rec_layout.is_some() {
                 notes.push(LayoutNote::LayoutIgnored);
             }
             let ms = self.target.is_windows();
@@ -753,7 +791,7 @@ mod tests {
             ],
         );
         let old = layout(
-            &[r.clone()],
+            std::slice::from_ref(&r),
             &[],
             0,
             Target::LinuxX86_64,
@@ -794,7 +832,7 @@ mod tests {
         );
         r.pack = Some(1);
         let l = layout(
-            &[r.clone()],
+            std::slice::from_ref(&r),
             &[],
             0,
             Target::LinuxX86_64,
@@ -813,7 +851,7 @@ mod tests {
         let mut r = rec("A", vec![("x", simple(Simple::Int), None)]);
         r.align = Some(16);
         let l = layout(
-            &[r.clone()],
+            std::slice::from_ref(&r),
             &[],
             0,
             Target::LinuxX86_64,

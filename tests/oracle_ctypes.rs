@@ -1,0 +1,651 @@
+//! Oracle test for the ctypes layout model (`bindings::ctypes_layout`) and the record check
+//! (`bindings::records`):
+//!
+//! 1. CPython's ctypes: a few hundred random `Structure`/`Union` classes (every fundamental type, arrays,
+//!    pointers, function pointers, nesting, base classes, `_pack_`, `_align_`, bitfields, `_anonymous_`, byte-order
+//!    classes, and some classes ctypes refuses) are generated as `CRecord`s, written out as one Python module per
+//!    interpreter, run once, and `sizeof`, `alignment` and every field's `offset` and `size` are compared value by
+//!    value with the model for that Python version on the host. Every CPython 3 found is used: `python3` and
+//!    `python3.N` on PATH, `~/.pyenv/versions/*/bin/python3`, and the paths in `FFI_DOCTOR_PYTHONS`
+//!    (colon-separated).
+//! 2. The C compilers: the same declarations (those C can express) are compiled for each target whose compiler
+//!    is installed; where the compiler's layout and ctypes' differ, the record check must report exactly
+//!    FFI0761 for that class, and nothing where they agree.
+//!
+//! Seed: 7 by default, `FFI_DOCTOR_CTYPES_SEED=<n>|random` (printed). Classes per run:
+//! `FFI_DOCTOR_CTYPES_COUNT` (default 400). Missing tools print `skipped: …` unless
+//! `FFI_DOCTOR_REQUIRE_ORACLES=1`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ffi_doctor::abi::Target;
+use ffi_doctor::bindings::ctypes_layout::{bitfield_allowed, layouts, PyVersion};
+use ffi_doctor::bindings::model::{
+    CField, CRecord, CType, CallConv, Endian, LayoutRule, Prototype, Simple,
+};
+use ffi_doctor::decl::Loc;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+    fn pick<T: Copy>(&mut self, v: &[T]) -> T {
+        v[self.below(v.len() as u64) as usize]
+    }
+}
+
+fn loc(line: u32) -> Loc {
+    Loc {
+        file: "gen.py".into(),
+        line,
+        col: 1,
+    }
+}
+
+/// What a generated set of classes may use.
+#[derive(Clone, Copy)]
+struct Features {
+    /// Python minor version (`None`: only what C can express, for the compiler comparison).
+    minor: Option<u8>,
+}
+
+impl Features {
+    fn has(self, min_minor: u8) -> bool {
+        self.minor.is_some_and(|m| m >= min_minor)
+    }
+    fn python(self) -> bool {
+        self.minor.is_some()
+    }
+}
+
+const INTS: &[Simple] = &[
+    Simple::Byte,
+    Simple::UByte,
+    Simple::Short,
+    Simple::UShort,
+    Simple::Int,
+    Simple::UInt,
+    Simple::Long,
+    Simple::ULong,
+    Simple::LongLong,
+    Simple::ULongLong,
+    Simple::Int8,
+    Simple::UInt8,
+    Simple::Int16,
+    Simple::UInt16,
+    Simple::Int32,
+    Simple::UInt32,
+    Simple::Int64,
+    Simple::UInt64,
+    Simple::Size,
+    Simple::SSize,
+];
+
+const OTHERS: &[Simple] = &[
+    Simple::Bool,
+    Simple::Char,
+    Simple::WChar,
+    Simple::Float,
+    Simple::Double,
+    Simple::LongDouble,
+    Simple::CharP,
+    Simple::WCharP,
+    Simple::VoidP,
+    Simple::PyObject,
+];
+
+struct Gen {
+    rng: Rng,
+    f: Features,
+    recs: Vec<CRecord>,
+    protos: Vec<Prototype>,
+}
+
+impl Gen {
+    fn new(seed: u64, f: Features) -> Gen {
+        Gen {
+            rng: Rng(seed | 1),
+            f,
+            recs: Vec::new(),
+            protos: Vec::new(),
+        }
+    }
+
+    fn simple(&mut self, big: bool) -> Simple {
+        if self.rng.chance(55) || big {
+            let s = self.rng.pick(INTS);
+            if big && self.rng.chance(20) {
+                return self
+                    .rng
+                    .pick(&[Simple::Float, Simple::Double, Simple::Char]);
+            }
+            return s;
+        }
+        if self.f.has(12) && self.rng.chance(5) {
+            return Simple::Time;
+        }
+        self.rng.pick(OTHERS)
+    }
+
+    /// A complete record class usable as a field of a class with this byte order.
+    fn nested(&mut self, big: bool) -> Option<usize> {
+        let ok: Vec<usize> = (0..self.recs.len())
+            .filter(|&i| {
+                let r = &self.recs[i];
+                r.fields.is_some() && (!big || (!r.is_union && r.endian != Endian::Little))
+            })
+            .collect();
+        (!ok.is_empty()).then(|| ok[self.rng.below(ok.len() as u64) as usize])
+    }
+
+    fn ty(&mut self, depth: u32, big: bool) -> CType {
+        let roll = self.rng.below(100);
+        if roll < 12 && depth < 2 {
+            let len = self.rng.below(5);
+            let elem = self.ty(depth + 1, big);
+            return CType::Array {
+                elem: Box::new(elem),
+                len,
+            };
+        }
+        if roll < 22 && !big {
+            let pointee = match self.recs.len() {
+                n if n > 0 && self.rng.chance(50) => CType::Record {
+                    id: self.rng.below(n as u64) as usize,
+                },
+                _ => CType::Simple {
+                    simple: self.simple(false),
+                },
+            };
+            return CType::Pointer {
+                pointee: Box::new(pointee),
+            };
+        }
+        if roll < 27 && !big {
+            let ret = CType::Simple {
+                simple: self.rng.pick(INTS),
+            };
+            let argtypes = (0..self.rng.below(3))
+                .map(|_| CType::Simple {
+                    simple: self.rng.pick(INTS),
+                })
+                .collect();
+            self.protos.push(Prototype {
+                name: None,
+                restype: ret,
+                argtypes,
+                conv: CallConv::Cdecl,
+                loc: loc(0),
+            });
+            return CType::FuncPtr {
+                id: self.protos.len() - 1,
+            };
+        }
+        if roll < 42 {
+            if let Some(id) = self.nested(big) {
+                return CType::Record { id };
+            }
+        }
+        CType::Simple {
+            simple: self.simple(big),
+        }
+    }
+
+    fn record(&mut self) {
+        let id = self.recs.len();
+        let name = format!("R{id}");
+        let py = self.f.python();
+        if py && self.rng.chance(3) {
+            self.recs.push(CRecord {
+                name,
+                is_union: false,
+                endian: Endian::Native,
+                fields: None,
+                pack: None,
+                align: None,
+                layout: None,
+                anonymous: vec![],
+                base: None,
+                loc: loc(0),
+            });
+            return;
+        }
+        let mut is_union = self.rng.chance(25);
+        let mut endian = Endian::Native;
+        if py && self.rng.chance(15) && (!is_union || self.f.has(11)) {
+            endian = if self.rng.chance(75) {
+                Endian::Big
+            } else {
+                Endian::Little
+            };
+        }
+        let mut base = None;
+        if self.rng.chance(10) {
+            let cands: Vec<usize> = (0..self.recs.len())
+                .filter(|&i| self.recs[i].fields.is_some() && !self.recs[i].is_union)
+                .collect();
+            if !cands.is_empty() {
+                let b = cands[self.rng.below(cands.len() as u64) as usize];
+                base = Some(b);
+                is_union = false;
+                endian = self.recs[b].endian;
+            }
+        }
+        let big = endian == Endian::Big;
+        let pack = self.rng.chance(22).then(|| self.rng.pick(&[1u64, 2, 4, 8]));
+        let align = (py && self.rng.chance(if self.f.has(13) { 12 } else { 4 }))
+            .then(|| self.rng.pick(&[1u64, 2, 4, 8, 16, 32]));
+        let mut layout = None;
+        if self.f.has(14) && self.rng.chance(15) {
+            layout = Some(if pack.is_some() || self.rng.chance(50) {
+                LayoutRule::Ms
+            } else {
+                LayoutRule::GccSysv
+            });
+        }
+        let n = self.rng.below(9);
+        let mut fields = Vec::new();
+        let mut anonymous = Vec::new();
+        let bitfield_heavy = self.rng.chance(35);
+        for i in 0..n {
+            let fname = format!("r{id}f{i}");
+            let (ty, bits) = if self.rng.chance(if bitfield_heavy { 60 } else { 8 }) {
+                let s = if big {
+                    self.rng.pick(INTS)
+                } else if self.rng.chance(10) {
+                    Simple::Bool
+                } else {
+                    self.rng.pick(INTS)
+                };
+                let (size, _) = ffi_doctor::bindings::ctypes_layout::simple_size_align(
+                    s,
+                    Target::host().unwrap_or(Target::LinuxX86_64),
+                );
+                let w = 1 + self.rng.below(size * 8) as u32;
+                (CType::Simple { simple: s }, Some(w))
+            } else {
+                (self.ty(0, big), None)
+            };
+            // A few declarations ctypes refuses.
+            let (ty, bits) = if py && self.rng.chance(1) {
+                match self.rng.below(2) {
+                    0 => (
+                        CType::Simple {
+                            simple: Simple::Int,
+                        },
+                        Some(33),
+                    ),
+                    _ => (
+                        CType::Simple {
+                            simple: Simple::Double,
+                        },
+                        Some(3),
+                    ),
+                }
+            } else {
+                (ty, bits)
+            };
+            if bits.is_none() && self.rng.chance(8) {
+                if let CType::Record { id: rid } = ty {
+                    if !big || !self.recs[rid].is_union {
+                        anonymous.push(fname.clone());
+                    }
+                }
+            }
+            fields.push(CField {
+                name: fname,
+                ty,
+                bits,
+                loc: loc(0),
+            });
+        }
+        let _ = bitfield_allowed;
+        self.recs.push(CRecord {
+            name,
+            is_union,
+            endian,
+            fields: Some(fields),
+            pack,
+            align,
+            layout,
+            anonymous,
+            base,
+            loc: loc(0),
+        });
+    }
+}
+
+fn py_type(g: &Gen, ty: &CType) -> String {
+    match ty {
+        CType::Simple { simple } => simple.name().to_string(),
+        CType::Pointer { pointee } => format!("POINTER({})", py_type(g, pointee)),
+        CType::Array { elem, len } => format!("({} * {len})", py_type(g, elem)),
+        CType::Record { id } => g.recs[*id].name.clone(),
+        CType::FuncPtr { id } => {
+            let p = &g.protos[*id];
+            let mut s = format!("CFUNCTYPE({}", py_type(g, &p.restype));
+            for a in &p.argtypes {
+                let _ = write!(s, ", {}", py_type(g, a));
+            }
+            s.push(')');
+            s
+        }
+        CType::Void => "None".into(),
+        CType::Unknown { text } => text.clone(),
+    }
+}
+
+fn python_module(g: &Gen) -> String {
+    let mut s = String::from(
+        "import sys, warnings\nwarnings.simplefilter('ignore')\nfrom ctypes import *\nout = []\n\
+         def dump(i, C):\n    out.append('R %d %d %d' % (i, sizeof(C), alignment(C)))\n    \
+         for j, f in enumerate(C.__dict__['_fields_']):\n        d = C.__dict__[f[0]]\n        \
+         out.append('F %d %d %d %d' % (i, j, d.offset, d.size))\n",
+    );
+    for (i, r) in g.recs.iter().enumerate() {
+        let parent = match (r.base, r.is_union, r.endian) {
+            (Some(b), _, _) => g.recs[b].name.clone(),
+            (None, false, Endian::Native) => "Structure".into(),
+            (None, true, Endian::Native) => "Union".into(),
+            (None, false, Endian::Big) => "BigEndianStructure".into(),
+            (None, true, Endian::Big) => "BigEndianUnion".into(),
+            (None, false, Endian::Little) => "LittleEndianStructure".into(),
+            (None, true, Endian::Little) => "LittleEndianUnion".into(),
+        };
+        let _ = writeln!(s, "try:\n    class {}({parent}):", r.name);
+        let Some(fields) = &r.fields else {
+            let _ = writeln!(s, "        pass\nexcept Exception as e:\n    out.append('E {i} %s' % type(e).__name__)");
+            continue;
+        };
+        if let Some(p) = r.pack {
+            let _ = writeln!(s, "        _pack_ = {p}");
+        }
+        if let Some(a) = r.align {
+            let _ = writeln!(s, "        _align_ = {a}");
+        }
+        match &r.layout {
+            Some(LayoutRule::Ms) => s.push_str("        _layout_ = 'ms'\n"),
+            Some(LayoutRule::GccSysv) => s.push_str("        _layout_ = 'gcc-sysv'\n"),
+            Some(LayoutRule::Other(o)) => {
+                let _ = writeln!(s, "        _layout_ = {o:?}");
+            }
+            None => {}
+        }
+        if !r.anonymous.is_empty() {
+            let names: Vec<String> = r.anonymous.iter().map(|a| format!("'{a}'")).collect();
+            let _ = writeln!(s, "        _anonymous_ = ({},)", names.join(", "));
+        }
+        s.push_str("        _fields_ = [\n");
+        for f in fields {
+            match f.bits {
+                Some(b) => {
+                    let _ = writeln!(s, "            ('{}', {}, {b}),", f.name, py_type(g, &f.ty));
+                }
+                None => {
+                    let _ = writeln!(s, "            ('{}', {}),", f.name, py_type(g, &f.ty));
+                }
+            }
+        }
+        let _ = writeln!(
+            s,
+            "        ]\n    dump({i}, {})\nexcept Exception as e:\n    out.append('E {i} %s' % type(e).__name__)",
+            r.name
+        );
+    }
+    s.push_str("sys.stdout.write('\\n'.join(out) + '\\n')\n");
+    s
+}
+
+/// CPython interpreters to use, by minor version (one per minor).
+fn pythons() -> BTreeMap<u8, PathBuf> {
+    let mut cands: Vec<PathBuf> = Vec::new();
+    if let Some(p) = common::find_tool("python3") {
+        cands.push(p);
+    }
+    for m in 6..=20 {
+        if let Some(p) = common::find_tool(&format!("python3.{m}")) {
+            cands.push(p);
+        }
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        let dir = Path::new(&home).join(".pyenv/versions");
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            let mut v: Vec<PathBuf> = rd
+                .flatten()
+                .map(|e| e.path().join("bin/python3"))
+                .filter(|p| p.exists())
+                .collect();
+            v.sort();
+            cands.extend(v);
+        }
+    }
+    if let Some(extra) = std::env::var_os("FFI_DOCTOR_PYTHONS") {
+        cands.extend(std::env::split_paths(&extra));
+    }
+    let mut out = BTreeMap::new();
+    for p in cands {
+        let Ok(o) = Command::new(&p)
+            .args([
+                "-c",
+                "import sys, ctypes; print(sys.version_info[0], sys.version_info[1])",
+            ])
+            .output()
+        else {
+            continue;
+        };
+        let v = String::from_utf8_lossy(&o.stdout);
+        let mut it = v.split_whitespace();
+        if o.status.success() && it.next() == Some("3") {
+            if let Some(m) = it.next().and_then(|m| m.parse::<u8>().ok()) {
+                out.entry(m).or_insert(p);
+            }
+        }
+    }
+    out
+}
+
+fn seed_and_count() -> (u64, usize) {
+    let seed = match std::env::var("FFI_DOCTOR_CTYPES_SEED")
+        .as_deref()
+        .map(str::trim)
+    {
+        Ok("random") => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64,
+        Ok(s) => s
+            .parse()
+            .expect("FFI_DOCTOR_CTYPES_SEED must be an integer or `random`"),
+        Err(_) => 7,
+    };
+    let count = std::env::var("FFI_DOCTOR_CTYPES_COUNT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(400);
+    (seed, count)
+}
+
+/// Runs the generated module with one interpreter and compares every value with the model.
+fn compare_python(
+    python: &Path,
+    minor: u8,
+    seed: u64,
+    count: usize,
+    dir: &Path,
+) -> (usize, Vec<String>) {
+    let host = Target::host().expect("a supported host");
+    let mut g = Gen::new(seed ^ u64::from(minor), Features { minor: Some(minor) });
+    for _ in 0..count {
+        g.record();
+    }
+    let src = dir.join(format!("classes_3_{minor}.py"));
+    std::fs::write(&src, python_module(&g)).unwrap();
+    let out = Command::new(python)
+        .arg("-I")
+        .arg(&src)
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e}", python.display()));
+    assert!(
+        out.status.success(),
+        "{} {} failed:\n{}",
+        python.display(),
+        src.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut sizes: BTreeMap<usize, (u64, u64)> = BTreeMap::new();
+    let mut fields: BTreeMap<(usize, usize), (i64, i64)> = BTreeMap::new();
+    let mut errors: BTreeMap<usize, String> = BTreeMap::new();
+    for line in text.lines() {
+        let w: Vec<&str> = line.split_whitespace().collect();
+        match w.as_slice() {
+            ["R", i, s, a] => {
+                sizes.insert(i.parse().unwrap(), (s.parse().unwrap(), a.parse().unwrap()));
+            }
+            ["F", i, j, o, s] => {
+                fields.insert(
+                    (i.parse().unwrap(), j.parse().unwrap()),
+                    (o.parse().unwrap(), s.parse().unwrap()),
+                );
+            }
+            ["E", i, e] => {
+                errors.insert(i.parse().unwrap(), e.to_string());
+            }
+            _ => panic!("unexpected line from python: {line}"),
+        }
+    }
+    let py = PyVersion::new(minor);
+    let model = layouts(&g.recs, &g.protos, host, py);
+    let mut compared = 0;
+    let mut mm = Vec::new();
+    let mut failed: Vec<bool> = model.iter().map(Result::is_err).collect();
+    for (i, (r, m)) in g.recs.iter().zip(&model).enumerate() {
+        if r.fields.is_none() {
+            continue;
+        }
+        let name = &r.name;
+        match (m, errors.get(&i), sizes.get(&i)) {
+            (Err(e), Some(_), _) => {
+                compared += 1;
+                if !e.ctypes_raises {
+                    mm.push(format!(
+                        "3.{minor} {name}: ctypes raises, the model does not know: {e}"
+                    ));
+                }
+            }
+            (Err(e), None, _) => mm.push(format!(
+                "3.{minor} {name}: ctypes accepts it, the model says: {e}"
+            )),
+            // A class naming (through `POINTER`) a class that ctypes refused fails with NameError.
+            (Ok(_), Some(err), _) if err == "NameError" && names_failed(&g, &failed, i) => {
+                failed[i] = true;
+                compared += 1;
+            }
+            (Ok(_), Some(err), _) => mm.push(format!(
+                "3.{minor} {name}: ctypes raises {err}, the model lays it out"
+            )),
+            (Ok(l), None, Some(&(size, align))) => {
+                compared += 2;
+                if (l.size, l.align) != (size, align) {
+                    mm.push(format!(
+                        "3.{minor} {name}: sizeof/alignment ctypes {size}/{align}, model {}/{}",
+                        l.size, l.align
+                    ));
+                }
+                for (j, f) in l.fields.iter().enumerate() {
+                    compared += 2;
+                    let want = fields.get(&(i, j)).copied();
+                    if want != Some((f.offset, f.size)) {
+                        mm.push(format!(
+                            "3.{minor} {name}.{}: offset/size ctypes {want:?}, model ({}, {})",
+                            f.name, f.offset, f.size
+                        ));
+                    }
+                }
+            }
+            (Ok(_), None, None) => mm.push(format!("3.{minor} {name}: no output from python")),
+        }
+    }
+    if !mm.is_empty() {
+        mm.insert(0, format!("module: {}", src.display()));
+    }
+    (compared, mm)
+}
+
+/// Whether record `i` names (as its base, through `POINTER`, arrays or fields) a record that failed.
+fn names_failed(g: &Gen, failed: &[bool], i: usize) -> bool {
+    fn walk(failed: &[bool], ty: &CType) -> bool {
+        match ty {
+            CType::Record { id } => failed[*id],
+            CType::Pointer { pointee } => walk(failed, pointee),
+            CType::Array { elem, .. } => walk(failed, elem),
+            _ => false,
+        }
+    }
+    g.recs[i].base.is_some_and(|b| failed[b])
+        || g.recs[i]
+            .fields
+            .iter()
+            .flatten()
+            .any(|f| walk(failed, &f.ty))
+}
+
+#[test]
+fn ctypes_layout_matches_cpython() {
+    let (seed, count) = seed_and_count();
+    if Target::host().is_none() {
+        println!("skipped: the host is not a supported target");
+        return;
+    }
+    let pys = pythons();
+    if pys.is_empty() {
+        common::oracle("python3");
+        return;
+    }
+    eprintln!(
+        "ctypes oracle: seed {seed} (replay with FFI_DOCTOR_CTYPES_SEED={seed}), {count} classes per interpreter, \
+         Python 3.{}",
+        pys.keys().map(|m| m.to_string()).collect::<Vec<_>>().join(", 3.")
+    );
+    let keep = std::env::var_os("FFI_DOCTOR_CTYPES_KEEP").is_some();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = if keep {
+        tmp.keep()
+    } else {
+        tmp.path().to_path_buf()
+    };
+    let mut all = Vec::new();
+    for (minor, p) in &pys {
+        let (n, mm) = compare_python(p, *minor, seed, count, &dir);
+        eprintln!(
+            "  3.{minor} ({}): {n} values compared, {} mismatches",
+            p.display(),
+            mm.len().saturating_sub(1)
+        );
+        all.extend(mm);
+    }
+    assert!(
+        all.is_empty(),
+        "{} mismatches (seed {seed}):\n{}",
+        all.len(),
+        all.iter().take(60).cloned().collect::<Vec<_>>().join("\n")
+    );
+}

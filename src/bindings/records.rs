@@ -1,1 +1,1558 @@
-//! placeholder
+//! ctypes record classes checked against the truth: the C header's struct/union (per target, laid out by the ABI
+//! engine) and/or the library's DWARF. A class is laid out with ctypes' own rules ([`super::ctypes_layout`]) for
+//! the Python version, so the check finds both kinds of bug: a class that does not declare what C declares
+//! (members, order, types, bit widths, `_pack_`, alignment), and a class that declares exactly what C declares
+//! but that ctypes places differently from the compiler (bitfields before 3.14, `_pack_` selecting the MSVC rules
+//! in 3.14).
+//!
+//! **Matching.** A class is compared with the complete C struct or union whose tag or typedef name equals the
+//! class name; failing that, equal after removing leading underscores on both sides (`class _Foo` and
+//! `struct foo`, no: `_foo` and `foo`, yes). [`RecordTruth::pairs`] names pairs explicitly and wins. A base
+//! class's fields come first, as in C with the base as the first members. A C anonymous struct/union member pairs
+//! with the class's next field listed in `_anonymous_`; unnamed C bitfields are padding and pair with nothing.
+//!
+//! Findings that repeat on several targets are one finding naming the targets. Expected is C, found is ctypes.
+
+use super::ctypes_layout::{self, CtypesField, CtypesLayout, PyVersion, Rules};
+use super::model::{CField, CRecord, CType, Endian, Prototype, Simple};
+use crate::abi::{self, RecordLayout, Target};
+use crate::decl::c_spelling::type_name;
+use crate::decl::{Loc, Prim, RecordKind, Spec, Type};
+use crate::dwarf::{self, DebugInfo, TypeKind};
+use crate::report::codes::{BindingLayoutCode as K, Code};
+use crate::report::{Finding, Location};
+
+/// What the record classes are checked against.
+#[derive(Debug, Clone, Default)]
+pub struct RecordTruth<'a> {
+    /// The header(s) as parsed for each target (`crate::layout::parse_per_target`).
+    pub headers: Vec<(Target, &'a Spec)>,
+    /// The library's DWARF and the target the library was built for.
+    pub dwarf: Option<(Target, &'a DebugInfo)>,
+    /// Explicit pairs: Python class name → C struct/union tag or typedef name. They win over matching by name.
+    pub pairs: Vec<(String, String)>,
+}
+
+/// Checks every record class against the truth on every requested target (headers) and on the DWARF's target.
+pub fn check_records(
+    records: &[CRecord],
+    prototypes: &[Prototype],
+    truth: &RecordTruth<'_>,
+    targets: &[Target],
+    py: PyVersion,
+) -> Vec<Finding> {
+    let mut out = Out::default();
+    for rec in records {
+        attribute_findings(records, rec, targets, py, &mut out);
+    }
+    let sources: Vec<Source<'_>> = truth
+        .headers
+        .iter()
+        .filter(|(t, _)| targets.is_empty() || targets.contains(t))
+        .map(|(t, s)| Source::Header(*t, s))
+        .chain(truth.dwarf.map(|(t, d)| Source::Dwarf(t, d)))
+        .collect();
+    let mut unmatched: Vec<&CRecord> = Vec::new();
+    for (id, rec) in records.iter().enumerate() {
+        if rec.fields.is_none() {
+            continue;
+        }
+        let c_name = truth
+            .pairs
+            .iter()
+            .find(|(p, _)| *p == rec.name)
+            .map(|(_, c)| c.as_str());
+        let mut matched = false;
+        for src in &sources {
+            let target = src.target();
+            let Some(view) = src.view(c_name.unwrap_or(&rec.name), c_name.is_some()) else {
+                continue;
+            };
+            matched = true;
+            compare(records, prototypes, id, &view, target, py, &mut out);
+        }
+        if !matched && !sources.is_empty() {
+            unmatched.push(rec);
+        }
+    }
+    let mut findings = out.finish();
+    if let Some(first) = unmatched.first() {
+        let names: Vec<&str> = unmatched.iter().map(|r| r.name.as_str()).collect();
+        findings.push(Finding {
+            code: Code::BindingLayout(K::NoCounterpart),
+            severity: K::NoCounterpart.info().severity,
+            location: at(&first.loc),
+            message: format!(
+                "{} record class{} no C struct or union of the same name: {}",
+                names.len(),
+                if names.len() == 1 { " has" } else { "es have" },
+                names.join(", ")
+            ),
+            expected: "a struct/union tag or typedef name equal to the class name".into(),
+            found: "none in the header(s) or the library's DWARF".into(),
+            hint: "rename the class after the C record, or pair them explicitly".into(),
+        });
+    }
+    findings
+}
+
+fn at(loc: &Loc) -> Location {
+    Location::at(loc.file.clone(), loc.line, loc.col)
+}
+
+/// `_pack_` without `_layout_` (3.14+) and attributes the version ignores: about the class alone.
+fn attribute_findings(
+    records: &[CRecord],
+    rec: &CRecord,
+    targets: &[Target],
+    py: PyVersion,
+    out: &mut Out,
+) {
+    if rec.fields.is_none() {
+        return;
+    }
+    let non_windows: Vec<Target> = targets
+        .iter()
+        .copied()
+        .filter(|t| !t.is_windows())
+        .collect();
+    let layout_set = inherited(records, rec, |r| r.layout.is_some());
+    if py.has_layout_attr()
+        && rec.pack.is_some_and(|p| p != 0)
+        && !layout_set
+        && (targets.is_empty() || !non_windows.is_empty())
+    {
+        out.push(
+            K::PackWithoutLayout,
+            at(&rec.loc),
+            format!(
+                "{} sets `_pack_` without `_layout_`: Python {py} uses the MSVC layout and warns (DeprecationWarning, an error in a later Python)",
+                rec.name
+            ),
+            "`_layout_` set next to `_pack_`".into(),
+            "`_pack_` alone".into(),
+            "add `_layout_ = \"ms\"` (what `_pack_` means today) to the class".into(),
+            &non_windows,
+        );
+    }
+    if rec.align.is_some() && !py.has_align_attr() {
+        out.push(
+            K::AttributeIgnored,
+            at(&rec.loc),
+            format!(
+                "{} sets `_align_`, which Python {py} ignores (it exists from 3.13)",
+                rec.name
+            ),
+            "an attribute the Python version reads".into(),
+            "`_align_`".into(),
+            "require Python 3.13+, or add explicit padding fields".into(),
+            &[],
+        );
+    }
+    if rec.layout.is_some() && !py.has_layout_attr() {
+        out.push(
+            K::AttributeIgnored,
+            at(&rec.loc),
+            format!(
+                "{} sets `_layout_`, which Python {py} ignores (it exists from 3.14)",
+                rec.name
+            ),
+            "an attribute the Python version reads".into(),
+            "`_layout_`".into(),
+            "before 3.14 ctypes has one rule set per platform; check the layout on the Python versions you support"
+                .into(),
+            &[],
+        );
+    }
+}
+
+fn inherited(records: &[CRecord], rec: &CRecord, get: impl Fn(&CRecord) -> bool) -> bool {
+    let mut r = rec;
+    for _ in 0..64 {
+        if get(r) {
+            return true;
+        }
+        match r.base.and_then(|b| records.get(b)) {
+            Some(b) => r = b,
+            None => return false,
+        }
+    }
+    false
+}
+
+fn inherited_pack(records: &[CRecord], rec: &CRecord) -> Option<u64> {
+    let mut r = rec;
+    for _ in 0..64 {
+        if r.pack.is_some() {
+            return r.pack.filter(|p| *p != 0);
+        }
+        r = r.base.and_then(|b| records.get(b))?;
+    }
+    None
+}
+
+// ----------------------------------------------------------------------------------------------------------
+// The C side, from a header or from DWARF.
+
+enum Source<'a> {
+    Header(Target, &'a Spec),
+    Dwarf(Target, &'a DebugInfo),
+}
+
+impl<'a> Source<'a> {
+    fn target(&self) -> Target {
+        match self {
+            Source::Header(t, _) | Source::Dwarf(t, _) => *t,
+        }
+    }
+
+    fn view(&self, name: &str, exact: bool) -> Option<CView> {
+        match self {
+            Source::Header(t, spec) => {
+                let id = header_record(spec, name, exact)?;
+                Some(header_view(spec, id, *t))
+            }
+            Source::Dwarf(_, d) => {
+                let r = d.record(name).or_else(|| {
+                    if exact {
+                        return None;
+                    }
+                    let want = name.trim_start_matches('_');
+                    d.records()
+                        .iter()
+                        .find(|r| r.name.trim_start_matches('_') == want && !r.members.is_empty())
+                })?;
+                Some(dwarf_view(r))
+            }
+        }
+    }
+}
+
+/// The C shape of a type, enough to compare it with a ctypes type on one target.
+#[derive(Debug, Clone, PartialEq)]
+enum Shape {
+    Int { size: u64, signed: Option<bool> },
+    Bool { size: u64 },
+    Float { size: u64 },
+    Complex { size: u64 },
+    Pointer,
+    Array { elem: Box<Shape>, len: u64 },
+    Record { size: u64 },
+    Unknown,
+}
+
+struct CMember {
+    name: Option<String>,
+    shape: Shape,
+    /// The C spelling (`uLong`, `struct point`).
+    c_type: String,
+    /// The ctypes spelling that declares it on every target, when there is one.
+    suggest: Option<String>,
+    offset: u64,
+    bit_offset: Option<u64>,
+    bit_width: Option<u32>,
+    aligned_attr: bool,
+}
+
+struct CView {
+    /// `struct point`, `union value`, or the typedef name.
+    display: String,
+    from_dwarf: bool,
+    size: u64,
+    align: Option<u64>,
+    /// `#pragma pack(n)` / `packed` (1); `None` when unknown (DWARF).
+    pack: Option<Option<u64>>,
+    aligned_attr: Option<u64>,
+    error: Option<String>,
+    members: Vec<CMember>,
+}
+
+fn header_record(spec: &Spec, name: &str, exact: bool) -> Option<usize> {
+    let complete = |id: usize| spec.records.get(id).is_some_and(|r| r.complete);
+    let by = |eq: &dyn Fn(&str) -> bool| -> Option<usize> {
+        if let Some(i) = spec
+            .records
+            .iter()
+            .position(|r| r.complete && r.tag.as_deref().is_some_and(eq))
+        {
+            return Some(i);
+        }
+        spec.typedefs.iter().find_map(|t| {
+            if !eq(&t.name) {
+                return None;
+            }
+            let mut ty = &t.ty.ty;
+            for _ in 0..32 {
+                match ty {
+                    Type::Record { id } => {
+                        // A typedef of a forward-declared tag: the complete definition of that tag.
+                        let r = &spec.records[*id];
+                        if complete(*id) {
+                            return Some(*id);
+                        }
+                        return r
+                            .tag
+                            .as_deref()
+                            .and_then(|tag| spec.record_by_tag(r.kind, tag));
+                    }
+                    Type::Named { name } => ty = &spec.typedef(name)?.ty.ty,
+                    _ => return None,
+                }
+            }
+            None
+        })
+    };
+    by(&|n| n == name).or_else(|| {
+        if exact {
+            return None;
+        }
+        let want = name.trim_start_matches('_');
+        by(&|n| n.trim_start_matches('_') == want)
+    })
+}
+
+fn header_view(spec: &Spec, id: usize, target: Target) -> CView {
+    let rec = &spec.records[id];
+    let display = match &rec.tag {
+        Some(t) => format!(
+            "{} {t}",
+            if rec.kind == RecordKind::Union {
+                "union"
+            } else {
+                "struct"
+            }
+        ),
+        None => crate::decl::c_spelling::record_name(spec, id),
+    };
+    let pack = if rec.packed {
+        Some(1)
+    } else {
+        rec.pack.map(u64::from)
+    };
+    let mut view = CView {
+        display,
+        from_dwarf: false,
+        size: 0,
+        align: None,
+        pack: Some(pack),
+        aligned_attr: rec.aligned.map(u64::from),
+        error: None,
+        members: Vec::new(),
+    };
+    let layout: RecordLayout = match abi::record_layout(spec, id, target) {
+        Ok(l) => l,
+        Err(e) => {
+            view.error = Some(e.message);
+            return view;
+        }
+    };
+    view.size = layout.size;
+    view.align = Some(layout.align);
+    for (f, l) in rec.fields.iter().zip(&layout.fields) {
+        view.members.push(CMember {
+            name: f.name.clone(),
+            shape: decl_shape(spec, &f.ty.ty, target, 0),
+            c_type: type_name(spec, &f.ty.ty),
+            suggest: decl_suggest(spec, &f.ty.ty, 0),
+            offset: l.offset,
+            bit_offset: l.bit_offset,
+            bit_width: l.bit_width,
+            aligned_attr: f.aligned.is_some(),
+        });
+    }
+    view
+}
+
+fn size_of(spec: &Spec, ty: &Type, target: Target) -> Option<u64> {
+    abi::type_layout(spec, ty, target).ok().map(|l| l.size)
+}
+
+fn decl_shape(spec: &Spec, ty: &Type, target: Target, depth: u32) -> Shape {
+    if depth > 32 {
+        return Shape::Unknown;
+    }
+    let size = || size_of(spec, ty, target);
+    match ty {
+        Type::Prim { prim } => {
+            let Some(size) = size() else {
+                return Shape::Unknown;
+            };
+            match prim {
+                Prim::Void => Shape::Unknown,
+                Prim::Bool => Shape::Bool { size },
+                Prim::Float | Prim::Double | Prim::LongDouble => Shape::Float { size },
+                Prim::Char | Prim::WChar => Shape::Int { size, signed: None },
+                Prim::UChar
+                | Prim::UShort
+                | Prim::UInt
+                | Prim::ULong
+                | Prim::ULongLong
+                | Prim::UInt128
+                | Prim::Char16
+                | Prim::Char32 => Shape::Int {
+                    size,
+                    signed: Some(false),
+                },
+                _ => Shape::Int {
+                    size,
+                    signed: Some(true),
+                },
+            }
+        }
+        Type::Named { name } => {
+            if let Some(t) = spec.typedef(name) {
+                return decl_shape(spec, &t.ty.ty, target, depth + 1);
+            }
+            let Some(size) = size() else {
+                return Shape::Unknown;
+            };
+            if !name.ends_with("_t") || name.contains("va_list") || name == "max_align_t" {
+                return Shape::Unknown;
+            }
+            if name == "wchar_t" {
+                return Shape::Int { size, signed: None };
+            }
+            let unsigned = name.starts_with('u') || name == "size_t" || name == "rsize_t";
+            Shape::Int {
+                size,
+                signed: Some(!unsigned),
+            }
+        }
+        Type::Pointer { .. } => Shape::Pointer,
+        Type::Array { elem, len } => Shape::Array {
+            elem: Box::new(decl_shape(spec, &elem.ty, target, depth + 1)),
+            len: len.unwrap_or(0),
+        },
+        Type::Record { .. } => match size() {
+            Some(size) => Shape::Record { size },
+            None => Shape::Unknown,
+        },
+        Type::Enum { .. } => match size() {
+            Some(size) => Shape::Int { size, signed: None },
+            None => Shape::Unknown,
+        },
+        Type::Function { .. } => Shape::Unknown,
+    }
+}
+
+/// The ctypes spelling of a C type that is right on every target.
+fn decl_suggest(spec: &Spec, ty: &Type, depth: u32) -> Option<String> {
+    if depth > 32 {
+        return None;
+    }
+    Some(match ty {
+        Type::Prim { prim } => {
+            let s = match prim {
+                Prim::Bool => Simple::Bool,
+                Prim::Char => Simple::Char,
+                Prim::SChar => Simple::Byte,
+                Prim::UChar => Simple::UByte,
+                Prim::Short => Simple::Short,
+                Prim::UShort => Simple::UShort,
+                Prim::Int => Simple::Int,
+                Prim::UInt => Simple::UInt,
+                Prim::Long => Simple::Long,
+                Prim::ULong => Simple::ULong,
+                Prim::LongLong => Simple::LongLong,
+                Prim::ULongLong => Simple::ULongLong,
+                Prim::Float => Simple::Float,
+                Prim::Double => Simple::Double,
+                Prim::LongDouble => Simple::LongDouble,
+                Prim::WChar => Simple::WChar,
+                _ => return None,
+            };
+            s.name().to_string()
+        }
+        Type::Named { name } => {
+            if let Some(t) = spec.typedef(name) {
+                return decl_suggest(spec, &t.ty.ty, depth + 1);
+            }
+            let s = match name.as_str() {
+                "int8_t" => Simple::Int8,
+                "uint8_t" => Simple::UInt8,
+                "int16_t" => Simple::Int16,
+                "uint16_t" => Simple::UInt16,
+                "int32_t" => Simple::Int32,
+                "uint32_t" => Simple::UInt32,
+                "int64_t" => Simple::Int64,
+                "uint64_t" => Simple::UInt64,
+                "size_t" => Simple::Size,
+                "ssize_t" => Simple::SSize,
+                "time_t" => Simple::Time,
+                "wchar_t" => Simple::WChar,
+                _ => return None,
+            };
+            s.name().to_string()
+        }
+        Type::Pointer { pointee } => match &pointee.ty {
+            Type::Prim { prim: Prim::Void } => "c_void_p".into(),
+            Type::Prim { prim: Prim::Char } => "c_char_p".into(),
+            Type::Function { .. } => "CFUNCTYPE(...)".into(),
+            other => format!("POINTER({})", decl_suggest(spec, other, depth + 1)?),
+        },
+        Type::Array { elem, len } => format!(
+            "{} * {}",
+            decl_suggest(spec, &elem.ty, depth + 1)?,
+            len.unwrap_or(0)
+        ),
+        Type::Record { id } => {
+            let r = &spec.records[*id];
+            r.tag.clone()?
+        }
+        Type::Enum { .. } => "c_int".into(),
+        Type::Function { .. } => return None,
+    })
+}
+
+fn dwarf_view(r: &dwarf::Record) -> CView {
+    let members = r
+        .members
+        .iter()
+        .map(|m| CMember {
+            name: m.name.clone(),
+            shape: dwarf_shape(&m.ty.kind, Some(m.size), 0),
+            c_type: m.ty.c.clone(),
+            suggest: dwarf_suggest(&m.ty.kind),
+            offset: m.offset,
+            bit_offset: m.bit_offset,
+            bit_width: m.bit_size.map(|b| b as u32),
+            aligned_attr: m.alignment.is_some(),
+        })
+        .collect();
+    CView {
+        display: format!(
+            "{} {}",
+            if r.kind == RecordKind::Union {
+                "union"
+            } else {
+                "struct"
+            },
+            r.name
+        ),
+        from_dwarf: true,
+        size: r.byte_size,
+        align: None,
+        pack: None,
+        aligned_attr: r.alignment,
+        error: None,
+        members,
+    }
+}
+
+fn dwarf_shape(k: &TypeKind, size: Option<u64>, depth: u32) -> Shape {
+    if depth > 32 {
+        return Shape::Unknown;
+    }
+    match k {
+        TypeKind::Bool { size } => Shape::Bool { size: *size },
+        TypeKind::Int { signed, size } => Shape::Int {
+            size: *size,
+            signed: Some(*signed),
+        },
+        TypeKind::Char { size, .. } => Shape::Int {
+            size: *size,
+            signed: None,
+        },
+        TypeKind::Float { size } => Shape::Float { size: *size },
+        TypeKind::Complex { size } => Shape::Complex { size: *size },
+        TypeKind::Pointer { .. } => Shape::Pointer,
+        TypeKind::Record { size: Some(s), .. } => Shape::Record { size: *s },
+        TypeKind::Enum { size, .. } => Shape::Int {
+            size: *size,
+            signed: None,
+        },
+        TypeKind::Array { elem, len } => {
+            let len = len.unwrap_or(0);
+            let esize = size.and_then(|s| s.checked_div(len));
+            Shape::Array {
+                elem: Box::new(dwarf_shape(elem, esize, depth + 1)),
+                len,
+            }
+        }
+        _ => Shape::Unknown,
+    }
+}
+
+fn fixed_width(size: u64, signed: bool) -> Option<&'static str> {
+    Some(match (size, signed) {
+        (1, true) => "c_int8",
+        (1, false) => "c_uint8",
+        (2, true) => "c_int16",
+        (2, false) => "c_uint16",
+        (4, true) => "c_int32",
+        (4, false) => "c_uint32",
+        (8, true) => "c_int64",
+        (8, false) => "c_uint64",
+        _ => return None,
+    })
+}
+
+fn dwarf_suggest(k: &TypeKind) -> Option<String> {
+    Some(match k {
+        TypeKind::Bool { .. } => "c_bool".into(),
+        TypeKind::Int { signed, size } => fixed_width(*size, *signed)?.into(),
+        TypeKind::Char { .. } => "c_char".into(),
+        TypeKind::Float { size: 4 } => "c_float".into(),
+        TypeKind::Float { size: 8 } => "c_double".into(),
+        TypeKind::Float { .. } => "c_longdouble".into(),
+        TypeKind::Pointer { .. } => "c_void_p".into(),
+        TypeKind::Record { name: Some(n), .. } => n.clone(),
+        TypeKind::Array {
+            elem,
+            len: Some(len),
+        } => format!("{} * {len}", dwarf_suggest(elem)?),
+        _ => return None,
+    })
+}
+
+// ----------------------------------------------------------------------------------------------------------
+// The ctypes side.
+
+fn ctypes_shape(
+    records: &[CRecord],
+    prototypes: &[Prototype],
+    ty: &CType,
+    target: Target,
+    py: PyVersion,
+) -> Shape {
+    match ty {
+        CType::Simple { simple } => {
+            let (size, _) = ctypes_layout::simple_size_align(*simple, target);
+            use Simple::*;
+            match simple {
+                Bool => Shape::Bool { size },
+                Char | WChar => Shape::Int { size, signed: None },
+                Float | Double | LongDouble => Shape::Float { size },
+                FloatComplex | DoubleComplex | LongDoubleComplex => Shape::Complex { size },
+                CharP | WCharP | VoidP | PyObject => Shape::Pointer,
+                UByte | UShort | UInt | ULong | ULongLong | UInt8 | UInt16 | UInt32 | UInt64
+                | Size => Shape::Int {
+                    size,
+                    signed: Some(false),
+                },
+                _ => Shape::Int {
+                    size,
+                    signed: Some(true),
+                },
+            }
+        }
+        CType::Pointer { .. } | CType::FuncPtr { .. } => Shape::Pointer,
+        CType::Array { elem, len } => Shape::Array {
+            elem: Box::new(ctypes_shape(records, prototypes, elem, target, py)),
+            len: *len,
+        },
+        CType::Record { .. } => {
+            match ctypes_layout::type_size_align(records, prototypes, ty, target, py) {
+                Ok((size, _)) => Shape::Record { size },
+                Err(_) => Shape::Unknown,
+            }
+        }
+        CType::Void | CType::Unknown { .. } => Shape::Unknown,
+    }
+}
+
+/// The ctypes spelling of a type expression.
+pub fn spelling(records: &[CRecord], prototypes: &[Prototype], ty: &CType) -> String {
+    fn go(records: &[CRecord], prototypes: &[Prototype], ty: &CType, depth: u32) -> String {
+        if depth > 32 {
+            return "...".into();
+        }
+        match ty {
+            CType::Simple { simple } => simple.name().into(),
+            CType::Pointer { pointee } => {
+                format!("POINTER({})", go(records, prototypes, pointee, depth + 1))
+            }
+            CType::Array { elem, len } => {
+                format!("{} * {len}", go(records, prototypes, elem, depth + 1))
+            }
+            CType::Record { id } => records
+                .get(*id)
+                .map_or_else(|| "?".into(), |r| r.name.clone()),
+            CType::FuncPtr { id } => prototypes
+                .get(*id)
+                .and_then(|p| p.name.clone())
+                .unwrap_or_else(|| "CFUNCTYPE(...)".into()),
+            CType::Void => "None".into(),
+            CType::Unknown { text } => text.clone(),
+        }
+    }
+    go(records, prototypes, ty, 0)
+}
+
+/// A field of the class or of one of its bases, as ctypes placed it (offsets from the start of the class).
+struct Placed<'r> {
+    field: &'r CField,
+    placed: CtypesField,
+    anonymous: bool,
+}
+
+fn flatten<'r>(
+    records: &'r [CRecord],
+    prototypes: &[Prototype],
+    id: usize,
+    own: &CtypesLayout,
+    target: Target,
+    py: PyVersion,
+    depth: u32,
+) -> Result<Vec<Placed<'r>>, ctypes_layout::CtypesLayoutError> {
+    let rec = &records[id];
+    let mut out = match rec.base {
+        Some(b) if depth < 64 && b != id => {
+            let bl = ctypes_layout::layout(records, prototypes, b, target, py)?;
+            flatten(records, prototypes, b, &bl, target, py, depth + 1)?
+        }
+        _ => Vec::new(),
+    };
+    for (f, p) in rec.fields.iter().flatten().zip(&own.fields) {
+        out.push(Placed {
+            field: f,
+            placed: p.clone(),
+            anonymous: rec.anonymous.contains(&f.name),
+        });
+    }
+    Ok(out)
+}
+
+// ----------------------------------------------------------------------------------------------------------
+// The comparison.
+
+/// One finding before grouping across targets.
+struct Pending {
+    code: K,
+    location: Location,
+    message: String,
+    expected: String,
+    found: String,
+    hint: String,
+    targets: Vec<Target>,
+}
+
+/// Findings, grouped across targets: one per (code, location, message, expected, found), in first-seen order.
+#[derive(Default)]
+struct Out {
+    pending: Vec<Pending>,
+}
+
+impl Out {
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        code: K,
+        location: Location,
+        message: String,
+        expected: String,
+        found: String,
+        hint: String,
+        targets: &[Target],
+    ) {
+        if let Some(p) = self.pending.iter_mut().find(|p| {
+            p.code == code
+                && p.location == location
+                && p.message == message
+                && p.expected == expected
+                && p.found == found
+        }) {
+            for t in targets {
+                if !p.targets.contains(t) {
+                    p.targets.push(*t);
+                }
+            }
+            return;
+        }
+        self.pending.push(Pending {
+            code,
+            location,
+            message,
+            expected,
+            found,
+            hint,
+            targets: targets.to_vec(),
+        });
+    }
+
+    fn finish(self) -> Vec<Finding> {
+        self.pending
+            .into_iter()
+            .map(|p| {
+                let message = if p.targets.is_empty() {
+                    p.message
+                } else {
+                    let names: Vec<&str> = p.targets.iter().map(|t| t.name()).collect();
+                    format!("{} (on {})", p.message, names.join(", "))
+                };
+                Finding {
+                    code: Code::BindingLayout(p.code),
+                    severity: p.code.info().severity,
+                    location: p.location,
+                    message,
+                    expected: p.expected,
+                    found: p.found,
+                    hint: p.hint,
+                }
+            })
+            .collect()
+    }
+}
+
+enum ShapeDiff {
+    Same,
+    Signedness,
+    Type,
+}
+
+fn shape_diff(c: &Shape, p: &Shape) -> ShapeDiff {
+    use Shape::*;
+    match (c, p) {
+        (Unknown, _) | (_, Unknown) => ShapeDiff::Same,
+        (
+            Int {
+                size: a,
+                signed: sa,
+            },
+            Int {
+                size: b,
+                signed: sb,
+            },
+        ) => {
+            if a != b {
+                ShapeDiff::Type
+            } else if sa.is_some() && sb.is_some() && sa != sb {
+                ShapeDiff::Signedness
+            } else {
+                ShapeDiff::Same
+            }
+        }
+        (Bool { size: a }, Bool { size: b })
+        | (Bool { size: a }, Int { size: b, .. })
+        | (Int { size: a, .. }, Bool { size: b })
+        | (Float { size: a }, Float { size: b })
+        | (Complex { size: a }, Complex { size: b })
+        | (Record { size: a }, Record { size: b }) => {
+            if a == b {
+                ShapeDiff::Same
+            } else {
+                ShapeDiff::Type
+            }
+        }
+        (Pointer, Pointer) => ShapeDiff::Same,
+        (Array { elem: e1, len: l1 }, Array { elem: e2, len: l2 }) => {
+            if l1 != l2 {
+                ShapeDiff::Type
+            } else {
+                shape_diff(e1, e2)
+            }
+        }
+        _ => ShapeDiff::Type,
+    }
+}
+
+fn shape_text(s: &Shape) -> String {
+    match s {
+        Shape::Int { size, signed } => format!(
+            "{}{size}-byte integer",
+            match signed {
+                Some(true) => "signed ",
+                Some(false) => "unsigned ",
+                None => "",
+            }
+        ),
+        Shape::Bool { size } => format!("{size}-byte bool"),
+        Shape::Float { size } => format!("{size}-byte floating point"),
+        Shape::Complex { size } => format!("{size}-byte complex"),
+        Shape::Pointer => "pointer".into(),
+        Shape::Array { elem, len } => format!("array of {len} × {}", shape_text(elem)),
+        Shape::Record { size } => format!("{size}-byte record"),
+        Shape::Unknown => "unknown".into(),
+    }
+}
+
+/// Where a member starts, in bits from the start of the record.
+fn c_pos(m: &CMember) -> u64 {
+    m.bit_offset.unwrap_or(m.offset * 8)
+}
+
+fn py_pos(p: &CtypesField) -> i64 {
+    p.offset * 8 + i64::from(p.bit_offset.unwrap_or(0))
+}
+
+fn pos_text(bits: i64, bitfield: bool) -> String {
+    if bitfield {
+        format!(
+            "bit {bits} (byte {}, bit {})",
+            bits.div_euclid(8),
+            bits.rem_euclid(8)
+        )
+    } else {
+        format!("offset {}", bits.div_euclid(8))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compare(
+    records: &[CRecord],
+    prototypes: &[Prototype],
+    id: usize,
+    view: &CView,
+    target: Target,
+    py: PyVersion,
+    out: &mut Out,
+) {
+    let rec = &records[id];
+    let tg = [target];
+    let class_loc = at(&rec.loc);
+    let not_compared = |out: &mut Out, why: String| {
+        out.push(
+            K::NotCompared,
+            class_loc.clone(),
+            format!("{} was not compared with {}: {why}", rec.name, view.display),
+            "a layout for both".into(),
+            why.clone(),
+            "declare every field with a type ffi-doctor can resolve statically".into(),
+            &tg,
+        );
+    };
+    if let Some(e) = &view.error {
+        not_compared(out, format!("the C layout cannot be computed: {e}"));
+        return;
+    }
+    let lay = match ctypes_layout::layout(records, prototypes, id, target, py) {
+        Ok(l) => l,
+        Err(e) if e.ctypes_raises => {
+            out.push(
+                K::CtypesRaises,
+                class_loc.clone(),
+                format!("ctypes refuses class {}: {}", rec.name, e.message),
+                "a class ctypes can create".into(),
+                e.message.clone(),
+                "ctypes raises TypeError/ValueError when `_fields_` is assigned: fix the declaration".into(),
+                &tg,
+            );
+            return;
+        }
+        Err(e) => {
+            not_compared(out, e.message);
+            return;
+        }
+    };
+    let placed = match flatten(records, prototypes, id, &lay, target, py, 0) {
+        Ok(p) => p,
+        Err(e) => {
+            not_compared(out, e.message);
+            return;
+        }
+    };
+    let big = rec.endian == Endian::Big;
+    let size_finding = |out: &mut Out| {
+        if view.size != lay.size {
+            out.push(
+                K::SizeDiffers,
+                class_loc.clone(),
+                format!(
+                    "sizeof({}) is {} in C ({}), {} in ctypes",
+                    rec.name, view.size, view.display, lay.size
+                ),
+                format!("{} bytes", view.size),
+                format!("{} bytes", lay.size),
+                "declare the fields C declares, with the same types, in the same order".into(),
+                &tg,
+            );
+        }
+    };
+
+    // 1. Pair the members.
+    let c_members: Vec<&CMember> = view
+        .members
+        .iter()
+        .filter(|m| !(m.name.is_none() && m.bit_width.is_some()))
+        .collect();
+    let anon_names: Vec<&str> = placed
+        .iter()
+        .filter(|p| p.anonymous)
+        .map(|p| p.field.name.as_str())
+        .collect();
+    let mut anon_i = 0;
+    let c_keys: Vec<String> = c_members
+        .iter()
+        .map(|m| match &m.name {
+            Some(n) => n.clone(),
+            None => {
+                let k = anon_names
+                    .get(anon_i)
+                    .map_or_else(|| "<anonymous member>".to_string(), |s| s.to_string());
+                anon_i += 1;
+                k
+            }
+        })
+        .collect();
+    let py_keys: Vec<&str> = placed.iter().map(|p| p.field.name.as_str()).collect();
+    if c_keys
+        .iter()
+        .map(String::as_str)
+        .ne(py_keys.iter().copied())
+    {
+        let missing: Vec<&str> = c_keys
+            .iter()
+            .map(String::as_str)
+            .filter(|k| !py_keys.contains(k))
+            .collect();
+        let extra: Vec<&str> = py_keys
+            .iter()
+            .copied()
+            .filter(|k| !c_keys.iter().any(|c| c == k))
+            .collect();
+        if missing.is_empty() && extra.is_empty() && c_keys.len() == py_keys.len() {
+            out.push(
+                K::MemberOrder,
+                class_loc.clone(),
+                format!(
+                    "the fields of {} are in another order than in {}",
+                    rec.name, view.display
+                ),
+                c_keys.join(", "),
+                py_keys.join(", "),
+                "list `_fields_` in the order C declares the members".into(),
+                &tg,
+            );
+            return;
+        } else {
+            let mut parts = Vec::new();
+            if !missing.is_empty() {
+                parts.push(format!(
+                    "lacks C member{} {}",
+                    plural(missing.len()),
+                    missing.join(", ")
+                ));
+            }
+            if !extra.is_empty() {
+                parts.push(format!(
+                    "has field{} {} that C does not",
+                    plural(extra.len()),
+                    extra.join(", ")
+                ));
+            }
+            if parts.is_empty() {
+                parts.push("declares a field twice".into());
+            }
+            out.push(
+                K::MembersDiffer,
+                class_loc.clone(),
+                format!("{} {} ({})", rec.name, parts.join(" and "), view.display),
+                c_keys.join(", "),
+                py_keys.join(", "),
+                "make `_fields_` list exactly the members of the C record (a C anonymous struct/union member is a field listed in `_anonymous_`)".into(),
+                &tg,
+            );
+        }
+        size_finding(out);
+        return;
+    }
+
+    // 2. Types and bit widths.
+    let mut structural = false;
+    let mut has_bitfields = false;
+    for (m, p) in c_members.iter().zip(&placed) {
+        let f = p.field;
+        let floc = at(&f.loc);
+        let py_shape = ctypes_shape(records, prototypes, &f.ty, target, py);
+        let spelled = spelling(records, prototypes, &f.ty);
+        let suggest = m.suggest.as_ref().map_or_else(
+            || "a ctypes type of the same size and kind".to_string(),
+            |s| format!("`{s}`"),
+        );
+        match shape_diff(&m.shape, &py_shape) {
+            ShapeDiff::Same => {}
+            ShapeDiff::Signedness => out.push(
+                K::MemberSignedness,
+                floc.clone(),
+                format!(
+                    "field `{}` of {}: `{spelled}` and C `{}` differ in signedness",
+                    f.name, rec.name, m.c_type
+                ),
+                format!("{} (`{}`)", shape_text(&m.shape), m.c_type),
+                format!("{} (`{spelled}`)", shape_text(&py_shape)),
+                format!("declare it as {suggest}"),
+                &tg,
+            ),
+            ShapeDiff::Type => {
+                structural = true;
+                out.push(
+                    K::MemberType,
+                    floc.clone(),
+                    format!(
+                        "field `{}` of {}: `{spelled}` is a {}, C `{}` is a {}",
+                        f.name,
+                        rec.name,
+                        shape_text(&py_shape),
+                        m.c_type,
+                        shape_text(&m.shape)
+                    ),
+                    format!("{} (`{}`)", shape_text(&m.shape), m.c_type),
+                    format!("{} (`{spelled}`)", shape_text(&py_shape)),
+                    format!("declare it as {suggest}"),
+                    &tg,
+                );
+            }
+        }
+        if m.bit_width != f.bits {
+            structural = true;
+            let w = |b: Option<u32>| {
+                b.map_or_else(|| "not a bitfield".to_string(), |b| format!("{b} bits"))
+            };
+            out.push(
+                K::Bitfield,
+                floc,
+                format!(
+                    "field `{}` of {}: {} in C, {} in ctypes",
+                    f.name,
+                    rec.name,
+                    w(m.bit_width),
+                    w(f.bits)
+                ),
+                w(m.bit_width),
+                w(f.bits),
+                match m.bit_width {
+                    Some(b) => format!("declare it as `(\"{}\", {}, {b})`", f.name, spelled),
+                    None => format!("declare it as `(\"{}\", {})`", f.name, spelled),
+                },
+                &tg,
+            );
+        }
+        has_bitfields |= f.bits.is_some();
+    }
+    if structural {
+        size_finding(out);
+        return;
+    }
+
+    // 3. Positions, size and alignment.
+    let mut diffs: Vec<(String, String, String)> = Vec::new();
+    if view.size != lay.size {
+        diffs.push(("sizeof".into(), view.size.to_string(), lay.size.to_string()));
+    }
+    for (m, p) in c_members.iter().zip(&placed) {
+        let bitfield = m.bit_width.is_some();
+        if bitfield && big {
+            // A big-endian class numbers bits from the other end; only the storage unit is comparable.
+            continue;
+        }
+        let c = c_pos(m) as i64;
+        let q = if bitfield {
+            py_pos(&p.placed)
+        } else {
+            p.placed.offset * 8
+        };
+        if c != q {
+            diffs.push((
+                format!("`{}`", p.field.name),
+                pos_text(c, bitfield),
+                pos_text(q, bitfield),
+            ));
+        }
+    }
+    let align_differs = view.align.is_some_and(|a| a != lay.align);
+    if diffs.is_empty() && !align_differs {
+        return;
+    }
+    let expected = diffs
+        .iter()
+        .map(|(w, c, _)| format!("{w}: {c}"))
+        .chain(
+            view.align
+                .filter(|_| align_differs)
+                .map(|a| format!("alignment {a}")),
+        )
+        .collect::<Vec<_>>()
+        .join("; ");
+    let found = diffs
+        .iter()
+        .map(|(w, _, q)| format!("{w}: {q}"))
+        .chain(align_differs.then(|| format!("alignment {}", lay.align)))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let first = diffs
+        .first()
+        .map(|(w, c, q)| format!("{w} is at {q} in ctypes, {c} in C"))
+        .unwrap_or_else(|| {
+            format!(
+                "alignment is {} in ctypes, {} in C",
+                lay.align,
+                view.align.unwrap_or(0)
+            )
+        });
+    let first = first.replace("sizeof is at ", "sizeof is ");
+
+    // Packing declared differently.
+    let py_pack = inherited_pack(records, rec);
+    if let Some(c_pack) = view.pack {
+        if c_pack != py_pack {
+            let c_text = c_pack.map_or_else(
+                || "not packed".to_string(),
+                |p| format!("packed to {p} (`#pragma pack({p})` / `packed`)"),
+            );
+            let py_text =
+                py_pack.map_or_else(|| "no `_pack_`".to_string(), |p| format!("`_pack_ = {p}`"));
+            out.push(
+                K::Pack,
+                class_loc.clone(),
+                format!("{} is {c_text} in C, the class has {py_text}: {first}", rec.name),
+                expected,
+                found,
+                match c_pack {
+                    Some(p) => format!("set `_pack_ = {p}` (with `_layout_ = \"ms\"` on Python 3.14+) before `_fields_`"),
+                    None => "remove `_pack_`".into(),
+                },
+                &tg,
+            );
+            return;
+        }
+    }
+    // An alignment C asks for and the class does not express.
+    let c_aligned = view.aligned_attr.is_some() || c_members.iter().any(|m| m.aligned_attr);
+    let own_align = rec.align.filter(|_| py.has_align_attr());
+    if c_aligned && view.aligned_attr != own_align
+        || (align_differs && diffs.is_empty() && !has_bitfields)
+    {
+        out.push(
+            K::Alignment,
+            class_loc.clone(),
+            format!(
+                "{}: the C record has an alignment the class does not express: {first}",
+                rec.name
+            ),
+            expected,
+            found,
+            match view.aligned_attr {
+                Some(a) => format!("set `_align_ = {a}` (Python 3.13+) or add padding fields"),
+                None => {
+                    "a C member has an alignment attribute: add an explicit padding field before it"
+                        .into()
+                }
+            },
+            &tg,
+        );
+        return;
+    }
+    if view.from_dwarf && !has_bitfields {
+        // DWARF does not say whether the record was packed: the likely cause is packing or alignment.
+        let packed_in_c = view.size < lay.size;
+        out.push(
+            if packed_in_c { K::Pack } else { K::Alignment },
+            class_loc.clone(),
+            format!(
+                "{} is laid out differently in the library's DWARF ({}): {first}",
+                rec.name, view.display
+            ),
+            expected,
+            found,
+            if packed_in_c {
+                "the library packs this record (`#pragma pack`): set `_pack_` to its packing".into()
+            } else {
+                "the library aligns this record or a member more strictly: set `_align_` (3.13+) or add padding".into()
+            },
+            &tg,
+        );
+        return;
+    }
+    // Same declaration, different placement: ctypes' own rules.
+    let hint = match lay.rules {
+        Rules::LegacyOther | Rules::LegacyWindows if has_bitfields => {
+            "ctypes before 3.14 does not place bitfields like the C compiler: declare one integer field of the storage \
+             unit (e.g. `c_uint32`) and extract the bits in Python, or require Python 3.14+ and set `_layout_ = \"gcc-sysv\"` \
+             (`\"ms\"` on Windows)"
+                .to_string()
+        }
+        Rules::Ms if !target.is_windows() => {
+            "`_pack_` makes Python 3.14+ use the MSVC rules, which place bitfields unlike GCC/Clang: declare the bitfields' \
+             storage unit as one integer field and extract the bits in Python"
+                .to_string()
+        }
+        _ => "declare the storage with plain integer fields and explicit padding that reproduce the C offsets".to_string(),
+    };
+    let rules = match lay.rules {
+        Rules::LegacyOther | Rules::LegacyWindows => format!("ctypes {py}"),
+        Rules::Ms => format!("ctypes {py} (`_layout_ = \"ms\"`)"),
+        Rules::GccSysv => format!("ctypes {py} (`_layout_ = \"gcc-sysv\"`)"),
+    };
+    out.push(
+        K::CtypesRules,
+        class_loc,
+        format!(
+            "{} matches {} field for field, but {rules} lays it out differently from the C compiler: {first}",
+            rec.name, view.display
+        ),
+        expected,
+        found,
+        hint,
+        &tg,
+    );
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::model::LayoutRule;
+    use crate::decl::{parse_str, ParseOptions};
+
+    fn spec(c: &str) -> Spec {
+        parse_str("t.h", c, &ParseOptions::default()).expect("header parses")
+    }
+
+    fn s(simple: Simple) -> CType {
+        CType::Simple { simple }
+    }
+
+    fn class(name: &str, line: u32, fields: Vec<(&str, CType, Option<u32>)>) -> CRecord {
+        CRecord {
+            name: name.into(),
+            is_union: false,
+            endian: Endian::Native,
+            fields: Some(
+                fields
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (n, ty, bits))| CField {
+                        name: n.into(),
+                        ty,
+                        bits,
+                        loc: Loc {
+                            file: "b.py".into(),
+                            line: line + 1 + i as u32,
+                            col: 9,
+                        },
+                    })
+                    .collect(),
+            ),
+            pack: None,
+            align: None,
+            layout: None,
+            anonymous: vec![],
+            base: None,
+            loc: Loc {
+                file: "b.py".into(),
+                line,
+                col: 1,
+            },
+        }
+    }
+
+    fn run(c: &str, recs: &[CRecord], targets: &[Target], py: u8) -> Vec<Finding> {
+        let sp = spec(c);
+        let truth = RecordTruth {
+            headers: targets.iter().map(|t| (*t, &sp)).collect(),
+            ..Default::default()
+        };
+        check_records(recs, &[], &truth, targets, PyVersion::new(py))
+    }
+
+    fn ids(f: &[Finding]) -> Vec<&'static str> {
+        f.iter().map(|f| f.code.id()).collect()
+    }
+
+    const ALL3: [Target; 3] = [
+        Target::LinuxX86_64,
+        Target::LinuxI386,
+        Target::WindowsX64Msvc,
+    ];
+
+    #[test]
+    fn a_faithful_class_is_clean_everywhere() {
+        let c = "#include <stdint.h>\nstruct point { int32_t x; double y; const char *name; unsigned char tag[3]; long n; };";
+        let r = class(
+            "point",
+            3,
+            vec![
+                ("x", s(Simple::Int32), None),
+                ("y", s(Simple::Double), None),
+                ("name", s(Simple::CharP), None),
+                (
+                    "tag",
+                    CType::Array {
+                        elem: Box::new(s(Simple::UByte)),
+                        len: 3,
+                    },
+                    None,
+                ),
+                ("n", s(Simple::Long), None),
+            ],
+        );
+        for py in [11, 13, 14] {
+            let f = run(c, std::slice::from_ref(&r), &Target::ALL, py);
+            assert!(f.is_empty(), "{f:#?}");
+        }
+    }
+
+    #[test]
+    fn c_long_for_int64_is_wrong_on_llp64_and_ilp32_only() {
+        let c = "#include <stdint.h>\ntypedef struct { int64_t total; int32_t n; } stats_t;";
+        let r = class(
+            "stats_t",
+            1,
+            vec![
+                ("total", s(Simple::Long), None),
+                ("n", s(Simple::Int), None),
+            ],
+        );
+        let f = run(c, &[r], &ALL3, 13);
+        // One type finding for both targets; the sizes differ per target.
+        assert_eq!(ids(&f), vec!["FFI0756", "FFI0753", "FFI0753"], "{f:#?}");
+        assert!(
+            f[0].message.contains("linux-i386, windows-x86_64-msvc"),
+            "{}",
+            f[0].message
+        );
+        assert!(!f[0].message.contains("linux-x86_64"), "{}", f[0].message);
+        assert_eq!(f[0].location.to_string(), "b.py:2:9");
+        assert!(f[0].hint.contains("`c_int64`"), "{}", f[0].hint);
+    }
+
+    #[test]
+    fn members_order_and_signedness() {
+        let c = "struct buf { unsigned int len; char *data; int flags; };";
+        let order = class(
+            "buf",
+            1,
+            vec![
+                ("data", s(Simple::CharP), None),
+                ("len", s(Simple::UInt), None),
+                ("flags", s(Simple::Int), None),
+            ],
+        );
+        assert_eq!(ids(&run(c, &[order], &ALL3, 13)), vec!["FFI0755"]);
+        let missing = class("buf", 1, vec![("len", s(Simple::UInt), None)]);
+        let f = run(
+            c,
+            &[missing],
+            &[Target::LinuxX86_64, Target::WindowsX64Msvc],
+            13,
+        );
+        assert_eq!(ids(&f), vec!["FFI0754", "FFI0753"], "{f:#?}");
+        assert!(
+            f[1].message.contains("linux-x86_64, windows-x86_64-msvc"),
+            "{}",
+            f[1].message
+        );
+        assert!(f[0].message.contains("data, flags"), "{}", f[0].message);
+        let sign = class(
+            "buf",
+            1,
+            vec![
+                ("len", s(Simple::Int), None),
+                ("data", s(Simple::VoidP), None),
+                ("flags", s(Simple::Int), None),
+            ],
+        );
+        assert_eq!(ids(&run(c, &[sign], &ALL3, 13)), vec!["FFI0757"]);
+    }
+
+    #[test]
+    fn bitfields_ctypes_places_unlike_gcc_before_3_14() {
+        let c = "struct flags { char a; int b : 3; short c : 9; };";
+        let r = class(
+            "flags",
+            1,
+            vec![
+                ("a", s(Simple::Char), None),
+                ("b", s(Simple::Int), Some(3)),
+                ("c", s(Simple::Short), Some(9)),
+            ],
+        );
+        let f = run(c, std::slice::from_ref(&r), &ALL3, 13);
+        assert_eq!(ids(&f), vec!["FFI0761"], "{f:#?}");
+        assert!(
+            f[0].message.contains("linux-x86_64, linux-i386"),
+            "{}",
+            f[0].message
+        );
+        assert!(!f[0].message.contains("windows"), "{}", f[0].message);
+        assert!(f[0].hint.contains("gcc-sysv"), "{}", f[0].hint);
+        // 3.14 follows GCC by default outside Windows and MSVC on Windows.
+        assert!(run(c, std::slice::from_ref(&r), &ALL3, 14).is_empty());
+        // … unless `_pack_` selects the MSVC rules.
+        let mut packed = r.clone();
+        packed.pack = Some(8);
+        packed.layout = Some(LayoutRule::Ms);
+        let f = run(c, &[packed], &[Target::LinuxX86_64], 14);
+        assert_eq!(ids(&f), vec!["FFI0759"], "{f:#?}");
+    }
+
+    #[test]
+    fn pack_alignment_and_class_attributes() {
+        let c = "#pragma pack(push, 1)\nstruct hdr { char kind; int len; };\n#pragma pack(pop)\n\
+                 struct vec4 { float v[4]; } __attribute__((aligned(16)));";
+        let hdr = class(
+            "hdr",
+            1,
+            vec![
+                ("kind", s(Simple::Char), None),
+                ("len", s(Simple::Int), None),
+            ],
+        );
+        let vec4 = class(
+            "vec4",
+            5,
+            vec![(
+                "v",
+                CType::Array {
+                    elem: Box::new(s(Simple::Float)),
+                    len: 4,
+                },
+                None,
+            )],
+        );
+        let f = run(c, &[hdr.clone(), vec4.clone()], &[Target::LinuxX86_64], 13);
+        assert_eq!(ids(&f), vec!["FFI0759", "FFI0760"], "{f:#?}");
+        assert!(f[0].hint.contains("_pack_ = 1"), "{}", f[0].hint);
+        assert!(f[1].hint.contains("_align_ = 16"), "{}", f[1].hint);
+        let mut hdr_ok = hdr;
+        hdr_ok.pack = Some(1);
+        let mut vec4_ok = vec4;
+        vec4_ok.align = Some(16);
+        let targets = [Target::LinuxX86_64];
+        assert!(run(c, &[hdr_ok.clone(), vec4_ok.clone()], &targets, 13).is_empty());
+        // 3.14 warns about `_pack_` without `_layout_`; 3.12 ignores `_align_`.
+        let f = run(c, &[hdr_ok.clone(), vec4_ok.clone()], &targets, 14);
+        assert_eq!(ids(&f), vec!["FFI0762"], "{f:#?}");
+        let f = run(c, &[hdr_ok, vec4_ok], &targets, 12);
+        assert_eq!(ids(&f), vec!["FFI0763", "FFI0760"], "{f:#?}");
+    }
+
+    #[test]
+    fn refusals_unmatched_and_underscore_names() {
+        let c = "typedef struct _node { double w; } node;";
+        let bad = class("node", 1, vec![("w", s(Simple::Double), Some(3))]);
+        let f = run(c, &[bad], &[Target::LinuxX86_64], 13);
+        assert_eq!(ids(&f), vec!["FFI0752"], "{f:#?}");
+        let other = class("Helper", 1, vec![("x", s(Simple::Int), None)]);
+        let under = class("_node", 4, vec![("w", s(Simple::Double), None)]);
+        let f = run(c, &[other, under], &[Target::LinuxX86_64], 13);
+        assert_eq!(ids(&f), vec!["FFI0750"], "{f:#?}");
+        assert!(f[0].message.contains("Helper"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn anonymous_members_and_base_classes() {
+        let c =
+            "struct base { int kind; };\nstruct value { int kind; union { int i; double d; }; };";
+        let mut u = class(
+            "_U",
+            1,
+            vec![("i", s(Simple::Int), None), ("d", s(Simple::Double), None)],
+        );
+        u.is_union = true;
+        let base = class("base", 4, vec![("kind", s(Simple::Int), None)]);
+        let mut value = class("value", 6, vec![("u", CType::Record { id: 0 }, None)]);
+        value.anonymous = vec!["u".into()];
+        value.base = Some(1);
+        let f = run(c, &[u, base, value], &ALL3, 13);
+        // `_U` has no C counterpart of its own; everything else matches.
+        assert_eq!(ids(&f), vec!["FFI0750"], "{f:#?}");
+    }
+}

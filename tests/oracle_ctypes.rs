@@ -114,15 +114,18 @@ const OTHERS: &[Simple] = &[
 
 struct Gen {
     rng: Rng,
+    /// The target whose type sizes bound bitfield widths.
+    target: Target,
     f: Features,
     recs: Vec<CRecord>,
     protos: Vec<Prototype>,
 }
 
 impl Gen {
-    fn new(seed: u64, f: Features) -> Gen {
+    fn new(seed: u64, f: Features, target: Target) -> Gen {
         Gen {
             rng: Rng(seed | 1),
+            target,
             f,
             recs: Vec::new(),
             protos: Vec::new(),
@@ -275,11 +278,13 @@ impl Gen {
                 } else {
                     self.rng.pick(INTS)
                 };
-                let (size, _) = ffi_doctor::bindings::ctypes_layout::simple_size_align(
-                    s,
-                    Target::host().unwrap_or(Target::LinuxX86_64),
-                );
-                let w = 1 + self.rng.below(size * 8) as u32;
+                let (size, _) =
+                    ffi_doctor::bindings::ctypes_layout::simple_size_align(s, self.target);
+                let w = if s == Simple::Bool && !py {
+                    1 // C allows no wider `_Bool` bitfield
+                } else {
+                    1 + self.rng.below(size * 8) as u32
+                };
                 (CType::Simple { simple: s }, Some(w))
             } else {
                 (self.ty(0, big), None)
@@ -314,7 +319,7 @@ impl Gen {
                 name: fname,
                 ty,
                 bits,
-                loc: loc(0),
+                loc: loc(1_000_000 + id as u32 * 100 + i as u32),
             });
         }
         let _ = bitfield_allowed;
@@ -328,7 +333,7 @@ impl Gen {
             layout,
             anonymous,
             base,
-            loc: loc(0),
+            loc: loc(id as u32 + 1),
         });
     }
 }
@@ -492,7 +497,11 @@ fn compare_python(
     dir: &Path,
 ) -> (usize, Vec<String>) {
     let host = Target::host().expect("a supported host");
-    let mut g = Gen::new(seed ^ u64::from(minor), Features { minor: Some(minor) });
+    let mut g = Gen::new(
+        seed ^ u64::from(minor),
+        Features { minor: Some(minor) },
+        host,
+    );
     for _ in 0..count {
         g.record();
     }
@@ -648,4 +657,350 @@ fn ctypes_layout_matches_cpython() {
         all.len(),
         all.iter().take(60).cloned().collect::<Vec<_>>().join("\n")
     );
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Part 2: the same declarations as C, compiled for each target; ctypes vs the compiler.
+
+fn c_simple(s: Simple) -> String {
+    match s {
+        Simple::SSize => "ssize_t".into(),
+        Simple::Time => "time_t".into(),
+        _ => ffi_doctor::decl::c_spelling::type_name(
+            &ffi_doctor::decl::Spec::default(),
+            &s.c_type().ty,
+        ),
+    }
+}
+
+/// `(type before the name, suffix after it)` of a C declaration of `ty`.
+fn c_decl(g: &Gen, ty: &CType) -> (String, String) {
+    match ty {
+        CType::Simple { simple } => match simple {
+            Simple::CharP => ("char *".into(), String::new()),
+            Simple::WCharP => ("wchar_t *".into(), String::new()),
+            Simple::VoidP | Simple::PyObject => ("void *".into(), String::new()),
+            s => (c_simple(*s), String::new()),
+        },
+        CType::Pointer { .. } | CType::FuncPtr { .. } => ("void *".into(), String::new()),
+        CType::Array { elem, len } => {
+            let (t, suffix) = c_decl(g, elem);
+            (t, format!("[{len}]{suffix}"))
+        }
+        CType::Record { id } => {
+            let r = &g.recs[*id];
+            (
+                format!("{} {}", if r.is_union { "union" } else { "struct" }, r.name),
+                String::new(),
+            )
+        }
+        CType::Void | CType::Unknown { .. } => unreachable!("not generated"),
+    }
+}
+
+/// The members C declares for record `id`: its bases' first (flattened), then its own.
+fn c_members(g: &Gen, id: usize) -> Vec<&CField> {
+    let r = &g.recs[id];
+    let mut v = r.base.map(|b| c_members(g, b)).unwrap_or_default();
+    v.extend(r.fields.iter().flatten());
+    v
+}
+
+fn c_source(g: &Gen) -> String {
+    let mut s = String::from(
+        "#include <stddef.h>\n#include <stdint.h>\n#include <stdbool.h>\ntypedef __PTRDIFF_TYPE__ ssize_t;\n",
+    );
+    for (id, r) in g.recs.iter().enumerate() {
+        if let Some(p) = r.pack.or_else(|| r.base.and_then(|b| inherited_pack(g, b))) {
+            let _ = writeln!(s, "#pragma pack(push, {p})");
+        }
+        let _ = writeln!(
+            s,
+            "{} {} {{",
+            if r.is_union { "union" } else { "struct" },
+            r.name
+        );
+        for f in c_members(g, id) {
+            let (t, suffix) = c_decl(g, &f.ty);
+            match f.bits {
+                Some(b) => {
+                    let _ = writeln!(s, "  {t} {} : {b};", f.name);
+                }
+                None => {
+                    let _ = writeln!(s, "  {t} {}{suffix};", f.name);
+                }
+            }
+        }
+        s.push_str("};\n");
+        if r.pack.is_some() || r.base.and_then(|b| inherited_pack(g, b)).is_some() {
+            s.push_str("#pragma pack(pop)\n");
+        }
+    }
+    s
+}
+
+fn inherited_pack(g: &Gen, id: usize) -> Option<u64> {
+    let r = &g.recs[id];
+    r.pack.or_else(|| r.base.and_then(|b| inherited_pack(g, b)))
+}
+
+fn compiler_for(t: Target) -> Option<(String, Vec<String>)> {
+    let common = ["-std=gnu11", "-w", "-O0", "-c"].map(String::from).to_vec();
+    Some(match t {
+        Target::LinuxX86_64 => ("gcc".into(), common),
+        Target::MingwX64 => ("x86_64-w64-mingw32-gcc".into(), common),
+        Target::MingwX86 => ("i686-w64-mingw32-gcc".into(), common),
+        Target::LinuxI386 | Target::LinuxAarch64 => {
+            let mut a = vec![
+                format!("--target={}", t.clang_triple()),
+                "-ffreestanding".into(),
+            ];
+            a.extend(common);
+            ("clang".into(), a)
+        }
+        _ => return None,
+    })
+}
+
+fn symbol_bytes<'d>(file: &object::File<'d>, name: &str, len: usize) -> Option<&'d [u8]> {
+    use object::{Object, ObjectSection, ObjectSymbol};
+    for s in file.symbols() {
+        let n = s.name().unwrap_or("");
+        if n == name || n.strip_prefix('_') == Some(name) {
+            let sec = file.section_by_index(s.section_index()?).ok()?;
+            let data = sec.data().ok()?;
+            let off = (s.address() - sec.address()) as usize;
+            return data.get(off..off + len);
+        }
+    }
+    None
+}
+
+/// A record as the compiler laid it out: size, alignment, and each member's position in bits.
+struct Compiled {
+    size: u64,
+    align: u64,
+    pos: Vec<u64>,
+}
+
+fn compile(g: &Gen, t: Target, dir: &Path) -> Result<Vec<Compiled>, String> {
+    let (cc, args) = compiler_for(t).ok_or("no compiler")?;
+    let mut c = c_source(g);
+    let mut vals = Vec::new();
+    let mut bits = Vec::new();
+    for (id, r) in g.recs.iter().enumerate() {
+        let ty = format!("{} {}", if r.is_union { "union" } else { "struct" }, r.name);
+        vals.push(format!("sizeof({ty})"));
+        vals.push(format!("_Alignof({ty})"));
+        for f in c_members(g, id) {
+            match f.bits {
+                None => vals.push(format!("__builtin_offsetof({ty}, {})", f.name)),
+                Some(_) => {
+                    let v = if matches!(
+                        f.ty,
+                        CType::Simple {
+                            simple: Simple::Bool
+                        }
+                    ) {
+                        "1"
+                    } else {
+                        "-1"
+                    };
+                    let sym = format!("ffi_bf_{}", bits.len());
+                    let _ = writeln!(c, "const {ty} {sym} = {{ .{} = {v} }};", f.name);
+                    bits.push(sym);
+                }
+            }
+        }
+    }
+    let _ = writeln!(c, "const unsigned long long ffi_vals[] = {{");
+    for v in &vals {
+        let _ = writeln!(c, "  (unsigned long long)({v}),");
+    }
+    c.push_str("};\n");
+    let src = dir.join(format!("{}.c", t.name()));
+    let obj = dir.join(format!("{}.o", t.name()));
+    std::fs::write(&src, &c).unwrap();
+    let out = Command::new(&cc)
+        .args(&args)
+        .arg(&src)
+        .arg("-o")
+        .arg(&obj)
+        .output()
+        .map_err(|e| format!("{cc}: {e}"))?;
+    if !out.status.success() {
+        panic!(
+            "{t}: {cc} failed on {}:\n{}",
+            src.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let data = std::fs::read(&obj).unwrap();
+    let file = object::File::parse(&*data).unwrap();
+    let raw = symbol_bytes(&file, "ffi_vals", vals.len() * 8).expect("ffi_vals");
+    let mut vals = raw
+        .chunks(8)
+        .map(|b| u64::from_le_bytes(b.try_into().unwrap()));
+    let mut bit_syms = bits.iter();
+    let mut out = Vec::new();
+    for (id, _) in g.recs.iter().enumerate() {
+        let size = vals.next().unwrap();
+        let align = vals.next().unwrap();
+        let mut pos = Vec::new();
+        for f in c_members(g, id) {
+            match f.bits {
+                None => pos.push(vals.next().unwrap() * 8),
+                Some(_) => {
+                    let sym = bit_syms.next().unwrap();
+                    let bytes = symbol_bytes(&file, sym, size as usize).expect("bitfield probe");
+                    let first = bytes
+                        .iter()
+                        .enumerate()
+                        .flat_map(|(i, b)| {
+                            (0..8)
+                                .filter(move |k| b & (1 << k) != 0)
+                                .map(move |k| (i * 8 + k) as u64)
+                        })
+                        .next()
+                        .expect("a set bit");
+                    pos.push(first);
+                }
+            }
+        }
+        out.push(Compiled { size, align, pos });
+    }
+    Ok(out)
+}
+
+/// ctypes' placement of record `id`: size, alignment, each member's position in bits (bases first).
+fn ctypes_positions(
+    g: &Gen,
+    model: &[Result<
+        ffi_doctor::bindings::ctypes_layout::CtypesLayout,
+        ffi_doctor::bindings::ctypes_layout::CtypesLayoutError,
+    >],
+    id: usize,
+) -> (u64, u64, Vec<i64>) {
+    let l = model[id].as_ref().expect("C-expressible classes lay out");
+    let mut pos = match g.recs[id].base {
+        Some(b) => ctypes_positions(g, model, b).2,
+        None => Vec::new(),
+    };
+    pos.extend(
+        l.fields
+            .iter()
+            .map(|f| f.offset * 8 + i64::from(f.bit_offset.unwrap_or(0))),
+    );
+    (l.size, l.align, pos)
+}
+
+#[test]
+fn records_check_reports_where_ctypes_and_the_compiler_disagree() {
+    use ffi_doctor::bindings::records::{check_records, RecordTruth};
+    let (seed, count) = seed_and_count();
+    let count = count / 2;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.keep();
+    let mut ran = 0;
+    let mut problems = Vec::new();
+    for t in [
+        Target::LinuxX86_64,
+        Target::LinuxI386,
+        Target::LinuxAarch64,
+        Target::MingwX64,
+        Target::MingwX86,
+    ] {
+        let (cc, _) = compiler_for(t).unwrap();
+        if common::oracle(&cc).is_none() {
+            continue;
+        }
+        ran += 1;
+        let mut g = Gen::new(
+            seed ^ (t as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            Features { minor: None },
+            t,
+        );
+        for _ in 0..count {
+            g.record();
+        }
+        let compiled = compile(&g, t, &dir).unwrap();
+        let c = c_source(&g);
+        let opts = ffi_doctor::decl::ParseOptions {
+            target_defines: t.predefined_macros(),
+            ..Default::default()
+        };
+        let spec = ffi_doctor::decl::parse_str("gen.h", &c, &opts).expect("generated C parses");
+        let mut stats = (0, 0);
+        for py in [PyVersion::new(13), PyVersion::new(14)] {
+            let model = layouts(&g.recs, &g.protos, t, py);
+            let truth = RecordTruth {
+                headers: vec![(t, &spec)],
+                ..Default::default()
+            };
+            let findings = check_records(&g.recs, &g.protos, &truth, &[t], py);
+            for (id, r) in g.recs.iter().enumerate() {
+                let (size, align, pos) = ctypes_positions(&g, &model, id);
+                let cc = &compiled[id];
+                let agree = size == cc.size
+                    && align == cc.align
+                    && pos.iter().zip(&cc.pos).all(|(a, b)| *a == *b as i64);
+                let mine: Vec<&str> = findings
+                    .iter()
+                    .filter(|f| {
+                        f.location.line.is_some_and(|l| {
+                            l == r.loc.line
+                                || (l >= 1_000_000 && (l - 1_000_000) / 100 == id as u32)
+                        })
+                    })
+                    .map(|f| f.code.id())
+                    // `_pack_` without `_layout_` (3.14) is about the class alone.
+                    .filter(|c| *c != "FFI0762")
+                    .collect();
+                let ok = if agree {
+                    mine.is_empty()
+                } else {
+                    mine == ["FFI0761"]
+                };
+                if agree {
+                    stats.0 += 1
+                } else {
+                    stats.1 += 1
+                }
+                if !ok && std::env::var_os("FFI_DOCTOR_CTYPES_DEBUG").is_some() {
+                    eprintln!(
+                        "{:?}\n{:?}\nbase {:?}",
+                        r,
+                        model[id],
+                        r.base.map(|b| (&g.recs[b], &model[b]))
+                    );
+                }
+                if !ok {
+                    problems.push(format!(
+                        "{t} {py} {}: compiler {}/{} {:?}, ctypes {size}/{align} {pos:?}, findings {mine:?}",
+                        r.name, cc.size, cc.align, cc.pos
+                    ));
+                }
+            }
+        }
+        eprintln!(
+            "  {t}: {} class layouts agree with the compiler, {} differ (3.13 and 3.14 rules)",
+            stats.0, stats.1
+        );
+    }
+    if ran == 0 {
+        return;
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems (seed {seed}, sources in {}):\n{}",
+        problems.len(),
+        dir.display(),
+        problems
+            .iter()
+            .take(40)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -69,7 +69,16 @@ pub fn check_records(
                 continue;
             };
             matched = true;
-            compare(records, prototypes, id, &view, target, py, &mut out);
+            compare(
+                records,
+                prototypes,
+                id,
+                &view,
+                target,
+                py,
+                &truth.pairs,
+                &mut out,
+            );
         }
         if !matched && !sources.is_empty() {
             unmatched.push(rec);
@@ -231,13 +240,29 @@ impl<'a> Source<'a> {
 /// The C shape of a type, enough to compare it with a ctypes type on one target.
 #[derive(Debug, Clone, PartialEq)]
 enum Shape {
-    Int { size: u64, signed: Option<bool> },
-    Bool { size: u64 },
-    Float { size: u64 },
-    Complex { size: u64 },
+    Int {
+        size: u64,
+        signed: Option<bool>,
+    },
+    Bool {
+        size: u64,
+    },
+    Float {
+        size: u64,
+    },
+    Complex {
+        size: u64,
+    },
     Pointer,
-    Array { elem: Box<Shape>, len: u64 },
-    Record { size: u64 },
+    Array {
+        elem: Box<Shape>,
+        len: u64,
+    },
+    /// `name`: the C record's tag or typedef name, or the class name.
+    Record {
+        size: u64,
+        name: Option<String>,
+    },
     Unknown,
 }
 
@@ -363,6 +388,17 @@ fn header_view(spec: &Spec, id: usize, target: Target) -> CView {
     view
 }
 
+/// The tag of a C record, or the typedef that names it.
+fn c_record_name(spec: &Spec, id: usize) -> Option<String> {
+    if let Some(t) = &spec.records.get(id)?.tag {
+        return Some(t.clone());
+    }
+    spec.typedefs
+        .iter()
+        .find(|t| matches!(t.ty.ty, Type::Record { id: r } if r == id))
+        .map(|t| t.name.clone())
+}
+
 fn size_of(spec: &Spec, ty: &Type, target: Target) -> Option<u64> {
     abi::type_layout(spec, ty, target).ok().map(|l| l.size)
 }
@@ -423,8 +459,11 @@ fn decl_shape(spec: &Spec, ty: &Type, target: Target, depth: u32) -> Shape {
             elem: Box::new(decl_shape(spec, &elem.ty, target, depth + 1)),
             len: len.unwrap_or(0),
         },
-        Type::Record { .. } => match size() {
-            Some(size) => Shape::Record { size },
+        Type::Record { id } => match size() {
+            Some(size) => Shape::Record {
+                size,
+                name: c_record_name(spec, *id),
+            },
             None => Shape::Unknown,
         },
         Type::Enum { .. } => match size() {
@@ -556,7 +595,14 @@ fn dwarf_shape(k: &TypeKind, size: Option<u64>, depth: u32) -> Shape {
         TypeKind::Float { size } => Shape::Float { size: *size },
         TypeKind::Complex { size } => Shape::Complex { size: *size },
         TypeKind::Pointer { .. } => Shape::Pointer,
-        TypeKind::Record { size: Some(s), .. } => Shape::Record { size: *s },
+        TypeKind::Record {
+            size: Some(s),
+            name,
+            ..
+        } => Shape::Record {
+            size: *s,
+            name: name.clone(),
+        },
         TypeKind::Enum { size, .. } => Shape::Int {
             size: *size,
             signed: None,
@@ -643,7 +689,13 @@ fn ctypes_shape(
         },
         CType::Record { .. } => {
             match ctypes_layout::type_size_align(records, prototypes, ty, target, py) {
-                Ok((size, _)) => Shape::Record { size },
+                Ok((size, _)) => Shape::Record {
+                    size,
+                    name: match ty {
+                        CType::Record { id } => records.get(*id).map(|r| r.name.clone()),
+                        _ => None,
+                    },
+                },
                 Err(_) => Shape::Unknown,
             }
         }
@@ -800,10 +852,31 @@ enum ShapeDiff {
     Type,
 }
 
-fn shape_diff(c: &Shape, p: &Shape) -> ShapeDiff {
+/// Whether a C record name and a class name denote the same record (the matching rule of the module doc).
+fn names_match(c: &str, class: &str, pairs: &[(String, String)]) -> bool {
+    if let Some((_, paired)) = pairs.iter().find(|(p, _)| p == class) {
+        return paired == c;
+    }
+    c == class || c.trim_start_matches('_') == class.trim_start_matches('_')
+}
+
+fn shape_diff(c: &Shape, p: &Shape, pairs: &[(String, String)]) -> ShapeDiff {
     use Shape::*;
     match (c, p) {
         (Unknown, _) | (_, Unknown) => ShapeDiff::Same,
+        // The nested class is checked against that C record on its own: its differences are reported there.
+        (Record { name: Some(cn), .. }, Record { name: Some(pn), .. })
+            if names_match(cn, pn, pairs) =>
+        {
+            ShapeDiff::Same
+        }
+        (Record { size: a, .. }, Record { size: b, .. }) => {
+            if a == b {
+                ShapeDiff::Same
+            } else {
+                ShapeDiff::Type
+            }
+        }
         (
             Int {
                 size: a,
@@ -826,8 +899,7 @@ fn shape_diff(c: &Shape, p: &Shape) -> ShapeDiff {
         | (Bool { size: a }, Int { size: b, .. })
         | (Int { size: a, .. }, Bool { size: b })
         | (Float { size: a }, Float { size: b })
-        | (Complex { size: a }, Complex { size: b })
-        | (Record { size: a }, Record { size: b }) => {
+        | (Complex { size: a }, Complex { size: b }) => {
             if a == b {
                 ShapeDiff::Same
             } else {
@@ -839,7 +911,7 @@ fn shape_diff(c: &Shape, p: &Shape) -> ShapeDiff {
             if l1 != l2 {
                 ShapeDiff::Type
             } else {
-                shape_diff(e1, e2)
+                shape_diff(e1, e2, pairs)
             }
         }
         _ => ShapeDiff::Type,
@@ -861,7 +933,7 @@ fn shape_text(s: &Shape) -> String {
         Shape::Complex { size } => format!("{size}-byte complex"),
         Shape::Pointer => "pointer".into(),
         Shape::Array { elem, len } => format!("array of {len} × {}", shape_text(elem)),
-        Shape::Record { size } => format!("{size}-byte record"),
+        Shape::Record { size, .. } => format!("{size}-byte record"),
         Shape::Unknown => "unknown".into(),
     }
 }
@@ -895,6 +967,7 @@ fn compare(
     view: &CView,
     target: Target,
     py: PyVersion,
+    pairs: &[(String, String)],
     out: &mut Out,
 ) {
     let rec = &records[id];
@@ -1050,6 +1123,7 @@ fn compare(
     // 2. Types and bit widths.
     let mut structural = false;
     let mut has_bitfields = false;
+    let mut nested_differs: Option<String> = None;
     for (m, p) in c_members.iter().zip(&placed) {
         let f = p.field;
         let floc = at(&f.loc);
@@ -1059,7 +1133,14 @@ fn compare(
             || "a ctypes type of the same size and kind".to_string(),
             |s| format!("`{s}`"),
         );
-        match shape_diff(&m.shape, &py_shape) {
+        if let (Shape::Record { size: a, .. }, Shape::Record { size: b, .. }) =
+            (&m.shape, &py_shape)
+        {
+            if a != b {
+                nested_differs.get_or_insert_with(|| f.name.clone());
+            }
+        }
+        match shape_diff(&m.shape, &py_shape, pairs) {
             ShapeDiff::Same => {}
             ShapeDiff::Signedness => out.push(
                 K::MemberSignedness,
@@ -1209,9 +1290,7 @@ fn compare(
     // An alignment C asks for and the class does not express.
     let c_aligned = view.aligned_attr.is_some() || c_members.iter().any(|m| m.aligned_attr);
     let own_align = rec.align.filter(|_| py.has_align_attr());
-    if c_aligned && view.aligned_attr != own_align
-        || (align_differs && diffs.is_empty() && !has_bitfields)
-    {
+    if c_aligned && view.aligned_attr != own_align {
         out.push(
             K::Alignment,
             class_loc.clone(),
@@ -1255,6 +1334,11 @@ fn compare(
     }
     // Same declaration, different placement: ctypes' own rules.
     let hint = match lay.rules {
+        _ if nested_differs.is_some() => format!(
+            "field `{}` has a record class that ctypes lays out differently from its C record (see the finding on that \
+             class): fixing it fixes this one",
+            nested_differs.as_deref().unwrap_or_default()
+        ),
         Rules::LegacyOther | Rules::LegacyWindows if has_bitfields => {
             "ctypes before 3.14 does not place bitfields like the C compiler: declare one integer field of the storage \
              unit (e.g. `c_uint32`) and extract the bits in Python, or require Python 3.14+ and set `_layout_ = \"gcc-sysv\"` \

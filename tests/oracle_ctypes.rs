@@ -872,6 +872,21 @@ fn compile(g: &Gen, t: Target, dir: &Path) -> Result<Vec<Compiled>, String> {
     Ok(out)
 }
 
+/// A record without `_pack_`, without a base class, and whose nested records are such records too.
+fn plain_c(g: &Gen, id: usize) -> bool {
+    fn ty_ok(g: &Gen, ty: &CType) -> bool {
+        match ty {
+            CType::Record { id } => plain_c(g, *id),
+            CType::Array { elem, .. } => ty_ok(g, elem),
+            _ => true,
+        }
+    }
+    let r = &g.recs[id];
+    inherited_pack(g, id).is_none()
+        && r.base.is_none()
+        && r.fields.iter().flatten().all(|f| ty_ok(g, &f.ty))
+}
+
 /// ctypes' placement of record `id`: size, alignment, each member's position in bits (bases first).
 fn ctypes_positions(
     g: &Gen,
@@ -961,6 +976,15 @@ fn records_check_reports_where_ctypes_and_the_compiler_disagree() {
                 } else {
                     mine == ["FFI0761"]
                 };
+                // 3.14's "gcc-sysv" rules are GCC's: without `_pack_` (which selects the MSVC rules) and without a
+                // base class (which C has no equivalent of), here or in nested records, ctypes must agree with
+                // GCC/Clang.
+                if py.has_layout_attr() && !t.is_windows() && !agree && plain_c(&g, id) {
+                    problems.push(format!(
+                        "{t} {py} {}: gcc-sysv rules disagree with the compiler: compiler {}/{} {:?}, ctypes {size}/{align} {pos:?}",
+                        r.name, cc.size, cc.align, cc.pos
+                    ));
+                }
                 if agree {
                     stats.0 += 1
                 } else {

@@ -1028,3 +1028,301 @@ fn records_check_reports_where_ctypes_and_the_compiler_disagree() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ------------------------------------------------------------------------------------------------------------
+// Part 3: testdata/bindings-layout — a binding with known mistakes, against CPython, its header and its DWARF.
+
+/// `(line, column)` of `needle` in the first line at or after `from` (1-based) that contains it.
+fn find_in(text: &str, from: u32, needle: &str) -> (u32, u32) {
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .skip(from.saturating_sub(1) as usize)
+    {
+        if let Some(c) = line.find(needle) {
+            return (i as u32 + 1, c as u32 + 1);
+        }
+    }
+    panic!("`{needle}` not found in records.py after line {from}");
+}
+
+/// The classes of `testdata/bindings-layout/records.py`, as the reader models them.
+fn fixture_classes(py_path: &str) -> Vec<CRecord> {
+    let text = std::fs::read_to_string(py_path).unwrap();
+    let s = |simple| CType::Simple { simple };
+    let class = |name: &str, is_union: bool, fields: Vec<(&str, CType, Option<u32>)>| {
+        let (line, col) = find_in(&text, 1, &format!("class {name}("));
+        CRecord {
+            name: name.into(),
+            is_union,
+            endian: Endian::Native,
+            fields: Some(
+                fields
+                    .into_iter()
+                    .map(|(n, ty, bits)| {
+                        let (l, c) = find_in(&text, line, &format!("(\"{n}\""));
+                        CField {
+                            name: n.into(),
+                            ty,
+                            bits,
+                            loc: Loc {
+                                file: py_path.into(),
+                                line: l,
+                                col: c,
+                            },
+                        }
+                    })
+                    .collect(),
+            ),
+            pack: None,
+            align: None,
+            layout: None,
+            anonymous: vec![],
+            base: None,
+            loc: Loc {
+                file: py_path.into(),
+                line,
+                col,
+            },
+        }
+    };
+    let mut node = class(
+        "node",
+        false,
+        vec![
+            ("where", CType::Record { id: 0 }, None),
+            ("next", s(Simple::VoidP), None),
+            ("u", CType::Record { id: 4 }, None),
+        ],
+    );
+    node.anonymous = vec!["u".into()];
+    vec![
+        class(
+            "point",
+            false,
+            vec![
+                ("x", s(Simple::Int32), None),
+                ("y", s(Simple::Int32), None),
+                ("weight", s(Simple::Double), None),
+                ("label", s(Simple::CharP), None),
+            ],
+        ),
+        class(
+            "flags",
+            false,
+            vec![
+                ("kind", s(Simple::UInt8), None),
+                ("mode", s(Simple::UInt32), Some(3)),
+                ("level", s(Simple::UInt16), Some(9)),
+                ("live", s(Simple::UInt32), Some(1)),
+            ],
+        ),
+        class(
+            "wire_header",
+            false,
+            vec![
+                ("type", s(Simple::UInt8), None),
+                ("length", s(Simple::UInt32), None),
+                ("crc", s(Simple::UInt16), None),
+            ],
+        ),
+        class(
+            "stats_t",
+            false,
+            vec![
+                ("total", s(Simple::Long), None),
+                ("count", s(Simple::UInt32), None),
+            ],
+        ),
+        class(
+            "_Value",
+            true,
+            vec![
+                ("i", s(Simple::Int32), None),
+                ("d", s(Simple::Double), None),
+            ],
+        ),
+        node,
+    ]
+}
+
+/// `(class, code)` pairs of findings, with the targets each names.
+fn summary(
+    findings: &[ffi_doctor::report::Finding],
+    recs: &[CRecord],
+) -> Vec<(String, &'static str, String)> {
+    findings
+        .iter()
+        .map(|f| {
+            let class = recs
+                .iter()
+                .find(|r| {
+                    f.location.line == Some(r.loc.line)
+                        || r.fields
+                            .iter()
+                            .flatten()
+                            .any(|x| f.location.line == Some(x.loc.line))
+                })
+                .map_or_else(|| "?".to_string(), |r| r.name.clone());
+            let targets = f
+                .message
+                .rsplit_once("(on ")
+                .map_or_else(String::new, |(_, t)| t.trim_end_matches(')').to_string());
+            (class, f.code.id(), targets)
+        })
+        .collect()
+}
+
+#[test]
+fn fixture_binding_against_cpython_header_and_dwarf() {
+    use ffi_doctor::bindings::records::{check_records, RecordTruth};
+    let dir = common::testdata("bindings-layout");
+    let py_path = dir.join("records.py");
+    let py_file = py_path.to_str().unwrap().to_string();
+    let recs = fixture_classes(&py_file);
+
+    // 1. CPython lays the fixture out as the model says.
+    if let Some(host) = Target::host() {
+        let pys = pythons();
+        if pys.is_empty() {
+            common::oracle("python3");
+        }
+        let script = "import runpy, sys\nns = runpy.run_path(sys.argv[1])\nfrom ctypes import sizeof, alignment\n\
+                      for name in sys.argv[2:]:\n    C = ns[name]\n    print(name, sizeof(C), alignment(C), \
+                      ' '.join('%d:%d' % (getattr(C, f[0]).offset, getattr(C, f[0]).size) for f in C._fields_))\n";
+        for (minor, p) in &pys {
+            let mut args = vec![
+                "-I".to_string(),
+                "-c".into(),
+                script.into(),
+                py_file.clone(),
+            ];
+            args.extend(recs.iter().map(|r| r.name.clone()));
+            let out = Command::new(p).args(&args).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let model = layouts(&recs, &[], host, PyVersion::new(*minor));
+            for (line, l) in String::from_utf8_lossy(&out.stdout).lines().zip(&model) {
+                let l = l.as_ref().unwrap();
+                let want = format!(
+                    "{} {} {}",
+                    l.size,
+                    l.align,
+                    l.fields
+                        .iter()
+                        .map(|f| format!("{}:{}", f.offset, f.size))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                );
+                assert_eq!(line.split_once(' ').unwrap().1, want, "3.{minor}: {line}");
+            }
+        }
+    }
+
+    // 2. Against the header, per target.
+    let targets = [
+        Target::LinuxX86_64,
+        Target::LinuxI386,
+        Target::WindowsX64Msvc,
+    ];
+    let specs: Vec<ffi_doctor::decl::Spec> = targets
+        .iter()
+        .map(|t| {
+            let opts = ffi_doctor::decl::ParseOptions {
+                target_defines: t.predefined_macros(),
+                ..Default::default()
+            };
+            ffi_doctor::decl::parse_header(dir.join("records.h").to_str().unwrap(), &opts).unwrap()
+        })
+        .collect();
+    let truth = RecordTruth {
+        headers: targets.iter().copied().zip(&specs).collect(),
+        ..Default::default()
+    };
+    let s = |c: &str, code: &'static str, t: &str| (c.to_string(), code, t.to_string());
+    let f313 = check_records(&recs, &[], &truth, &targets, PyVersion::new(13));
+    for f in &f313 {
+        eprintln!(
+            "{} {} {}: {}\n    expected: {}\n    found: {}\n    hint: {}",
+            f.code, f.severity as u8, f.location, f.message, f.expected, f.found, f.hint
+        );
+    }
+    assert_eq!(
+        summary(&f313, &recs),
+        vec![
+            s("flags", "FFI0761", "linux-x86_64, linux-i386"),
+            s(
+                "wire_header",
+                "FFI0759",
+                "linux-x86_64, linux-i386, windows-x86_64-msvc"
+            ),
+            s("stats_t", "FFI0756", "linux-i386, windows-x86_64-msvc"),
+            s("stats_t", "FFI0753", "linux-i386, windows-x86_64-msvc"),
+        ],
+        "{f313:#?}"
+    );
+    let total = f313.iter().find(|f| f.code.id() == "FFI0756").unwrap();
+    assert!(
+        total.location.to_string().ends_with("records.py:19:17"),
+        "{}",
+        total.location
+    );
+    assert!(total.hint.contains("c_int64"), "{}", total.hint);
+    let f314 = check_records(&recs, &[], &truth, &targets, PyVersion::new(14));
+    let codes: Vec<_> = summary(&f314, &recs)
+        .into_iter()
+        .map(|(c, k, _)| (c, k))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            ("wire_header".to_string(), "FFI0759"),
+            ("stats_t".into(), "FFI0756"),
+            ("stats_t".into(), "FFI0753"),
+        ],
+        "{f314:#?}"
+    );
+
+    // 3. Against the DWARF of the library built by gcc.
+    let Some(gcc) = common::oracle("gcc") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = tmp.path().join("librecords.so");
+    common::tool(
+        &gcc,
+        &[
+            "-g",
+            "-shared",
+            "-fPIC",
+            "-o",
+            lib.to_str().unwrap(),
+            dir.join("records.c").to_str().unwrap(),
+        ],
+    );
+    let info = ffi_doctor::dwarf::load(lib.to_str().unwrap(), &Default::default())
+        .unwrap()
+        .expect("gcc -g leaves DWARF in the library");
+    let truth = RecordTruth {
+        dwarf: Some((Target::LinuxX86_64, &info)),
+        ..Default::default()
+    };
+    let fd = check_records(
+        &recs,
+        &[],
+        &truth,
+        &[Target::LinuxX86_64],
+        PyVersion::new(13),
+    );
+    assert_eq!(
+        summary(&fd, &recs),
+        vec![
+            s("flags", "FFI0761", "linux-x86_64"),
+            s("wire_header", "FFI0759", "linux-x86_64"),
+        ],
+        "{fd:#?}"
+    );
+}

@@ -12,6 +12,8 @@
 //! with the class's next field listed in `_anonymous_`; unnamed C bitfields are padding and pair with nothing.
 //!
 //! Findings that repeat on several targets are one finding naming the targets. Expected is C, found is ctypes.
+use std::cell::OnceCell;
+use std::collections::HashMap;
 
 use super::ctypes_layout::{self, CtypesField, CtypesLayout, PyVersion, Rules};
 use super::model::{CField, CRecord, CType, Endian, Prototype, Simple};
@@ -49,10 +51,12 @@ pub fn check_records(
         .headers
         .iter()
         .filter(|(t, _)| targets.is_empty() || targets.contains(t))
-        .map(|(t, s)| Source::Header(*t, s))
+        .map(|(t, s)| Source::Header(*t, s, OnceCell::new()))
         .chain(truth.dwarf.map(|(t, d)| Source::Dwarf(t, d)))
         .collect();
     let mut unmatched: Vec<&CRecord> = Vec::new();
+    // ctypes' layouts, once per target, shared by every comparison on it.
+    let mut lays: Vec<(Target, Lays)> = Vec::new();
     for (id, rec) in records.iter().enumerate() {
         if rec.fields.is_none() {
             continue;
@@ -69,16 +73,25 @@ pub fn check_records(
                 continue;
             };
             matched = true;
-            compare(
+            let at_target = match lays.iter().position(|(t, _)| *t == target) {
+                Some(i) => i,
+                None => {
+                    lays.push((
+                        target,
+                        ctypes_layout::layouts(records, prototypes, target, py),
+                    ));
+                    lays.len() - 1
+                }
+            };
+            let cx = Cx {
                 records,
                 prototypes,
-                id,
-                &view,
+                lays: &lays[at_target].1,
                 target,
                 py,
-                &truth.pairs,
-                &mut out,
-            );
+                pairs: &truth.pairs,
+            };
+            compare(&cx, id, &view, &mut out);
         }
         if !matched && !sources.is_empty() && !is_anonymous_member_type(records, id) {
             unmatched.push(rec);
@@ -214,22 +227,28 @@ fn inherited_pack(records: &[CRecord], rec: &CRecord) -> Option<u64> {
 // The C side, from a header or from DWARF.
 
 enum Source<'a> {
-    Header(Target, &'a Spec),
+    /// A header parsed for the target, with the ABI engine's layouts of all its records (computed once, on first
+    /// use).
+    Header(Target, &'a Spec, OnceCell<(Names, CLays)>),
     Dwarf(Target, &'a DebugInfo),
 }
+
+type CLays = Vec<Result<RecordLayout, abi::LayoutError>>;
 
 impl<'a> Source<'a> {
     fn target(&self) -> Target {
         match self {
-            Source::Header(t, _) | Source::Dwarf(t, _) => *t,
+            Source::Header(t, _, _) | Source::Dwarf(t, _) => *t,
         }
     }
 
     fn view(&self, name: &str, exact: bool) -> Option<CView> {
         match self {
-            Source::Header(t, spec) => {
-                let id = header_record(spec, name, exact)?;
-                Some(header_view(spec, id, *t))
+            Source::Header(t, spec, cache) => {
+                let (names, lays) =
+                    cache.get_or_init(|| (Names::new(spec), abi::record_layouts(spec, *t)));
+                let id = names.find(name, exact)?;
+                Some(header_view(spec, id, *t, lays))
             }
             Source::Dwarf(_, d) => {
                 let r = d.record(name).or_else(|| {
@@ -302,51 +321,73 @@ struct CView {
     members: Vec<CMember>,
 }
 
-fn header_record(spec: &Spec, name: &str, exact: bool) -> Option<usize> {
-    let complete = |id: usize| spec.records.get(id).is_some_and(|r| r.complete);
-    let by = |eq: &dyn Fn(&str) -> bool| -> Option<usize> {
-        if let Some(i) = spec
-            .records
-            .iter()
-            .position(|r| r.complete && r.tag.as_deref().is_some_and(eq))
-        {
-            return Some(i);
-        }
-        spec.typedefs.iter().find_map(|t| {
-            if !eq(&t.name) {
-                return None;
-            }
-            let mut ty = &t.ty.ty;
-            for _ in 0..32 {
-                match ty {
-                    Type::Record { id } => {
-                        // A typedef of a forward-declared tag: the complete definition of that tag.
-                        let r = &spec.records[*id];
-                        if complete(*id) {
-                            return Some(*id);
-                        }
-                        return r
-                            .tag
-                            .as_deref()
-                            .and_then(|tag| spec.record_by_tag(r.kind, tag));
-                    }
-                    Type::Named { name } => ty = &spec.typedef(name)?.ty.ty,
-                    _ => return None,
-                }
-            }
-            None
-        })
-    };
-    by(&|n| n == name).or_else(|| {
-        if exact {
-            return None;
-        }
-        let want = name.trim_start_matches('_');
-        by(&|n| n.trim_start_matches('_') == want)
-    })
+/// The complete records of a header by tag and typedef name (tags first; the first definition wins), and by
+/// those names without leading underscores.
+#[derive(Default)]
+struct Names {
+    exact: HashMap<String, usize>,
+    stripped: HashMap<String, usize>,
 }
 
-fn header_view(spec: &Spec, id: usize, target: Target) -> CView {
+impl Names {
+    fn new(spec: &Spec) -> Names {
+        let mut n = Names::default();
+        let mut add = |name: &str, id: usize| {
+            n.exact.entry(name.to_string()).or_insert(id);
+            n.stripped
+                .entry(name.trim_start_matches('_').to_string())
+                .or_insert(id);
+        };
+        for (id, r) in spec.records.iter().enumerate() {
+            if let (true, Some(tag)) = (r.complete, &r.tag) {
+                add(tag, id);
+            }
+        }
+        for t in &spec.typedefs {
+            if let Some(id) = typedef_record(spec, &t.ty.ty) {
+                add(&t.name, id);
+            }
+        }
+        n
+    }
+
+    fn find(&self, name: &str, exact: bool) -> Option<usize> {
+        self.exact.get(name).copied().or_else(|| {
+            (!exact)
+                .then(|| self.stripped.get(name.trim_start_matches('_')).copied())
+                .flatten()
+        })
+    }
+}
+
+/// The complete record a typedef names (through typedef chains and forward declarations of the tag).
+fn typedef_record<'s>(spec: &'s Spec, mut ty: &'s Type) -> Option<usize> {
+    for _ in 0..32 {
+        match ty {
+            Type::Record { id } => {
+                let r = spec.records.get(*id)?;
+                if r.complete {
+                    return Some(*id);
+                }
+                return r
+                    .tag
+                    .as_deref()
+                    .and_then(|tag| spec.record_by_tag(r.kind, tag))
+                    .filter(|i| spec.records[*i].complete);
+            }
+            Type::Named { name } => ty = &spec.typedef(name)?.ty.ty,
+            _ => return None,
+        }
+    }
+    None
+}
+
+fn header_view(
+    spec: &Spec,
+    id: usize,
+    target: Target,
+    lays: &[Result<RecordLayout, abi::LayoutError>],
+) -> CView {
     let rec = &spec.records[id];
     let display = match &rec.tag {
         Some(t) => format!(
@@ -374,10 +415,10 @@ fn header_view(spec: &Spec, id: usize, target: Target) -> CView {
         error: None,
         members: Vec::new(),
     };
-    let layout: RecordLayout = match abi::record_layout(spec, id, target) {
+    let layout: &RecordLayout = match &lays[id] {
         Ok(l) => l,
         Err(e) => {
-            view.error = Some(e.message);
+            view.error = Some(e.message.clone());
             return view;
         }
     };
@@ -386,7 +427,7 @@ fn header_view(spec: &Spec, id: usize, target: Target) -> CView {
     for (f, l) in rec.fields.iter().zip(&layout.fields) {
         view.members.push(CMember {
             name: f.name.clone(),
-            shape: decl_shape(spec, &f.ty.ty, target, 0),
+            shape: decl_shape(spec, lays, &f.ty.ty, target, 0),
             c_type: type_name(spec, &f.ty.ty),
             suggest: decl_suggest(spec, &f.ty.ty, 0),
             offset: l.offset,
@@ -413,7 +454,13 @@ fn size_of(spec: &Spec, ty: &Type, target: Target) -> Option<u64> {
     abi::type_layout(spec, ty, target).ok().map(|l| l.size)
 }
 
-fn decl_shape(spec: &Spec, ty: &Type, target: Target, depth: u32) -> Shape {
+fn decl_shape(
+    spec: &Spec,
+    lays: &[Result<RecordLayout, abi::LayoutError>],
+    ty: &Type,
+    target: Target,
+    depth: u32,
+) -> Shape {
     if depth > 32 {
         return Shape::Unknown;
     }
@@ -447,7 +494,7 @@ fn decl_shape(spec: &Spec, ty: &Type, target: Target, depth: u32) -> Shape {
         }
         Type::Named { name } => {
             if let Some(t) = spec.typedef(name) {
-                return decl_shape(spec, &t.ty.ty, target, depth + 1);
+                return decl_shape(spec, lays, &t.ty.ty, target, depth + 1);
             }
             let Some(size) = size() else {
                 return Shape::Unknown;
@@ -466,10 +513,10 @@ fn decl_shape(spec: &Spec, ty: &Type, target: Target, depth: u32) -> Shape {
         }
         Type::Pointer { .. } => Shape::Pointer,
         Type::Array { elem, len } => Shape::Array {
-            elem: Box::new(decl_shape(spec, &elem.ty, target, depth + 1)),
+            elem: Box::new(decl_shape(spec, lays, &elem.ty, target, depth + 1)),
             len: len.unwrap_or(0),
         },
-        Type::Record { id } => match size() {
+        Type::Record { id } => match lays.get(*id).and_then(|l| l.as_ref().ok()).map(|l| l.size) {
             Some(size) => Shape::Record {
                 size,
                 name: c_record_name(spec, *id),
@@ -664,16 +711,26 @@ fn dwarf_suggest(k: &TypeKind) -> Option<String> {
 // ----------------------------------------------------------------------------------------------------------
 // The ctypes side.
 
-fn ctypes_shape(
-    records: &[CRecord],
-    prototypes: &[Prototype],
-    ty: &CType,
+type Lays = Vec<Result<CtypesLayout, ctypes_layout::CtypesLayoutError>>;
+
+/// What one comparison on one target reads.
+struct Cx<'a> {
+    records: &'a [CRecord],
+    prototypes: &'a [Prototype],
+    /// ctypes' layout of every class on `target`.
+    lays: &'a [Result<CtypesLayout, ctypes_layout::CtypesLayoutError>],
     target: Target,
     py: PyVersion,
-) -> Shape {
+    pairs: &'a [(String, String)],
+}
+
+fn ctypes_shape(cx: &Cx<'_>, ty: &CType, depth: u32) -> Shape {
+    if depth > 32 {
+        return Shape::Unknown;
+    }
     match ty {
         CType::Simple { simple } => {
-            let (size, _) = ctypes_layout::simple_size_align(*simple, target);
+            let (size, _) = ctypes_layout::simple_size_align(*simple, cx.target);
             use Simple::*;
             match simple {
                 Bool => Shape::Bool { size },
@@ -694,21 +751,16 @@ fn ctypes_shape(
         }
         CType::Pointer { .. } | CType::FuncPtr { .. } => Shape::Pointer,
         CType::Array { elem, len } => Shape::Array {
-            elem: Box::new(ctypes_shape(records, prototypes, elem, target, py)),
+            elem: Box::new(ctypes_shape(cx, elem, depth + 1)),
             len: *len,
         },
-        CType::Record { .. } => {
-            match ctypes_layout::type_size_align(records, prototypes, ty, target, py) {
-                Ok((size, _)) => Shape::Record {
-                    size,
-                    name: match ty {
-                        CType::Record { id } => records.get(*id).map(|r| r.name.clone()),
-                        _ => None,
-                    },
-                },
-                Err(_) => Shape::Unknown,
-            }
-        }
+        CType::Record { id } => match cx.lays.get(*id) {
+            Some(Ok(l)) => Shape::Record {
+                size: l.size,
+                name: cx.records.get(*id).map(|r| r.name.clone()),
+            },
+            _ => Shape::Unknown,
+        },
         CType::Void | CType::Unknown { .. } => Shape::Unknown,
     }
 }
@@ -749,20 +801,14 @@ struct Placed<'r> {
 }
 
 fn flatten<'r>(
-    records: &'r [CRecord],
-    prototypes: &[Prototype],
+    cx: &Cx<'r>,
     id: usize,
-    own: &CtypesLayout,
-    target: Target,
-    py: PyVersion,
     depth: u32,
 ) -> Result<Vec<Placed<'r>>, ctypes_layout::CtypesLayoutError> {
-    let rec = &records[id];
+    let rec = &cx.records[id];
+    let own = cx.lays[id].as_ref().map_err(Clone::clone)?;
     let mut out = match rec.base {
-        Some(b) if depth < 64 && b != id => {
-            let bl = ctypes_layout::layout(records, prototypes, b, target, py)?;
-            flatten(records, prototypes, b, &bl, target, py, depth + 1)?
-        }
+        Some(b) if depth < 64 && b != id => flatten(cx, b, depth + 1)?,
         _ => Vec::new(),
     };
     for (f, p) in rec.fields.iter().flatten().zip(&own.fields) {
@@ -793,6 +839,8 @@ struct Pending {
 #[derive(Default)]
 struct Out {
     pending: Vec<Pending>,
+    /// (code, location, message) → index in `pending`.
+    index: HashMap<(K, Location, String), usize>,
 }
 
 impl Out {
@@ -815,11 +863,9 @@ impl Out {
                 .map(|t| (Some(*t), expected.clone(), found.clone()))
                 .collect()
         };
-        if let Some(p) = self
-            .pending
-            .iter_mut()
-            .find(|p| p.code == code && p.location == location && p.message == message)
-        {
+        let key = (code, location, message);
+        if let Some(&i) = self.index.get(&key) {
+            let p = &mut self.pending[i];
             for v in values {
                 if !p.values.iter().any(|w| w.0 == v.0) {
                     p.values.push(v);
@@ -827,6 +873,8 @@ impl Out {
             }
             return;
         }
+        self.index.insert(key.clone(), self.pending.len());
+        let (code, location, message) = key;
         self.pending.push(Pending {
             code,
             location,
@@ -993,17 +1041,9 @@ fn pos_text(bits: i64, bitfield: bool) -> String {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn compare(
-    records: &[CRecord],
-    prototypes: &[Prototype],
-    id: usize,
-    view: &CView,
-    target: Target,
-    py: PyVersion,
-    pairs: &[(String, String)],
-    out: &mut Out,
-) {
+fn compare(cx: &Cx<'_>, id: usize, view: &CView, out: &mut Out) {
+    let (records, prototypes, target, py, pairs) =
+        (cx.records, cx.prototypes, cx.target, cx.py, cx.pairs);
     let rec = &records[id];
     let tg = [target];
     let class_loc = at(&rec.loc);
@@ -1022,7 +1062,7 @@ fn compare(
         not_compared(out, format!("the C layout cannot be computed: {e}"));
         return;
     }
-    let lay = match ctypes_layout::layout(records, prototypes, id, target, py) {
+    let lay = match &cx.lays[id] {
         Ok(l) => l,
         Err(e) if e.ctypes_raises => {
             out.push(
@@ -1037,11 +1077,11 @@ fn compare(
             return;
         }
         Err(e) => {
-            not_compared(out, e.message);
+            not_compared(out, e.message.clone());
             return;
         }
     };
-    let placed = match flatten(records, prototypes, id, &lay, target, py, 0) {
+    let placed = match flatten(cx, id, 0) {
         Ok(p) => p,
         Err(e) => {
             not_compared(out, e.message);
@@ -1161,7 +1201,7 @@ fn compare(
     for (m, p) in c_members.iter().zip(&placed) {
         let f = p.field;
         let floc = at(&f.loc);
-        let py_shape = ctypes_shape(records, prototypes, &f.ty, target, py);
+        let py_shape = ctypes_shape(cx, &f.ty, 0);
         let spelled = spelling(records, prototypes, &f.ty);
         let suggest = m.suggest.as_ref().map_or_else(
             || "a ctypes type of the same size and kind".to_string(),

@@ -1106,31 +1106,54 @@ fn compare(cx: &Cx<'_>, id: usize, view: &CView, out: &mut Out) {
         }
     };
 
-    // 1. Pair the members.
-    let c_members: Vec<&CMember> = view
+    // 1. Pair the members. An unnamed C bitfield is padding; a ctypes bitfield at its place that C does not
+    // name (`("_pad", c_uint, 4)`) is that padding spelled out, and pairs with it.
+    let c_named: Vec<&str> = view
         .members
         .iter()
-        .filter(|m| !(m.name.is_none() && m.bit_width.is_some()))
+        .filter_map(|m| m.name.as_deref())
         .collect();
+    let mut c_members: Vec<&CMember> = Vec::new();
+    let mut c_keys: Vec<String> = Vec::new();
     let anon_names: Vec<&str> = placed
         .iter()
         .filter(|p| p.anonymous)
         .map(|p| p.field.name.as_str())
         .collect();
     let mut anon_i = 0;
-    let c_keys: Vec<String> = c_members
-        .iter()
-        .map(|m| match &m.name {
-            Some(n) => n.clone(),
-            None => {
+    // Unnamed C bitfields the class does not spell out: (width, the next named member).
+    let mut padding: Vec<(u32, Option<String>)> = Vec::new();
+    for (mi, m) in view.members.iter().enumerate() {
+        let key = match (&m.name, m.bit_width) {
+            (Some(n), _) => n.clone(),
+            (None, Some(w)) => match placed.get(c_members.len()) {
+                Some(p)
+                    if w > 0
+                        && p.field.bits.is_some()
+                        && !p.anonymous
+                        && !c_named.contains(&p.field.name.as_str()) =>
+                {
+                    p.field.name.clone()
+                }
+                _ => {
+                    if w > 0 {
+                        let next = view.members[mi + 1..].iter().find_map(|n| n.name.clone());
+                        padding.push((w, next));
+                    }
+                    continue;
+                }
+            },
+            (None, None) => {
                 let k = anon_names
                     .get(anon_i)
                     .map_or_else(|| "<anonymous member>".to_string(), |s| s.to_string());
                 anon_i += 1;
                 k
             }
-        })
-        .collect();
+        };
+        c_members.push(m);
+        c_keys.push(key);
+    }
     let py_keys: Vec<&str> = placed.iter().map(|p| p.field.name.as_str()).collect();
     if c_keys
         .iter()
@@ -1306,6 +1329,24 @@ fn compare(cx: &Cx<'_>, id: usize, view: &CView, out: &mut Out) {
     }
     let align_differs = view.align.is_some_and(|a| a != lay.align);
     if diffs.is_empty() && !align_differs {
+        return;
+    }
+    if let Some((w, next)) = padding.first() {
+        let place = next
+            .as_ref()
+            .map_or_else(|| "at the end".to_string(), |n| format!("before `{n}`"));
+        out.push(
+            K::Bitfield,
+            class_loc.clone(),
+            format!(
+                "{}: C has an unnamed {w}-bit bitfield (padding) {place} that the class does not declare",
+                rec.name
+            ),
+            format!("{} unnamed bitfield{} of padding", padding.len(), plural(padding.len())),
+            "none".into(),
+            format!("declare the padding as a field, e.g. `(\"_pad\", c_uint, {w})`, at its place in `_fields_`"),
+            &tg,
+        );
         return;
     }
     let expected = diffs
@@ -1701,6 +1742,33 @@ mod tests {
         let f = run(c, &[other, under], &[Target::LinuxX86_64], 13);
         assert_eq!(ids(&f), vec!["FFI0750"], "{f:#?}");
         assert!(f[0].message.contains("Helper"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn unnamed_bitfields_are_padding_or_pair_with_a_named_pad() {
+        let c = "struct reg { unsigned int en : 1; unsigned int : 3; unsigned int mode : 4; };";
+        let spelled = class(
+            "reg",
+            1,
+            vec![
+                ("en", s(Simple::UInt), Some(1)),
+                ("_pad", s(Simple::UInt), Some(3)),
+                ("mode", s(Simple::UInt), Some(4)),
+            ],
+        );
+        assert!(run(c, &[spelled], &ALL3, 14).is_empty());
+        // Without the padding field `mode` moves: ctypes and C differ on every target.
+        let skipped = class(
+            "reg",
+            1,
+            vec![
+                ("en", s(Simple::UInt), Some(1)),
+                ("mode", s(Simple::UInt), Some(4)),
+            ],
+        );
+        let f = run(c, &[skipped], &ALL3, 14);
+        assert_eq!(ids(&f), vec!["FFI0758"], "{f:#?}");
+        assert!(f[0].message.contains("before `mode`"), "{}", f[0].message);
     }
 
     #[test]

@@ -8,13 +8,18 @@
 //!    value with the model for that Python version on the host. Every CPython 3 found is used: `python3` and
 //!    `python3.N` on PATH, `~/.pyenv/versions/*/bin/python3`, and the paths in `FFI_DOCTOR_PYTHONS`
 //!    (colon-separated).
-//! 2. The C compilers: the same declarations (those C can express) are compiled for each target whose compiler
-//!    is installed; where the compiler's layout and ctypes' differ, the record check must report exactly
-//!    FFI0761 for that class, and nothing where they agree.
+//! 2. The C compilers: the same kind of declarations (those C can express) are compiled for all nine targets
+//!    (gcc for x86_64 Linux, clang for the others, mingw-w64 gcc for MinGW) to object files whose data holds
+//!    every `sizeof`, `_Alignof`, `offsetof` and bitfield position; where the compiler's layout and ctypes'
+//!    differ (3.13 and 3.14 rules), the record check must report exactly FFI0761 for that class, and nothing
+//!    where they agree; the 3.14 `gcc-sysv` rules must agree with GCC/Clang on every plain record.
+//! 3. `testdata/bindings-layout/`: a binding with known mistakes against CPython, its header on three targets
+//!    and the DWARF of the library gcc builds from it.
 //!
 //! Seed: 7 by default, `FFI_DOCTOR_CTYPES_SEED=<n>|random` (printed). Classes per run:
-//! `FFI_DOCTOR_CTYPES_COUNT` (default 400). Missing tools print `skipped: …` unless
-//! `FFI_DOCTOR_REQUIRE_ORACLES=1`.
+//! `FFI_DOCTOR_CTYPES_COUNT` (default 400; half of it per compiler target). `FFI_DOCTOR_CTYPES_KEEP=1` keeps
+//! the generated Python and C; `FFI_DOCTOR_CTYPES_DEBUG=1` prints every class where ctypes and a compiler
+//! differ. Missing tools print `skipped: …` unless `FFI_DOCTOR_REQUIRE_ORACLES=1`.
 
 mod common;
 
@@ -750,7 +755,12 @@ fn compiler_for(t: Target) -> Option<(String, Vec<String>)> {
         Target::LinuxX86_64 => ("gcc".into(), common),
         Target::MingwX64 => ("x86_64-w64-mingw32-gcc".into(), common),
         Target::MingwX86 => ("i686-w64-mingw32-gcc".into(), common),
-        Target::LinuxI386 | Target::LinuxAarch64 => {
+        Target::LinuxI386
+        | Target::LinuxAarch64
+        | Target::MacosX86_64
+        | Target::MacosArm64
+        | Target::WindowsX64Msvc
+        | Target::WindowsX86Msvc => {
             let mut a = vec![
                 format!("--target={}", t.clang_triple()),
                 "-ffreestanding".into(),
@@ -758,7 +768,6 @@ fn compiler_for(t: Target) -> Option<(String, Vec<String>)> {
             a.extend(common);
             ("clang".into(), a)
         }
-        _ => return None,
     })
 }
 
@@ -918,13 +927,7 @@ fn records_check_reports_where_ctypes_and_the_compiler_disagree() {
     let dir = tmp.keep();
     let mut ran = 0;
     let mut problems = Vec::new();
-    for t in [
-        Target::LinuxX86_64,
-        Target::LinuxI386,
-        Target::LinuxAarch64,
-        Target::MingwX64,
-        Target::MingwX86,
-    ] {
+    for t in Target::ALL {
         let (cc, _) = compiler_for(t).unwrap();
         if common::oracle(&cc).is_none() {
             continue;
@@ -985,6 +988,12 @@ fn records_check_reports_where_ctypes_and_the_compiler_disagree() {
                         r.name, cc.size, cc.align, cc.pos
                     ));
                 }
+                if !agree && std::env::var_os("FFI_DOCTOR_CTYPES_DEBUG").is_some() {
+                    eprintln!(
+                        "differs: {t} {py} {} compiler {}/{} {:?} ctypes {size}/{align} {pos:?}",
+                        r.name, cc.size, cc.align, cc.pos
+                    );
+                }
                 if agree {
                     stats.0 += 1
                 } else {
@@ -1026,7 +1035,9 @@ fn records_check_reports_where_ctypes_and_the_compiler_disagree() {
             .collect::<Vec<_>>()
             .join("\n")
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    if std::env::var_os("FFI_DOCTOR_CTYPES_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
 
 // ------------------------------------------------------------------------------------------------------------

@@ -284,7 +284,8 @@ impl Gen {
                     self.rng.pick(INTS)
                 };
                 let (size, _) =
-                    ffi_doctor::bindings::ctypes_layout::simple_size_align(s, self.target);
+                    ffi_doctor::bindings::ctypes_layout::simple_size_align(s, self.target)
+                        .expect("every generated type exists on the target");
                 let w = if s == Simple::Bool && !py {
                     1 // C allows no wider `_Bool` bitfield
                 } else {

@@ -195,12 +195,16 @@ pub fn type_size_align(
     Cx::new(records, prototypes, target, py).size_align(ty, 0)
 }
 
-/// `(size, alignment)` of a fundamental type on `target`, from the ABI engine.
-pub fn simple_size_align(simple: Simple, target: Target) -> (u64, u64) {
-    let l = type_layout(&Spec::default(), &simple.c_type().ty, target)
-        .expect("every fundamental type has a C equivalent the ABI engine lays out");
-    (l.size, l.align)
+/// `(size, alignment)` of a fundamental type on `target`, from the ABI engine; `None` where the target's
+/// compiler has no such type.
+pub fn simple_size_align(simple: Simple, target: Target) -> Option<(u64, u64)> {
+    type_layout(&Spec::default(), &simple.c_type().ty, target)
+        .ok()
+        .map(|l| (l.size, l.align))
 }
+
+/// The largest type size the model lays out (1 TiB): sums of offsets stay far from overflowing.
+const MAX_TYPE_SIZE: u64 = 1 << 40;
 
 /// Whether ctypes accepts a bitfield of this type: the integer types and `c_bool` (not `c_char`/`c_wchar`).
 pub fn bitfield_allowed(simple: Simple) -> bool {
@@ -299,7 +303,13 @@ impl<'a> Cx<'a> {
             ));
         }
         match ty {
-            CType::Simple { simple } => Ok(simple_size_align(*simple, self.target)),
+            CType::Simple { simple } => simple_size_align(*simple, self.target).ok_or_else(|| {
+                CtypesLayoutError::unknown(format!(
+                    "`{}` has no C equivalent on {}",
+                    simple.name(),
+                    self.target.name()
+                ))
+            }),
             CType::FuncPtr { id } if *id >= self.prototypes.len() => {
                 Err(CtypesLayoutError::unknown(format!("no prototype #{id}")))
             }
@@ -309,16 +319,23 @@ impl<'a> Cx<'a> {
             }
             CType::Array { elem, len } => {
                 let (s, a) = self.size_align(elem, depth + 1)?;
-                let size = s.checked_mul(*len).ok_or_else(|| {
-                    CtypesLayoutError::raises(format!("array of {len} elements is too large"))
-                })?;
-                Ok((size, a))
+                match s.checked_mul(*len) {
+                    Some(size) if size <= MAX_TYPE_SIZE => Ok((size, a)),
+                    _ => Err(CtypesLayoutError::unknown(format!(
+                        "array of {len} elements is too large to lay out"
+                    ))),
+                }
             }
             CType::Record { id } => {
                 if let Some(r) = self.memo.borrow().get(id) {
                     return r.clone();
                 }
-                let r = self.record(*id, depth + 1).map(|l| (l.size, l.align));
+                let r = self.record(*id, depth + 1).and_then(|l| match l.size {
+                    s if s > MAX_TYPE_SIZE => {
+                        Err(CtypesLayoutError::unknown("record too large to lay out"))
+                    }
+                    _ => Ok((l.size, l.align)),
+                });
                 self.memo.borrow_mut().insert(*id, r.clone());
                 r
             }
@@ -432,6 +449,18 @@ impl<'a> Cx<'a> {
         let rec_pack = inherited(&|r| r.pack.is_some()).pack;
         let rec_align = inherited(&|r| r.align.is_some()).align;
         let rec_layout = &inherited(&|r| r.layout.is_some()).layout;
+        if rec_pack.is_some_and(|p| p > i32::MAX as u64) {
+            return Err(CtypesLayoutError::raises(format!(
+                "_pack_ of {} is too big",
+                rec.name
+            )));
+        }
+        if self.py.has_align_attr() && rec_align.is_some_and(|a| a > MAX_TYPE_SIZE) {
+            return Err(CtypesLayoutError::unknown(format!(
+                "_align_ of {} is too big to lay out",
+                rec.name
+            )));
+        }
         let align_attr = match rec_align {
             Some(a) if self.py.has_align_attr() => a.max(1),
             Some(_) => {
@@ -865,14 +894,77 @@ mod tests {
     }
 
     #[test]
+    fn hostile_models_give_errors_not_panics() {
+        let huge = CType::Array {
+            elem: Box::new(simple(Simple::LongDouble)),
+            len: u64::MAX / 3,
+        };
+        let big = CType::Array {
+            elem: Box::new(simple(Simple::Char)),
+            len: 1 << 40,
+        };
+        let mut recs = vec![
+            rec("Huge", vec![("a", huge, None)]),
+            rec("Big", vec![("a", big.clone(), None), ("b", big, None)]),
+            rec(
+                "Many",
+                (0..64)
+                    .map(|_| ("x", CType::Record { id: 1 }, None))
+                    .collect(),
+            ),
+            rec(
+                "Dangling",
+                vec![
+                    ("r", CType::Record { id: 999 }, None),
+                    ("f", CType::FuncPtr { id: 7 }, None),
+                ],
+            ),
+            rec("A", vec![("b", CType::Record { id: 5 }, None)]),
+            rec("B", vec![("a", CType::Record { id: 4 }, None)]),
+            rec("Wide", vec![("w", simple(Simple::Int), Some(u32::MAX))]),
+            rec("Packed", vec![("w", simple(Simple::Int), None)]),
+            rec("Aligned", vec![("w", simple(Simple::Int), None)]),
+        ];
+        recs[7].pack = Some(u64::MAX);
+        recs[8].align = Some(u64::MAX);
+        recs[4].base = Some(5);
+        recs[5].base = Some(4);
+        recs[6].pack = Some(u64::MAX);
+        recs[6].align = Some(u64::MAX);
+        for t in Target::ALL {
+            for py in [6, 11, 13, 14, 99] {
+                for (id, r) in layouts(&recs, &[], t, PyVersion::new(py))
+                    .iter()
+                    .enumerate()
+                {
+                    if id == 8 && py < 13 {
+                        assert!(r.is_ok(), "`_align_` is ignored before 3.13: {r:?}");
+                    } else if id != 1 {
+                        assert!(r.is_err(), "{}: {r:?}", recs[id].name);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn data_models_come_from_the_abi_engine() {
         assert_eq!(
             simple_size_align(Simple::Long, Target::WindowsX64Msvc),
-            (4, 4)
+            Some((4, 4))
         );
-        assert_eq!(simple_size_align(Simple::Long, Target::LinuxX86_64), (8, 8));
-        assert_eq!(simple_size_align(Simple::Double, Target::LinuxI386), (8, 4));
-        assert_eq!(simple_size_align(Simple::WChar, Target::MingwX64), (2, 2));
+        assert_eq!(
+            simple_size_align(Simple::Long, Target::LinuxX86_64),
+            Some((8, 8))
+        );
+        assert_eq!(
+            simple_size_align(Simple::Double, Target::LinuxI386),
+            Some((8, 4))
+        );
+        assert_eq!(
+            simple_size_align(Simple::WChar, Target::MingwX64),
+            Some((2, 2))
+        );
     }
 
     #[test]

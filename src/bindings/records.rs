@@ -730,7 +730,9 @@ fn ctypes_shape(cx: &Cx<'_>, ty: &CType, depth: u32) -> Shape {
     }
     match ty {
         CType::Simple { simple } => {
-            let (size, _) = ctypes_layout::simple_size_align(*simple, cx.target);
+            let Some((size, _)) = ctypes_layout::simple_size_align(*simple, cx.target) else {
+                return Shape::Unknown;
+            };
             use Simple::*;
             match simple {
                 Bool => Shape::Bool { size },
@@ -805,8 +807,13 @@ fn flatten<'r>(
     id: usize,
     depth: u32,
 ) -> Result<Vec<Placed<'r>>, ctypes_layout::CtypesLayoutError> {
-    let rec = &cx.records[id];
-    let own = cx.lays[id].as_ref().map_err(Clone::clone)?;
+    let (Some(rec), Some(own)) = (cx.records.get(id), cx.lays.get(id)) else {
+        return Err(ctypes_layout::CtypesLayoutError {
+            message: format!("no record class #{id}"),
+            ctypes_raises: false,
+        });
+    };
+    let own = own.as_ref().map_err(Clone::clone)?;
     let mut out = match rec.base {
         Some(b) if depth < 64 && b != id => flatten(cx, b, depth + 1)?,
         _ => Vec::new(),
@@ -1769,6 +1776,30 @@ mod tests {
         let f = run(c, &[skipped], &ALL3, 14);
         assert_eq!(ids(&f), vec!["FFI0758"], "{f:#?}");
         assert!(f[0].message.contains("before `mode`"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn hostile_classes_are_not_compared_rather_than_panicking() {
+        let c = "struct a { int x; };\nstruct b { int y; };\nstruct c;";
+        let mut dangling = class("a", 1, vec![("x", CType::Record { id: 99 }, None)]);
+        dangling.base = Some(77);
+        let unknown = class(
+            "b",
+            3,
+            vec![(
+                "y",
+                CType::Unknown {
+                    text: "make()".into(),
+                },
+                None,
+            )],
+        );
+        let incomplete = CRecord {
+            fields: None,
+            ..class("c", 5, vec![])
+        };
+        let f = run(c, &[dangling, unknown, incomplete], &Target::ALL, 13);
+        assert_eq!(ids(&f), vec!["FFI0751", "FFI0751"], "{f:#?}");
     }
 
     #[test]

@@ -311,6 +311,7 @@ struct CMember {
 struct CView {
     /// `struct point`, `union value`, or the typedef name.
     display: String,
+    is_union: bool,
     from_dwarf: bool,
     size: u64,
     align: Option<u64>,
@@ -407,6 +408,7 @@ fn header_view(
     };
     let mut view = CView {
         display,
+        is_union: rec.kind == RecordKind::Union,
         from_dwarf: false,
         size: 0,
         align: None,
@@ -625,6 +627,7 @@ fn dwarf_view(r: &dwarf::Record) -> CView {
             },
             r.name
         ),
+        is_union: r.kind == RecordKind::Union,
         from_dwarf: true,
         size: r.byte_size,
         align: None,
@@ -1112,6 +1115,30 @@ fn compare(cx: &Cx<'_>, id: usize, view: &CView, out: &mut Out) {
             );
         }
     };
+
+    if view.is_union != rec.is_union {
+        let kind = |u: bool| if u { "a union" } else { "a struct" };
+        out.push(
+            K::MemberType,
+            class_loc.clone(),
+            format!(
+                "{} is {}, C's {} is {}",
+                rec.name,
+                kind(rec.is_union),
+                view.display,
+                kind(view.is_union)
+            ),
+            kind(view.is_union).into(),
+            kind(rec.is_union).into(),
+            format!(
+                "derive the class from `{}`",
+                if view.is_union { "Union" } else { "Structure" }
+            ),
+            &tg,
+        );
+        size_finding(out);
+        return;
+    }
 
     // 1. Pair the members. An unnamed C bitfield is padding; a ctypes bitfield at its place that C does not
     // name (`("_pad", c_uint, 4)`) is that padding spelled out, and pairs with it.
@@ -1803,6 +1830,41 @@ mod tests {
     }
 
     #[test]
+    fn explicit_pairs_win_over_names() {
+        let c = "struct pt { int x; int y; };\nstruct line { struct pt a; struct pt b; };\nstruct Point { char z; };";
+        let point = class(
+            "Point",
+            1,
+            vec![("x", s(Simple::Int), None), ("y", s(Simple::Int), None)],
+        );
+        let line = class(
+            "line",
+            4,
+            vec![
+                ("a", CType::Record { id: 0 }, None),
+                ("b", CType::Record { id: 0 }, None),
+            ],
+        );
+        let sp = spec(c);
+        let mut truth = RecordTruth {
+            headers: vec![(Target::LinuxX86_64, &sp)],
+            ..Default::default()
+        };
+        // By name, `Point` is compared with `struct Point`, and `line`'s fields with a class of another name.
+        let by_name = check_records(
+            &[point.clone(), line.clone()],
+            &[],
+            &truth,
+            &[],
+            PyVersion::DEFAULT,
+        );
+        assert_eq!(ids(&by_name), vec!["FFI0754", "FFI0753"], "{by_name:#?}");
+        truth.pairs = vec![("Point".into(), "pt".into())];
+        let paired = check_records(&[point, line], &[], &truth, &[], PyVersion::DEFAULT);
+        assert!(paired.is_empty(), "{paired:#?}");
+    }
+
+    #[test]
     fn anonymous_members_and_base_classes() {
         let c =
             "struct base { int kind; };\nstruct value { int kind; union { int i; double d; }; };";
@@ -1819,5 +1881,14 @@ mod tests {
         let f = run(c, &[u, base, value], &ALL3, 13);
         // `_U` mirrors the anonymous union: it needs no C counterpart of its own.
         assert!(f.is_empty(), "{f:#?}");
+        let not_a_union = class(
+            "value",
+            1,
+            vec![("i", s(Simple::Int), None), ("d", s(Simple::Double), None)],
+        );
+        let c = "union value { int i; double d; };";
+        let f = run(c, &[not_a_union], &[Target::LinuxX86_64], 13);
+        assert_eq!(ids(&f), vec!["FFI0756", "FFI0753"], "{f:#?}");
+        assert!(f[0].hint.contains("`Union`"), "{}", f[0].hint);
     }
 }

@@ -55,8 +55,35 @@ pub fn check_records(
         .chain(truth.dwarf.map(|(t, d)| Source::Dwarf(t, d)))
         .collect();
     let mut unmatched: Vec<&CRecord> = Vec::new();
-    // ctypes' layouts, once per target, shared by every comparison on it.
+    // ctypes' layouts, once per target (the requested ones, else those of the truth), shared by every
+    // comparison on it. A class ctypes refuses is reported whether or not C has its record.
     let mut lays: Vec<(Target, Lays)> = Vec::new();
+    let mut layout_targets: Vec<Target> = targets.to_vec();
+    for src in &sources {
+        if !layout_targets.contains(&src.target()) {
+            layout_targets.push(src.target());
+        }
+    }
+    for t in layout_targets {
+        let l = ctypes_layout::layouts(records, prototypes, t, py);
+        for (rec, r) in records.iter().zip(&l) {
+            if let (Some(_), Err(e)) = (&rec.fields, r) {
+                if e.ctypes_raises {
+                    out.push(
+                        K::CtypesRaises,
+                        at(&rec.loc),
+                        format!("ctypes refuses class {}: {}", rec.name, e.message),
+                        "a class ctypes can create".into(),
+                        e.message.clone(),
+                        "ctypes raises TypeError/ValueError when `_fields_` is assigned: fix the declaration"
+                            .into(),
+                        &[t],
+                    );
+                }
+            }
+        }
+        lays.push((t, l));
+    }
     for (id, rec) in records.iter().enumerate() {
         if rec.fields.is_none() {
             continue;
@@ -1074,18 +1101,8 @@ fn compare(cx: &Cx<'_>, id: usize, view: &CView, out: &mut Out) {
     }
     let lay = match &cx.lays[id] {
         Ok(l) => l,
-        Err(e) if e.ctypes_raises => {
-            out.push(
-                K::CtypesRaises,
-                class_loc.clone(),
-                format!("ctypes refuses class {}: {}", rec.name, e.message),
-                "a class ctypes can create".into(),
-                e.message.clone(),
-                "ctypes raises TypeError/ValueError when `_fields_` is assigned: fix the declaration".into(),
-                &tg,
-            );
-            return;
-        }
+        // Reported for the class alone (`check_records`).
+        Err(e) if e.ctypes_raises => return,
         Err(e) => {
             not_compared(out, e.message.clone());
             return;
@@ -1771,6 +1788,21 @@ mod tests {
         let bad = class("node", 1, vec![("w", s(Simple::Double), Some(3))]);
         let f = run(c, &[bad], &[Target::LinuxX86_64], 13);
         assert_eq!(ids(&f), vec!["FFI0752"], "{f:#?}");
+        // Refused with no C record of its name, or with no truth at all.
+        let lonely = class("Lonely", 1, vec![("w", s(Simple::Char), Some(3))]);
+        let f = check_records(
+            std::slice::from_ref(&lonely),
+            &[],
+            &RecordTruth::default(),
+            &[Target::LinuxX86_64, Target::WindowsX64Msvc],
+            PyVersion::DEFAULT,
+        );
+        assert_eq!(ids(&f), vec!["FFI0752"], "{f:#?}");
+        assert!(
+            f[0].message.contains("linux-x86_64, windows-x86_64-msvc"),
+            "{}",
+            f[0].message
+        );
         let other = class("Helper", 1, vec![("x", s(Simple::Int), None)]);
         let under = class("_node", 4, vec![("w", s(Simple::Double), None)]);
         let f = run(c, &[other, under], &[Target::LinuxX86_64], 13);

@@ -6,12 +6,15 @@
 //! in 3.14).
 //!
 //! **Matching.** A class is compared with the complete C struct or union whose tag or typedef name equals the
-//! class name; failing that, equal after removing leading underscores on both sides (`class _Foo` and
-//! `struct foo`, no: `_foo` and `foo`, yes). [`RecordTruth::pairs`] names pairs explicitly and wins. A base
+//! class name; failing that, equal after removing leading underscores on both sides (class `_node` matches
+//! `struct node`; case matters, so `Node` does not). [`RecordTruth::pairs`] names pairs explicitly and wins. A
+//! class used as the type of an `_anonymous_` field mirrors a C anonymous member and needs no match. A base
 //! class's fields come first, as in C with the base as the first members. A C anonymous struct/union member pairs
-//! with the class's next field listed in `_anonymous_`; unnamed C bitfields are padding and pair with nothing.
+//! with the class's next field listed in `_anonymous_`; an unnamed C bitfield is padding and pairs with a
+//! bitfield the class names and C does not (`("_pad", c_uint, 3)`), or with nothing.
 //!
-//! Findings that repeat on several targets are one finding naming the targets. Expected is C, found is ctypes.
+//! Findings that repeat on several targets are one finding naming the targets (with per-target values where
+//! they differ). Expected is C, found is ctypes. A class ctypes refuses is reported for itself, C or not.
 use std::cell::OnceCell;
 use std::collections::HashMap;
 

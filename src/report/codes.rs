@@ -211,6 +211,27 @@ family! {
     }
 }
 
+family! {
+    /// FFI075x: ctypes record classes against the C declarations and the library's DWARF, with ctypes' own
+    /// layout rules (`bindings::records`).
+    BindingLayout: BindingLayoutCode, "ffi075x--ctypes-record-layouts" {
+        NoCounterpart = "FFI0750", Info, Spec, "Record classes with no C struct or union of the same name";
+        NotCompared = "FFI0751", Info, Spec, "A record class could not be compared (a type or layout is not known)";
+        CtypesRaises = "FFI0752", Error, Spec, "ctypes refuses the record class when it is created";
+        SizeDiffers = "FFI0753", Error, Spec, "A record class's size differs from the C record's";
+        MembersDiffer = "FFI0754", Error, Spec, "Fields missing from or extra in the record class";
+        MemberOrder = "FFI0755", Error, Spec, "Fields declared in another order than in C";
+        MemberType = "FFI0756", Error, Spec, "A field's type differs from the C member's";
+        MemberSignedness = "FFI0757", Warning, Spec, "A field differs from the C member only in signedness";
+        Bitfield = "FFI0758", Error, Spec, "A field's bit width differs from the C member's, or only one is a bitfield";
+        Pack = "FFI0759", Error, Spec, "`_pack_` differs from the C record's packing";
+        Alignment = "FFI0760", Error, Spec, "The alignment differs from the C record's (`_align_`, alignment attributes)";
+        CtypesRules = "FFI0761", Error, Spec, "ctypes lays the class out differently from the C compiler";
+        PackWithoutLayout = "FFI0762", Warning, Spec, "`_pack_` without `_layout_` (deprecated in Python 3.14)";
+        AttributeIgnored = "FFI0763", Warning, Spec, "A ctypes class attribute the Python version ignores";
+    }
+}
+
 /// Every finding code ffi-doctor emits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Code {
@@ -220,6 +241,7 @@ pub enum Code {
     Portability(PortabilityCode),
     Runtime(RuntimeCode),
     Policy(PolicyCode),
+    BindingLayout(BindingLayoutCode),
 }
 
 impl Code {
@@ -232,6 +254,7 @@ impl Code {
             Code::Portability(c) => c.info(),
             Code::Runtime(c) => c.info(),
             Code::Policy(c) => c.info(),
+            Code::BindingLayout(c) => c.info(),
         }
     }
 
@@ -249,6 +272,7 @@ impl Code {
             Code::Portability(_) => PortabilityCode::ANCHOR,
             Code::Runtime(_) => RuntimeCode::ANCHOR,
             Code::Policy(_) => PolicyCode::ANCHOR,
+            Code::BindingLayout(_) => BindingLayoutCode::ANCHOR,
         }
     }
 
@@ -261,6 +285,7 @@ impl Code {
             .chain(PortabilityCode::ALL.iter().map(|&c| c.into()))
             .chain(RuntimeCode::ALL.iter().map(|&c| c.into()))
             .chain(PolicyCode::ALL.iter().map(|&c| c.into()))
+            .chain(BindingLayoutCode::ALL.iter().map(|&c| c.into()))
     }
 
     /// The registered code with this id (`FFI0301`), if there is one.

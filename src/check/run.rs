@@ -111,7 +111,7 @@ fn cross_target_layout(spec: &Spec, targets: &[Target], per_target: &[Spec]) -> 
         return out;
     }
     for r in &spec.records {
-        if !r.complete || r.partial {
+        if !r.complete || r.partial || spec.is_foreign_file(&r.loc.file) {
             continue;
         }
         let anonymous = format!("(anonymous at {})", r.loc);
@@ -170,7 +170,7 @@ fn cross_target_layout(spec: &Spec, targets: &[Target], per_target: &[Spec]) -> 
 fn own_target_layout(spec: &Spec, target: Target) -> Vec<Finding> {
     let mut out = Vec::new();
     for (id, r) in spec.records.iter().enumerate() {
-        if !r.complete || r.partial {
+        if !r.complete || r.partial || spec.is_foreign_file(&r.loc.file) {
             continue;
         }
         if let Err(e) = abi::record_layout(spec, id, target) {

@@ -104,6 +104,25 @@ struct FileCtx {
     search_idx: Option<usize>,
     /// Not the spec's own file (see [`Output::system_files`]).
     system: bool,
+    /// The last `#line N "file"` / `# N "file"` marker: from this physical line on, lines count from `N` in the
+    /// file of that index (locations follow it, as in a compiler's messages).
+    line_map: Option<LineMap>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct LineMap {
+    from: u32,
+    line: u32,
+    file: u32,
+}
+
+impl LineMap {
+    fn apply(&self, loc: &mut TokLoc) {
+        if loc.line >= self.from {
+            loc.line = self.line.saturating_add(loc.line - self.from);
+            loc.file = self.file;
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -238,6 +257,10 @@ impl<'o> Pp<'o> {
             ("__STDC_HOSTED__".into(), "1".into()),
         ];
         predef.extend(opts.target_defines.iter().cloned());
+        if self.cffi {
+            // cffi reads `WINAPI` as `__stdcall`, on every platform
+            predef.push(("WINAPI".into(), "__stdcall".into()));
+        }
         predef.extend(
             opts.defines
                 .iter()
@@ -293,6 +316,7 @@ impl<'o> Pp<'o> {
             cond_base: self.conds.len(),
             search_idx,
             system,
+            line_map: None,
         });
         // The main file is never the system's, even when a system header includes it again (openssl/srtp.h
         // includes <openssl/ssl.h>): its declarations are the checked library's.
@@ -400,14 +424,18 @@ impl<'o> Pp<'o> {
                 self.stack.pop();
                 continue;
             }
-            let t = f.toks[f.pos].clone();
+            let mut t = f.toks[f.pos].clone();
             f.pos += 1;
+            let map = f.line_map;
             if t.bol && t.is_punct("#") {
                 self.directive(t)?;
                 continue;
             }
             if !self.active() {
                 continue;
+            }
+            if let Some(m) = map {
+                m.apply(&mut t.loc);
             }
             return Ok(Some(t));
         }
@@ -749,10 +777,29 @@ impl<'o> Pp<'o> {
         let Some(first) = line.first() else {
             return Ok(());
         };
+        let is_marker = first.kind == Tk::Number || &*first.text == "line";
+        if is_marker && self.active() {
+            let at = usize::from(first.kind != Tk::Number);
+            self.line_marker(&line[at..], hash.loc);
+        }
+        // The directive's own locations follow the markers before it.
+        let (hash, line) = match self.stack.last().and_then(|f| f.line_map) {
+            Some(m) => {
+                let mut hash = hash;
+                m.apply(&mut hash.loc);
+                let mut line = line;
+                for t in &mut line {
+                    m.apply(&mut t.loc);
+                }
+                (hash, line)
+            }
+            None => (hash, line),
+        };
+        let first = &line[0];
         let name = first.text.to_string();
         let rest = &line[1..];
         if first.kind == Tk::Number {
-            return Ok(()); // `# 12 "file"` line marker
+            return Ok(()); // `# 12 "file"` line marker, read above
         }
         let base = self.stack.last().map_or(0, |f| f.cond_base);
         match name.as_str() {
@@ -875,13 +922,50 @@ impl<'o> Pp<'o> {
                     format!("`#error {}`", msg.join(" ")),
                 ));
             }
-            "warning" | "line" | "ident" | "sccs" | "assert" | "unassert" => {}
+            "warning" | "line" | "ident" | "sccs" | "assert" | "unassert" => {} // `#line`: read above
             _ => {
                 let note = format!("unknown directive `#{name}` ignored");
                 self.out.notes.push((hash.loc, note));
             }
         }
         Ok(())
+    }
+
+    /// `#line N ["file"]` / `# N "file" flags`: the next physical line is line `N` of `file` (default: the file
+    /// named so far). A malformed marker is ignored, as the locations then stay physical.
+    fn line_marker(&mut self, args: &[Token], hash: TokLoc) {
+        let Some(n) = args
+            .first()
+            .filter(|t| t.kind == Tk::Number)
+            .and_then(|t| t.text.parse::<u32>().ok())
+        else {
+            return;
+        };
+        let current = self
+            .stack
+            .last()
+            .and_then(|f| f.line_map)
+            .map_or(hash.file, |m| m.file);
+        let file = match args.get(1).filter(|t| t.kind == Tk::Str) {
+            Some(s) => {
+                let name = s.text.get(1..s.text.len().saturating_sub(1)).unwrap_or("");
+                match self.out.files.iter().position(|f| f == name) {
+                    Some(i) => u32::try_from(i).unwrap_or(current),
+                    None => {
+                        self.out.files.push(name.to_string());
+                        u32::try_from(self.out.files.len() - 1).unwrap_or(current)
+                    }
+                }
+            }
+            None => current,
+        };
+        if let Some(f) = self.stack.last_mut() {
+            f.line_map = Some(LineMap {
+                from: hash.line.saturating_add(1),
+                line: n,
+                file,
+            });
+        }
     }
 
     /// After an include that was not read: whether this `#if`/`#ifdef`/`#elif` test depends on macros nothing
@@ -999,6 +1083,9 @@ impl<'o> Pp<'o> {
                 describe(rest.first()),
             ));
         };
+        if self.cffi && at.file != 0 {
+            cffi_define(name, &rest[1..])?;
+        }
         let mut i = 1;
         let mut params = None;
         let mut variadic = false;
@@ -1456,6 +1543,47 @@ impl<'o> Pp<'o> {
             }
         }
     }
+}
+
+/// cffi's rule for `#define` in a cdef: the value is `...` or one integer literal (`-?0?x?[0-9a-f]+[lu]*`,
+/// decimal, hex or octal); a string, a float, an expression or a function-like macro is an error.
+fn cffi_define(name: &Token, body: &[Token]) -> Result<(), PpError> {
+    let function_like = body.first().is_some_and(|t| t.is_punct("(") && !t.space);
+    let text: String = body.iter().map(|t| &*t.text).collect();
+    let int_literal = {
+        let v = text.strip_prefix('-').unwrap_or(&text).to_ascii_lowercase();
+        let v = v.trim_end_matches(['l', 'u']);
+        let v = v.strip_prefix('0').unwrap_or(v);
+        let v = v.strip_prefix('x').unwrap_or(v);
+        !v.is_empty() && v.bytes().all(|b| b.is_ascii_hexdigit())
+            || text
+                .trim_start_matches('-')
+                .trim_end_matches(['l', 'u', 'L', 'U'])
+                == "0"
+    };
+    if !function_like && (text == "..." || int_literal) {
+        return Ok(());
+    }
+    let at = body.first().map_or(name.loc, |t| t.loc);
+    Err(perr(
+        at,
+        format!(
+            "`#define {} ...` or `#define {} NUMBER` with an integer constant (cffi's cdef accepts only those)",
+            name.text, name.text
+        ),
+        if body.is_empty() {
+            "nothing".to_string()
+        } else {
+            let mut v = String::new();
+            for (i, t) in body.iter().enumerate() {
+                if i > 0 && t.space {
+                    v.push(' ');
+                }
+                v.push_str(&t.text);
+            }
+            format!("`{v}`")
+        },
+    ))
 }
 
 fn is_type_word(s: &str) -> bool {

@@ -414,3 +414,56 @@ fn long_enum_and_callback_findings_are_grouped() {
     assert!(other.contains("FFI0401 `ulen`"), "{m}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn pragma_operator_is_a_pragma() {
+    // `_Pragma ("…")`, as macros write it (GLib's G_GNUC_BEGIN_IGNORE_DEPRECATIONS), is the #pragma it spells:
+    // `pack` applies, the others are dropped from the declarations. Oracle: gcc's sizeof.
+    let dir = tmpdir("pragma");
+    let h = dir.join("pragma.h");
+    std::fs::write(
+        &h,
+        "#define PACKED_BEGIN _Pragma(\"pack(push, 1)\")\n#define PACKED_END _Pragma(\"pack(pop)\")\n\
+         _Pragma(\"GCC diagnostic push\")\nPACKED_BEGIN\nstruct p { char c; int i; };\nPACKED_END\n\
+         struct q { char c; int i; };\n_Pragma(\"GCC diagnostic pop\")\n",
+    )
+    .unwrap();
+    let spec = parse_header(h.to_str().unwrap(), &host_opts()).unwrap();
+    for (tag, ty) in [("p", "struct p"), ("q", "struct q")] {
+        let id = spec
+            .record_by_tag(ffi_doctor::decl::RecordKind::Struct, tag)
+            .unwrap();
+        let ours = ffi_doctor::abi::record_layout(&spec, id, Target::LinuxX86_64)
+            .unwrap()
+            .size;
+        match gcc_sizeof(&h, ty, None) {
+            Some(gcc) => assert_eq!(ours, gcc, "{ty}"),
+            None => skip("gcc/nm not available for the probe"),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn glib_h_parses_with_its_pkg_config_flags() {
+    let glib = Path::new("/usr/include/glib-2.0/glib.h");
+    let Some(lib) = system_lib("libglib-2.0.so.0") else {
+        return skip("libglib-2.0.so.0 not found (apt-get install libglib2.0-dev)");
+    };
+    if !glib.is_file() || find_tool("pkg-config").is_none() {
+        return skip("glib.h or pkg-config not found (apt-get install libglib2.0-dev pkg-config)");
+    }
+    let lib = lib.to_string_lossy().into_owned();
+    let (code, doc) = ffi_json_code(
+        "check",
+        &[
+            &lib,
+            glib.to_str().unwrap(),
+            "--pkg-config",
+            "glib-2.0",
+            "--no-dwarf",
+        ],
+    );
+    assert_ne!(code, 2, "{doc:#}");
+    assert!(doc["images"][0]["declared_functions"].as_u64().unwrap() > 1000);
+}

@@ -277,6 +277,9 @@ impl<'o> Pp<'o> {
         loop {
             let mut src = Src::Main;
             match self.next_expanded(&mut src)? {
+                Some(t) if t.kind == Tk::Ident && &*t.text == "_Pragma" => {
+                    self.pragma_operator(t)?
+                }
                 Some(t) => self.out.tokens.push(t),
                 None => break,
             }
@@ -928,6 +931,40 @@ impl<'o> Pp<'o> {
                 self.out.notes.push((hash.loc, note));
             }
         }
+        Ok(())
+    }
+
+    /// `_Pragma ("…")` (C99), typically from a macro (GLib's `G_GNUC_BEGIN_IGNORE_DEPRECATIONS`): done as the
+    /// `#pragma` it spells, and left out of the tokens. Anything else after `_Pragma` is passed on unchanged.
+    fn pragma_operator(&mut self, kw: Token) -> Result<(), PpError> {
+        let mut taken = vec![kw];
+        for _ in 0..3 {
+            let mut src = Src::Main;
+            match self.next_expanded(&mut src)? {
+                Some(t) => taken.push(t),
+                None => break,
+            }
+        }
+        let ok = taken.len() == 4
+            && taken[1].is_punct("(")
+            && taken[2].kind == Tk::Str
+            && taken[3].is_punct(")");
+        if !ok {
+            self.out.tokens.extend(taken);
+            return Ok(());
+        }
+        let s = &taken[2].text;
+        let inner = s
+            .get(s.find('"').map_or(0, |i| i + 1)..s.len().saturating_sub(1))
+            .unwrap_or("")
+            .replace("\\\"", "\"")
+            .replace("\\\\", "\\");
+        let loc = taken[0].loc;
+        let mut toks = lex(&inner, loc.file).tokens;
+        for t in &mut toks {
+            t.loc = loc;
+        }
+        self.pragma(&toks, loc);
         Ok(())
     }
 

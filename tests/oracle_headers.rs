@@ -729,3 +729,203 @@ fn predefined_macros_match_the_compilers() {
     let has = |t: Target, k: &str| t.predefined_macros().iter().any(|(n, _)| n == k);
     assert!(has(Target::MingwX64, "__SSE2__") && has(Target::LinuxX86_64, "__SSE2__"));
 }
+
+/// The package that installed `path` (`dpkg -S`), and every file it installed (`dpkg -L`), canonicalized.
+fn package_files(path: &Path) -> Option<(String, std::collections::HashSet<PathBuf>)> {
+    let owner = output("dpkg", &["-S", path.to_str()?])?;
+    let pkg = owner.lines().next()?.split(": ").next()?.to_string();
+    let list = output("dpkg", &["-L", &pkg])?;
+    let files = list
+        .lines()
+        .map(|l| {
+            let p = PathBuf::from(l);
+            std::fs::canonicalize(&p).unwrap_or(p)
+        })
+        .collect();
+    Some((pkg, files))
+}
+
+/// The functions clang declares at file scope in `header` (not `static`, not implicit), with the file each is
+/// declared in: read from `-ast-dump=json` line by line (clang writes a location's file only when it changes,
+/// so every location in document order is followed; `includedFrom` names the includer, not a location).
+fn clang_declared_functions(
+    header: &Path,
+    include: &[PathBuf],
+) -> Result<Vec<(String, PathBuf)>, String> {
+    let mut cmd = Command::new("clang");
+    cmd.args(["-fsyntax-only", "-Xclang", "-ast-dump=json", "-x", "c"]);
+    for d in include {
+        cmd.arg(format!("-I{}", d.display()));
+    }
+    cmd.arg(header);
+    let out = cmd.output().map_err(|e| format!("clang: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "clang failed on {}: {}",
+            header.display(),
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .next()
+                .unwrap_or("")
+        ));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut cur = PathBuf::new();
+    let mut prev_included_from = false;
+    // The top-level node being read: kind, name, static, implicit, its file (once its `loc` is read).
+    let mut node: Option<(String, String, bool, bool, Option<PathBuf>)> = None;
+    let mut in_loc = false;
+    let mut out_fns = Vec::new();
+    let flush = |n: Option<(String, String, bool, bool, Option<PathBuf>)>,
+                 out: &mut Vec<(String, PathBuf)>| {
+        if let Some((kind, name, stat, implicit, Some(file))) = n {
+            if kind == "FunctionDecl" && !stat && !implicit && !name.is_empty() {
+                out.push((name, file));
+            }
+        }
+    };
+    let value = |l: &str| -> String {
+        l.split_once(": ")
+            .map(|(_, v)| v.trim_end_matches(',').trim_matches('"').to_string())
+            .unwrap_or_default()
+    };
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let t = line.trim_start();
+        if t.starts_with("\"file\": ") && !prev_included_from {
+            cur = PathBuf::from(value(t));
+        }
+        prev_included_from = t.starts_with("\"includedFrom\": {");
+        if indent != 6 {
+            continue;
+        }
+        if t.starts_with("\"kind\": ") {
+            flush(node.take(), &mut out_fns);
+            node = Some((value(t), String::new(), false, false, None));
+        } else if let Some(n) = node.as_mut() {
+            if t.starts_with("\"loc\": {") {
+                in_loc = true;
+            } else if in_loc && (t.starts_with('}') || t.starts_with("\"range\"")) {
+                in_loc = false;
+                n.4 = Some(std::fs::canonicalize(&cur).unwrap_or(cur.clone()));
+            } else if t.starts_with("\"name\": ") {
+                n.1 = value(t);
+            } else if t.starts_with("\"storageClass\": \"static\"") {
+                n.2 = true;
+            } else if t.starts_with("\"isImplicit\": true") {
+                n.3 = true;
+            }
+        }
+    }
+    flush(node.take(), &mut out_fns);
+    Ok(out_fns)
+}
+
+/// The set of functions `check` takes from a library's header (the header named as a person names it, the
+/// host's system headers read by default, and the declarations of other libraries' headers left out) is the
+/// set clang declares in the files of the library's Debian -dev package.
+#[test]
+fn check_takes_the_functions_the_compiler_declares() {
+    use std::collections::BTreeSet;
+    let (Some(_), Some(_)) = (
+        output("clang", &["--version"]),
+        output("dpkg", &["--version"]),
+    ) else {
+        assert!(
+            !required(),
+            "FFI_DOCTOR_REQUIRE_ORACLES=1 but clang or dpkg is missing"
+        );
+        println!("skipped: clang or dpkg not found");
+        return;
+    };
+    let host = Target::LinuxX86_64;
+    let mut compared = 0;
+    let mut total = 0;
+    let mut problems = Vec::new();
+    for lib in LIBS {
+        if lib.wrapper.starts_with("#include <stdio.h>") {
+            // Not self-contained (jpeglib.h, bzlib.h use FILE without including <stdio.h>): a person names a
+            // wrapper, whose own declarations are the point of the comparison above.
+            println!("skipped: {}: its header needs <stdio.h> first", lib.name);
+            continue;
+        }
+        let Some(first) = lib.wrapper.lines().find_map(|l| {
+            l.strip_prefix("#include <")
+                .and_then(|r| r.strip_suffix('>'))
+        }) else {
+            continue;
+        };
+        let include: Vec<PathBuf> = if lib.name == "libxml2" {
+            vec![PathBuf::from("/usr/include/libxml2")]
+        } else {
+            Vec::new()
+        };
+        let header = include
+            .iter()
+            .map(|d| d.join(first))
+            .find(|p| p.is_file())
+            .or_else(|| find_entry(first).filter(|p| p.is_file()));
+        let Some(header) = header else {
+            assert!(
+                !required(),
+                "FFI_DOCTOR_REQUIRE_ORACLES=1 but {first} is not installed"
+            );
+            println!("skipped: {}: {first} not installed", lib.name);
+            continue;
+        };
+        let Some((pkg, files)) = package_files(&header) else {
+            println!(
+                "skipped: {}: no Debian package owns {}",
+                lib.name,
+                header.display()
+            );
+            continue;
+        };
+        let clang: BTreeSet<String> = match clang_declared_functions(&header, &include) {
+            Ok(v) => v
+                .into_iter()
+                .filter(|(_, f)| files.contains(f))
+                .map(|(n, _)| n)
+                .collect(),
+            Err(e) => {
+                problems.push(format!("{}: {e}", lib.name));
+                continue;
+            }
+        };
+        let opts = ParseOptions {
+            include_dirs: include.clone(),
+            target_system_includes: true,
+            target_defines: host.predefined_macros(),
+            ..Default::default()
+        };
+        let mut spec = match parse_header(header.to_str().unwrap(), &opts) {
+            Ok(s) => s,
+            Err(e) => {
+                problems.push(format!(
+                    "{}: {} does not parse: {e}",
+                    lib.name,
+                    header.display()
+                ));
+                continue;
+            }
+        };
+        spec.take_foreign();
+        let ours: BTreeSet<String> = spec.functions.iter().map(|f| f.name.clone()).collect();
+        compared += 1;
+        total += clang.len();
+        if ours != clang {
+            let missing: Vec<&String> = clang.difference(&ours).take(10).collect();
+            let extra: Vec<&String> = ours.difference(&clang).take(10).collect();
+            problems.push(format!(
+                "{} ({}, {pkg}): clang declares {} functions in the package's files, check takes {}; \
+                 missing {missing:?}, extra {extra:?}",
+                lib.name,
+                header.display(),
+                clang.len(),
+                ours.len()
+            ));
+        }
+    }
+    println!("{compared} headers compared with clang's declared functions ({total} functions)");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -553,7 +553,8 @@ fn every_construct() {
         Type::Array { len: None, .. }
     ));
     assert!(spec.record_by_tag(RecordKind::Struct, "inner").is_some());
-    assert_eq!(outer.loc.line, 57, "#line is ignored: physical lines");
+    // `#line 100` on physical line 30: physical line 57 is line 126, as a compiler reports it.
+    assert_eq!(outer.loc.line, 126, "#line is honoured");
 
     let rec = |t: &str| &spec.records[spec.record_by_tag(RecordKind::Struct, t).unwrap()];
     assert!(rec("packed_s").packed);
@@ -1076,7 +1077,9 @@ fn extended_floating_types_per_target() {
 #[test]
 fn main_header_in_a_system_directory_stays_the_librarys() {
     // openssl/ssl.h includes openssl/srtp.h, which includes <openssl/ssl.h> again (guarded): the main
-    // header must not be counted among the system's files, or `check` drops all its functions.
+    // header must not be counted among the system's files, or `check` drops all its functions. Its siblings
+    // found as <lib/x.h> through the system directory are the library's too (the library's own include
+    // directory is lib/, wherever it is installed); a header beside lib/ is another library's.
     let dir = std::env::temp_dir().join(format!("ffi-doctor-sysmain-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("lib")).unwrap();
     std::fs::write(
@@ -1086,22 +1089,26 @@ fn main_header_in_a_system_directory_stays_the_librarys() {
     .unwrap();
     std::fs::write(
         dir.join("lib/other.h"),
-        "#include <lib/main.h>\nint other_fn(void);\n",
+        "#include <lib/main.h>\n#include <sys.h>\nint other_fn(void);\n",
     )
     .unwrap();
+    std::fs::write(dir.join("sys.h"), "int sys_fn(void);\n").unwrap();
     let opts = ParseOptions {
         system_include_dirs: vec![dir.clone()],
         ..Default::default()
     };
     let main = dir.join("lib/main.h");
-    let spec = ffi_doctor::decl::parse_header(main.to_str().unwrap(), &opts).unwrap();
+    let mut spec = ffi_doctor::decl::parse_header(main.to_str().unwrap(), &opts).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        !spec.system_files.iter().any(|f| f.ends_with("main.h")),
-        "{:?}",
-        spec.system_files
+    assert_eq!(
+        spec.system_files,
+        vec![dir.join("sys.h").display().to_string()],
+        "only the header outside lib/ is another library's"
     );
-    assert!(spec.system_files.iter().any(|f| f.ends_with("other.h")));
+    let foreign = spec.take_foreign();
+    let names: Vec<&str> = spec.functions.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["other_fn", "lib_fn"]);
+    assert_eq!((foreign.functions, foreign.files.len()), (1, 1));
 }
 
 #[test]

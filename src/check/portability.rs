@@ -1,11 +1,16 @@
 //! Portability rules of `check`: declarations that mean different things on different targets, or that ctypes
 //! and cffi's ABI mode cannot call reliably. Each finding names the declaration (file:line:col), the type as
-//! written and what it resolves to, and the targets where it bites.
+//! written and what it resolves to, and the targets where it bites. The repetitive ones are grouped: `long`
+//! (FFI0401) and enums by value (FFI0405) give one finding per typedef or type, callbacks (FFI0410) one per
+//! callback type, each with the count, the first uses in the message and every use in `found`. A summary
+//! (FFI0412) says which of them matter for the requested targets; declarations that a header which was not
+//! read may change are FFI0411.
 
 use crate::report::codes::{Code, PortabilityCode};
 use std::collections::HashSet;
 
-use crate::decl::{FnSig, Loc, Prim, QualType, Spec, Type};
+use crate::abi::Target;
+use crate::decl::{Loc, Prim, QualType, Spec, Type};
 use crate::report::{Finding, Severity};
 
 /// One portability trap found in a type.
@@ -115,16 +120,200 @@ impl Walker<'_> {
     }
 }
 
+/// What a grouped finding is about: the first typedef of the chain, or the type itself.
+fn group_key(spec: &Spec, q: &QualType, via: &str) -> String {
+    if let Some(chain) = via.strip_prefix(" (through typedef ") {
+        return chain
+            .split(" → ")
+            .next()
+            .unwrap_or("")
+            .trim_end_matches(')')
+            .to_string();
+    }
+    let mut q = q;
+    loop {
+        match &q.ty {
+            Type::Pointer { pointee } => q = pointee,
+            Type::Array { elem, .. } => q = elem,
+            Type::Prim { prim: Prim::ULong } => return "unsigned long".into(),
+            Type::Prim { prim: Prim::Long } => return "long".into(),
+            Type::Enum { id } => {
+                return match spec.enums.get(*id).and_then(|e| e.tag.clone()) {
+                    Some(t) => format!("enum {t}"),
+                    None => "an anonymous enum".into(),
+                }
+            }
+            _ => return "long".into(),
+        }
+    }
+}
+
+/// One use of a grouped trap: what uses it, and where.
+struct Use {
+    what: String,
+    loc: Loc,
+}
+
+/// Uses of one trap through one typedef or type, in declaration order.
+struct Group {
+    trap: Trap,
+    key: String,
+    via: String,
+    uses: Vec<Use>,
+    /// Whether the enum's values need more than `int` (FFI0405 only).
+    wide_enum: bool,
+}
+
+/// Grouped traps, in the order their first use was found.
+#[derive(Default)]
+struct Groups {
+    groups: Vec<Group>,
+    index: std::collections::HashMap<(Trap, String), usize>,
+    seen: HashSet<(String, Trap)>,
+}
+
+impl Groups {
+    fn add(&mut self, trap: Trap, key: String, via: &str, what: String, loc: &Loc, wide: bool) {
+        if !self.seen.insert((loc.to_string(), trap)) {
+            return;
+        }
+        let n = self.groups.len();
+        let i = *self.index.entry((trap, key.clone())).or_insert(n);
+        if i == n {
+            self.groups.push(Group {
+                trap,
+                key,
+                via: via.to_string(),
+                uses: Vec::new(),
+                wide_enum: wide,
+            });
+        }
+        self.groups[i].uses.push(Use {
+            what,
+            loc: loc.clone(),
+        });
+    }
+
+    /// Leave out uses in other libraries' headers, and order each group's uses by place.
+    fn finish(&mut self, spec: &Spec) {
+        for g in &mut self.groups {
+            g.uses.retain(|u| !spec.is_foreign_file(&u.loc.file));
+            g.uses.sort_by(|a, b| {
+                (&a.loc.file, a.loc.line, a.loc.col).cmp(&(&b.loc.file, b.loc.line, b.loc.col))
+            });
+        }
+        self.groups.retain(|g| !g.uses.is_empty());
+    }
+
+    fn findings(self, out: &mut Vec<Finding>) {
+        for g in self.groups {
+            out.push(g.finding());
+        }
+    }
+}
+
+impl Group {
+    fn finding(&self) -> Finding {
+        let (why, hint) = self.trap.explain();
+        let first = &self.uses[0];
+        let message = if self.uses.len() == 1 {
+            format!("{}{}: {why}", first.what, self.via)
+        } else {
+            let shown: Vec<&str> = self.uses.iter().take(6).map(|u| u.what.as_str()).collect();
+            let more = self.uses.len().saturating_sub(shown.len());
+            format!(
+                "{} declarations use `{}`{}: {}{}: {why}",
+                self.uses.len(),
+                self.key,
+                self.via,
+                shown.join(", "),
+                if more > 0 {
+                    format!(", and {more} more")
+                } else {
+                    String::new()
+                }
+            )
+        };
+        Finding {
+            code: self.trap.code(),
+            severity: Severity::Warning,
+            location: first.loc.location(),
+            message,
+            expected: "a type with the same size and signedness on every target".into(),
+            found: self
+                .uses
+                .iter()
+                .map(|u| format!("{} at {}", u.what, u.loc))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            hint: hint.into(),
+        }
+    }
+
+    /// Whether this trap gives different results among `targets`.
+    fn matters_for(&self, targets: &[Target]) -> bool {
+        trap_matters(self.trap, targets, self.wide_enum)
+    }
+}
+
+/// Whether a trap gives different sizes or signedness among `targets`.
+fn trap_matters(trap: Trap, targets: &[Target], wide_enum: bool) -> bool {
+    let differ = |f: &dyn Fn(Target) -> u32| {
+        let mut v: Vec<u32> = targets.iter().map(|t| f(*t)).collect();
+        v.sort_unstable();
+        v.dedup();
+        v.len() > 1
+    };
+    match trap {
+        Trap::Long => differ(&|t| if t.is_lp64() { 8 } else { 4 }),
+        Trap::WChar => differ(&|t| if t.is_windows() { 2 } else { 4 }),
+        Trap::LongDouble => differ(&|t| match t {
+            Target::LinuxI386 | Target::MingwX86 => 12,
+            Target::WindowsX64Msvc | Target::WindowsX86Msvc | Target::MacosArm64 => 8,
+            _ => 16,
+        }),
+        Trap::PlainChar => differ(&|t| u32::from(t.char_is_unsigned())),
+        Trap::Enum => wide_enum,
+    }
+}
+
+/// Whether an enum type's values need more than `int` / `unsigned int` (then its size is the compiler's
+/// choice: 8 bytes with GCC, `int` with MSVC).
+fn is_wide_enum(spec: &Spec, q: &QualType, depth: usize) -> bool {
+    match &q.ty {
+        Type::Enum { id } => spec.enums.get(*id).is_some_and(|e| {
+            e.variants.iter().any(|(_, v)| {
+                v.is_some_and(|v| v < i128::from(i32::MIN) || v > i128::from(u32::MAX))
+            })
+        }),
+        Type::Named { name } if depth < 32 => spec
+            .typedef(name)
+            .is_some_and(|td| is_wide_enum(spec, &td.ty, depth + 1)),
+        Type::Array { elem, .. } => is_wide_enum(spec, elem, depth + 1),
+        _ => false,
+    }
+}
+
+/// Record a trap found in the type `q` of a declaration: `long` and enums are grouped, the others are one
+/// finding per declaration.
+#[allow(clippy::too_many_arguments)]
 fn push(
     out: &mut Vec<Finding>,
-    seen: &mut HashSet<(String, Code)>,
+    groups: &mut Groups,
+    spec: &Spec,
+    q: &QualType,
     loc: &Loc,
     what: &str,
     t: Trap,
     via: &str,
 ) {
-    let key = (loc.to_string(), t.code());
-    if !seen.insert(key) {
+    if matches!(t, Trap::Long | Trap::Enum) {
+        let key = group_key(spec, q, via);
+        let wide = t == Trap::Enum && is_wide_enum(spec, q, 0);
+        groups.add(t, key, via, what.to_string(), loc, wide);
+        return;
+    }
+    if !groups.seen.insert((loc.to_string(), t)) {
         return;
     }
     let (why, hint) = t.explain();
@@ -162,33 +351,30 @@ fn has_callback(spec: &Spec, q: &QualType, depth: usize) -> bool {
     }
 }
 
-/// All portability findings of a spec.
+/// All portability findings of a spec, with no requested targets (no FFI0412 summary).
 pub fn check(spec: &Spec) -> Vec<Finding> {
+    check_for(spec, &[])
+}
+
+/// All portability findings of a spec, and a summary (FFI0412) of which matter for `targets` (the library's
+/// own target and those asked for with `--targets`).
+pub fn check_for(spec: &Spec, targets: &[Target]) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut seen = HashSet::new();
+    let mut groups = Groups::default();
+    let mut callbacks = Groups::default();
     let mut w = Walker {
         spec,
         seen_typedefs: Vec::new(),
     };
-    let mut fn_sig = |name: &str,
-                      sig: &FnSig,
-                      loc: &Loc,
-                      out: &mut Vec<Finding>,
-                      seen: &mut HashSet<_>| {
-        let mut found = Vec::new();
-        w.traps(&sig.ret, &mut found, false);
-        for p in &sig.params {
-            w.traps(&p.ty, &mut found, false);
-        }
-        for (t, via) in found {
-            push(
-                out,
-                seen,
-                loc,
-                &format!("function `{name}` uses a non-portable type"),
-                t,
-                &via,
-            );
+    for f in &spec.functions {
+        let (name, sig, loc) = (&f.name, &f.sig, &f.loc);
+        let what = format!("function `{name}`");
+        for q in std::iter::once(&sig.ret).chain(sig.params.iter().map(|p| &p.ty)) {
+            let mut found = Vec::new();
+            w.traps(q, &mut found, false);
+            for (t, via) in found {
+                push(&mut out, &mut groups, spec, q, loc, &what, t, &via);
+            }
         }
         if sig.variadic {
             out.push(Finding {
@@ -222,22 +408,13 @@ pub fn check(spec: &Spec) -> Vec<Finding> {
                     .into(),
             });
         }
-        if sig.params.iter().any(|p| has_callback(spec, &p.ty, 0)) {
-            out.push(Finding {
-                code: Code::Portability(PortabilityCode::Callback),
-                severity: Severity::Info,
-                location: loc.location(),
-                message: format!("function `{name}` takes a callback"),
-                expected: String::new(),
-                found: "a function-pointer parameter".into(),
-                hint: "keep a reference to the ctypes CFUNCTYPE / cffi callback object for as long as C may call it, \
-                       and never let a Python exception propagate through C"
-                    .into(),
-            });
+        for p in sig.params.iter().filter(|p| has_callback(spec, &p.ty, 0)) {
+            let key = match &p.ty.ty {
+                Type::Named { name } => name.clone(),
+                _ => "a function pointer".into(),
+            };
+            callbacks.add(Trap::Long, key, "", name.clone(), loc, false);
         }
-    };
-    for f in &spec.functions {
-        fn_sig(&f.name, &f.sig, &f.loc, &mut out, &mut seen);
     }
     let mut w = Walker {
         spec,
@@ -246,15 +423,9 @@ pub fn check(spec: &Spec) -> Vec<Finding> {
     for v in &spec.variables {
         let mut found = Vec::new();
         w.traps(&v.ty, &mut found, false);
+        let what = format!("variable `{}`", v.name);
         for (t, via) in found {
-            push(
-                &mut out,
-                &mut seen,
-                &v.loc,
-                &format!("variable `{}` has a non-portable type", v.name),
-                t,
-                &via,
-            );
+            push(&mut out, &mut groups, spec, &v.ty, &v.loc, &what, t, &via);
         }
     }
     for r in spec.records.iter().filter(|r| r.complete) {
@@ -273,22 +444,22 @@ pub fn check(spec: &Spec) -> Vec<Finding> {
             let mut found = Vec::new();
             w.traps(&fld.ty, &mut found, false);
             let fname = fld.name.as_deref().unwrap_or("(anonymous)");
+            let what = format!("field `{fname}` of {rname}");
             for (t, via) in found {
                 push(
                     &mut out,
-                    &mut seen,
+                    &mut groups,
+                    spec,
+                    &fld.ty,
                     &fld.loc,
-                    &format!("field `{fname}` of {rname}"),
+                    &what,
                     t,
                     &via,
                 );
             }
             if fld.bits.is_some() {
-                let key = (
-                    r.loc.to_string(),
-                    Code::Portability(PortabilityCode::Bitfields),
-                );
-                if seen.insert(key) {
+                let key = (r.loc.to_string(), Trap::PlainChar);
+                if groups.seen.insert((format!("bitfields {}", key.0), key.1)) {
                     out.push(Finding {
                         code: Code::Portability(PortabilityCode::Bitfields),
                         severity: Severity::Warning,
@@ -320,5 +491,179 @@ pub fn check(spec: &Spec) -> Vec<Finding> {
             });
         }
     }
+    groups.finish(spec);
+    callbacks.finish(spec);
+    out.retain(|f| !spec.is_foreign_file(&f.location.file));
+    let summary = summary(&groups, &out, targets);
+    groups.findings(&mut out);
+    for g in callbacks.groups {
+        out.push(callback_finding(&g));
+    }
+    out.extend(unread_findings(spec));
+    out.extend(summary);
     out
+}
+
+/// FFI0410 for the functions taking a callback of one type.
+fn callback_finding(g: &Group) -> Finding {
+    let names: Vec<&str> = g.uses.iter().map(|u| u.what.as_str()).collect();
+    let message = if names.len() == 1 {
+        format!("function `{}` takes a callback (`{}`)", names[0], g.key)
+    } else {
+        let more = names.len().saturating_sub(6);
+        format!(
+            "{} functions take a callback of type `{}`: {}{}",
+            names.len(),
+            g.key,
+            names[..names.len().min(6)].join(", "),
+            if more > 0 {
+                format!(", and {more} more")
+            } else {
+                String::new()
+            }
+        )
+    };
+    Finding {
+        code: Code::Portability(PortabilityCode::Callback),
+        severity: Severity::Info,
+        location: g.uses[0].loc.location(),
+        message,
+        expected: String::new(),
+        found: g
+            .uses
+            .iter()
+            .map(|u| format!("function `{}` at {}", u.what, u.loc))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        hint: "keep a reference to the ctypes CFUNCTYPE / cffi callback object for as long as C may call it, \
+               and never let a Python exception propagate through C"
+            .into(),
+    }
+}
+
+/// FFI0411: declarations that an include which was not read may change.
+fn unread_findings(spec: &Spec) -> Vec<Finding> {
+    spec.unsure
+        .iter()
+        .map(|u| {
+            let macros: Vec<String> = u.macros.iter().map(|m| format!("`{m}`")).collect();
+            Finding {
+                code: Code::Portability(PortabilityCode::DependsOnUnread),
+                severity: Severity::Warning,
+                location: u.loc.location(),
+                message: format!(
+                    "{} may differ: it is inside a conditional on {} (at {}), which a header that was not read \
+                     may define (last: {})",
+                    u.declaration,
+                    macros.join(", "),
+                    u.condition,
+                    u.include
+                ),
+                expected: "every #include read, as the compiler reads them".into(),
+                found: format!("{} not found in the include path (at {})", u.include, u.include_loc),
+                hint: "let the system headers be read (the default; --sysroot or --isystem for another target), \
+                       or pass -I/-D so the conditional is decided as the compiler decides it"
+                    .into(),
+            }
+        })
+        .collect()
+}
+
+/// FFI0412: which grouped and per-declaration portability findings matter for `targets`.
+fn summary(groups: &Groups, out: &[Finding], targets: &[Target]) -> Option<Finding> {
+    if targets.is_empty() {
+        return None;
+    }
+    let mut matter: Vec<String> = Vec::new();
+    let mut other: Vec<String> = Vec::new();
+    for g in &groups.groups {
+        let n = g.uses.len();
+        let label = format!(
+            "{} `{}` ({n} {})",
+            g.trap.code(),
+            g.key,
+            if n == 1 { "use" } else { "uses" }
+        );
+        if g.matters_for(targets) {
+            matter.push(label);
+        } else {
+            other.push(label);
+        }
+    }
+    let traps = [Trap::WChar, Trap::LongDouble, Trap::PlainChar];
+    for t in traps {
+        let n = out.iter().filter(|f| f.code == t.code()).count();
+        if n == 0 {
+            continue;
+        }
+        let label = format!("{} ({n})", t.code());
+        if trap_matters(t, targets, false) {
+            matter.push(label);
+        } else {
+            other.push(label);
+        }
+    }
+    for c in [
+        PortabilityCode::Bitfields,
+        PortabilityCode::Packed,
+        PortabilityCode::RecordByValue,
+        PortabilityCode::Variadic,
+    ] {
+        let n = out
+            .iter()
+            .filter(|f| f.code == Code::Portability(c))
+            .count();
+        if n > 0 {
+            matter.push(format!("{} ({n})", Code::Portability(c)));
+        }
+    }
+    if matter.is_empty() && other.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = targets.iter().map(|t| t.name()).collect();
+    let file = out
+        .first()
+        .map(|f| f.location.file.clone())
+        .or_else(|| groups.groups.first().map(|g| g.uses[0].loc.file.clone()))
+        .unwrap_or_default();
+    Some(Finding {
+        code: Code::Portability(PortabilityCode::Summary),
+        severity: Severity::Info,
+        location: file.into(),
+        message: format!(
+            "portability for {}: {} matter ({}); {} only on other targets ({})",
+            names.join(", "),
+            matter.len(),
+            if matter.is_empty() {
+                "none".into()
+            } else {
+                matter.join(", ")
+            },
+            other.len(),
+            if other.is_empty() {
+                "none".into()
+            } else {
+                other.join(", ")
+            }
+        ),
+        expected: format!("declarations that mean the same on {}", names.join(", ")),
+        found: format!(
+            "matter: {}\nonly on other targets: {}",
+            if matter.is_empty() {
+                "none".into()
+            } else {
+                matter.join(", ")
+            },
+            if other.is_empty() {
+                "none".into()
+            } else {
+                other.join(", ")
+            }
+        ),
+        hint: if other.is_empty() {
+            String::new()
+        } else {
+            "the findings only on other targets matter once the binding runs there: name them with --targets".into()
+        },
+    })
 }

@@ -24,6 +24,9 @@ pub struct ImageCheck {
     pub declared_functions: usize,
     pub declared_variables: usize,
     pub declared_records: usize,
+    /// Functions and variables declared by other libraries' headers (the C library's) reached from the spec,
+    /// which are not checked against this library.
+    pub not_checked: crate::decl::Foreign,
     pub findings: Vec<Finding>,
 }
 
@@ -108,7 +111,7 @@ fn cross_target_layout(spec: &Spec, targets: &[Target], per_target: &[Spec]) -> 
         return out;
     }
     for r in &spec.records {
-        if !r.complete || r.partial {
+        if !r.complete || r.partial || spec.is_foreign_file(&r.loc.file) {
             continue;
         }
         let anonymous = format!("(anonymous at {})", r.loc);
@@ -167,7 +170,7 @@ fn cross_target_layout(spec: &Spec, targets: &[Target], per_target: &[Spec]) -> 
 fn own_target_layout(spec: &Spec, target: Target) -> Vec<Finding> {
     let mut out = Vec::new();
     for (id, r) in spec.records.iter().enumerate() {
-        if !r.complete || r.partial {
+        if !r.complete || r.partial || spec.is_foreign_file(&r.loc.file) {
             continue;
         }
         if let Err(e) = abi::record_layout(spec, id, target) {
@@ -310,10 +313,9 @@ pub fn check_library(
         };
         // Declarations that come from the system's own headers (--system-includes) describe the C library, not
         // this library: they give types to the spec but are not checked against its exports.
-        let system = std::mem::take(&mut spec.system_files);
+        let not_checked = spec.take_foreign();
+        let system = spec.system_files.clone();
         let from_system = |file: &str| system.iter().any(|s| s == file);
-        spec.functions.retain(|f| !from_system(&f.loc.file));
-        spec.variables.retain(|v| !from_system(&v.loc.file));
         if notes.is_empty() {
             notes = spec
                 .notes
@@ -339,9 +341,12 @@ pub fn check_library(
         if !portability_done {
             // Portability of the C library's own types (from system headers) is not this library's problem.
             findings.extend(
-                crate::check::portability::check(&spec)
-                    .into_iter()
-                    .filter(|f| !from_system(&f.location.file)),
+                crate::check::portability::check_for(
+                    &spec,
+                    &requested_targets(target, &opts.targets),
+                )
+                .into_iter()
+                .filter(|f| !from_system(&f.location.file)),
             );
             portability_done = true;
         }
@@ -358,6 +363,7 @@ pub fn check_library(
             declared_functions: spec.functions.len(),
             declared_variables: spec.variables.len(),
             declared_records: spec.records.iter().filter(|r| r.complete).count(),
+            not_checked,
             findings,
         });
         if opts.runtime && idx == 0 {
@@ -417,6 +423,17 @@ pub fn check_library(
         images: out,
         notes,
     })
+}
+
+/// The library's own target and the `--targets`, without repeats: what portability findings are weighed for.
+fn requested_targets(own: Option<Target>, asked: &[Target]) -> Vec<Target> {
+    let mut v: Vec<Target> = own.into_iter().collect();
+    for t in asked {
+        if !v.contains(t) {
+            v.push(*t);
+        }
+    }
+    v
 }
 
 /// The safe return type of a zero-argument function, if it has one.

@@ -8,33 +8,60 @@ use crate::decl::ParseOptions;
 use crate::error::InputError;
 use crate::report::{OutputFormat, Severity};
 
-/// How the spec (a C header or cffi cdef) is preprocessed: `-D`, `-I`, `--system-includes`, `--cffi`.
+/// How the spec (a C header or cffi cdef) is preprocessed: `-D`, `-I`, `--isystem`, `--pkg-config`, the system
+/// headers (read by default, the target's own), `--sysroot`, `--cffi`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct SpecArgs {
     /// Define a macro for the spec's preprocessor (NAME or NAME=VALUE); repeatable.
     #[arg(short = 'D', value_name = "NAME[=VALUE]")]
     pub define: Vec<String>,
-    /// Add an include directory for the spec's `#include`s; repeatable.
+    /// Add an include directory for the spec's `#include`s; repeatable. A system directory (/usr/include,
+    /// /usr/include/x86_64-linux-gnu, …) keeps its system meaning, as with gcc and clang.
     #[arg(short = 'I', value_name = "DIR")]
     pub include: Vec<PathBuf>,
-    /// Also search the host's system include directories (/usr/include, …); off by default, because the
-    /// target's headers may differ from the host's.
-    #[arg(long)]
+    /// Add a system include directory (searched after -I, before the target's own; its declarations are not
+    /// the library's); repeatable.
+    #[arg(long, value_name = "DIR")]
+    pub isystem: Vec<PathBuf>,
+    /// Take -I, -isystem and -D from `pkg-config --cflags NAME` (e.g. libcurl, glib-2.0); repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub pkg_config: Vec<String>,
+    /// Read the system headers from the host's directories (/usr/include, …) whatever the target. By default
+    /// the target's own system headers are read: the host's for the host, an installed cross target's
+    /// (/usr/aarch64-linux-gnu/include, /usr/x86_64-w64-mingw32/include, …) or those under --sysroot.
+    #[arg(long, conflicts_with = "no_system_includes")]
     pub system_includes: bool,
+    /// Do not read any system header: system includes are skipped, and declarations they may change are
+    /// reported (FFI0411).
+    #[arg(long)]
+    pub no_system_includes: bool,
+    /// The target system's root (an SDK or an extracted image): its usr/include holds the system headers
+    /// (`layout` of a binary: its global debug directories are looked for inside it).
+    #[arg(long, value_name = "DIR")]
+    pub sysroot: Option<PathBuf>,
     /// Treat the spec as a cffi cdef (default: detected from `.cdef` or cffi's `...` forms).
     #[arg(long)]
     pub cffi: bool,
 }
 
 impl SpecArgs {
-    /// The parse options these flags ask for (the target's predefined macros are added per target).
-    pub fn parse_options(&self) -> ParseOptions {
-        ParseOptions::from_args(
-            &self.define,
-            self.include.clone(),
-            self.cffi,
-            self.system_includes,
-        )
+    /// The parse options these flags ask for (the target's predefined macros are added per target);
+    /// `--pkg-config` runs pkg-config here.
+    pub fn parse_options(&self) -> Result<ParseOptions, InputError> {
+        let mut defines = self.define.clone();
+        let mut include = self.include.clone();
+        let mut isystem = self.isystem.clone();
+        for name in &self.pkg_config {
+            let f = crate::decl::pkg_config::cflags(name)?;
+            defines.extend(f.defines);
+            include.extend(f.include_dirs);
+            isystem.extend(f.system_include_dirs);
+        }
+        let mut p = ParseOptions::from_args(&defines, include, self.cffi, self.system_includes);
+        p.system_include_dirs.splice(0..0, isystem);
+        p.target_system_includes = !self.no_system_includes && !self.system_includes;
+        p.sysroot = self.sysroot.clone();
+        Ok(p)
     }
 }
 

@@ -59,8 +59,15 @@ pub fn run(ctx: &Context, a: &CheckArgs) -> i32 {
             return EXIT_INPUT;
         }
     };
+    let parse = match a.spec_args.parse_options() {
+        Ok(p) => p,
+        Err(e) => {
+            report::report_input_errors(ctx.format, "check", &[e]);
+            return EXIT_INPUT;
+        }
+    };
     let opts = CheckOptions {
-        parse: a.spec_args.parse_options(),
+        parse,
         arch: a.arch.clone(),
         targets,
         runtime: a.runtime,
@@ -112,6 +119,24 @@ fn human(r: &CheckReport, quiet: bool) -> std::io::Result<()> {
             img.declared_variables,
             img.declared_records
         )?;
+        let nc = &img.not_checked;
+        if !quiet && nc.functions + nc.variables > 0 {
+            let files: Vec<String> = nc.files.iter().take(3).map(|f| f.file.clone()).collect();
+            let more = nc.files.len().saturating_sub(3);
+            writeln!(
+                out,
+                "not checked: {} functions, {} variables declared by {} other headers ({}{})",
+                nc.functions,
+                nc.variables,
+                nc.files.len(),
+                files.join(", "),
+                if more > 0 {
+                    format!(", {more} more")
+                } else {
+                    String::new()
+                }
+            )?;
+        }
         report::human::write_grouped(&mut out, &img.findings, quiet)?;
     }
     if !quiet && !r.notes.is_empty() {

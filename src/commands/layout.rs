@@ -34,9 +34,6 @@ pub struct LayoutArgs {
     /// A global debug directory (`.build-id/` and debuglink lookups); repeatable; default /usr/lib/debug.
     #[arg(long, value_name = "DIR")]
     pub debug_dir: Vec<PathBuf>,
-    /// Look for the global debug directories inside this root.
-    #[arg(long)]
-    pub sysroot: Option<PathBuf>,
     /// The architecture slice of a universal Mach-O file.
     #[arg(long)]
     pub arch: Option<String>,
@@ -97,7 +94,7 @@ pub fn run(ctx: &Context, a: &LayoutArgs) -> i32 {
     }
     let mut opts = DebugOptions {
         debug_file: a.debug_file.clone(),
-        sysroot: a.sysroot.clone(),
+        sysroot: a.spec_args.sysroot.clone(),
         arch: a.arch.clone(),
         ..DebugOptions::default()
     };

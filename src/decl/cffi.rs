@@ -1,6 +1,11 @@
 //! cffi `cdef` support: detection. The forms themselves (`...;` in a struct, `#define X ...`,
 //! `typedef int... t;`, `typedef ... t;`, `...` among enumerators, `static const int X;`, `int a[...]`) are
-//! accepted by [`super::parse`] and [`super::preprocess`] when cffi mode is on.
+//! accepted by [`super::parse`] and [`super::preprocess`] when cffi mode is on, and so is what cffi accepts
+//! beyond C (`WINAPI` read as `__stdcall`, `float _Complex`). What cffi rejects is an error there too, with its
+//! location (after `#line` markers): a `#define` whose value is not `...` or one integer literal (strings,
+//! floats, expressions, function-like macros), `typedef T... t` other than integer words, `float` or `double`,
+//! `f(...)` without a named parameter, function bodies, and type names neither the cdef nor cffi declares.
+//! Oracle: cffi itself, on these rules and on every cdef of its own test suite (`tests/spec_cffi.rs`).
 
 /// Whether text should be read as a cffi `cdef`: the name ends in `.cdef`, or the text has `...` followed
 /// (after optional blanks) by `;`.

@@ -242,10 +242,47 @@ pub struct Spec {
     pub constants: Vec<Constant>,
     /// Non-fatal notes from parsing (skipped includes, unsupported extensions), with locations.
     pub notes: Vec<(Loc, String)>,
-    /// Files read through the system include directories: they give the spec types, but their declarations are
-    /// the C library's, not the checked library's.
+    /// Files that are not the spec's own (found through a system include directory outside the named file's
+    /// own include directory): they give the spec types, but their declarations are another library's (the C
+    /// library's), not the checked library's.
     #[serde(skip)]
     pub system_files: Vec<String>,
+    /// Declarations that an `#include` which was not read may change: each is inside a conditional decided by
+    /// macros nothing defined, after that include was skipped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unsure: Vec<Unsure>,
+}
+
+/// A declaration that a header which was not read may change (see [`Spec::unsure`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unsure {
+    /// What is declared: `function f`, `struct s`, `typedef t`, `variable v`, `enum e`.
+    pub declaration: String,
+    pub loc: Loc,
+    /// Where the `#if` chain that decided it starts.
+    pub condition: Loc,
+    /// The macros it tested that nothing defined.
+    pub macros: Vec<String>,
+    /// The include that was not read, as written (`<pthread.h>`), and where.
+    pub include: String,
+    pub include_loc: Loc,
+}
+
+/// Declarations of files that are not the spec's own, taken out of a spec (see [`Spec::take_foreign`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Foreign {
+    pub functions: usize,
+    pub variables: usize,
+    /// Per file, in order of the most functions: file, functions, variables.
+    pub files: Vec<ForeignFile>,
+}
+
+/// One file's declarations that were not taken as the spec's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ForeignFile {
+    pub file: String,
+    pub functions: usize,
+    pub variables: usize,
 }
 
 impl Spec {
@@ -260,6 +297,56 @@ impl Spec {
     pub fn typedef(&self, name: &str) -> Option<&Typedef> {
         self.typedefs.iter().find(|t| t.name == name)
     }
+
+    /// Take out the functions and variables declared by files that are not the spec's own (another library's,
+    /// such as the C library's): they give the spec types but are not the library's interface. Says what was
+    /// taken out, per file.
+    pub fn take_foreign(&mut self) -> Foreign {
+        let system = std::mem::take(&mut self.system_files);
+        let mut out = Foreign::default();
+        if system.is_empty() {
+            return out;
+        }
+        let set: std::collections::HashSet<&str> = system.iter().map(String::as_str).collect();
+        let mut per: std::collections::HashMap<String, (usize, usize)> = Default::default();
+        self.functions.retain(|f| {
+            let foreign = set.contains(f.loc.file.as_str());
+            if foreign {
+                per.entry(f.loc.file.clone()).or_default().0 += 1;
+            }
+            !foreign
+        });
+        self.variables.retain(|v| {
+            let foreign = set.contains(v.loc.file.as_str());
+            if foreign {
+                per.entry(v.loc.file.clone()).or_default().1 += 1;
+            }
+            !foreign
+        });
+        let mut files: Vec<ForeignFile> = per
+            .into_iter()
+            .map(|(file, (functions, variables))| ForeignFile {
+                file,
+                functions,
+                variables,
+            })
+            .collect();
+        files.sort_by(|a, b| {
+            (b.functions + b.variables)
+                .cmp(&(a.functions + a.variables))
+                .then_with(|| a.file.cmp(&b.file))
+        });
+        out.functions = files.iter().map(|f| f.functions).sum();
+        out.variables = files.iter().map(|f| f.variables).sum();
+        out.files = files;
+        self.system_files = system;
+        out
+    }
+
+    /// Whether `file` is not the spec's own (see [`Spec::system_files`]).
+    pub fn is_foreign_file(&self, file: &str) -> bool {
+        self.system_files.iter().any(|s| s == file)
+    }
 }
 
 // ------------------------------------------------------------------------------------------------ parsing
@@ -269,7 +356,10 @@ pub mod cffi;
 pub mod expr;
 pub mod lex;
 pub mod parse;
+pub mod pkg_config;
 pub mod preprocess;
+pub mod system_dirs;
+mod unsure;
 
 use std::path::PathBuf;
 
@@ -330,8 +420,14 @@ pub struct ParseOptions {
     /// `-I` directories, searched for `#include "x"` (after the including file's directory) and `<x>`.
     pub include_dirs: Vec<PathBuf>,
     /// System directories searched after `include_dirs` (default none: a system include is then skipped with a
-    /// note, and the standard typedefs of [`STANDARD_TYPEDEFS`] stand in).
+    /// note, and the standard typedefs of [`STANDARD_TYPEDEFS`] stand in). `-isystem` directories go here.
     pub system_include_dirs: Vec<PathBuf>,
+    /// Also search the target's own system include directories after `system_include_dirs`, as its compiler
+    /// does ([`system_dirs::target_system_dirs`]: the host's for the host target, a cross target's installed
+    /// headers, or those under `sysroot`). What the command line asks for by default.
+    pub target_system_includes: bool,
+    /// The target system's root: its `usr/include` stands for the target's system headers.
+    pub sysroot: Option<PathBuf>,
     /// Accept cffi `cdef` forms. Also switched on automatically for a `.cdef` file or text containing `...;`.
     pub cffi: bool,
     /// Predefined macros of the target (`__x86_64__`, `_WIN32`, `__SIZEOF_LONG__`, …), supplied by the caller,
@@ -391,6 +487,8 @@ pub fn parse_header(path: &str, opts: &ParseOptions) -> Result<Spec, ParseError>
 pub fn parse_str(name: &str, text: &str, opts: &ParseOptions) -> Result<Spec, ParseError> {
     let cffi = opts.cffi || cffi::looks_like_cdef(name, text);
     let dir = std::path::Path::new(name).parent().map(|p| p.to_path_buf());
+    let (effective, mut notes) = search_path(opts, cffi);
+    let opts = &effective;
     let out = preprocess::preprocess(name, text, dir, opts, cffi).map_err(|e| ParseError {
         loc: Loc {
             file: e.file,
@@ -401,6 +499,9 @@ pub fn parse_str(name: &str, text: &str, opts: &ParseOptions) -> Result<Spec, Pa
         found: e.found,
     })?;
     let system_files = out.system_files.clone();
+    let unread = out.unread.clone();
+    let regions = out.unsure.clone();
+    let files = out.files.clone();
     let mut spec = parse::parse(
         out,
         cffi,
@@ -408,7 +509,57 @@ pub fn parse_str(name: &str, text: &str, opts: &ParseOptions) -> Result<Spec, Pa
         crate::abi::Target::from_defines(&opts.target_defines),
     )?;
     spec.system_files = system_files;
+    notes.append(&mut spec.notes);
+    spec.notes = notes;
+    spec.unsure = unsure::declarations(&spec, &files, &unread, &regions);
     Ok(spec)
+}
+
+/// The include search path a parse uses: `-I` directories that name a system directory keep their system
+/// meaning (as with GCC and Clang: they move behind the `-I` list, into the system list), and the target's
+/// own system directories follow when asked for. Notes say what was moved or is missing.
+fn search_path(opts: &ParseOptions, cffi: bool) -> (ParseOptions, Vec<(Loc, String)>) {
+    let mut p = opts.clone();
+    let mut notes = Vec::new();
+    let builtin = Loc {
+        file: "<built-in>".into(),
+        line: 0,
+        col: 0,
+    };
+    let target = crate::abi::Target::from_defines(&opts.target_defines);
+    let mut system_from_i = Vec::new();
+    p.include_dirs.retain(|d| {
+        let sys = system_dirs::is_machine_system_dir(d);
+        if sys {
+            system_from_i.push(d.clone());
+        }
+        !sys
+    });
+    if opts.target_system_includes && !cffi {
+        let dirs = system_dirs::target_system_dirs(target, opts.sysroot.as_deref());
+        if dirs.is_empty() {
+            let t = target.or(crate::abi::Target::host());
+            notes.push((
+                builtin.clone(),
+                format!(
+                    "no system headers for {} on this machine (pass --sysroot, or -isystem DIR): system \
+                     includes are skipped",
+                    t.map_or("this target", |t| t.name())
+                ),
+            ));
+        }
+        p.system_include_dirs.extend(dirs);
+    }
+    let canon = |d: &PathBuf| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone());
+    for d in system_from_i {
+        let c = canon(&d);
+        if !p.system_include_dirs.iter().any(|s| canon(s) == c) {
+            // Another target's system directory (pkg-config's -I/usr/include/x86_64-linux-gnu for a cross
+            // target): searched last, so the target's own C library headers win.
+            p.system_include_dirs.push(d);
+        }
+    }
+    (p, notes)
 }
 
 impl ParseOptions {

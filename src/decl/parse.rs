@@ -820,6 +820,17 @@ impl<'a> Parser<'a> {
             self.attributes(&mut attrs, &mut cc)?;
             let Some(t) = self.peek() else { break };
             if self.cffi && t.is_punct("...") && storage == Storage::Typedef && named.is_none() {
+                // cffi's forms: `typedef ... t;`, `typedef int... t;` (any integer words), `typedef float... t;`
+                // / `double...`; anything else (`void...`) is not one.
+                let int_words = ["int", "long", "short", "signed", "unsigned", "char"];
+                let ok = words.iter().all(|w| int_words.contains(&w.as_str()))
+                    || matches!(words.as_slice(), [w] if w == "float" || w == "double");
+                if !ok {
+                    return Err(self.err(format!(
+                        "`int...`, `float...`, `double...` or `...` (cffi's types of unknown size), not `{}...`",
+                        words.join(" ")
+                    )));
+                }
                 self.pos += 1;
                 if words.is_empty() {
                     cffi_unknown = Some("...".to_string());
@@ -893,6 +904,12 @@ impl<'a> Parser<'a> {
                             name: s.to_string(),
                         });
                     } else if self.unknown_type_name_here(in_param) {
+                        if self.cffi {
+                            // cffi knows only the cdef's own types and its standard ones
+                            return Err(self.err(
+                                "a type the cdef declares or one of cffi's standard types (cffi: unknown type name)",
+                            ));
+                        }
                         if self.noted_unknown.insert(s.to_string()) {
                             let msg = format!(
                                 "unknown type name `{s}` (declared in a skipped include?) kept as a named type"
@@ -1583,6 +1600,10 @@ impl<'a> Parser<'a> {
             self.leave();
             return Ok(sig);
         }
+        if self.cffi && self.is("...") {
+            // cffi: "a function with only '(...)' as argument is not correct C code"
+            return Err(self.err("a named parameter before `...` (C and cffi need one)"));
+        }
         loop {
             if self.eat("...") {
                 sig.variadic = true;
@@ -1715,6 +1736,12 @@ impl<'a> Parser<'a> {
                 }
             } else if let Some(sig) = self.function_sig(&ty) {
                 if self.is("{") {
+                    if self.cffi {
+                        // cffi: "this construct is valid C but not valid in cdef()"
+                        return Err(
+                            self.err("`;` (a cdef declares functions, it has no function bodies)")
+                        );
+                    }
                     // a definition: `static inline` helpers are skipped with their bodies
                     self.skip_balanced()?;
                     if specs.storage != Storage::Static

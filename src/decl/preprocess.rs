@@ -61,8 +61,26 @@ pub struct Output {
     pub notes: Vec<(TokLoc, String)>,
     /// Integer object-like macros: name, value (`None` for cffi `#define X ...`), location of the `#define`.
     pub constants: Vec<(String, Option<i128>, TokLoc)>,
-    /// Files reached through the system include directories (or included from such a file).
+    /// Files that are not the spec's own: found through a system include directory outside the named file's
+    /// own include directory, or included next to such a file. Their declarations give the spec types but
+    /// are another library's (the C library's).
     pub system_files: Vec<String>,
+    /// `#include`s that were not read (not found, or unreadable): location and spelling (`<x.h>`, `"x.h"`).
+    pub unread: Vec<(TokLoc, String)>,
+    /// Conditionals decided by a macro that a header not read may define: where the `#if` chain starts, the
+    /// line of its `#endif`, the undefined macros it tested, and the index of the last unread include before it.
+    pub unsure: Vec<UnsureRegion>,
+}
+
+/// A conditional decided while an include was not read, by macros nothing defined (see [`Output::unsure`]).
+#[derive(Debug, Clone)]
+pub struct UnsureRegion {
+    pub start: TokLoc,
+    /// The `#endif`'s line (the start's line until it is seen).
+    pub end_line: u32,
+    pub macros: Vec<String>,
+    /// Index into [`Output::unread`].
+    pub unread: usize,
 }
 
 #[derive(Debug)]
@@ -84,8 +102,27 @@ struct FileCtx {
     cond_base: usize,
     /// Index into the search path list this file was found through (for `#include_next`).
     search_idx: Option<usize>,
-    /// Reached through the system include directories (directly or from such a file).
+    /// Not the spec's own file (see [`Output::system_files`]).
     system: bool,
+    /// The last `#line N "file"` / `# N "file"` marker: from this physical line on, lines count from `N` in the
+    /// file of that index (locations follow it, as in a compiler's messages).
+    line_map: Option<LineMap>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct LineMap {
+    from: u32,
+    line: u32,
+    file: u32,
+}
+
+impl LineMap {
+    fn apply(&self, loc: &mut TokLoc) {
+        if loc.line >= self.from {
+            loc.line = self.line.saturating_add(loc.line - self.from);
+            loc.file = self.file;
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -98,6 +135,8 @@ struct Cond {
     /// The enclosing region is active.
     parent: bool,
     loc: TokLoc,
+    /// Index into [`Output::unsure`] when a test of this chain used a macro an unread include may define.
+    unsure: Option<usize>,
 }
 
 enum Src {
@@ -126,6 +165,17 @@ struct Pp<'o> {
     /// The target's compiler answers (`"__has_attribute packed"`, `"defined __has_feature"`, …), when the
     /// predefined macros name a target ([`crate::abi::TARGET_MARKER`]).
     queries: Option<HashSet<String>>,
+    /// The named file's own include directory (its directory, unless that is a system directory).
+    own_dir: Option<PathBuf>,
+    /// The named file's directory relative to the system directory it is in (`openssl` for
+    /// `/usr/include/openssl/ssl.h`): a file found at that path in any system directory is the library's too.
+    own_rel: Option<PathBuf>,
+    /// Names of files that are the spec's own (a name both foreign and own counts as own).
+    own_files: HashSet<String>,
+    /// The machine's system directory holding the named file when the target does not search it (a host
+    /// header parsed for a cross target): searched last for quoted includes only, so the library's own
+    /// `#include "lib/x.h"` resolve and the host's C library stays out.
+    own_quote_dir: Option<PathBuf>,
 }
 
 /// Preprocess `text` (named `name`, found in `dir`).
@@ -192,6 +242,10 @@ impl<'o> Pp<'o> {
             in_if: false,
             queries: crate::abi::Target::from_defines(&opts.target_defines)
                 .map(|t| t.compiler_queries().map(str::to_string).collect()),
+            own_dir: None,
+            own_rel: None,
+            own_files: HashSet::new(),
+            own_quote_dir: None,
         }
     }
 
@@ -203,6 +257,10 @@ impl<'o> Pp<'o> {
             ("__STDC_HOSTED__".into(), "1".into()),
         ];
         predef.extend(opts.target_defines.iter().cloned());
+        if self.cffi {
+            // cffi reads `WINAPI` as `__stdcall`, on every platform
+            predef.push(("WINAPI".into(), "__stdcall".into()));
+        }
         predef.extend(
             opts.defines
                 .iter()
@@ -214,15 +272,23 @@ impl<'o> Pp<'o> {
             let toks = lex(&line, 0).tokens;
             let _ = self.define(&toks, TokLoc::default());
         }
+        self.find_own_dirs(dir.as_deref());
         self.push_file(name, text, dir, None, None, false)?;
         loop {
             let mut src = Src::Main;
             match self.next_expanded(&mut src)? {
+                Some(t) if t.kind == Tk::Ident && &*t.text == "_Pragma" => {
+                    self.pragma_operator(t)?
+                }
                 Some(t) => self.out.tokens.push(t),
                 None => break,
             }
         }
         self.collect_constants();
+        let own = std::mem::take(&mut self.own_files);
+        self.out.system_files.retain(|f| !own.contains(f));
+        self.out.system_files.sort_unstable();
+        self.out.system_files.dedup();
         Ok(())
     }
 
@@ -253,13 +319,90 @@ impl<'o> Pp<'o> {
             cond_base: self.conds.len(),
             search_idx,
             system,
+            line_map: None,
         });
         // The main file is never the system's, even when a system header includes it again (openssl/srtp.h
         // includes <openssl/ssl.h>): its declarations are the checked library's.
         if system && self.out.files.get(1).is_none_or(|main| main != name) {
             self.out.system_files.push(name.to_string());
+        } else {
+            self.own_files.insert(name.to_string());
         }
         Ok(())
+    }
+
+    /// The named file's own include directory: its directory, or, when that is a system include directory's
+    /// subdirectory (`/usr/include/openssl`), that subdirectory's path below the system directory.
+    fn find_own_dirs(&mut self, dir: Option<&Path>) {
+        let Some(dir) = dir else { return };
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        let Ok(canon) = std::fs::canonicalize(dir) else {
+            return;
+        };
+        let system: Vec<PathBuf> = self
+            .opts
+            .system_include_dirs
+            .iter()
+            .filter_map(|d| std::fs::canonicalize(d).ok())
+            .collect();
+        if system.contains(&canon) {
+            return;
+        }
+        if super::system_dirs::is_machine_system_dir(&canon) {
+            self.own_quote_dir = Some(canon);
+            return;
+        }
+        self.own_rel = system
+            .iter()
+            .filter_map(|s| canon.strip_prefix(s).ok())
+            .min_by_key(|r| r.components().count())
+            .map(Path::to_path_buf);
+        if self.own_rel.is_none() {
+            // Under /usr/include without being on the list (a cross target's parse of a host header).
+            let mut p = canon.as_path();
+            while let Some(parent) = p.parent() {
+                if super::system_dirs::is_machine_system_dir(parent) {
+                    self.own_rel = canon.strip_prefix(parent).ok().map(Path::to_path_buf);
+                    self.own_quote_dir = Some(parent.to_path_buf());
+                    break;
+                }
+                p = parent;
+            }
+        }
+        self.own_dir = Some(canon);
+    }
+
+    /// Whether an included file is another library's: see [`Output::system_files`].
+    fn is_foreign(&self, name: &str, quoted: bool, idx: usize, canon: Option<&Path>) -> bool {
+        let parent = self.stack.last().is_some_and(|f| f.system);
+        if quoted && idx == 0 {
+            return parent; // next to its includer
+        }
+        if let (Some(own), Some(c)) = (&self.own_dir, canon) {
+            if c.starts_with(own) {
+                return false;
+            }
+        }
+        if let Some(rel) = &self.own_rel {
+            if Path::new(name).starts_with(rel) {
+                return false;
+            }
+        }
+        if idx == usize::MAX {
+            return parent; // an absolute #include
+        }
+        let first_system = usize::from(quoted) + self.opts.include_dirs.len();
+        if quoted
+            && self.own_quote_dir.is_some()
+            && idx == first_system + self.opts.system_include_dirs.len()
+        {
+            return false; // the library's own directory, as the named file
+        }
+        idx >= first_system
     }
 
     // ---------------------------------------------------------------- token sources
@@ -284,14 +427,18 @@ impl<'o> Pp<'o> {
                 self.stack.pop();
                 continue;
             }
-            let t = f.toks[f.pos].clone();
+            let mut t = f.toks[f.pos].clone();
             f.pos += 1;
+            let map = f.line_map;
             if t.bol && t.is_punct("#") {
                 self.directive(t)?;
                 continue;
             }
             if !self.active() {
                 continue;
+            }
+            if let Some(m) = map {
+                m.apply(&mut t.loc);
             }
             return Ok(Some(t));
         }
@@ -633,10 +780,29 @@ impl<'o> Pp<'o> {
         let Some(first) = line.first() else {
             return Ok(());
         };
+        let is_marker = first.kind == Tk::Number || &*first.text == "line";
+        if is_marker && self.active() {
+            let at = usize::from(first.kind != Tk::Number);
+            self.line_marker(&line[at..], hash.loc);
+        }
+        // The directive's own locations follow the markers before it.
+        let (hash, line) = match self.stack.last().and_then(|f| f.line_map) {
+            Some(m) => {
+                let mut hash = hash;
+                m.apply(&mut hash.loc);
+                let mut line = line;
+                for t in &mut line {
+                    m.apply(&mut t.loc);
+                }
+                (hash, line)
+            }
+            None => (hash, line),
+        };
+        let first = &line[0];
         let name = first.text.to_string();
         let rest = &line[1..];
         if first.kind == Tk::Number {
-            return Ok(()); // `# 12 "file"` line marker
+            return Ok(()); // `# 12 "file"` line marker, read above
         }
         let base = self.stack.last().map_or(0, |f| f.cond_base);
         match name.as_str() {
@@ -656,12 +822,18 @@ impl<'o> Pp<'o> {
                     };
                     self.macros.contains_key(&*id.text) == (name == "ifdef")
                 };
+                let unsure = if parent {
+                    self.unsure_test(&name, rest, hash.loc, None)
+                } else {
+                    None
+                };
                 self.conds.push(Cond {
                     active: parent && v,
                     taken: v,
                     seen_else: false,
                     parent,
                     loc: hash.loc,
+                    unsure,
                 });
             }
             "elif" | "elifdef" | "elifndef" => {
@@ -694,9 +866,15 @@ impl<'o> Pp<'o> {
                         .is_some_and(|id| self.macros.contains_key(&*id.text));
                     d == (name == "elifdef")
                 };
+                let unsure = if c.parent && !c.taken {
+                    self.unsure_test(&name, rest, c.loc, c.unsure)
+                } else {
+                    c.unsure
+                };
                 if let Some(last) = self.conds.last_mut() {
                     last.active = c.parent && !c.taken && v;
                     last.taken |= v;
+                    last.unsure = unsure;
                 }
             }
             "else" => {
@@ -716,7 +894,11 @@ impl<'o> Pp<'o> {
                 if self.conds.len() <= base {
                     return Err(perr(hash.loc, "`#if` before `#endif`", "`#endif`"));
                 }
-                self.conds.pop();
+                if let Some(u) = self.conds.pop().and_then(|c| c.unsure) {
+                    if let Some(r) = self.out.unsure.get_mut(u) {
+                        r.end_line = hash.loc.line;
+                    }
+                }
             }
             _ if !self.active() => {}
             "define" => self.define(rest, first.loc)?,
@@ -743,13 +925,191 @@ impl<'o> Pp<'o> {
                     format!("`#error {}`", msg.join(" ")),
                 ));
             }
-            "warning" | "line" | "ident" | "sccs" | "assert" | "unassert" => {}
+            "warning" | "line" | "ident" | "sccs" | "assert" | "unassert" => {} // `#line`: read above
             _ => {
                 let note = format!("unknown directive `#{name}` ignored");
                 self.out.notes.push((hash.loc, note));
             }
         }
         Ok(())
+    }
+
+    /// `_Pragma ("…")` (C99), typically from a macro (GLib's `G_GNUC_BEGIN_IGNORE_DEPRECATIONS`): done as the
+    /// `#pragma` it spells, and left out of the tokens. Anything else after `_Pragma` is passed on unchanged.
+    fn pragma_operator(&mut self, kw: Token) -> Result<(), PpError> {
+        let mut taken = vec![kw];
+        for _ in 0..3 {
+            let mut src = Src::Main;
+            match self.next_expanded(&mut src)? {
+                Some(t) => taken.push(t),
+                None => break,
+            }
+        }
+        let ok = taken.len() == 4
+            && taken[1].is_punct("(")
+            && taken[2].kind == Tk::Str
+            && taken[3].is_punct(")");
+        if !ok {
+            self.out.tokens.extend(taken);
+            return Ok(());
+        }
+        let s = &taken[2].text;
+        let inner = s
+            .get(s.find('"').map_or(0, |i| i + 1)..s.len().saturating_sub(1))
+            .unwrap_or("")
+            .replace("\\\"", "\"")
+            .replace("\\\\", "\\");
+        let loc = taken[0].loc;
+        let mut toks = lex(&inner, loc.file).tokens;
+        for t in &mut toks {
+            t.loc = loc;
+        }
+        self.pragma(&toks, loc);
+        Ok(())
+    }
+
+    /// `#line N ["file"]` / `# N "file" flags`: the next physical line is line `N` of `file` (default: the file
+    /// named so far). A malformed marker is ignored, as the locations then stay physical.
+    fn line_marker(&mut self, args: &[Token], hash: TokLoc) {
+        let Some(n) = args
+            .first()
+            .filter(|t| t.kind == Tk::Number)
+            .and_then(|t| t.text.parse::<u32>().ok())
+        else {
+            return;
+        };
+        let current = self
+            .stack
+            .last()
+            .and_then(|f| f.line_map)
+            .map_or(hash.file, |m| m.file);
+        let file = match args.get(1).filter(|t| t.kind == Tk::Str) {
+            Some(s) => {
+                let name = s.text.get(1..s.text.len().saturating_sub(1)).unwrap_or("");
+                match self.out.files.iter().position(|f| f == name) {
+                    Some(i) => u32::try_from(i).unwrap_or(current),
+                    None => {
+                        self.out.files.push(name.to_string());
+                        u32::try_from(self.out.files.len() - 1).unwrap_or(current)
+                    }
+                }
+            }
+            None => current,
+        };
+        if let Some(f) = self.stack.last_mut() {
+            f.line_map = Some(LineMap {
+                from: hash.line.saturating_add(1),
+                line: n,
+                file,
+            });
+        }
+    }
+
+    /// After an include that was not read: whether this `#if`/`#ifdef`/`#elif` test depends on macros nothing
+    /// defined that the unread header may define (not the compiler's own names, not an include guard). Returns
+    /// the index into [`Output::unsure`] of the chain's region (`known`, or a new one).
+    fn unsure_test(
+        &mut self,
+        directive: &str,
+        rest: &[Token],
+        start: TokLoc,
+        known: Option<usize>,
+    ) -> Option<usize> {
+        if self.out.unread.is_empty() || self.cffi {
+            return known;
+        }
+        let mut names: Vec<String> = Vec::new();
+        let consider = |n: &str, names: &mut Vec<String>| {
+            if !self.macros.contains_key(n)
+                && !is_builtin_macro(n)
+                && !is_builtin_fn(n)
+                && !is_compiler_name(n)
+                && !names.iter().any(|x| x == n)
+            {
+                names.push(n.to_string());
+            }
+        };
+        match directive {
+            "ifdef" | "ifndef" | "elifdef" | "elifndef" => {
+                let Some(id) = rest.first().filter(|t| t.kind == Tk::Ident) else {
+                    return known;
+                };
+                if directive == "ifndef" && self.is_guard(&id.text) {
+                    return known;
+                }
+                consider(&id.text, &mut names);
+            }
+            _ => {
+                // `defined X`, and identifiers that are not macros (they evaluate to 0).
+                let mut i = 0;
+                while i < rest.len() {
+                    let t = &rest[i];
+                    if t.kind == Tk::Ident {
+                        if &*t.text == "defined" {
+                            let id = if rest.get(i + 1).is_some_and(|t| t.is_punct("(")) {
+                                i += 1;
+                                rest.get(i + 1)
+                            } else {
+                                rest.get(i + 1)
+                            };
+                            if let Some(id) = id.filter(|t| t.kind == Tk::Ident) {
+                                if !(directive == "if" && self.is_guard_if(rest, &id.text)) {
+                                    consider(&id.text, &mut names);
+                                }
+                                i += 1;
+                            }
+                        } else if !self.macros.contains_key(&*t.text)
+                            && !rest.get(i + 1).is_some_and(|n| n.is_punct("("))
+                        {
+                            consider(&t.text, &mut names);
+                        }
+                    }
+                    i += 1;
+                }
+            }
+        }
+        if names.is_empty() {
+            return known;
+        }
+        let unread = self.out.unread.len() - 1;
+        match known {
+            Some(k) => {
+                if let Some(r) = self.out.unsure.get_mut(k) {
+                    for n in names {
+                        if !r.macros.contains(&n) {
+                            r.macros.push(n);
+                        }
+                    }
+                }
+                Some(k)
+            }
+            None => {
+                self.out.unsure.push(UnsureRegion {
+                    start,
+                    end_line: start.line,
+                    macros: names,
+                    unread,
+                });
+                Some(self.out.unsure.len() - 1)
+            }
+        }
+    }
+
+    /// `#ifndef NAME` directly followed by `#define NAME`: an include guard.
+    fn is_guard(&self, name: &str) -> bool {
+        let Some(f) = self.stack.last() else {
+            return false;
+        };
+        let next = &f.toks[f.pos.min(f.toks.len())..];
+        next.len() >= 3
+            && next[0].is_punct("#")
+            && &*next[1].text == "define"
+            && &*next[2].text == name
+    }
+
+    /// `#if !defined(NAME)` (alone) followed by `#define NAME`: an include guard too.
+    fn is_guard_if(&self, rest: &[Token], name: &str) -> bool {
+        rest.first().is_some_and(|t| t.is_punct("!")) && rest.len() <= 5 && self.is_guard(name)
     }
 
     fn define(&mut self, rest: &[Token], at: TokLoc) -> Result<(), PpError> {
@@ -760,6 +1120,9 @@ impl<'o> Pp<'o> {
                 describe(rest.first()),
             ));
         };
+        if self.cffi && at.file != 0 {
+            cffi_define(name, &rest[1..])?;
+        }
         let mut i = 1;
         let mut params = None;
         let mut variadic = false;
@@ -993,6 +1356,9 @@ impl<'o> Pp<'o> {
         }
         v.extend(self.opts.include_dirs.iter().cloned());
         v.extend(self.opts.system_include_dirs.iter().cloned());
+        if quoted {
+            v.extend(self.own_quote_dir.iter().cloned());
+        }
         v
     }
 
@@ -1049,6 +1415,7 @@ impl<'o> Pp<'o> {
                 hash.loc,
                 format!("#include {shown} not found in the include path; skipped"),
             ));
+            self.out.unread.push((hash.loc, shown));
             return Ok(());
         };
         let canon = std::fs::canonicalize(&path).ok();
@@ -1072,14 +1439,13 @@ impl<'o> Pp<'o> {
                     e.found
                 );
                 self.out.notes.push((hash.loc, msg));
+                self.out.unread.push((hash.loc, shown));
                 return Ok(());
             }
         };
         let dir = path.parent().map(Path::to_path_buf);
         let display = path.to_string_lossy().into_owned();
-        let first_system = usize::from(quoted) + self.opts.include_dirs.len();
-        let system = self.stack.last().is_some_and(|f| f.system)
-            || (idx != usize::MAX && idx >= first_system);
+        let system = self.is_foreign(&name, quoted, idx, canon.as_deref());
         self.push_file(
             &display,
             &text,
@@ -1216,6 +1582,47 @@ impl<'o> Pp<'o> {
     }
 }
 
+/// cffi's rule for `#define` in a cdef: the value is `...` or one integer literal (`-?0?x?[0-9a-f]+[lu]*`,
+/// decimal, hex or octal); a string, a float, an expression or a function-like macro is an error.
+fn cffi_define(name: &Token, body: &[Token]) -> Result<(), PpError> {
+    let function_like = body.first().is_some_and(|t| t.is_punct("(") && !t.space);
+    let text: String = body.iter().map(|t| &*t.text).collect();
+    let int_literal = {
+        let v = text.strip_prefix('-').unwrap_or(&text).to_ascii_lowercase();
+        let v = v.trim_end_matches(['l', 'u']);
+        let v = v.strip_prefix('0').unwrap_or(v);
+        let v = v.strip_prefix('x').unwrap_or(v);
+        !v.is_empty() && v.bytes().all(|b| b.is_ascii_hexdigit())
+            || text
+                .trim_start_matches('-')
+                .trim_end_matches(['l', 'u', 'L', 'U'])
+                == "0"
+    };
+    if !function_like && (text == "..." || int_literal) {
+        return Ok(());
+    }
+    let at = body.first().map_or(name.loc, |t| t.loc);
+    Err(perr(
+        at,
+        format!(
+            "`#define {} ...` or `#define {} NUMBER` with an integer constant (cffi's cdef accepts only those)",
+            name.text, name.text
+        ),
+        if body.is_empty() {
+            "nothing".to_string()
+        } else {
+            let mut v = String::new();
+            for (i, t) in body.iter().enumerate() {
+                if i > 0 && t.space {
+                    v.push(' ');
+                }
+                v.push_str(&t.text);
+            }
+            format!("`{v}`")
+        },
+    ))
+}
+
 fn is_type_word(s: &str) -> bool {
     matches!(
         s,
@@ -1237,6 +1644,54 @@ fn is_builtin_fn(s: &str) -> bool {
             | "__has_declspec_attribute"
             | "__has_warning"
     )
+}
+
+/// A name only a compiler defines (any target's predefined macros, and other compilers' and platforms' own
+/// `__NAME__`, `_M_*`, `_MSC_*` names): no header that was not read can define it.
+fn is_compiler_name(s: &str) -> bool {
+    static NAMES: std::sync::OnceLock<HashSet<String>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        crate::abi::Target::ALL
+            .iter()
+            .flat_map(|t| t.predefined_macros().into_iter().map(|(n, _)| n))
+            .map(|n| n.split('(').next().unwrap_or("").to_string())
+            .collect()
+    });
+    if names.contains(s) {
+        return true;
+    }
+    // The C library's version macros look like a compiler's but come from a header (features.h & co.).
+    const FROM_HEADERS: &[&str] = &[
+        "__GLIBC__",
+        "__GLIBC_MINOR__",
+        "__UCLIBC__",
+        "__BIONIC__",
+        "__NEWLIB__",
+        "__MUSL__",
+        "__MINGW64_VERSION_MAJOR",
+    ];
+    if FROM_HEADERS.contains(&s) {
+        return false;
+    }
+    (s.starts_with("__") && s.ends_with("__") && s.len() > 4)
+        || s.starts_with("_M_")
+        || s.starts_with("_MSC_")
+        || matches!(
+            s,
+            "__cplusplus"
+                | "_WIN32"
+                | "_WIN64"
+                | "WIN32"
+                | "_WINDOWS"
+                | "__sun"
+                | "_AIX"
+                | "__hpux"
+                | "__riscv"
+                | "__OBJC__"
+                | "__ASSEMBLER__"
+                | "__ASSEMBLY__"
+                | "__midipix__"
+        )
 }
 
 fn is_builtin_macro(s: &str) -> bool {

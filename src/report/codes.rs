@@ -169,6 +169,8 @@ family! {
         RecordByValue = "FFI0408", Warning, Spec, "A struct or union passed or returned by value";
         Variadic = "FFI0409", Warning, Spec, "A variadic function";
         Callback = "FFI0410", Info, Spec, "A function taking a callback";
+        DependsOnUnread = "FFI0411", Warning, Spec, "A declaration depends on a header that was not read";
+        Summary = "FFI0412", Info, Spec, "Which portability findings matter for the requested targets";
     }
 }
 

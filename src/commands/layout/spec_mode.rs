@@ -21,7 +21,17 @@ struct Doc<'a> {
     resolved: String,
     targets: Vec<&'static str>,
     notes: Vec<String>,
+    /// Declarations that an include which was not read may change, per target (FFI0411 in `check`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unsure: Vec<UnsureDoc<'a>>,
     records: Vec<TypeDoc>,
+}
+
+#[derive(Serialize)]
+struct UnsureDoc<'a> {
+    target: &'static str,
+    #[serde(flatten)]
+    unsure: &'a crate::decl::Unsure,
 }
 
 pub fn run(ctx: &Context, a: &LayoutArgs) -> i32 {
@@ -34,7 +44,11 @@ pub fn run(ctx: &Context, a: &LayoutArgs) -> i32 {
         Err(e) => return fail(e),
     };
     // Parse once per target: the target's predefined macros select its branch of every #if.
-    let specs = match layout::parse_per_target(&a.file, &a.spec_args.parse_options(), &targets) {
+    let specs = match a
+        .spec_args
+        .parse_options()
+        .and_then(|p| layout::parse_per_target(&a.file, &p, &targets))
+    {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
@@ -66,6 +80,48 @@ pub fn run(ctx: &Context, a: &LayoutArgs) -> i32 {
             eprintln!("note: {n}");
         }
     }
+    let unsure: Vec<UnsureDoc> = targets
+        .iter()
+        .zip(&specs)
+        .flat_map(|(t, s)| {
+            s.unsure.iter().map(|u| UnsureDoc {
+                target: t.name(),
+                unsure: u,
+            })
+        })
+        .collect();
+    if !ctx.quiet && ctx.format == OutputFormat::Human {
+        // One line per target and conditional: the declarations it decides, then what it depends on.
+        let mut i = 0;
+        while i < unsure.len() {
+            let u = &unsure[i];
+            let mut j = i;
+            while j < unsure.len()
+                && unsure[j].target == u.target
+                && unsure[j].unsure.condition == u.unsure.condition
+            {
+                j += 1;
+            }
+            let decls: Vec<&str> = unsure[i..j]
+                .iter()
+                .take(4)
+                .map(|d| d.unsure.declaration.as_str())
+                .collect();
+            let more = (j - i).saturating_sub(decls.len());
+            eprintln!(
+                "warning: {}: {}{} may differ: the conditional at {} tests {}, which a header that was not read \
+                 (last: {} at {}) may define",
+                u.target,
+                decls.join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() },
+                u.unsure.condition,
+                u.unsure.macros.join(", "),
+                u.unsure.include,
+                u.unsure.include_loc
+            );
+            i = j;
+        }
+    }
     let docs: Vec<Comparison> = chosen
         .iter()
         .map(|q| layout::compare(q, &targets, &specs))
@@ -80,6 +136,7 @@ pub fn run(ctx: &Context, a: &LayoutArgs) -> i32 {
                 .unwrap_or_else(|_| a.file.clone()),
             targets: targets.iter().map(|t| t.name()).collect(),
             notes,
+            unsure,
             records: docs.into_iter().map(|c| c.doc).collect(),
         }),
         _ => {

@@ -108,16 +108,17 @@ while IFS='|' read -r kind macro map ldflags; do
 done <<<"$KINDS"
 
 # PE (mingw, DWARF 4): every global exported (ordinals follow the names' order, as with a .def file without @N).
+# (`long` is 4 bytes here: int → long is no change on Windows, so the type pair changes a return to long long.)
 pe() {
     local out=$1; shift
     x86_64-w64-mingw32-gcc -O2 -gdwarf-4 -Isrc/diff $PREFIX_MAP "$@" -shared -o "$TMP/difflib.dll" $SRC \
-        -Wl,--export-all-symbols -Wl,--no-insert-timestamp
+        -Wl,--export-all-symbols -Wl,--no-insert-timestamp -Wl,--image-base,0x6a0000000
     cp "$TMP/difflib.dll" "$out"
     built "$out"
 }
 pe diff/pe/base.dll
 : > diff/pe/MANIFEST
-for kv in export_removed:K_EXPORT_REMOVED export_added:K_EXPORT_ADDED param_type:K_PARAM_TYPE \
+for kv in export_removed:K_EXPORT_REMOVED export_added:K_EXPORT_ADDED return_type:K_RETURN_TYPE \
           member_added:K_MEMBER_ADDED nochange:-; do
     kind=${kv%%:*} macro=${kv#*:}
     if [ "$macro" = - ]; then pe diff/pe/$kind.dll; else pe diff/pe/$kind.dll -D"$macro"; fi

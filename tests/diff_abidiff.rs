@@ -73,6 +73,8 @@ const ELF: &[(&str, Verdict, &[&str], i32, &str)] = &[
     ("return_record", Breaking, &["FFI0836", "FFI0838"], 4, ""),
     ("opaque_internal", Breaking, &["FFI0836"], 4, ""),
     ("static_added", Compatible, &[], 0, ""),
+    // Both at once: the gate calls the removal an intended break (tests/gate_abi_baseline.rs).
+    ("soname_break", Breaking, &["FFI0811", "FFI0801"], 12, ""),
 ];
 
 /// `kind toolchain old new` lines of a MANIFEST.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # testdata/src/build-diff.sh - diff/: pairs of releases of one small C library (src/diff/difflib.c, its header
 # src/diff/difflib.h), one change per pair, for `ffi-doctor diff` and its abidiff oracle (tests/diff_abidiff.rs).
-#   diff/elf/    base-<tc>.so and <kind>.so for 45 change kinds; <tc> rotates over gcc and clang, DWARF 4 and 5
+#   diff/elf/    base-<tc>.so and <kind>.so for 46 change kinds; <tc> rotates over gcc and clang, DWARF 4 and 5
 #   diff/pe/     mingw x86_64 DLLs with DWARF: base.dll and <kind>.dll
 #   diff/macho/  arm64 / universal dylibs (exports only): base.dylib, base-fat.dylib and <kind>.dylib
 # Every directory has a MANIFEST: `kind toolchain old new` per pair. Needs gcc, clang/lld/llvm 14, mingw-w64.
@@ -88,6 +88,7 @@ enum_size|K_ENUM_SIZE|base.map|
 return_record|K_RETURN_RECORD|base.map|
 opaque_internal|K_OPAQUE_INTERNAL|base.map|
 static_added|K_STATIC_ADDED|base.map|
+soname_break|K_EXPORT_REMOVED|base.map|-Wl,-soname,libdifflib.so.2
 "
 : > diff/elf/MANIFEST
 i=0

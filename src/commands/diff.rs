@@ -217,6 +217,15 @@ fn as_gate_report(rep: &DiffReport, fail_on: Severity, exit: i32) -> GateReport 
     }
 }
 
+/// At most 240 characters of a value (lists of symbols get long); JSON, SARIF and JUnit keep all of it.
+fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+    const LIMIT: usize = 240;
+    match s.char_indices().nth(LIMIT) {
+        None => s.into(),
+        Some((cut, _)) => format!("{}… (--format json has all of it)", &s[..cut]).into(),
+    }
+}
+
 /// One line per pair, then the findings by severity (errors first), within it by entity (the location).
 fn human(r: &DiffReport, quiet: bool) -> std::io::Result<()> {
     let stdout = std::io::stdout();
@@ -269,8 +278,8 @@ fn human(r: &DiffReport, quiet: bool) -> std::io::Result<()> {
             for f in fs {
                 writeln!(out, "    {} {}", f.code, f.message)?;
                 if !f.expected.is_empty() || !f.found.is_empty() {
-                    writeln!(out, "        old: {}", f.expected)?;
-                    writeln!(out, "        new: {}", f.found)?;
+                    writeln!(out, "        old: {}", clip(&f.expected))?;
+                    writeln!(out, "        new: {}", clip(&f.found))?;
                 }
                 if !f.hint.is_empty() && !quiet {
                     writeln!(out, "        hint: {}", f.hint)?;

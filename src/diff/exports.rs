@@ -19,11 +19,12 @@ fn class(k: SymbolKind) -> Option<SymbolKind> {
 }
 
 /// The entry `dlsym(name)` finds: the unversioned or default-version one, else the first.
-fn primary<'a, 'd>(group: &'a [Export<'d>]) -> &'a Export<'d> {
+fn primary<'a, 'd>(group: &[&'a Export<'d>]) -> &'a Export<'d> {
     group
         .iter()
+        .copied()
         .find(|e| e.version.as_ref().is_none_or(|v| v.default))
-        .unwrap_or(&group[0])
+        .unwrap_or(group[0])
 }
 
 fn version_text(e: &Export<'_>) -> String {
@@ -34,12 +35,26 @@ fn version_text(e: &Export<'_>) -> String {
     }
 }
 
+/// The absolute symbol a linker defines for each version node (`DL_1.0@@DL_1.0`): the node, not an interface.
+fn is_version_symbol(e: &Export<'_>) -> bool {
+    e.version.as_ref().is_some_and(|v| v.name == e.name)
+}
+
+/// A default version that moved: (symbol, OLD's version, NEW's version, OLD's still defined for the symbol).
+type Moved<'a> = (&'a str, &'a str, &'a str, bool);
+
 /// Compare the exports of `old` and `new`; findings go to `out`.
 pub fn compare(ctx: &Ctx<'_>, old: &Image<'_>, new: &Image<'_>, out: &mut Vec<Finding>) {
-    let (o, n) = (&old.exports[..], &new.exports[..]);
+    let keep = |e: &Export<'_>| !is_version_symbol(e);
+    let (o, n): (Vec<&Export<'_>>, Vec<&Export<'_>>) = (
+        old.exports.iter().filter(|e| keep(e)).collect(),
+        new.exports.iter().filter(|e| keep(e)).collect(),
+    );
+    let (o, n) = (&o[..], &n[..]);
+    let mut moved: Vec<Moved<'_>> = Vec::new();
     let mut added: Vec<&str> = Vec::new();
     let (mut i, mut j) = (0, 0);
-    let group_end = |list: &[Export<'_>], start: usize| {
+    let group_end = |list: &[&Export<'_>], start: usize| {
         let name = &list[start].name;
         start
             + list[start..]
@@ -90,7 +105,7 @@ pub fn compare(ctx: &Ctx<'_>, old: &Image<'_>, new: &Image<'_>, out: &mut Vec<Fi
                 if o[i].name.is_empty() {
                     ordinal_only(ctx, &o[i..ei], n, out);
                 } else if ctx.wants(&o[i].c_name) {
-                    same_name(ctx, &o[i..ei], &n[j..ej], out);
+                    same_name(ctx, &o[i..ei], &n[j..ej], &mut moved, out);
                 }
                 (i, j) = (ei, ej);
             }
@@ -119,11 +134,62 @@ pub fn compare(ctx: &Ctx<'_>, old: &Image<'_>, new: &Image<'_>, out: &mut Vec<Fi
             "compatible: callers of OLD do not use them; a binding that uses them needs NEW".into(),
         ));
     }
+    default_moved(ctx, &moved, out);
     versions(ctx, old, new, out);
 }
 
+/// One finding per (OLD version, NEW version, OLD kept) of moved default versions: a version node renamed moves
+/// every symbol in it.
+fn default_moved(ctx: &Ctx<'_>, moved: &[Moved<'_>], out: &mut Vec<Finding>) {
+    let mut keys: Vec<(&str, &str, bool)> = moved.iter().map(|m| (m.1, m.2, m.3)).collect();
+    keys.sort();
+    keys.dedup();
+    for (from, to, kept) in keys {
+        let names: Vec<&str> = moved
+            .iter()
+            .filter(|m| (m.1, m.2, m.3) == (from, to, kept))
+            .map(|m| m.0)
+            .collect();
+        let loc = match names[..] {
+            [one] => ctx.symbol(one),
+            _ => Location::file(ctx.new_file),
+        };
+        let subject = match names[..] {
+            [one] => format!("`{one}`"),
+            _ => format!("{} symbols", names.len()),
+        };
+        out.push(finding(
+            DiffCode::DefaultVersion,
+            kept.then_some(Severity::Warning),
+            loc.version(to.to_string()),
+            format!("the default version of {subject} moved from {from} to {to}"),
+            names
+                .iter()
+                .map(|n| format!("{n}@@{from}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            names
+                .iter()
+                .map(|n| format!("{n}@@{to}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if kept {
+                format!(
+                    "binaries linked against OLD still bind @{from}; dlsym by plain name (ctypes, cffi) now finds \
+                     the {to} implementation"
+                )
+            } else {
+                format!(
+                    "binaries linked against OLD require @{from}, which NEW does not define for these symbols: keep \
+                     the old version as a hidden one (.symver)"
+                )
+            },
+        ));
+    }
+}
+
 /// Exports without a name (PE, by ordinal only): each ordinal must still be exported.
-fn ordinal_only(ctx: &Ctx<'_>, old: &[Export<'_>], new: &[Export<'_>], out: &mut Vec<Finding>) {
+fn ordinal_only(ctx: &Ctx<'_>, old: &[&Export<'_>], new: &[&Export<'_>], out: &mut Vec<Finding>) {
     for e in old {
         let Some(ord) = e.ordinal else { continue };
         if !new.iter().any(|x| x.ordinal == Some(ord)) {
@@ -141,7 +207,13 @@ fn ordinal_only(ctx: &Ctx<'_>, old: &[Export<'_>], new: &[Export<'_>], out: &mut
 }
 
 /// One name exported by both: kind, data size, default version, hidden versions, ordinal, forwarder.
-fn same_name(ctx: &Ctx<'_>, og: &[Export<'_>], ng: &[Export<'_>], out: &mut Vec<Finding>) {
+fn same_name<'a>(
+    ctx: &Ctx<'_>,
+    og: &[&'a Export<'_>],
+    ng: &[&'a Export<'_>],
+    moved: &mut Vec<Moved<'a>>,
+    out: &mut Vec<Finding>,
+) {
     let (a, b) = (primary(og), primary(ng));
     let loc = || ctx.symbol(&a.name);
     if let (Some(ka), Some(kb)) = (class(a.kind), class(b.kind)) {
@@ -184,33 +256,10 @@ fn same_name(ctx: &Ctx<'_>, og: &[Export<'_>], ng: &[Export<'_>], out: &mut Vec<
             let kept = ng
                 .iter()
                 .any(|e| e.version.as_ref().is_some_and(|v| v.name == va.name));
-            out.push(finding(
-                DiffCode::DefaultVersion,
-                kept.then_some(Severity::Warning),
-                loc().version(vb.name.clone()),
-                format!(
-                    "the default version of `{}` moved from {} to {}",
-                    a.name, va.name, vb.name
-                ),
-                version_text(a),
-                version_text(b),
-                if kept {
-                    format!(
-                        "binaries linked against OLD still bind {}@{}; dlsym by plain name (ctypes, cffi) now \
-                         finds the {} implementation",
-                        a.name, va.name, vb.name
-                    )
-                } else {
-                    format!(
-                        "binaries linked against OLD require {}@{}, which NEW does not define: keep the old \
-                         version as a hidden one (.symver)",
-                        a.name, va.name
-                    )
-                },
-            ));
+            moved.push((a.name.as_ref(), va.name.as_str(), vb.name.as_str(), kept));
         }
     }
-    for e in og.iter().filter(|e| !std::ptr::eq(*e, a)) {
+    for e in og.iter().filter(|e| !std::ptr::eq(**e, a)) {
         let Some(v) = &e.version else { continue };
         if !ng
             .iter()

@@ -364,3 +364,74 @@ fn unusable_inputs_exit_2() {
     let out = common::ffi(&["diff", good.to_str().unwrap(), "/nonexistent/x.so"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The types two headers declare, laid out by the ABI engine, give the verdict the compilers' DWARF gives: the
+/// same header with and without the change's macro, against the same library pair.
+#[test]
+fn declared_types_from_two_headers_agree_with_the_dwarf() {
+    let dir = testdata("diff/elf");
+    let header = testdata("src/diff/difflib.h");
+    let tmp = tempfile::tempdir().unwrap();
+    let rows = manifest(&dir);
+    let mut checked = 0;
+    for &(kind, want, codes, _, _) in ELF {
+        let Some(macro_name) = rows
+            .iter()
+            .find(|r| r[0] == kind)
+            .map(|_| format!("K_{}", kind.to_ascii_uppercase()))
+        else {
+            continue;
+        };
+        // Only the changes a header can show: types, not exports, versions or link flags.
+        let type_codes: Vec<&str> = codes
+            .iter()
+            .copied()
+            .filter(|c| c.as_bytes()[5] >= b'3' && *c != "FFI0804")
+            .collect();
+        let src = std::fs::read_to_string(testdata("src/diff/difflib.c")).unwrap();
+        let header_text = std::fs::read_to_string(&header).unwrap();
+        if type_codes.is_empty()
+            || !header_text.contains(&macro_name)
+            || src.contains(&format!("ifdef {macro_name}\nAPI const"))
+        {
+            continue;
+        }
+        // Where the header path knows less than the compiler, the reason.
+        const NOT_FROM_HEADERS: &[(&str, &str)] = &[(
+            "enum_size",
+            "the declared enum stays 4 bytes: its `__attribute__((packed))` after the closing brace is not applied",
+        )];
+        if let Some((_, why)) = NOT_FROM_HEADERS.iter().find(|x| x.0 == kind) {
+            println!("{kind}: not compared from headers: {why}");
+            continue;
+        }
+        let row = rows.iter().find(|r| r[0] == kind).unwrap();
+        let new_h = tmp.path().join(format!("{kind}.h"));
+        std::fs::write(
+            &new_h,
+            format!("#define {macro_name}\n#include \"{}\"\n", header.display()),
+        )
+        .unwrap();
+        let (_, doc) = diff(
+            &[&dir.join(&row[2]), &dir.join(&row[3])],
+            &[
+                "--old-spec",
+                header.to_str().unwrap(),
+                "--new-spec",
+                new_h.to_str().unwrap(),
+            ],
+        );
+        let have = codes_of(&doc);
+        let got = verdict_of(&doc);
+        assert_eq!(got, want, "{kind}: declared verdict; {have:?}");
+        for c in &type_codes {
+            assert!(
+                have.iter().any(|h| h == c),
+                "{kind}: {c} not from the headers; {have:?}"
+            );
+        }
+        assert_eq!(doc["pairs"][0]["new_debug"]["source"], "spec", "{kind}");
+        checked += 1;
+    }
+    assert!(checked >= 25, "{checked} kinds checked from headers");
+}

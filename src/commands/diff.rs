@@ -26,7 +26,8 @@ pub struct DiffArgs {
     /// not part of the ABI.
     #[arg(long, conflicts_with_all = ["old_spec", "new_spec"])]
     pub spec: Option<String>,
-    /// The previous release's header (with --new-spec: what either declares is compared).
+    /// The previous release's header. With --new-spec, the types the two headers declare (laid out for the
+    /// library's target) are compared instead of the DWARF, restricted to what either declares.
     #[arg(long)]
     pub old_spec: Option<String>,
     /// The new release's header.
@@ -116,11 +117,20 @@ pub fn run(ctx: &Context, a: &DiffArgs) -> i32 {
     if !a.debug_dir.is_empty() {
         debug.debug_dirs = a.debug_dir.clone();
     }
+    let specs = match (&a.old_spec, &a.new_spec) {
+        (Some(o), Some(n)) => Some(diff::SpecPair {
+            old: o.clone(),
+            new: n.clone(),
+            parse: a.spec_args.parse_options(),
+        }),
+        _ => None,
+    };
     let opts = DiffOptions {
         debug,
         no_dwarf: a.no_dwarf,
         arch: a.arch.clone(),
         interest,
+        specs,
     };
     let mut rep = match diff::diff_paths(&a.old, &a.new, &opts) {
         Ok(r) => r,

@@ -6,7 +6,8 @@
 //! - [`exports`]: removed, added, kind and data-size changes, ELF symbol versions, PE ordinals and forwarders;
 //! - [`identity`]: SONAME / install name / DLL name, Mach-O versions, needed and re-exported libraries, GLIBC /
 //!   GLIBCXX / CXXABI requirements, minimum macOS;
-//! - [`types`]: functions, variables and the records and enums they reach, from each side's DWARF.
+//! - [`types`]: functions, variables and the records and enums they reach, from each side's DWARF — or, with
+//!   both releases' headers ([`SpecPair`]), from the declarations laid out by the ABI engine ([`spec_types`]).
 //!
 //! Which declarations matter can be narrowed with an [`Interest`]: from a spec ([`Interest::from_spec`], the
 //! `--spec` option) or — the hook for a Python binding reader — from any list of function and variable names and
@@ -16,6 +17,7 @@
 pub mod exports;
 pub mod identity;
 pub mod inputs;
+pub mod spec_types;
 pub mod types;
 
 use std::collections::BTreeSet;
@@ -87,6 +89,16 @@ pub struct DiffOptions {
     pub arch: Option<String>,
     /// Only these declarations (none: everything exported).
     pub interest: Option<Interest>,
+    /// Compare the types two headers declare instead of the DWARF (`--old-spec` with `--new-spec`).
+    pub specs: Option<SpecPair>,
+}
+
+/// The headers of the two releases and how to preprocess them.
+#[derive(Debug, Clone)]
+pub struct SpecPair {
+    pub old: String,
+    pub new: String,
+    pub parse: crate::decl::ParseOptions,
 }
 
 /// What one comparison needs to know while it emits findings.
@@ -404,7 +416,9 @@ pub fn diff_images(
             .any(|f| f.code == Code::Diff(DiffCode::Identity)),
         findings: Vec::new(),
     };
-    if !opts.no_dwarf {
+    if let Some(sp) = &opts.specs {
+        declared_types(&ctx, old, new, sp, &mut report, &mut findings)?;
+    } else if !opts.no_dwarf {
         let mut dopts = opts.debug.clone();
         dopts.arch = Some(old.arch.clone());
         let so = crate::dwarf::search_image(old_display, old, &dopts)?;
@@ -468,4 +482,75 @@ pub fn diff_images(
     }
     report.findings = findings;
     Ok(report)
+}
+
+/// Whether a PE image was linked by MinGW (its C runtime is msvcrt.dll or it needs libgcc / libwinpthread).
+fn pe_is_mingw(img: &Image<'_>) -> bool {
+    img.needed.iter().any(|n| {
+        let l = n.name.to_ascii_lowercase();
+        l == "msvcrt.dll" || l.starts_with("libgcc_s") || l.starts_with("libwinpthread")
+    })
+}
+
+/// Types from the two headers, laid out for the library's target.
+fn declared_types(
+    ctx: &Ctx<'_>,
+    old: &Image<'_>,
+    new: &Image<'_>,
+    sp: &SpecPair,
+    report: &mut PairReport,
+    findings: &mut Vec<Finding>,
+) -> Result<(), InputError> {
+    let Some(target) = crate::abi::for_image(new.format, &new.arch, pe_is_mingw(new)) else {
+        findings.push(finding(
+            DiffCode::NoDebugInfo,
+            None,
+            Location::file(ctx.new_file),
+            format!(
+                "the ABI engine has no target for {} {}: the headers' types were not compared",
+                new.format.as_str(),
+                new.arch
+            ),
+            "a known target".into(),
+            format!("{} {}", new.format.as_str(), new.arch),
+            String::new(),
+        ));
+        return Ok(());
+    };
+    let parse = |p: &str| crate::layout::compare::parse_for(p, &sp.parse, Some(target));
+    let (so, sn) = (parse(&sp.old)?, parse(&sp.new)?);
+    let (a, b) = (
+        spec_types::debug_info(&so, target, &sp.old),
+        spec_types::debug_info(&sn, target, &sp.new),
+    );
+    let (eo, en) = (export_names(old), export_names(new));
+    let both = |n: &str| eo.binary_search(&n).is_ok() && en.binary_search(&n).is_ok();
+    let stats = types::compare(ctx, &a, &b, &both, findings);
+    findings.push(finding(
+        DiffCode::Summary,
+        None,
+        Location::file(ctx.new_file),
+        format!(
+            "compared {} functions, {} variables, {} records, {} enums (declared in {} / {}, laid out for {})",
+            stats.functions,
+            stats.variables,
+            stats.records,
+            stats.enums,
+            sp.old,
+            sp.new,
+            target.name()
+        ),
+        String::new(),
+        String::new(),
+        String::new(),
+    ));
+    let note = |p: &str| DebugNote {
+        source: "spec",
+        path: p.to_string(),
+        dwarf_versions: Vec::new(),
+    };
+    report.old_debug = Some(note(&sp.old));
+    report.new_debug = Some(note(&sp.new));
+    report.types = Some(stats);
+    Ok(())
 }

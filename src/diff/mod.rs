@@ -419,11 +419,14 @@ pub fn diff_images(
     if let Some(sp) = &opts.specs {
         declared_types(&ctx, old, new, sp, &mut report, &mut findings)?;
     } else if !opts.no_dwarf {
-        let mut dopts = opts.debug.clone();
-        dopts.arch = Some(old.arch.clone());
-        let so = crate::dwarf::search_image(old_display, old, &dopts)?;
-        dopts.arch = Some(new.arch.clone());
-        let sn = crate::dwarf::search_image(new_display, new, &dopts)?;
+        // The two DWARF reads are independent and the bulk of the work: side by side.
+        let search = |display: &str, img: &Image<'_>| {
+            let mut dopts = opts.debug.clone();
+            dopts.arch = Some(img.arch.clone());
+            crate::dwarf::search_image(display, img, &dopts)
+        };
+        let (so, sn) = rayon::join(|| search(old_display, old), || search(new_display, new));
+        let (so, sn) = (so?, sn?);
         report.old_debug = debug_note(&so);
         report.new_debug = debug_note(&sn);
         match (&so.info, &sn.info) {

@@ -299,11 +299,22 @@ pub fn compare(
         queue: VecDeque::new(),
         stats: TypeStats::default(),
     };
+    // NEW's functions and variables by name: one lookup each, not a scan.
+    let new_functions: std::collections::HashMap<&str, &crate::dwarf::FunctionDef> = new
+        .functions()
+        .iter()
+        .map(|f| (f.name.as_str(), f))
+        .collect();
+    let new_variables: std::collections::HashMap<&str, &crate::dwarf::VariableDef> = new
+        .variables()
+        .iter()
+        .map(|v| (v.name.as_str(), v))
+        .collect();
     for fa in old.functions() {
         if !ctx.wants(&fa.name) || !exported_by_both(&fa.name) {
             continue;
         }
-        let Some(fb) = new.functions().iter().find(|f| f.name == fa.name) else {
+        let Some(&fb) = new_functions.get(fa.name.as_str()) else {
             continue;
         };
         w.stats.functions += 1;
@@ -385,7 +396,7 @@ pub fn compare(
         if !ctx.wants(&va.name) || !exported_by_both(&va.name) {
             continue;
         }
-        let Some(vb) = new.variables().iter().find(|v| v.name == va.name) else {
+        let Some(&vb) = new_variables.get(va.name.as_str()) else {
             continue;
         };
         w.stats.variables += 1;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/diff-real-pairs.sh DIR - two releases each of zlib and libpng, built from their release tags with -g
+# scripts/diff-real-pairs.sh DIR - two releases of zlib and three of libpng (1.5 → 1.6 is a real break), built from their release tags with -g
 # into DIR/<name>-<tag>/lib<name>.so for tests/diff_real.rs (and bench/run.sh's diff case).
 # Sources: https://github.com/<repo>/archive/refs/tags/<tag>.tar.gz (cached in DIR/src), or, when
 # FFI_DOCTOR_GIT_MIRRORS names a directory of bare mirrors (<owner>+<name>/repo), `git archive` from there.
@@ -42,20 +42,23 @@ zlib() {
 
 libpng() {
     local tag=$1 src="$DIR/src/libpng-$1" out="$DIR/libpng-$1" z="$DIR/zlib-$2"
-    [ -f "$out/libpng16.so" ] && return 0
+    local minor=${tag#v1.}; minor=${minor%%.*}
+    local lib=libpng1$minor
+    [ -f "$out/$lib.so" ] && return 0
     fetch pnggroup/libpng "$tag"
     mkdir -p "$out"
     cp "$src/scripts/pnglibconf.h.prebuilt" "$src/pnglibconf.h"
     (cd "$src" && gcc $CFLAGS -I"$z" -DPNG_ARM_NEON_OPT=0 -DPNG_INTEL_SSE_OPT=0 -shared \
-        -ffile-prefix-map="$src"=. -o "$out/libpng16.so" \
+        -ffile-prefix-map="$src"=. -o "$out/$lib.so" \
         png.c pngerror.c pngget.c pngmem.c pngpread.c pngread.c pngrio.c pngrtran.c pngrutil.c pngset.c \
         pngtrans.c pngwio.c pngwrite.c pngwtran.c pngwutil.c \
-        -Wl,-soname,libpng16.so.16 -L"$z" -lz -lm)
+        -Wl,-soname,$lib.so.1$minor -L"$z" -lz -lm)
     cp "$src/png.h" "$src/pngconf.h" "$src/pnglibconf.h" "$out/"
 }
 
 zlib v1.2.13
 zlib v1.3.1
+libpng v1.5.30 v1.3.1
 libpng v1.6.40 v1.3.1
 libpng v1.6.43 v1.3.1
 ls -l "$DIR"/*/lib*.so

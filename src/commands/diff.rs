@@ -64,8 +64,10 @@ pub struct DiffArgs {
 
 fn interest(a: &DiffArgs) -> Result<Option<Interest>, InputError> {
     let opts = a.spec_args.parse_options();
+    // Which names and records a header declares, as the host's compiler would see it (its predefined macros:
+    // headers test CHAR_BIT, __SIZEOF_*__, …).
     let parse = |p: &str| -> Result<Interest, InputError> {
-        let spec = crate::decl::parse_header(p, &opts)?;
+        let spec = crate::layout::compare::parse_for(p, &opts, crate::abi::Target::host())?;
         Ok(Interest::from_spec(&spec))
     };
     Ok(match (&a.spec, &a.old_spec, &a.new_spec) {

@@ -483,8 +483,48 @@ pub fn diff_images(
             }
         }
     }
-    report.findings = findings;
+    report.findings = group_spelling(findings);
     Ok(report)
+}
+
+/// Typedef-name and qualifier changes (FFI0848) with the same old and new spelling become one finding naming
+/// every place: a release that renames `png_structp` to `png_structrp` does so in hundreds of prototypes.
+fn group_spelling(findings: Vec<Finding>) -> Vec<Finding> {
+    let spelling = Code::Diff(DiffCode::Spelling);
+    let mut out = Vec::with_capacity(findings.len());
+    let mut groups: Vec<(String, String, Vec<Finding>)> = Vec::new();
+    for f in findings {
+        if f.code != spelling || f.severity != DiffCode::Spelling.info().severity {
+            out.push(f);
+            continue;
+        }
+        // `x of f(): A → B`: the subject is what comes before the colon.
+        let key_a = f.expected.split(" (").next().unwrap_or("").to_string();
+        let key_b = f.found.split(" (").next().unwrap_or("").to_string();
+        match groups.iter_mut().find(|g| g.0 == key_a && g.1 == key_b) {
+            Some(g) => g.2.push(f),
+            None => groups.push((key_a, key_b, vec![f])),
+        }
+    }
+    for (a, b, mut fs) in groups {
+        if fs.len() == 1 {
+            out.extend(fs);
+            continue;
+        }
+        let places: Vec<String> = fs
+            .iter()
+            .map(|f| f.message.split(": ").next().unwrap_or("").to_string())
+            .collect();
+        let mut first = fs.swap_remove(0);
+        first.location = Location::file(first.location.file.clone());
+        first.message = format!("{a} → {b} in {} places", places.len());
+        first.hint = format!(
+            "compatible: the same underlying type under another typedef name or qualifier; in {}",
+            places.join("; ")
+        );
+        out.push(first);
+    }
+    out
 }
 
 /// Whether a PE image was linked by MinGW (its C runtime is msvcrt.dll or it needs libgcc / libwinpthread).

@@ -278,6 +278,7 @@ fn pe_pairs_with_dwarf() {
         ("return_type", Breaking, &["FFI0833"]),
         ("member_added", Breaking, &["FFI0838", "FFI0836"]),
         ("nochange", Compatible, &[]),
+        ("forwarder", Warning, &["FFI0809"]),
     ];
     let rows = manifest(&dir);
     assert_eq!(rows.len(), want.len());
@@ -301,6 +302,7 @@ fn macho_pairs_exports_only() {
         ("minos_raised", Warning, &["FFI0816"]),
         ("fat_export_added", Compatible, &["FFI0802"]),
         ("arch_removed", Breaking, &["FFI0819"]),
+        ("reexport_added", Warning, &["FFI0810"]),
     ];
     for [kind, _, old, new] in &manifest(&dir) {
         let &(_, v, codes) = want.iter().find(|w| w.0 == kind).unwrap();
@@ -363,6 +365,27 @@ fn unusable_inputs_exit_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.so"));
     let out = common::ffi(&["diff", good.to_str().unwrap(), "/nonexistent/x.so"]);
     assert_eq!(out.status.code(), Some(2));
+    // The corpus of broken files (testdata/bad/), on either side: an answer or exit 2 naming the file, never a
+    // panic.
+    for bad in common::fixtures("bad") {
+        let b = bad.to_str().unwrap();
+        for args in [["diff", good.to_str().unwrap(), b], ["diff", b, b]] {
+            let out = common::ffi(&args);
+            let code = out.status.code();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(matches!(code, Some(0..=2)), "{args:?}: {code:?}\n{err}");
+            assert!(
+                !err.contains("panicked") && !err.contains("internal error"),
+                "{args:?}: {err}"
+            );
+            if code == Some(2) {
+                assert!(
+                    err.contains(b),
+                    "{args:?}: the message names the file: {err}"
+                );
+            }
+        }
+    }
 }
 
 /// The types two headers declare, laid out by the ABI engine, give the verdict the compilers' DWARF gives: the

@@ -125,6 +125,10 @@ for kv in export_removed:K_EXPORT_REMOVED export_added:K_EXPORT_ADDED return_typ
     if [ "$macro" = - ]; then pe diff/pe/$kind.dll; else pe diff/pe/$kind.dll -D"$macro"; fi
     echo "$kind mingw64 base.dll $kind.dll" >> diff/pe/MANIFEST
 done
+# A forwarder that points elsewhere: both releases forward dl_fwd to KERNEL32, to another function in NEW.
+pe diff/pe/forwarder-old.dll src/diff/fwd_old.def
+pe diff/pe/forwarder.dll src/diff/fwd_new.def
+echo "forwarder mingw64 forwarder-old.dll forwarder.dll" >> diff/pe/MANIFEST
 
 # Mach-O (exports only: no dSYM): ld64.lld without an SDK, as build-macho.sh.
 macho() {
@@ -149,6 +153,10 @@ macho diff/macho/version_lowered.dylib arm64 11 -Wl,-install_name,@rpath/libdiff
     -Wl,-current_version,1.5.0 -Wl,-compatibility_version,1.0.0
 built diff/macho/version_lowered.dylib
 macho diff/macho/minos_raised.dylib arm64 13 $V2; built diff/macho/minos_raised.dylib
+clang --target=arm64-apple-macos11 -O2 -ffreestanding $PREFIX_MAP -fuse-ld=lld -nostdlib -shared \
+    -Wl,-install_name,/usr/lib/libdiffextra.dylib -o "$TMP/libdiffextra.dylib" src/diff/extra.c
+macho diff/macho/reexport_added.dylib arm64 11 $V2 -Wl,-reexport_library,"$TMP/libdiffextra.dylib"
+built diff/macho/reexport_added.dylib
 macho "$TMP/x.dylib" x86_64 11 $V2 -DK_EXPORT_ADDED
 macho "$TMP/a.dylib" arm64 11 $V2 -DK_EXPORT_ADDED
 llvm-lipo -create "$TMP/x.dylib" "$TMP/a.dylib" -output diff/macho/fat_export_added.dylib
@@ -162,6 +170,7 @@ version_lowered arm64 base.dylib version_lowered.dylib
 minos_raised arm64 base.dylib minos_raised.dylib
 fat_export_added fat base-fat.dylib fat_export_added.dylib
 arch_removed fat base-fat.dylib base.dylib
+reexport_added arm64 base.dylib reexport_added.dylib
 MF
 rm diff/macho/arch_removed.dylib
 

@@ -137,6 +137,11 @@ fn check_pair(kind: &str, old: &Path, new: &Path, want: Verdict, codes: &[&str])
     let have = codes_of(&doc);
     assert_eq!(got, want, "{kind}: verdict; findings: {have:?}");
     assert_eq!(code, i32::from(want == Breaking), "{kind}: exit code");
+    assert_eq!(
+        doc["summary"]["breaking"],
+        want == Breaking,
+        "{kind}: summary"
+    );
     for c in codes {
         assert!(
             have.iter().any(|h| h == c),

@@ -182,7 +182,7 @@ fn requirements(ctx: &Ctx<'_>, old: &Image<'_>, new: &Image<'_>, out: &mut Vec<F
         let (ho, hn) = (highest(eo), highest(en));
         let raised = match (&ho, &hn) {
             (Some(a), Some(b)) => b.0 > a.0,
-            (None, Some(_)) => fam != "GLIBC",
+            (None, Some(_)) => true,
             _ => false,
         };
         if raised {

@@ -189,6 +189,19 @@ pub struct DiffReport {
     /// Findings a suppression rule accepted, with its reason (taken out of `pairs` and `unpaired`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suppressed: Vec<Suppressed>,
+    pub summary: DiffSummary,
+}
+
+/// Counts over the report's (unsuppressed) findings.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DiffSummary {
+    pub pairs: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    pub suppressed: usize,
+    /// Some change breaks callers of OLD (an error).
+    pub breaking: bool,
 }
 
 /// A finding a suppression rule accepted.
@@ -245,6 +258,25 @@ impl DiffReport {
         }
         sift(&mut self.unpaired);
         self.suppressed.extend(taken);
+        self.summarize();
+    }
+
+    /// Recount [`DiffReport::summary`].
+    fn summarize(&mut self) {
+        let mut s = DiffSummary {
+            pairs: self.pairs.len(),
+            suppressed: self.suppressed.len(),
+            ..DiffSummary::default()
+        };
+        for f in self.findings() {
+            match f.severity {
+                Severity::Error => s.errors += 1,
+                Severity::Warning => s.warnings += 1,
+                Severity::Info => s.infos += 1,
+            }
+        }
+        s.breaking = s.errors > 0;
+        self.summary = s;
     }
 
     /// Is any change breaking (an error)?
@@ -266,6 +298,7 @@ pub fn diff_paths(old: &str, new: &str, opts: &DiffOptions) -> Result<DiffReport
         pairs: Vec::new(),
         unpaired: Vec::new(),
         suppressed: Vec::new(),
+        summary: DiffSummary::default(),
     };
     for (i, j) in pairs {
         let (a, b) = (&so.binaries[i], &sn.binaries[j]);
@@ -301,6 +334,7 @@ pub fn diff_paths(old: &str, new: &str, opts: &DiffOptions) -> Result<DiffReport
             "compatible".into(),
         ));
     }
+    report.summarize();
     Ok(report)
 }
 

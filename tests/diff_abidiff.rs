@@ -353,10 +353,35 @@ fn directories_pair_by_name_and_renders_sarif_and_junit() {
     assert!(codes.contains(&"FFI0817".to_string()), "{codes:?}");
     let s: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
     assert_eq!(s["version"], "2.1.0");
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(testdata("sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&s)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF against the official schema: {errors:?}"
+    );
     let results = s["runs"][0]["results"].as_array().unwrap();
     assert!(results.iter().any(|r| r["ruleId"] == "FFI0831"));
     let x = std::fs::read_to_string(&junit).unwrap();
     assert!(x.contains("<failure") && x.contains("FFI0831"), "{x}");
+    // Well-formed XML.
+    let mut reader = quick_xml::Reader::from_str(&x);
+    let mut depth = 0i32;
+    loop {
+        match reader.read_event().expect("well-formed JUnit XML") {
+            quick_xml::events::Event::Start(_) => depth += 1,
+            quick_xml::events::Event::End(_) => depth -= 1,
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(depth, 0);
 }
 
 #[test]

@@ -51,6 +51,9 @@ pub enum Command {
     /// The CI pre-release gate: every target of ffi-doctor.toml (or [tool.ffi-doctor] in pyproject.toml) —
     /// files, globs, directories, wheels — through deps, symbols, check and the release policies.
     Gate(commands::gate::GateArgs),
+    /// ABI changes between two releases (libraries, wheels or directories): exports, symbol versions, identity,
+    /// and the types of exported functions and variables from DWARF.
+    Diff(commands::diff::DiffArgs),
     /// Internal: the child process of `load`.
     #[command(name = "__probe", hide = true)]
     Probe(commands::load::ProbeChildArgs),
@@ -72,6 +75,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Load(a) => commands::load::run(&ctx, &a),
         Command::Layout(a) => commands::layout::run(&ctx, &a),
         Command::Gate(a) => commands::gate::run(&ctx, &a),
+        Command::Diff(a) => commands::diff::run(&ctx, &a),
         Command::Probe(a) => crate::runtime::child::main(&(&a).into()),
     }
 }

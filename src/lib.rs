@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod decl;
+pub mod diff;
 pub mod dwarf;
 pub mod error;
 pub mod gate;

@@ -13,6 +13,7 @@
 #   src/build-runtime.sh         runtime/
 #   src/build-dwarf.sh           dwarf/
 #   src/build-dwarfcheck.sh      dwarfcheck/
+#   src/build-diff.sh            diff/         (pairs of releases for `diff` and its abidiff oracle)
 #   src/gate/build-wheels.sh     wheels/
 #
 # Needs (Debian 12): clang/lld/llvm 14, gcc, g++ (libstdc++), binutils, gcc-mingw-w64 (x86_64 + i686),
@@ -22,7 +23,7 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
-for family in elf macho pe pe-split bad loader-glibc loader-windows loader-dyld runtime dwarf dwarfcheck; do
+for family in elf macho pe pe-split bad loader-glibc loader-windows loader-dyld runtime dwarf dwarfcheck diff; do
     echo "== $family"
     bash "src/build-$family.sh"
 done

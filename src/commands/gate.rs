@@ -44,6 +44,10 @@ pub struct GateArgs {
     /// libpython instead of the committed CPython export lists.
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
+    /// The previous release (wheels, libraries or a directory; a glob is expanded): every target is diffed
+    /// against its counterpart and breaking ABI changes are errors (overrides `[policy] abi-baseline`).
+    #[arg(long, value_name = "PATH")]
+    pub baseline: Option<String>,
 }
 
 fn fail(msg: &str) -> i32 {
@@ -120,6 +124,11 @@ pub fn run(ctx: &Context, a: &GateArgs) -> i32 {
         progress: !ctx.quiet && std::io::stderr().is_terminal(),
         default_policies: !a.no_default_policies,
         python_exports,
+        abi_baseline: a.baseline.as_ref().map(|b| {
+            cwd.join(b.strip_prefix("./").unwrap_or(b))
+                .display()
+                .to_string()
+        }),
     };
     let rep = match gate::run(&loaded, &opts) {
         Ok(r) => r,

@@ -5,6 +5,7 @@
 pub mod args;
 pub mod check;
 pub mod deps;
+pub mod diff;
 pub mod gate;
 pub mod inspect;
 pub mod layout;

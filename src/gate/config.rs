@@ -149,6 +149,9 @@ pub struct Policy {
     pub max_macos: Option<String>,
     /// Report hardening gaps (executable stack, text relocations, no build-id) at this severity.
     pub hardening: Option<SeverityName>,
+    /// The previous release (wheels, libraries or a directory; a path or glob relative to the config): every
+    /// target is diffed against its counterpart (`gate::abi_baseline`).
+    pub abi_baseline: Option<String>,
 }
 
 impl Policy {
@@ -166,6 +169,7 @@ impl Policy {
             ("require-archs", !self.require_archs.is_empty()),
             ("max-macos", self.max_macos.is_some()),
             ("hardening", self.hardening.is_some()),
+            ("abi-baseline", self.abi_baseline.is_some()),
         ]
     }
 }

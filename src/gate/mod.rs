@@ -11,6 +11,7 @@
 //! is "shipped" when it resolves inside the target (the extracted wheel, the directory, or a file's own
 //! directory); anything else is external.
 
+pub mod abi_baseline;
 pub mod config;
 pub mod data;
 pub mod policy;
@@ -119,6 +120,8 @@ pub struct GateOptions {
     pub default_policies: bool,
     /// The exports of a real interpreter (`--python`), used instead of the committed lists.
     pub python_exports: Option<python::Exports>,
+    /// The previous release to diff every target against (`--baseline`; overrides `[policy] abi-baseline`).
+    pub abi_baseline: Option<String>,
 }
 
 impl Default for GateOptions {
@@ -128,6 +131,7 @@ impl Default for GateOptions {
             progress: false,
             default_policies: true,
             python_exports: None,
+            abi_baseline: None,
         }
     }
 }
@@ -202,6 +206,22 @@ pub fn run(loaded: &Loaded, opts: &GateOptions) -> Result<GateReport, InputError
         })
         .collect();
     bar.finish_and_clear();
+    let abi_base = opts
+        .abi_baseline
+        .as_ref()
+        .or(loaded.config.policy.abi_baseline.as_ref());
+    if let Some(spec) = abi_base {
+        let baselines = abi_baseline::resolve(loaded, spec)?;
+        for t in &mut targets {
+            match abi_baseline::findings(&t.path, &baselines) {
+                Ok(fs) => t.findings.extend(fs),
+                Err(e) => t.errors.push(e),
+            }
+            t.checks.push("abi");
+            t.checks.sort();
+            t.checks.dedup();
+        }
+    }
     let overrides: BTreeMap<&str, Severity> = loaded
         .config
         .severity

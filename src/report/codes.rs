@@ -1,4 +1,4 @@
-//! The registry of finding codes: one closed enum per family (FFI01xx symbols … FFI06xx policy), gathered in one
+//! The registry of finding codes: one closed enum per family (FFI01xx symbols … FFI06xx policy, FFI08xx diff), gathered in one
 //! [`Code`]. Each code carries its stable id, default severity, the check kind the gate and JUnit group it under,
 //! a one-line SARIF rule text and the docs anchor of its family. `docs/findings.md` documents every code (a test
 //! keeps the two equal and the ids unique).
@@ -30,6 +30,8 @@ pub enum CheckKind {
     Hardening,
     /// The runtime probe.
     Runtime,
+    /// Types between two releases (`diff`): functions, variables and the records and enums they reach.
+    Abi,
 }
 
 impl CheckKind {
@@ -43,6 +45,7 @@ impl CheckKind {
             CheckKind::Platform => "platform",
             CheckKind::Hardening => "hardening",
             CheckKind::Runtime => "runtime",
+            CheckKind::Abi => "abi",
         }
     }
 }
@@ -234,6 +237,54 @@ family! {
     }
 }
 
+family! {
+    /// FFI08xx: ABI changes between two releases of a library (`diff`).
+    Diff: DiffCode, "ffi08xx--abi-changes-between-releases-diff" {
+        ExportRemoved = "FFI0801", Error, Exports, "An exported symbol was removed";
+        ExportAdded = "FFI0802", Info, Exports, "Symbols were added to the exports";
+        ExportKind = "FFI0803", Error, Exports, "An export changed kind (function, data, TLS)";
+        DataSize = "FFI0804", Error, Exports, "An exported variable changed size";
+        DefaultVersion = "FFI0805", Error, Symbols, "A symbol's default version moved";
+        VersionRemoved = "FFI0806", Error, Symbols, "A symbol version node was removed";
+        VersionAdded = "FFI0807", Info, Symbols, "Symbol version nodes were added";
+        Ordinal = "FFI0808", Error, Exports, "A PE export's ordinal changed or was removed";
+        Forwarder = "FFI0809", Warning, Exports, "A PE forwarder or Mach-O re-export of a symbol changed";
+        Reexport = "FFI0810", Warning, Dependencies, "A re-exported Mach-O library was added or removed";
+        Identity = "FFI0811", Info, Dependencies, "The library's name (SONAME, install name, DLL name) changed";
+        MachoVersion = "FFI0812", Error, Dependencies, "The Mach-O current or compatibility version changed";
+        NeededAdded = "FFI0813", Warning, Dependencies, "A needed library was added";
+        NeededRemoved = "FFI0814", Info, Dependencies, "A needed library was removed";
+        Requirement = "FFI0815", Warning, Platform, "A newer GLIBC / GLIBCXX / CXXABI version is required";
+        MinMacos = "FFI0816", Warning, Platform, "The minimum macOS version was raised";
+        LibraryRemoved = "FFI0817", Error, Exports, "A library of the old release has no counterpart in the new one";
+        LibraryAdded = "FFI0818", Info, Exports, "A library of the new release has no counterpart in the old one";
+        ArchRemoved = "FFI0819", Error, Platform, "An architecture slice was removed";
+        ArchAdded = "FFI0820", Info, Platform, "An architecture slice was added";
+        ParamCount = "FFI0830", Error, Abi, "A function's parameter count changed";
+        ParamType = "FFI0831", Error, Abi, "A parameter's type changed size or kind";
+        ParamSignedness = "FFI0832", Warning, Abi, "A parameter's type changed signedness only";
+        ReturnType = "FFI0833", Error, Abi, "A function's return type changed";
+        Variadic = "FFI0834", Error, Abi, "A function became variadic or stopped being variadic";
+        VariableType = "FFI0835", Error, Abi, "An exported variable's type changed";
+        RecordSize = "FFI0836", Error, Abi, "A struct or union changed size";
+        RecordAlign = "FFI0837", Error, Abi, "A struct or union changed alignment";
+        MemberAdded = "FFI0838", Error, Abi, "A member was added to a struct or union";
+        MemberRemoved = "FFI0839", Error, Abi, "A member was removed from a struct or union";
+        MemberOrder = "FFI0840", Error, Abi, "Members of a struct or union changed order";
+        MemberOffset = "FFI0841", Error, Abi, "A member moved";
+        MemberType = "FFI0842", Error, Abi, "A member's type changed";
+        Bitfield = "FFI0843", Error, Abi, "A bitfield's position or width changed";
+        MemberRenamed = "FFI0844", Info, Abi, "A member was renamed, the layout is the same";
+        EnumeratorAdded = "FFI0845", Info, Abi, "Enumerators were appended to an enum";
+        EnumeratorChanged = "FFI0846", Error, Abi, "An enumerator was renumbered or removed";
+        EnumSize = "FFI0847", Error, Abi, "An enum type changed size";
+        Spelling = "FFI0848", Info, Abi, "Only a typedef name or a cv-qualifier changed";
+        RecordKind = "FFI0849", Error, Abi, "A struct became a union or the other way round";
+        NoDebugInfo = "FFI0850", Info, Abi, "No DWARF on one side: types were not compared";
+        Summary = "FFI0851", Info, Abi, "What was compared";
+    }
+}
+
 /// Every finding code ffi-doctor emits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Code {
@@ -244,6 +295,7 @@ pub enum Code {
     Runtime(RuntimeCode),
     Policy(PolicyCode),
     BindingLayout(BindingLayoutCode),
+    Diff(DiffCode),
 }
 
 impl Code {
@@ -257,6 +309,7 @@ impl Code {
             Code::Runtime(c) => c.info(),
             Code::Policy(c) => c.info(),
             Code::BindingLayout(c) => c.info(),
+            Code::Diff(c) => c.info(),
         }
     }
 
@@ -275,6 +328,7 @@ impl Code {
             Code::Runtime(_) => RuntimeCode::ANCHOR,
             Code::Policy(_) => PolicyCode::ANCHOR,
             Code::BindingLayout(_) => BindingLayoutCode::ANCHOR,
+            Code::Diff(_) => DiffCode::ANCHOR,
         }
     }
 
@@ -288,6 +342,7 @@ impl Code {
             .chain(RuntimeCode::ALL.iter().map(|&c| c.into()))
             .chain(PolicyCode::ALL.iter().map(|&c| c.into()))
             .chain(BindingLayoutCode::ALL.iter().map(|&c| c.into()))
+            .chain(DiffCode::ALL.iter().map(|&c| c.into()))
     }
 
     /// The registered code with this id (`FFI0301`), if there is one.

@@ -1,0 +1,762 @@
+//! Types between two releases, from each side's DWARF ([`crate::dwarf`]): every function exported by both — its
+//! parameter count, each parameter's and the return's size, kind and signedness, variadic-ness — every variable
+//! exported by both, and every struct, union and enum reachable from them by value or through a pointer to a
+//! complete type (with a spec, only a type the spec defines counts as complete: one it leaves opaque is not part
+//! of the ABI). Records and enums are compared once each, by name: size, alignment, member order, offsets, types,
+//! bitfields, enumerator values. A typedef-name or cv-qualifier change over the same underlying type is
+//! compatible (info); a renamed member with the same layout is a source break only (info).
+
+use std::collections::{BTreeSet, VecDeque};
+
+use serde::Serialize;
+
+use super::{finding, Ctx};
+use crate::dwarf::{DebugInfo, EnumDef, Member, Record, RecordKind, TypeDesc, TypeKind};
+use crate::report::codes::DiffCode;
+use crate::report::{Finding, Location, Severity};
+
+/// What was compared.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TypeStats {
+    pub functions: usize,
+    pub variables: usize,
+    pub records: usize,
+    pub enums: usize,
+}
+
+/// How two types differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Same,
+    /// Typedef names or cv-qualifiers only.
+    Spelling,
+    /// Integers of the same size whose signedness differs.
+    Signedness,
+    /// Two pointers to different types: the call still passes a pointer.
+    Pointee,
+    /// Size or kind.
+    Different,
+}
+
+fn int_like(k: &TypeKind) -> Option<(u64, bool)> {
+    match k {
+        TypeKind::Int { signed, size } | TypeKind::Char { signed, size } => Some((*size, *signed)),
+        TypeKind::Bool { size } => Some((*size, false)),
+        TypeKind::Enum { size, signed, .. } => Some((*size, *signed)),
+        _ => None,
+    }
+}
+
+/// Structural equality where records and enums are equal by kind and name (their contents are compared on
+/// their own, once).
+fn kind_eq(a: &TypeKind, b: &TypeKind) -> bool {
+    match (a, b) {
+        (TypeKind::Pointer { pointee: p }, TypeKind::Pointer { pointee: q }) => kind_eq(p, q),
+        (
+            TypeKind::Record {
+                record: ra,
+                name: na,
+                ..
+            },
+            TypeKind::Record {
+                record: rb,
+                name: nb,
+                ..
+            },
+        ) => ra == rb && na == nb,
+        (TypeKind::Enum { name: na, .. }, TypeKind::Enum { name: nb, .. }) => na == nb,
+        (TypeKind::Array { elem: ea, len: la }, TypeKind::Array { elem: eb, len: lb }) => {
+            la == lb && kind_eq(ea, eb)
+        }
+        (
+            TypeKind::Function {
+                ret: ra,
+                params: pa,
+                variadic: va,
+            },
+            TypeKind::Function {
+                ret: rb,
+                params: pb,
+                variadic: vb,
+            },
+        ) => {
+            va == vb
+                && pa.len() == pb.len()
+                && kind_eq(ra, rb)
+                && pa.iter().zip(pb).all(|(x, y)| kind_eq(x, y))
+        }
+        _ => a == b,
+    }
+}
+
+/// A C spelling with the integer keywords in one order (`long unsigned int` as GCC writes it and `unsigned long`
+/// as Clang does are the same type).
+fn canonical(c: &str) -> String {
+    let mut out = String::with_capacity(c.len());
+    let mut words: Vec<&str> = Vec::new();
+    let flush = |words: &mut Vec<&str>, out: &mut String| {
+        if words.is_empty() {
+            return;
+        }
+        let has = |w: &str| words.contains(&w);
+        let longs = words.iter().filter(|w| **w == "long").count();
+        let mut parts: Vec<&str> = Vec::new();
+        if has("unsigned") {
+            parts.push("unsigned");
+        } else if has("signed") && has("char") {
+            parts.push("signed");
+        }
+        if has("short") {
+            parts.push("short");
+        }
+        parts.extend(std::iter::repeat_n("long", longs));
+        if has("char") {
+            parts.push("char");
+        } else if parts.is_empty() || parts == ["unsigned"] {
+            parts.push("int");
+        }
+        if !out.is_empty() && !out.ends_with(' ') {
+            out.push(' ');
+        }
+        out.push_str(&parts.join(" "));
+        words.clear();
+    };
+    for tok in c.split_inclusive(|ch: char| !(ch.is_alphanumeric() || ch == '_')) {
+        let (word, rest) = match tok.char_indices().last() {
+            Some((i, ch)) if !(ch.is_alphanumeric() || ch == '_') => (&tok[..i], &tok[i..]),
+            _ => (tok, ""),
+        };
+        if matches!(
+            word,
+            "unsigned" | "signed" | "short" | "long" | "int" | "char"
+        ) {
+            words.push(word);
+            if rest.trim().is_empty() {
+                continue;
+            }
+        } else {
+            flush(&mut words, &mut out);
+            out.push_str(word);
+        }
+        flush(&mut words, &mut out);
+        if !rest.trim().is_empty() {
+            out.push_str(rest.trim());
+        }
+    }
+    flush(&mut words, &mut out);
+    out
+}
+
+fn verdict(a: &TypeDesc, b: &TypeDesc) -> Verdict {
+    if kind_eq(&a.kind, &b.kind) {
+        let same = a.c == b.c || canonical(&a.c) == canonical(&b.c);
+        return if same && a.is_const == b.is_const && a.is_volatile == b.is_volatile {
+            Verdict::Same
+        } else {
+            Verdict::Spelling
+        };
+    }
+    if let (Some((sa, ga)), Some((sb, gb))) = (int_like(&a.kind), int_like(&b.kind)) {
+        if sa == sb {
+            return if ga == gb {
+                Verdict::Spelling
+            } else {
+                Verdict::Signedness
+            };
+        }
+    }
+    if matches!(
+        (&a.kind, &b.kind),
+        (TypeKind::Pointer { .. }, TypeKind::Pointer { .. })
+    ) {
+        return Verdict::Pointee;
+    }
+    Verdict::Different
+}
+
+fn describe(t: &TypeDesc) -> String {
+    match t.size {
+        Some(s) => format!("{} ({s} byte{})", t.c, if s == 1 { "" } else { "s" }),
+        None => t.c.clone(),
+    }
+}
+
+/// A record or enum to compare, by the name types refer to it with.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Reached {
+    Record(String),
+    Enum(String),
+}
+
+struct Walk<'a> {
+    ctx: &'a Ctx<'a>,
+    seen: BTreeSet<Reached>,
+    queue: VecDeque<Reached>,
+    stats: TypeStats,
+}
+
+impl Walk<'_> {
+    /// Queue the records and enums a type reaches: by value, through arrays, and through pointers to complete
+    /// records (with a spec: records the spec defines).
+    fn reach(&mut self, k: &TypeKind, via_pointer: bool) {
+        match k {
+            TypeKind::Pointer { pointee } => self.reach(pointee, true),
+            TypeKind::Array { elem, .. } => self.reach(elem, via_pointer),
+            TypeKind::Record {
+                name: Some(n),
+                size,
+                ..
+            } => {
+                if via_pointer && (size.is_none() || !self.ctx.public_record(n)) {
+                    return;
+                }
+                self.push(Reached::Record(n.clone()));
+            }
+            TypeKind::Enum { name: Some(n), .. } => self.push(Reached::Enum(n.clone())),
+            TypeKind::Function { ret, params, .. } => {
+                self.reach(ret, via_pointer);
+                for p in params {
+                    self.reach(p, via_pointer);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn push(&mut self, r: Reached) {
+        if self.seen.insert(r.clone()) {
+            self.queue.push_back(r);
+        }
+    }
+
+    fn loc(&self, entity: &str) -> Location {
+        Location::symbol(self.ctx.new_file, entity)
+    }
+
+    /// A changed type of a parameter, return, variable or member: the finding for its verdict.
+    #[allow(clippy::too_many_arguments)]
+    fn type_change(
+        &self,
+        code: DiffCode,
+        signedness: DiffCode,
+        entity: &str,
+        what: &str,
+        a: &TypeDesc,
+        b: &TypeDesc,
+        out: &mut Vec<Finding>,
+    ) {
+        let (code, severity, hint) = match verdict(a, b) {
+            Verdict::Same => return,
+            Verdict::Spelling => (
+                DiffCode::Spelling,
+                None,
+                "compatible: the same underlying type under another typedef name or qualifier",
+            ),
+            Verdict::Signedness => (
+                signedness,
+                if signedness == code {
+                    Some(Severity::Warning)
+                } else {
+                    None
+                },
+                "the same size: values above the signed maximum (or negative ones) change meaning",
+            ),
+            Verdict::Pointee => (
+                code,
+                Some(Severity::Warning),
+                "still a pointer, to another type: callers pass what OLD expected",
+            ),
+            Verdict::Different => (
+                code,
+                None,
+                "callers built or bound against OLD pass or read the wrong bytes: keep the old type or add a new \
+                 function",
+            ),
+        };
+        out.push(finding(
+            code,
+            severity,
+            self.loc(entity),
+            format!("{what}: {} → {}", a.c, b.c),
+            describe(a),
+            describe(b),
+            hint.into(),
+        ));
+    }
+}
+
+/// Compare the types of `old` and `new` reachable from symbols both export (`exported_by_both`).
+pub fn compare(
+    ctx: &Ctx<'_>,
+    old: &DebugInfo,
+    new: &DebugInfo,
+    exported_by_both: &dyn Fn(&str) -> bool,
+    out: &mut Vec<Finding>,
+) -> TypeStats {
+    let mut w = Walk {
+        ctx,
+        seen: BTreeSet::new(),
+        queue: VecDeque::new(),
+        stats: TypeStats::default(),
+    };
+    // NEW's functions and variables by name: one lookup each, not a scan.
+    let new_functions: std::collections::HashMap<&str, &crate::dwarf::FunctionDef> = new
+        .functions()
+        .iter()
+        .map(|f| (f.name.as_str(), f))
+        .collect();
+    let new_variables: std::collections::HashMap<&str, &crate::dwarf::VariableDef> = new
+        .variables()
+        .iter()
+        .map(|v| (v.name.as_str(), v))
+        .collect();
+    for fa in old.functions() {
+        if !ctx.wants(&fa.name) || !exported_by_both(&fa.name) {
+            continue;
+        }
+        let Some(&fb) = new_functions.get(fa.name.as_str()) else {
+            continue;
+        };
+        w.stats.functions += 1;
+        let name = fa.name.as_str();
+        w.type_change(
+            DiffCode::ReturnType,
+            DiffCode::ReturnType,
+            name,
+            &format!("the return type of {name}()"),
+            &fa.ret,
+            &fb.ret,
+            out,
+        );
+        w.reach(&fa.ret.kind, false);
+        if fa.variadic != fb.variadic {
+            out.push(finding(
+                DiffCode::Variadic,
+                None,
+                w.loc(name),
+                if fb.variadic {
+                    format!("{name}() is variadic now")
+                } else {
+                    format!("{name}() is no longer variadic")
+                },
+                if fa.variadic { "variadic" } else { "fixed parameters" }.into(),
+                if fb.variadic { "variadic" } else { "fixed parameters" }.into(),
+                "variadic arguments are passed differently from fixed ones on several ABIs (arm64 macOS, \
+                 x86_64 floating point): callers built for OLD break"
+                    .into(),
+            ));
+        }
+        if !fa.prototyped || !fb.prototyped {
+            continue;
+        }
+        if fa.params.len() != fb.params.len() {
+            let list = |ps: &[crate::dwarf::ParamDef]| {
+                ps.iter()
+                    .map(|p| p.ty.c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            out.push(finding(
+                DiffCode::ParamCount,
+                None,
+                w.loc(name),
+                format!(
+                    "{name}() had {} parameter{} and has {}",
+                    fa.params.len(),
+                    if fa.params.len() == 1 { "" } else { "s" },
+                    fb.params.len()
+                ),
+                format!("{} ({})", fa.params.len(), list(&fa.params)),
+                format!("{} ({})", fb.params.len(), list(&fb.params)),
+                "callers built or bound against OLD pass the wrong arguments: add a new function instead"
+                    .into(),
+            ));
+        } else {
+            for (i, (pa, pb)) in fa.params.iter().zip(&fb.params).enumerate() {
+                let label = match &pb.name {
+                    Some(n) => format!("parameter {} `{n}` of {name}()", i + 1),
+                    None => format!("parameter {} of {name}()", i + 1),
+                };
+                w.type_change(
+                    DiffCode::ParamType,
+                    DiffCode::ParamSignedness,
+                    name,
+                    &label,
+                    &pa.ty,
+                    &pb.ty,
+                    out,
+                );
+            }
+        }
+        for p in &fa.params {
+            w.reach(&p.ty.kind, false);
+        }
+    }
+    for va in old.variables() {
+        if !ctx.wants(&va.name) || !exported_by_both(&va.name) {
+            continue;
+        }
+        let Some(&vb) = new_variables.get(va.name.as_str()) else {
+            continue;
+        };
+        w.stats.variables += 1;
+        w.type_change(
+            DiffCode::VariableType,
+            DiffCode::VariableType,
+            &va.name,
+            &format!("the type of variable {}", va.name),
+            &va.ty,
+            &vb.ty,
+            out,
+        );
+        if vb.ty.is_const && !va.ty.is_const {
+            if let Some(f) = out
+                .last_mut()
+                .filter(|f| f.code == crate::report::Code::Diff(DiffCode::Spelling))
+            {
+                f.severity = Severity::Warning;
+                f.hint = "the variable is read-only now (moved to .rodata): a caller of OLD that writes it (an \
+                          assignment, ctypes `in_dll(...).value = …`) crashes"
+                    .into();
+            }
+        }
+        w.reach(&va.ty.kind, false);
+    }
+    while let Some(r) = w.queue.pop_front() {
+        match r {
+            Reached::Record(n) => {
+                if let (Some(ra), Some(rb)) = (old.record(&n), new.record(&n)) {
+                    w.stats.records += 1;
+                    let label = format!("{} {}", kind_word(ra.kind), n);
+                    records(&mut w, &label, ra, rb, out);
+                }
+            }
+            Reached::Enum(n) => {
+                if let (Some(ea), Some(eb)) = (enum_named(old, &n), enum_named(new, &n)) {
+                    w.stats.enums += 1;
+                    enums(&w, &format!("enum {n}"), ea, eb, out);
+                }
+            }
+        }
+    }
+    w.stats
+}
+
+fn kind_word(k: RecordKind) -> &'static str {
+    match k {
+        RecordKind::Struct => "struct",
+        RecordKind::Union => "union",
+    }
+}
+
+fn enum_named<'a>(d: &'a DebugInfo, n: &str) -> Option<&'a EnumDef> {
+    d.enums()
+        .iter()
+        .find(|e| e.tag.as_deref() == Some(n))
+        .or_else(|| {
+            d.enums()
+                .iter()
+                .find(|e| e.typedef_name.as_deref() == Some(n) || e.name == n)
+        })
+}
+
+fn same_layout(a: &Member, b: &Member) -> bool {
+    a.offset == b.offset
+        && a.size == b.size
+        && a.bit_offset == b.bit_offset
+        && a.bit_size == b.bit_size
+        && verdict(&a.ty, &b.ty) == Verdict::Same
+}
+
+/// A record's alignment: the explicit one (`DW_AT_alignment`), else the largest of its members' (a member's
+/// explicit alignment, a scalar's size, else the largest power of two dividing its size, at most 16: never more
+/// than the real one for a record of scalars, so two estimates differ only where the layouts do).
+fn alignment(r: &Record) -> u64 {
+    if let Some(a) = r.alignment {
+        return a;
+    }
+    r.members
+        .iter()
+        .map(|m| {
+            m.alignment.unwrap_or(match &m.ty.kind {
+                TypeKind::Int { size, .. }
+                | TypeKind::Char { size, .. }
+                | TypeKind::Bool { size }
+                | TypeKind::Float { size }
+                | TypeKind::Enum { size, .. } => *size,
+                TypeKind::Complex { size } => size / 2,
+                TypeKind::Pointer { .. } => m.size,
+                _ => {
+                    if m.size == 0 {
+                        1
+                    } else {
+                        (1u64 << m.size.trailing_zeros()).min(16)
+                    }
+                }
+            })
+        })
+        .max()
+        .unwrap_or(1)
+        .max(1)
+}
+
+fn records(w: &mut Walk<'_>, label: &str, a: &Record, b: &Record, out: &mut Vec<Finding>) {
+    if a.kind != b.kind {
+        out.push(finding(
+            DiffCode::RecordKind,
+            None,
+            w.loc(label),
+            format!("{label} is a {} now", kind_word(b.kind)),
+            kind_word(a.kind).into(),
+            kind_word(b.kind).into(),
+            "every member's offset and the record's size change meaning".into(),
+        ));
+        return;
+    }
+    if a.byte_size != b.byte_size {
+        out.push(finding(
+            DiffCode::RecordSize,
+            None,
+            w.loc(label),
+            format!("{label}: {} bytes → {} bytes", a.byte_size, b.byte_size),
+            format!("{} bytes", a.byte_size),
+            format!("{} bytes", b.byte_size),
+            "callers allocate, copy and index arrays of it with OLD's size".into(),
+        ));
+    }
+    let (xa, xb) = (alignment(a), alignment(b));
+    if xa != xb {
+        out.push(finding(
+            DiffCode::RecordAlign,
+            None,
+            w.loc(label),
+            format!("{label}: alignment {xa} → {xb}"),
+            format!("{xa}"),
+            format!("{xb}"),
+            "callers place it (on the stack, in their own records) at OLD's alignment".into(),
+        ));
+    }
+    // Named members by name; a member whose name is gone but whose position, size and type are those of a new
+    // name is a rename.
+    let named = |r: &Record| -> Vec<usize> {
+        (0..r.members.len())
+            .filter(|&i| r.members[i].name.is_some())
+            .collect()
+    };
+    let (na, nb) = (named(a), named(b));
+    let find = |r: &Record, idx: &[usize], name: &Option<String>| {
+        idx.iter().copied().find(|&i| r.members[i].name == *name)
+    };
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    let mut removed: Vec<usize> = Vec::new();
+    for &i in &na {
+        match find(b, &nb, &a.members[i].name) {
+            Some(j) => pairs.push((i, j)),
+            None => removed.push(i),
+        }
+    }
+    let mut added: Vec<usize> = nb
+        .iter()
+        .copied()
+        .filter(|&j| find(a, &na, &b.members[j].name).is_none())
+        .collect();
+    removed.retain(|&i| {
+        let ma = &a.members[i];
+        match added.iter().position(|&j| same_layout(ma, &b.members[j])) {
+            Some(k) => {
+                let mb = &b.members[added.remove(k)];
+                let (x, y) = (ma.name.as_deref().unwrap_or(""), mb.name.as_deref().unwrap_or(""));
+                out.push(finding(
+                    DiffCode::MemberRenamed,
+                    None,
+                    w.loc(label),
+                    format!("member {x} of {label} is now called {y}"),
+                    x.into(),
+                    y.into(),
+                    "the layout is the same: a source break (code naming the member), not a binary one".into(),
+                ));
+                false
+            }
+            None => true,
+        }
+    });
+    let name_of = |m: &Member| m.name.clone().unwrap_or_default();
+    for &i in &removed {
+        let m = &a.members[i];
+        out.push(finding(
+            DiffCode::MemberRemoved,
+            None,
+            w.loc(label),
+            format!("member {} of {label} was removed", name_of(m)),
+            m.decl.clone(),
+            "no such member".into(),
+            "callers that read or write it touch other bytes with NEW".into(),
+        ));
+    }
+    for &j in &added {
+        let m = &b.members[j];
+        out.push(finding(
+            DiffCode::MemberAdded,
+            (a.byte_size == b.byte_size).then_some(Severity::Warning),
+            w.loc(label),
+            format!("member {} was added to {label}", name_of(m)),
+            "no such member".into(),
+            format!("{} at offset {}", m.decl, m.offset),
+            if a.byte_size == b.byte_size {
+                "the size is the same (the member took padding or a union's space): callers of OLD leave it \
+                 uninitialised"
+            } else {
+                "callers of OLD allocate the old size and never set it: add new members only to records the \
+                 library allocates"
+            }
+            .into(),
+        ));
+    }
+    // Order of the members both have.
+    let mut by_new = pairs.clone();
+    by_new.sort_by_key(|p| p.1);
+    let reordered = by_new.iter().map(|p| p.0).collect::<Vec<_>>()
+        != pairs.iter().map(|p| p.0).collect::<Vec<_>>();
+    if reordered {
+        let names = |ms: Vec<&Member>| ms.into_iter().map(name_of).collect::<Vec<_>>().join(", ");
+        out.push(finding(
+            DiffCode::MemberOrder,
+            None,
+            w.loc(label),
+            format!("members of {label} changed order"),
+            names(pairs.iter().map(|p| &a.members[p.0]).collect()),
+            names(by_new.iter().map(|p| &b.members[p.1]).collect()),
+            "every caller that reads or writes a moved member uses OLD's offset".into(),
+        ));
+    }
+    for &(i, j) in &pairs {
+        let (ma, mb) = (&a.members[i], &b.members[j]);
+        let mname = name_of(ma);
+        if ma.bit_size.is_some() || mb.bit_size.is_some() {
+            if (ma.start_bit(), ma.bit_size) != (mb.start_bit(), mb.bit_size) {
+                let show = |m: &Member| match m.bit_size {
+                    Some(s) => format!("bit {} width {s}", m.start_bit()),
+                    None => format!("byte {} (not a bitfield)", m.offset),
+                };
+                out.push(finding(
+                    DiffCode::Bitfield,
+                    None,
+                    w.loc(label),
+                    format!("bitfield {mname} of {label}: {} → {}", show(ma), show(mb)),
+                    show(ma),
+                    show(mb),
+                    "callers built for OLD mask and shift other bits".into(),
+                ));
+            }
+        } else if ma.offset != mb.offset && !reordered {
+            out.push(finding(
+                DiffCode::MemberOffset,
+                None,
+                w.loc(label),
+                format!(
+                    "member {mname} of {label}: offset {} → {}",
+                    ma.offset, mb.offset
+                ),
+                format!("offset {}", ma.offset),
+                format!("offset {}", mb.offset),
+                "callers built or bound against OLD read and write it at the old offset".into(),
+            ));
+        }
+        w.type_change(
+            DiffCode::MemberType,
+            DiffCode::MemberType,
+            label,
+            &format!("member {mname} of {label}"),
+            &ma.ty,
+            &mb.ty,
+            out,
+        );
+        w.reach(&ma.ty.kind, false);
+    }
+    // Anonymous struct/union members, in order.
+    fn anon(r: &Record) -> Vec<&Record> {
+        r.members
+            .iter()
+            .filter(|m| m.name.is_none())
+            .filter_map(|m| m.anon.as_deref())
+            .collect()
+    }
+    for (k, (x, y)) in anon(a).into_iter().zip(anon(b)).enumerate() {
+        records(w, &format!("{label}.<anonymous {}>", k + 1), x, y, out);
+    }
+}
+
+fn enums(w: &Walk<'_>, label: &str, a: &EnumDef, b: &EnumDef, out: &mut Vec<Finding>) {
+    if a.byte_size != b.byte_size {
+        out.push(finding(
+            DiffCode::EnumSize,
+            None,
+            w.loc(label),
+            format!("{label}: {} bytes → {} bytes", a.byte_size, b.byte_size),
+            format!("{} bytes", a.byte_size),
+            format!("{} bytes", b.byte_size),
+            "every parameter, return and member of this type changes size".into(),
+        ));
+    }
+    for (name, va) in &a.enumerators {
+        match b.enumerators.iter().find(|(n, _)| n == name) {
+            Some((_, vb)) if vb != va => out.push(finding(
+                DiffCode::EnumeratorChanged,
+                None,
+                w.loc(label),
+                format!("{name} of {label} was {va} and is {vb}"),
+                format!("{name} = {va}"),
+                format!("{name} = {vb}"),
+                "callers built or bound against OLD pass the old value, which means something else to NEW"
+                    .into(),
+            )),
+            Some(_) => {}
+            None => out.push(finding(
+                DiffCode::EnumeratorChanged,
+                None,
+                w.loc(label),
+                format!("{name} of {label} was removed"),
+                format!("{name} = {va}"),
+                "no such enumerator".into(),
+                "callers of OLD still pass its value".into(),
+            )),
+        }
+    }
+    let added: Vec<String> = b
+        .enumerators
+        .iter()
+        .filter(|(n, _)| !a.enumerators.iter().any(|(m, _)| m == n))
+        .map(|(n, v)| format!("{n} = {v}"))
+        .collect();
+    if !added.is_empty() {
+        out.push(finding(
+            DiffCode::EnumeratorAdded,
+            None,
+            w.loc(label),
+            format!("{label}: {} added", added.join(", ")),
+            "not defined".into(),
+            added.join(", "),
+            "compatible for callers of OLD; code that switches over NEW's values may meet ones it does not know"
+                .into(),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical;
+
+    #[test]
+    fn integer_spellings_of_gcc_and_clang_are_one() {
+        assert_eq!(canonical("long int"), canonical("long"));
+        assert_eq!(canonical("long unsigned int"), canonical("unsigned long"));
+        assert_eq!(
+            canonical("short unsigned int *"),
+            canonical("unsigned short *")
+        );
+        assert_eq!(canonical("long long int"), canonical("long long"));
+        assert_ne!(canonical("const char *"), canonical("char *"));
+        assert_ne!(canonical("int"), canonical("unsigned int"));
+        assert_eq!(canonical("char"), "char");
+    }
+}

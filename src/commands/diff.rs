@@ -63,7 +63,7 @@ pub struct DiffArgs {
 }
 
 fn interest(a: &DiffArgs) -> Result<Option<Interest>, InputError> {
-    let opts = a.spec_args.parse_options();
+    let opts = a.spec_args.parse_options()?;
     // Which names and records a header declares, as the host's compiler would see it (its predefined macros:
     // headers test CHAR_BIT, __SIZEOF_*__, …).
     let parse = |p: &str| -> Result<Interest, InputError> {
@@ -120,11 +120,17 @@ pub fn run(ctx: &Context, a: &DiffArgs) -> i32 {
         debug.debug_dirs = a.debug_dir.clone();
     }
     let specs = match (&a.old_spec, &a.new_spec) {
-        (Some(o), Some(n)) => Some(diff::SpecPair {
-            old: o.clone(),
-            new: n.clone(),
-            parse: a.spec_args.parse_options(),
-        }),
+        (Some(o), Some(n)) => match a.spec_args.parse_options() {
+            Ok(parse) => Some(diff::SpecPair {
+                old: o.clone(),
+                new: n.clone(),
+                parse,
+            }),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_INPUT;
+            }
+        },
         _ => None,
     };
     let opts = DiffOptions {

@@ -2,3 +2,4 @@
 //! (`model`). Reading `.py` sources and checking them against a library build on it.
 
 pub mod model;
+pub mod python;

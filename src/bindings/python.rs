@@ -507,6 +507,19 @@ impl<'s> Reader<'s> {
                 let name = self.text(left).to_string();
                 match value {
                     Some(v) => {
+                        // `if win: lib = CDLL("a.dll") else: lib = CDLL("liba.so")`: the name denotes either
+                        // library, so the later one also answers to the earlier one's names.
+                        if let (Val::Lib(i), Some(Val::Lib(j))) = (&v, self.env.get(&name)) {
+                            let (i, j) = (*i, *j);
+                            if i != j {
+                                let earlier = self.b.libraries[j].names.clone();
+                                for n in earlier {
+                                    if !self.b.libraries[i].names.contains(&n) {
+                                        self.b.libraries[i].names.push(n);
+                                    }
+                                }
+                            }
+                        }
                         if let Val::Lib(i) = v {
                             if !self.b.libraries[i].bound_to.contains(&name) {
                                 self.b.libraries[i].bound_to.push(name.clone());

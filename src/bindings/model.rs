@@ -401,6 +401,9 @@ pub struct FunctionDecl {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prototype: Option<usize>,
     pub calls: Vec<CallSite>,
+    /// Every lookup is guarded: under an `if` on a version, a platform or `hasattr`, in a `try` that catches
+    /// `AttributeError`, or through `getattr(lib, "f", default)`. A missing export is then expected somewhere.
+    pub guarded: bool,
 }
 
 /// One `ffi.cdef(...)` call: its text laid out at the same lines and columns as in the `.py` file (everything

@@ -49,11 +49,33 @@ pub fn parse_binding(file: &str, text: &str) -> Result<Binding, InputError> {
         functions_by_key: HashMap::new(),
         tested_names: HashSet::new(),
         pending_find_library: Vec::new(),
+        quiet: 0,
+        branch: 0,
+        guard: 0,
+        deferred: Vec::new(),
+        deferred_seen: HashSet::new(),
+        lib_args: HashMap::new(),
     };
     let root = tree.root_node();
     r.collect_tested(root, 0);
     r.collect_errors(root, 0);
     r.block(root, 0);
+    // Function bodies again, now that every module-level name is bound (nested definitions join the queue).
+    let mut i = 0;
+    while i < r.deferred.len() {
+        let (start, end) = r.deferred[i];
+        i += 1;
+        let mut node = root.descendant_for_byte_range(start, end);
+        while let Some(n) = node {
+            if n.kind() == "function_definition" {
+                break;
+            }
+            node = n.parent();
+        }
+        if let Some(n) = node {
+            r.function_body(n, 1);
+        }
+    }
     r.finish();
     Ok(r.b)
 }
@@ -99,8 +121,9 @@ enum Val {
     PathDirname,
     PathIdentity,
     List(Vec<Val>),
-    /// A loop variable over a literal list of strings.
-    Candidates(Vec<String>),
+    /// One of several library names: a loop variable over a literal list of strings, a name assigned different
+    /// names in different branches, `"a" if c else "b"`.
+    Candidates(Vec<LibName>),
     /// An element of a literal list the reader cannot evaluate (keeps positions aligned).
     Opaque,
 }
@@ -115,6 +138,19 @@ struct Reader<'s> {
     tested_names: HashSet<String>,
     /// Libraries loaded from a `find_library` result held in a name: (library, name), judged at the end.
     pending_find_library: Vec<(usize, String)>,
+    /// Inside an `if`/`try`/loop body: assignments may or may not happen.
+    branch: u32,
+    /// Inside code that runs only where a function may be missing: under an `if` on a version, a platform or
+    /// `hasattr`, in a `try` that catches `AttributeError`, in a function decorated with a version check.
+    guard: u32,
+    /// While above 0, nothing is recorded as unresolved (a function body read early, to learn what it returns).
+    quiet: u32,
+    /// Function definitions (byte ranges), read again after the module with every module-level name bound, the
+    /// way Python runs a function body: at call time, after the import.
+    deferred: Vec<(usize, usize)>,
+    deferred_seen: HashSet<usize>,
+    /// Module functions called with a library argument: (function name, parameter index) → library.
+    lib_args: HashMap<(String, usize), usize>,
 }
 
 fn ctypes_attr(name: &str) -> Option<Val> {
@@ -210,6 +246,9 @@ impl<'s> Reader<'s> {
     }
 
     fn unresolved(&mut self, what: impl Into<String>, n: Node<'_>) {
+        if self.quiet > 0 {
+            return;
+        }
         let u = Unresolved {
             what: what.into(),
             text: self.short(n),
@@ -355,16 +394,25 @@ impl<'s> Reader<'s> {
                 {
                     let name = self.text(l).to_string();
                     match cands {
-                        Some(c) => self.env.insert(name, Val::Candidates(c)),
+                        Some(c) => self.env.insert(
+                            name,
+                            Val::Candidates(
+                                c.into_iter()
+                                    .map(|name| LibName::Literal { name })
+                                    .collect(),
+                            ),
+                        ),
                         None => self.env.remove(&name),
                     };
                 }
+                self.branch += 1;
                 if let Some(b) = s.child_by_field_name("body") {
                     self.block(b, depth + 1);
                 }
                 if let Some(b) = s.child_by_field_name("alternative") {
                     self.statement(b, depth + 1);
                 }
+                self.branch -= 1;
             }
             "if_statement"
             | "elif_clause"
@@ -379,7 +427,15 @@ impl<'s> Reader<'s> {
             | "except_group_clause" => {
                 let mut c = s.walk();
                 let kids: Vec<Node<'_>> = s.named_children(&mut c).collect();
+                self.branch += 1;
+                let guarded = self.guards(s);
                 for k in kids {
+                    let in_guard = match s.kind() {
+                        "try_statement" => k.kind() == "block",
+                        _ => matches!(k.kind(), "block" | "elif_clause" | "else_clause"),
+                    };
+                    let g = u32::from(guarded && in_guard);
+                    self.guard += g;
                     match k.kind() {
                         "block"
                         | "elif_clause"
@@ -394,7 +450,9 @@ impl<'s> Reader<'s> {
                         }
                         _ => {}
                     }
+                    self.guard -= g;
                 }
+                self.branch -= 1;
             }
             "return_statement" => {
                 if let Some(e) = s.named_child(0) {
@@ -505,6 +563,20 @@ impl<'s> Reader<'s> {
         match left.kind() {
             "identifier" => {
                 let name = self.text(left).to_string();
+                // In a branch, a name that held one library name and is given another may hold either.
+                let value = match (value, self.env.get(&name)) {
+                    (Some(v), Some(old)) if self.branch > 0 => {
+                        match (lib_names(old), lib_names(&v)) {
+                            (Some(x), Some(y)) => Some(Val::Candidates(union(x, y))),
+                            _ => Some(v),
+                        }
+                    }
+                    // An unknown value in a branch: the name may still hold the library name it had.
+                    (None, Some(old)) if self.branch > 0 && lib_names(old).is_some() => {
+                        Some(old.clone())
+                    }
+                    (v, _) => v,
+                };
                 match value {
                     Some(v) => {
                         // `if win: lib = CDLL("a.dll") else: lib = CDLL("liba.so")`: the name denotes either
@@ -683,8 +755,13 @@ impl<'s> Reader<'s> {
             }
             return;
         };
-        let id = self.b.records.len();
         let loc = self.loc(s);
+        if let Some(id) = self.b.records.iter().position(|r| r.loc == loc) {
+            self.env.insert(name, Val::Type(CType::Record { id }));
+            self.class_body(s, id, depth);
+            return;
+        }
+        let id = self.b.records.len();
         self.b.records.push(CRecord {
             name: name.clone(),
             is_union,
@@ -698,6 +775,10 @@ impl<'s> Reader<'s> {
             loc,
         });
         self.env.insert(name, Val::Type(CType::Record { id }));
+        self.class_body(s, id, depth);
+    }
+
+    fn class_body(&mut self, s: Node<'_>, id: usize, depth: u32) {
         let Some(body) = s.child_by_field_name("body") else {
             return;
         };
@@ -855,9 +936,14 @@ impl<'s> Reader<'s> {
                 }
             }
         }
+        if self.deferred_seen.insert(s.start_byte()) {
+            self.deferred.push((s.start_byte(), s.end_byte()));
+        }
         let libs_before = self.b.libraries.len();
         if let Some(body) = s.child_by_field_name("body") {
+            self.quiet += 1;
             self.block(body, depth + 1);
+            self.quiet -= 1;
             // A function whose return statements give a library (directly or through a local name) is a
             // library factory: calling it gives that library.
             let mut libs = Vec::new();
@@ -869,6 +955,91 @@ impl<'s> Reader<'s> {
                 self.env.remove(&name);
             }
         }
+        for (n, v) in saved {
+            self.env.insert(n, v);
+        }
+    }
+
+    /// Whether a compound statement's blocks run only where a function may be missing.
+    fn guards(&self, s: Node<'_>) -> bool {
+        match s.kind() {
+            "if_statement" | "elif_clause" | "while_statement" => s
+                .child_by_field_name("condition")
+                .is_some_and(|c| is_guard_text(self.text(c))),
+            "try_statement" => {
+                let mut c = s.walk();
+                let catches = s.named_children(&mut c).any(|k| {
+                    k.kind() == "except_clause" && {
+                        let head = self.text(k).lines().next().unwrap_or("");
+                        let head = head.trim();
+                        head == "except:"
+                            || head.contains("AttributeError")
+                            || head.contains("Exception")
+                            || head.contains("OSError")
+                    }
+                });
+                catches
+            }
+            _ => false,
+        }
+    }
+
+    /// The final reading of a function body: parameters bound to the library the module passes them (or, when
+    /// the body declares foreign functions on a parameter, `param.f.argtypes = …`, to a library known only as
+    /// that parameter), every other parameter unbound.
+    fn function_body(&mut self, s: Node<'_>, depth: u32) {
+        let Some(name) = s
+            .child_by_field_name("name")
+            .map(|n| self.text(n).to_string())
+        else {
+            return;
+        };
+        let Some(body) = s.child_by_field_name("body") else {
+            return;
+        };
+        let mut saved = Vec::new();
+        if let Some(params) = s.child_by_field_name("parameters") {
+            let mut c = params.walk();
+            let ps: Vec<Node<'_>> = params.named_children(&mut c).collect();
+            for (k, p) in ps.into_iter().enumerate() {
+                let id = if p.kind() == "identifier" {
+                    Some(p)
+                } else {
+                    p.child_by_field_name("name").or_else(|| p.named_child(0))
+                };
+                let Some(id) = id.filter(|i| i.kind() == "identifier") else {
+                    continue;
+                };
+                let pname = self.text(id).to_string();
+                if let Some(v) = self.env.remove(&pname) {
+                    saved.push((pname.clone(), v));
+                }
+                let bound = match self.lib_args.get(&(name.clone(), k)) {
+                    Some(&l) => Some(l),
+                    None if declares_on(self, body, &pname, 0) => {
+                        let text = format!("parameter `{pname}` of {name}()");
+                        Some(self.library(Loader::Cdll, vec![LibName::Unknown { text }], id))
+                    }
+                    None => None,
+                };
+                if let Some(l) = bound {
+                    self.env.insert(pname, Val::Lib(l));
+                }
+            }
+        }
+        let decorated = s
+            .parent()
+            .filter(|p| p.kind() == "decorated_definition")
+            .is_some_and(|p| {
+                let mut c = p.walk();
+                let any = p
+                    .named_children(&mut c)
+                    .any(|d| d.kind() == "decorator" && is_guard_text(self.text(d)));
+                any
+            });
+        self.guard += u32::from(decorated);
+        self.block(body, depth + 1);
+        self.guard -= u32::from(decorated);
         for (n, v) in saved {
             self.env.insert(n, v);
         }
@@ -927,7 +1098,14 @@ impl<'s> Reader<'s> {
     }
 
     fn func(&mut self, lib: usize, name: &str, n: Node<'_>) -> usize {
+        self.func_guarded(lib, name, n, self.guard > 0)
+    }
+
+    fn func_guarded(&mut self, lib: usize, name: &str, n: Node<'_>, guarded: bool) -> usize {
         if let Some(&f) = self.functions_by_key.get(&(lib, name.to_string())) {
+            if !guarded && self.quiet == 0 {
+                self.b.functions[f].guarded = false;
+            }
             return f;
         }
         let f = self.b.functions.len();
@@ -941,6 +1119,8 @@ impl<'s> Reader<'s> {
             errcheck: false,
             prototype: None,
             calls: Vec::new(),
+            // A body read early is read again; that reading decides.
+            guarded: guarded || self.quiet > 0,
         });
         self.functions_by_key.insert((lib, name.to_string()), f);
         f
@@ -1059,6 +1239,26 @@ impl<'s> Reader<'s> {
                         a.checked_shl(b as u32).map(Val::Int)
                     }
                     ("+", Some(Val::Str(a)), Some(Val::Str(b))) => Some(Val::Str(a + &b)),
+                    ("+", Some(Val::Str(a)), Some(Val::Candidates(c))) => Some(Val::Candidates(
+                        c.into_iter()
+                            .filter_map(|n| match n {
+                                LibName::Literal { name } => Some(LibName::Literal {
+                                    name: a.clone() + &name,
+                                }),
+                                _ => None,
+                            })
+                            .collect(),
+                    )),
+                    ("+", Some(Val::Candidates(c)), Some(Val::Str(b))) => Some(Val::Candidates(
+                        c.into_iter()
+                            .filter_map(|n| match n {
+                                LibName::Literal { name } => {
+                                    Some(LibName::Literal { name: name + &b })
+                                }
+                                _ => None,
+                            })
+                            .collect(),
+                    )),
                     ("+", Some(Val::ModuleDir(a)), Some(Val::Str(b))) => {
                         Some(Val::ModuleDir(a + &b))
                     }
@@ -1095,7 +1295,13 @@ impl<'s> Reader<'s> {
                 let kids: Vec<Node<'_>> = n.named_children(&mut c).collect();
                 let a = kids.first().and_then(|x| self.eval(*x, depth + 1));
                 let b = kids.get(2).and_then(|x| self.eval(*x, depth + 1));
-                a.or(b)
+                match (
+                    a.as_ref().and_then(lib_names),
+                    b.as_ref().and_then(lib_names),
+                ) {
+                    (Some(x), Some(y)) => Some(Val::Candidates(union(x, y))),
+                    _ => a.or(b),
+                }
             }
             "call" => self.call(n, depth),
             "assignment" => {
@@ -1238,10 +1444,11 @@ impl<'s> Reader<'s> {
         let v = self.eval(arg, depth + 1);
         let names = match v {
             Some(Val::Str(s)) => vec![LibName::Literal { name: s }],
-            Some(Val::Candidates(c)) => c
-                .into_iter()
-                .map(|name| LibName::Literal { name })
-                .collect(),
+            Some(Val::Candidates(c)) => {
+                let found = c.iter().any(|n| matches!(n, LibName::FindLibrary { .. }));
+                let held = if found { held } else { None };
+                return (c, held);
+            }
             Some(Val::Found(s)) => {
                 return (
                     vec![LibName::FindLibrary { name: s }],
@@ -1284,9 +1491,17 @@ impl<'s> Reader<'s> {
                 }
                 Some(Val::Lib(lib))
             }
-            Some(Val::FindLibraryFn) => match pos.first().and_then(|a| self.string(*a)) {
-                Some(s) => Some(Val::Found(s)),
-                None => {
+            Some(Val::FindLibraryFn) => match pos.first().and_then(|a| self.eval(*a, depth + 1)) {
+                Some(Val::Str(s)) => Some(Val::Found(s)),
+                Some(Val::Candidates(c)) => Some(Val::Candidates(
+                    c.into_iter()
+                        .filter_map(|n| match n {
+                            LibName::Literal { name } => Some(LibName::FindLibrary { name }),
+                            _ => None,
+                        })
+                        .collect(),
+                )),
+                _ => {
                     if let Some(a) = pos.first() {
                         self.unresolved("find_library name", *a);
                     }
@@ -1319,8 +1534,11 @@ impl<'s> Reader<'s> {
                     return None;
                 }
                 let restype = types.remove(0);
-                let id = self.b.prototypes.len();
                 let loc = self.loc(n);
+                if let Some(id) = self.b.prototypes.iter().position(|p| p.loc == loc) {
+                    return Some(Val::Type(CType::FuncPtr { id }));
+                }
+                let id = self.b.prototypes.len();
                 self.b.prototypes.push(Prototype {
                     name: None,
                     restype,
@@ -1375,6 +1593,9 @@ impl<'s> Reader<'s> {
                     self.eval(*v, depth + 1);
                 }
                 let loc = self.loc(n);
+                if self.b.functions[f].calls.iter().any(|c| c.loc == loc) {
+                    return None;
+                }
                 self.b.functions[f].calls.push(CallSite {
                     args: (!splat).then_some(pos.len()),
                     inline_callbacks: inline,
@@ -1398,22 +1619,48 @@ impl<'s> Reader<'s> {
                     parts.push(self.eval(*a, depth + 1));
                 }
                 let mut it = parts.into_iter();
-                let mut acc = match it.next().flatten() {
-                    Some(Val::ModuleDir(p)) => p,
+                let mut accs = match it.next().flatten() {
+                    Some(Val::ModuleDir(p)) => vec![p],
                     _ => return None,
                 };
                 for p in it {
-                    match p {
-                        Some(Val::Str(s)) => {
-                            if !acc.is_empty() {
-                                acc.push('/');
-                            }
-                            acc.push_str(&s);
-                        }
+                    let parts: Vec<String> = match p {
+                        Some(Val::Str(s)) => vec![s],
+                        // `os.path.join(here, "libfoo" + suffix)` with several possible suffixes.
+                        Some(Val::Candidates(c)) => c
+                            .into_iter()
+                            .filter_map(|n| match n {
+                                LibName::Literal { name } => Some(name),
+                                _ => None,
+                            })
+                            .collect(),
                         _ => return None,
-                    }
+                    };
+                    accs = accs
+                        .iter()
+                        .flat_map(|a| {
+                            parts.iter().map(move |s| {
+                                if a.is_empty() {
+                                    s.clone()
+                                } else {
+                                    format!("{a}/{s}")
+                                }
+                            })
+                        })
+                        .take(64)
+                        .collect();
                 }
-                Some(Val::ModuleDir(acc))
+                if accs.len() == 1 {
+                    accs.pop().map(Val::ModuleDir)
+                } else {
+                    Some(Val::Candidates(
+                        accs.into_iter()
+                            .map(|p| LibName::ModuleRelative {
+                                path: p.trim_start_matches('/').to_string(),
+                            })
+                            .collect(),
+                    ))
+                }
             }
             Some(Val::PathDirname) => match pos.first().and_then(|a| self.eval(*a, depth + 1)) {
                 Some(Val::DunderFile) => Some(Val::ModuleDir(String::new())),
@@ -1471,8 +1718,12 @@ impl<'s> Reader<'s> {
                 {
                     if let (Some(o), Some(k)) = (pos.first(), pos.get(1)) {
                         if let Some(Val::Lib(l)) = self.eval(*o, depth + 1) {
+                            // `getattr(lib, "f", None)` probes for an optional function.
+                            let probe = pos.len() >= 3 || self.guard > 0;
                             return match self.string(*k) {
-                                Some(name) => Some(Val::Func(self.func(l, &name, n))),
+                                Some(name) => {
+                                    Some(Val::Func(self.func_guarded(l, &name, n, probe)))
+                                }
                                 None => {
                                     self.unresolved("a function name", *k);
                                     None
@@ -1481,8 +1732,12 @@ impl<'s> Reader<'s> {
                         }
                     }
                 }
-                for a in &pos {
-                    self.eval(*a, depth + 1);
+                let callee_name =
+                    (fnode.kind() == "identifier").then(|| self.text(fnode).to_string());
+                for (k, a) in pos.iter().enumerate() {
+                    if let (Some(Val::Lib(l)), Some(f)) = (self.eval(*a, depth + 1), &callee_name) {
+                        self.lib_args.entry((f.clone(), k)).or_insert(l);
+                    }
                 }
                 for (_, v) in &kw {
                     self.eval(*v, depth + 1);
@@ -1586,6 +1841,40 @@ impl<'s> Reader<'s> {
     }
 }
 
+/// The library names a value stands for, if it is a name (a string, a `find_library` result, a path next to
+/// the module, or several of these).
+/// A condition or decorator that tests a version, a platform or whether an attribute exists.
+fn is_guard_text(t: &str) -> bool {
+    let l = t.to_ascii_lowercase();
+    [
+        "version", "hasattr", "getattr", "platform", "os.name", "system()", "_win", "darwin",
+        "linux", "maxsize",
+    ]
+    .iter()
+    .any(|k| l.contains(k))
+}
+
+fn lib_names(v: &Val) -> Option<Vec<LibName>> {
+    Some(match v {
+        Val::Str(s) => vec![LibName::Literal { name: s.clone() }],
+        Val::Found(s) => vec![LibName::FindLibrary { name: s.clone() }],
+        Val::ModuleDir(p) if !p.is_empty() => vec![LibName::ModuleRelative {
+            path: p.trim_start_matches('/').to_string(),
+        }],
+        Val::Candidates(c) => c.clone(),
+        _ => return None,
+    })
+}
+
+fn union(mut a: Vec<LibName>, b: Vec<LibName>) -> Vec<LibName> {
+    for n in b {
+        if !a.contains(&n) {
+            a.push(n);
+        }
+    }
+    a
+}
+
 fn parse_int(t: &str) -> Option<i64> {
     let t = t.replace('_', "");
     let lower = t.to_ascii_lowercase();
@@ -1632,3 +1921,34 @@ fn unescape(t: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// Whether a function body declares foreign functions on `param` (`param.f.argtypes = …`, `.restype`,
+/// `.errcheck`): then `param` is a library.
+fn declares_on(r: &Reader<'_>, n: Node<'_>, param: &str, depth: u32) -> bool {
+    if depth > MAX_DEPTH {
+        return false;
+    }
+    if n.kind() == "attribute" {
+        let attr = n
+            .child_by_field_name("attribute")
+            .map(|a| r.text(a))
+            .unwrap_or("");
+        if matches!(attr, "argtypes" | "restype" | "errcheck") {
+            if let Some(obj) = n
+                .child_by_field_name("object")
+                .filter(|o| o.kind() == "attribute")
+            {
+                if obj
+                    .child_by_field_name("object")
+                    .is_some_and(|p| p.kind() == "identifier" && r.text(p) == param)
+                {
+                    return true;
+                }
+            }
+        }
+    }
+    let mut c = n.walk();
+    let kids: Vec<Node<'_>> = n.named_children(&mut c).collect();
+    kids.into_iter()
+        .any(|k| declares_on(r, k, param, depth + 1))
+}

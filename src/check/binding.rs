@@ -18,7 +18,7 @@ use crate::decl::{self, c_spelling, FnSig, Function, Loc, Spec};
 use crate::error::InputError;
 use crate::layout::parse_for;
 use crate::report::codes::{BindingCode, Code, SymbolCode};
-use crate::report::Finding;
+use crate::report::{Finding, Severity};
 
 fn finding(code: BindingCode, loc: &Loc, message: String) -> Finding {
     Finding {
@@ -297,12 +297,19 @@ pub fn check_binding(
                 }
             }
         }
+        let guarded: std::collections::HashSet<(u32, u32)> = binding
+            .functions
+            .iter()
+            .filter(|f| f.guarded)
+            .map(|f| (f.loc.line, f.loc.col))
+            .collect();
         findings.extend(symbols(
             &sym_spec,
             img,
             &lib_name,
             lib,
             &stdcall_lookup,
+            &guarded,
             &mut deps,
         ));
         if other > 0 && idx == 0 {
@@ -404,6 +411,7 @@ fn symbols(
     lib_name: &str,
     lib: &str,
     stdcall: &HashMap<String, bool>,
+    guarded: &std::collections::HashSet<(u32, u32)>,
     deps: &mut Option<Vec<DepExport>>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -449,6 +457,19 @@ fn symbols(
         }
     }
     for mut f in found {
+        if f.code == Code::Symbol(SymbolCode::NotExported)
+            && guarded.contains(&(f.location.line.unwrap_or(0), f.location.column.unwrap_or(0)))
+        {
+            f.code = Code::Binding(BindingCode::NotExported);
+            f.severity = Severity::Info;
+            f.message = format!(
+                "{} (the binding looks it up only under a version or platform check, a try/except or a getattr \
+                 default, so it expects it to be missing somewhere)",
+                f.message.replacen("function ", "", 1)
+            );
+            out.push(f);
+            continue;
+        }
         if f.code == Code::Symbol(SymbolCode::NotExported) {
             f.code = Code::Binding(BindingCode::NotExported);
             f.message = f.message.replacen("function ", "", 1);

@@ -124,3 +124,49 @@ fn syntax_errors_are_recovered_and_modern_syntax_parses() {
     assert_eq!(b.libraries.len(), 1);
     assert!(!b.syntax_errors.is_empty());
 }
+
+#[test]
+fn guarded_lookups_and_library_parameters() {
+    let b = read(
+        r#"
+import ctypes, sys
+def _setup(lib):
+    lib.always.restype = ctypes.c_int
+    if sys.platform == "darwin":
+        lib.mac_only.restype = ctypes.c_int
+    try:
+        lib.maybe.restype = ctypes.c_int
+    except AttributeError:
+        pass
+    f = getattr(lib, "probe", None)
+suffix = ".dylib" if sys.platform == "darwin" else ".so"
+_lib = ctypes.CDLL("libdemo" + suffix)
+_setup(_lib)
+"#,
+    );
+    assert_eq!(
+        b.libraries[0].names,
+        vec![
+            LibName::Literal {
+                name: "libdemo.dylib".into()
+            },
+            LibName::Literal {
+                name: "libdemo.so".into()
+            }
+        ]
+    );
+    let g: Vec<(&str, bool, usize)> = b
+        .functions
+        .iter()
+        .map(|f| (f.name.as_str(), f.guarded, f.library))
+        .collect();
+    assert_eq!(
+        g,
+        [
+            ("always", false, 0),
+            ("mac_only", true, 0),
+            ("maybe", true, 0),
+            ("probe", true, 0)
+        ]
+    );
+}

@@ -361,6 +361,9 @@ pub struct Library {
     pub names: Vec<LibName>,
     /// `CDLL(find_library(...))` whose `None` result is never tested: `CDLL(None)` is the main program.
     pub unchecked_find_library: bool,
+    /// Loaded only under a version/platform/`os.path.exists` check or in a `try` that catches the failure: the
+    /// binding expects it to be missing somewhere.
+    pub guarded: bool,
     pub loc: Loc,
 }
 

@@ -1288,7 +1288,18 @@ impl<'s> Reader<'s> {
                 let r = n
                     .child_by_field_name("right")
                     .and_then(|x| self.eval(x, depth + 1));
-                l.or(r)
+                let or = n
+                    .child_by_field_name("operator")
+                    .is_some_and(|o| self.text(o) == "or");
+                // `find_library("z") or "libz.so.1"`: either name.
+                match (
+                    or,
+                    l.as_ref().and_then(lib_names),
+                    r.as_ref().and_then(lib_names),
+                ) {
+                    (true, Some(x), Some(y)) => Some(Val::Candidates(union(x, y))),
+                    _ => l.or(r),
+                }
             }
             "conditional_expression" => {
                 let mut c = n.walk();
@@ -1405,6 +1416,7 @@ impl<'s> Reader<'s> {
             loader,
             names,
             unchecked_find_library: false,
+            guarded: self.guard > 0,
             loc,
         });
         self.b.libraries.len() - 1
@@ -1445,8 +1457,13 @@ impl<'s> Reader<'s> {
         let names = match v {
             Some(Val::Str(s)) => vec![LibName::Literal { name: s }],
             Some(Val::Candidates(c)) => {
-                let found = c.iter().any(|n| matches!(n, LibName::FindLibrary { .. }));
-                let held = if found { held } else { None };
+                // Only find_library results (`find_library("a") or find_library("b")`): may still be None.
+                let all_found = c.iter().all(|n| matches!(n, LibName::FindLibrary { .. }));
+                let held = if all_found {
+                    held.or(Some(String::new()))
+                } else {
+                    None
+                };
                 return (c, held);
             }
             Some(Val::Found(s)) => {
@@ -1848,7 +1865,7 @@ fn is_guard_text(t: &str) -> bool {
     let l = t.to_ascii_lowercase();
     [
         "version", "hasattr", "getattr", "platform", "os.name", "system()", "_win", "darwin",
-        "linux", "maxsize",
+        "linux", "maxsize", "exists", "isfile", "windows", "posix", "macos", "osx",
     ]
     .iter()
     .any(|k| l.contains(k))

@@ -24,7 +24,11 @@ fn finding(code: BindingCode, loc: &Loc, message: String) -> Finding {
     Finding {
         code: Code::Binding(code),
         severity: code.info().severity,
-        location: loc.location(),
+        location: if loc.line == 0 {
+            crate::report::Location::file(loc.file.as_str())
+        } else {
+            loc.location()
+        },
         message,
         expected: String::new(),
         found: String::new(),
@@ -33,12 +37,12 @@ fn finding(code: BindingCode, loc: &Loc, message: String) -> Finding {
 }
 
 /// The file name a path ends in.
-fn base(p: &str) -> &str {
+pub(crate) fn base(p: &str) -> &str {
     p.rsplit(['/', '\\']).next().unwrap_or(p)
 }
 
 /// `libz.so.1` → `z`, `zlib1.dll` → `zlib1`, `libSDL2-2.0.so.0` → `SDL2-2.0`: the name `find_library` takes.
-fn short_name(file: &str) -> &str {
+pub(crate) fn short_name(file: &str) -> &str {
     let f = base(file);
     let f = f.strip_prefix("lib").unwrap_or(f);
     let end = [".so", ".dylib", ".dll", ".DLL"]
@@ -178,6 +182,17 @@ pub fn check_binding(
     opts: &CheckOptions,
 ) -> Result<CheckReport, InputError> {
     let binding = crate::bindings::python::read_binding(py)?;
+    check_read_binding(lib, &binding, headers, opts)
+}
+
+/// [`check_binding`] for a binding already read (the gate reads wheel members from memory).
+pub fn check_read_binding(
+    lib: &str,
+    binding: &Binding,
+    headers: &[String],
+    opts: &CheckOptions,
+) -> Result<CheckReport, InputError> {
+    let py = binding.file.as_str();
     let mapped = Mapped::open(lib)?;
     let images = read_guarded(&mapped, opts.arch.as_deref(), ReadOptions::default())?;
     let mut out = Vec::new();
@@ -196,16 +211,16 @@ pub fn check_binding(
             .map(|i| i.name.clone())
             .unwrap_or_else(|| base(lib).to_string());
         let soname = img.identity.as_ref().map(|i| i.name.as_str());
-        let matching = matching_libraries(&binding, lib, soname);
+        let matching = matching_libraries(binding, lib, soname);
         let mut findings = Vec::new();
         if idx == 0 {
-            findings.extend(binding_local(&binding));
+            findings.extend(binding_local(binding));
         }
         // The cffi cdef, parsed for each target (its `#if`s and `...` types follow the target).
         let cdef_specs: Vec<Spec> = if binding.cdefs.is_empty() {
             Vec::new()
         } else {
-            let text = cdef_text(&binding);
+            let text = cdef_text(binding);
             let mut v = Vec::new();
             for t in targets
                 .iter()
@@ -338,15 +353,15 @@ pub fn check_binding(
             if !matching[f.library] || binding.libraries[f.library].loader == Loader::CffiDlopen {
                 continue;
             }
-            findings.extend(ctypes_function(&binding, f, &truths, &empty));
+            findings.extend(ctypes_function(binding, f, &truths, &empty));
         }
         if !cdef_specs.is_empty() && (cffi_matches || binding.libraries.is_empty()) {
-            findings.extend(cffi_functions(&binding, &cdef_specs, &truths, &cffi_used));
+            findings.extend(cffi_functions(binding, &cdef_specs, &truths, &cffi_used));
         }
         let checked_fns = sym_spec.functions.len();
         if idx == 0 {
             findings.push(summary(
-                &binding,
+                binding,
                 py,
                 &lib_name,
                 headers,

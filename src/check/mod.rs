@@ -9,5 +9,5 @@ pub mod portability;
 pub mod run;
 pub mod symbols;
 
-pub use binding::check_binding;
+pub use binding::{check_binding, check_read_binding};
 pub use run::{check_library, CheckOptions, CheckReport, ImageCheck};

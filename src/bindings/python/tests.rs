@@ -33,7 +33,10 @@ n = z.compressBound(10)
             LibName::Literal {
                 name: "libz.so.1".into()
             },
-            LibName::FindLibrary { name: "z".into() }
+            LibName::FindLibrary { name: "z".into() },
+            LibName::FindLibrary {
+                name: "zlib".into()
+            }
         ]
     );
     assert_eq!(b.functions.len(), 1);

@@ -466,3 +466,75 @@ pub fn ctype_spelling(b: &Binding, t: &CType, depth: u32) -> String {
         CType::Unknown { text } => text.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn class_of_c(name: &str, t: Target) -> Class {
+        c_class(
+            &Spec::default(),
+            &QualType::new(Type::Named { name: name.into() }),
+            t,
+            true,
+            0,
+        )
+    }
+
+    fn class_of(s: Simple, t: Target) -> Class {
+        ctype_class(&CType::Simple { simple: s }, t, &Spec::default(), true, 0)
+    }
+
+    #[test]
+    fn c_long_for_int64_t_differs_only_where_long_is_4_bytes() {
+        for t in [
+            Target::LinuxX86_64,
+            Target::LinuxAarch64,
+            Target::MacosArm64,
+        ] {
+            assert_eq!(
+                compare(&class_of(Simple::Long, t), &class_of_c("int64_t", t)),
+                Verdict::Same,
+                "{t:?}"
+            );
+        }
+        for t in [Target::WindowsX64Msvc, Target::LinuxI386, Target::MingwX86] {
+            assert_eq!(
+                compare(&class_of(Simple::Long, t), &class_of_c("int64_t", t)),
+                Verdict::Differs,
+                "{t:?}"
+            );
+        }
+        // c_int64 is right everywhere; c_size_t for ssize_t differs in signedness only.
+        for t in [
+            Target::LinuxX86_64,
+            Target::WindowsX64Msvc,
+            Target::LinuxI386,
+        ] {
+            assert_eq!(
+                compare(&class_of(Simple::Int64, t), &class_of_c("int64_t", t)),
+                Verdict::Same
+            );
+            assert_eq!(
+                compare(&class_of(Simple::Size, t), &class_of_c("ssize_t", t)),
+                Verdict::Signedness
+            );
+        }
+    }
+
+    #[test]
+    fn missing_restype_and_argtypes_rules() {
+        let ptr = Class {
+            kind: Kind::Pointer(None),
+            size: 8,
+        };
+        assert!(!ptr.int_compatible() && ptr.needs_argtypes());
+        let ptr32 = Class {
+            kind: Kind::Pointer(None),
+            size: 4,
+        };
+        assert!(ptr32.int_compatible() && !ptr32.needs_argtypes());
+        let dbl = class_of(Simple::Double, Target::LinuxX86_64);
+        assert!(!dbl.int_compatible() && dbl.needs_argtypes());
+    }
+}

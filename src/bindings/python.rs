@@ -317,6 +317,16 @@ impl<'s> Reader<'s> {
                 self.b.libraries[lib].unchecked_find_library = true;
             }
         }
+        // `CDLL(find_library("c"))`: CDLL(None) is the main program, which has the C library's symbols, so a
+        // None result still works.
+        for l in &mut self.b.libraries {
+            let libc = l.names.iter().any(
+                |n| matches!(n, LibName::FindLibrary { name } if name == "c" || name == "libc"),
+            );
+            if libc {
+                l.unchecked_find_library = false;
+            }
+        }
     }
 
     // ------------------------------------------------------------------------------------------- statements
@@ -565,6 +575,12 @@ impl<'s> Reader<'s> {
                 let name = self.text(left).to_string();
                 // In a branch, a name that held one library name and is given another may hold either.
                 let value = match (value, self.env.get(&name)) {
+                    // `except ImportError: ctypes = None`: in a branch, None does not hide what the name was.
+                    (Some(Val::None), Some(old))
+                        if self.branch > 0 && !matches!(old, Val::None) =>
+                    {
+                        Some(old.clone())
+                    }
                     (Some(v), Some(old)) if self.branch > 0 => {
                         match (lib_names(old), lib_names(&v)) {
                             (Some(x), Some(y)) => Some(Val::Candidates(union(x, y))),
@@ -649,6 +665,23 @@ impl<'s> Reader<'s> {
                     "_fields_" | "_pack_" | "_align_" | "_anonymous_" | "_layout_" => {
                         if let Some(Val::Type(CType::Record { id })) = self.eval(obj, depth + 1) {
                             self.record_attr(id, attr, right, value, depth);
+                        }
+                    }
+                    // `self._lib = CDLL(...)`, `Cls.lib = ...`: a name with one dot, like any other name.
+                    _ if obj.kind() == "identifier" => {
+                        let key = self.text(left).to_string();
+                        match value {
+                            Some(v) => {
+                                if let Val::Lib(i) = v {
+                                    if !self.b.libraries[i].bound_to.contains(&key) {
+                                        self.b.libraries[i].bound_to.push(key.clone());
+                                    }
+                                }
+                                self.env.insert(key, v);
+                            }
+                            None => {
+                                self.env.remove(&key);
+                            }
                         }
                     }
                     _ => {}
@@ -1298,6 +1331,8 @@ impl<'s> Reader<'s> {
                     r.as_ref().and_then(lib_names),
                 ) {
                     (true, Some(x), Some(y)) => Some(Val::Candidates(union(x, y))),
+                    // `_lib = _lib or CDLL(...)` with `_lib = None` before: the library.
+                    _ if matches!(l, Some(Val::None)) => r.or(l),
                     _ => l.or(r),
                 }
             }
@@ -1375,6 +1410,11 @@ impl<'s> Reader<'s> {
 
     fn attribute(&mut self, n: Node<'_>, depth: u32) -> Option<Val> {
         let obj = n.child_by_field_name("object")?;
+        if obj.kind() == "identifier" {
+            if let Some(v) = self.env.get(self.text(n)) {
+                return Some(v.clone());
+            }
+        }
         let attr = self.text(n.child_by_field_name("attribute")?);
         let o = self.eval(obj, depth + 1)?;
         match o {

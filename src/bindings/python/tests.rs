@@ -173,3 +173,31 @@ _setup(_lib)
         ]
     );
 }
+
+#[test]
+fn optional_imports_self_attributes_and_lazy_libraries() {
+    let b = read(
+        r#"
+try:
+    import ctypes
+except ImportError:
+    ctypes = None
+_libc = None
+class W:
+    def init(self):
+        self._lib = ctypes.CDLL("libfoo.so.1")
+        self._lib.foo_init.argtypes = []
+def call():
+    global _libc
+    _libc = _libc or ctypes.CDLL("libc.so.6")
+    _libc.free(None)
+"#,
+    );
+    let names: Vec<(&str, usize)> = b
+        .functions
+        .iter()
+        .map(|f| (f.name.as_str(), f.library))
+        .collect();
+    assert_eq!(names, [("foo_init", 0), ("free", 1)]);
+    assert_eq!(b.libraries[0].bound_to, ["self._lib"]);
+}

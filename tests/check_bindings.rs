@@ -312,3 +312,35 @@ fn a_py_spec_that_cannot_be_read_is_an_input_error() {
     let out = ffi(&["check", &lib_s, ZLIB_H, ZLIB_H]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn without_a_header_types_come_from_the_librarys_dwarf() {
+    let lib = testdata("dwarf").join("libshapes.dwarf5.so");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let py = dir.path().join("shapes.py");
+    std::fs::write(
+        &py,
+        "import ctypes\n\
+         lib = ctypes.CDLL(\"libshapes.dwarf5.so\")\n\
+         lib.shape_area.argtypes = [ctypes.c_void_p, ctypes.c_double]\n\
+         lib.node_len.argtypes = [ctypes.c_void_p] * 4\n\
+         lib.node_len.restype = ctypes.c_int\n\
+         lib.classify.argtypes = [ctypes.c_char_p, ctypes.c_ubyte, ctypes.c_byte, ctypes.POINTER(ctypes.c_int)]\n",
+    )
+    .unwrap();
+    let (lib_s, py_s) = (
+        lib.to_string_lossy().into_owned(),
+        py.to_string_lossy().into_owned(),
+    );
+    let (code, doc) = ffi_json_code("check", &[&lib_s, &py_s]);
+    let serious: Vec<String> = findings(&doc)
+        .into_iter()
+        .filter(|f| f["severity"] != "info")
+        .map(|f| format!("{} {}", s(&f["code"]), s(&f["location"])))
+        .collect();
+    // node_len returns size_t (8 bytes on x86_64): the one mistake.
+    assert_eq!(serious, [format!("FFI0706 {py_s}:5:1")], "{doc:#}");
+    assert_eq!(code, 1);
+    let summary = s(&with_code(&doc, "FFI0700")[0]["message"]).to_string();
+    assert!(summary.contains("the library's DWARF"), "{summary}");
+}

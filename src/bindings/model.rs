@@ -396,6 +396,9 @@ pub struct FunctionDecl {
     pub loc: Loc,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub argtypes: Option<Typed<Vec<CType>>>,
+    /// `argtypes` is assigned something the reader cannot resolve: it is set, but to what is unknown.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub argtypes_unresolved: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restype: Option<Typed<CType>>,
     /// `errcheck` is set (it may turn the raw result into anything).

@@ -647,8 +647,11 @@ impl<'s> Reader<'s> {
                                     &format!("argtypes of {}", self.b.functions[f].name),
                                     depth,
                                 );
-                                if let Some(t) = types {
-                                    self.b.functions[f].argtypes = Some(Typed { value: t, loc });
+                                match types {
+                                    Some(t) => {
+                                        self.b.functions[f].argtypes = Some(Typed { value: t, loc })
+                                    }
+                                    None => self.b.functions[f].argtypes_unresolved = true,
                                 }
                             }
                             "restype" => {
@@ -1150,6 +1153,7 @@ impl<'s> Reader<'s> {
             argtypes: None,
             restype: None,
             errcheck: false,
+            argtypes_unresolved: false,
             prototype: None,
             calls: Vec::new(),
             // A body read early is read again; that reading decides.
@@ -1266,6 +1270,14 @@ impl<'s> Reader<'s> {
                         }))
                     }
                     ("*", Some(Val::Int(a)), Some(Val::Int(b))) => a.checked_mul(b).map(Val::Int),
+                    // `[c_void_p] * 4`
+                    ("*", Some(Val::List(items)), Some(Val::Int(k))) if (0..=256).contains(&k) => {
+                        let mut v = Vec::with_capacity(items.len() * k as usize);
+                        for _ in 0..k {
+                            v.extend(items.iter().cloned());
+                        }
+                        Some(Val::List(v))
+                    }
                     ("+", Some(Val::Int(a)), Some(Val::Int(b))) => a.checked_add(b).map(Val::Int),
                     ("-", Some(Val::Int(a)), Some(Val::Int(b))) => a.checked_sub(b).map(Val::Int),
                     ("<<", Some(Val::Int(a)), Some(Val::Int(b))) if (0..63).contains(&b) => {

@@ -129,6 +129,138 @@ impl Truth {
     }
 }
 
+/// The library's own DWARF as the truth for its own target, when no header is given: each defined function as a
+/// declaration whose types are typedefs named by the DWARF's C spelling (`uLong`, `const char *`), so messages
+/// say what the library's source says.
+fn dwarf_truth(info: &crate::dwarf::DebugInfo, target: Target) -> Truth {
+    use crate::decl::{Param, Prim, QualType, Type, Typedef};
+    use crate::dwarf::TypeKind as K;
+    fn prim_for(signed: bool, size: u64) -> Option<Prim> {
+        Some(match (signed, size) {
+            (false, 1) => Prim::UChar,
+            (true, 1) => Prim::SChar,
+            (false, 2) => Prim::UShort,
+            (true, 2) => Prim::Short,
+            (false, 4) => Prim::UInt,
+            (true, 4) => Prim::Int,
+            (false, 8) => Prim::ULongLong,
+            (true, 8) => Prim::LongLong,
+            (false, 16) => Prim::UInt128,
+            (true, 16) => Prim::Int128,
+            _ => return None,
+        })
+    }
+    fn ty(k: &K, const_pointee: bool, depth: u32) -> QualType {
+        let unknown = || {
+            QualType::new(Type::Named {
+                name: "__dwarf_unknown".into(),
+            })
+        };
+        let prim = |p| QualType::new(Type::Prim { prim: p });
+        if depth > 8 {
+            return unknown();
+        }
+        match k {
+            K::Void => prim(Prim::Void),
+            K::Bool { .. } => prim(Prim::Bool),
+            K::Int { signed, size } | K::Enum { signed, size, .. } => {
+                prim_for(*signed, *size).map(prim).unwrap_or_else(unknown)
+            }
+            // Plain char keeps its target-dependent signedness out of the comparison.
+            K::Char { size: 1, .. } => prim(Prim::Char),
+            K::Char { signed, size } => prim_for(*signed, *size).map(prim).unwrap_or_else(unknown),
+            K::Float { size: 4 } => prim(Prim::Float),
+            K::Float { size: 8 } => prim(Prim::Double),
+            K::Float { .. } => prim(Prim::LongDouble),
+            K::Pointer { pointee } => {
+                let mut p = ty(pointee, false, depth + 1);
+                p.quals.is_const = const_pointee;
+                QualType::new(Type::Pointer {
+                    pointee: Box::new(p),
+                })
+            }
+            K::Array { elem, len } => QualType::new(Type::Array {
+                elem: Box::new(ty(elem, false, depth + 1)),
+                len: *len,
+            }),
+            K::Function {
+                ret,
+                params,
+                variadic,
+            } => QualType::new(Type::Function {
+                sig: Box::new(FnSig {
+                    ret: ty(ret, false, depth + 1),
+                    params: params
+                        .iter()
+                        .map(|p| Param {
+                            name: None,
+                            ty: ty(p, false, depth + 1),
+                        })
+                        .collect(),
+                    variadic: *variadic,
+                    unprototyped: false,
+                    callconv: None,
+                }),
+            }),
+            _ => unknown(),
+        }
+    }
+    let mut spec = Spec::default();
+    let named = |spec: &mut Spec, d: &crate::dwarf::TypeDesc| -> QualType {
+        // `const char *`: the pointee is const when the spelling says so before the last `*`.
+        let const_pointee =
+            d.c.rsplit_once('*')
+                .is_some_and(|(head, _)| head.contains("const"));
+        if spec.typedef(&d.c).is_none() {
+            spec.typedefs.push(Typedef {
+                name: d.c.clone(),
+                ty: ty(&d.kind, const_pointee, 0),
+                cffi_unknown: None,
+                aligned: None,
+                loc: Loc::default(),
+            });
+        }
+        QualType::new(Type::Named { name: d.c.clone() })
+    };
+    for f in info.functions() {
+        let ret = named(&mut spec, &f.ret);
+        let params = f
+            .params
+            .iter()
+            .map(|p| Param {
+                name: p.name.clone(),
+                ty: named(&mut spec, &p.ty),
+            })
+            .collect();
+        spec.functions.push(Function {
+            name: f.name.clone(),
+            sig: FnSig {
+                ret,
+                params,
+                variadic: f.variadic,
+                unprototyped: !f.prototyped,
+                callconv: None,
+            },
+            loc: Loc {
+                file: format!("{} (DWARF, {})", info.path.display(), f.cu),
+                line: 0,
+                col: 0,
+            },
+        });
+    }
+    let by_name = spec
+        .functions
+        .iter()
+        .enumerate()
+        .map(|(j, f)| (f.name.clone(), (0, j)))
+        .collect();
+    Truth {
+        target,
+        specs: vec![spec],
+        by_name,
+    }
+}
+
 /// Per-target verdicts for one slot (a parameter or the return), grouped into one finding.
 struct Slot {
     worst: Verdict,
@@ -242,8 +374,27 @@ pub fn check_read_binding(
             }
             v
         };
+        let mut dwarf_used = None;
         let truths: Vec<Truth> = if headers.is_empty() {
-            Vec::new()
+            // No header: the library's own DWARF, for its own target.
+            match (own, opts.no_dwarf) {
+                (Some(t), false) => {
+                    let mut dopts = opts.debug.clone();
+                    if images.len() > 1 {
+                        dopts.arch = Some(img.arch.clone());
+                    }
+                    match crate::dwarf::search_image(lib, img, &dopts) {
+                        Ok(crate::dwarf::DebugSearch {
+                            info: Some(info), ..
+                        }) if !info.functions().is_empty() => {
+                            dwarf_used = Some(info.path.display().to_string());
+                            vec![dwarf_truth(&info, t)]
+                        }
+                        _ => Vec::new(),
+                    }
+                }
+                _ => Vec::new(),
+            }
         } else {
             targets
                 .iter()
@@ -360,12 +511,19 @@ pub fn check_read_binding(
         }
         let checked_fns = sym_spec.functions.len();
         if idx == 0 {
+            let truth_targets: Vec<Target> = truths.iter().map(|t| t.target).collect();
+            let shown = if truths.is_empty() {
+                &targets
+            } else {
+                &truth_targets
+            };
             findings.push(summary(
                 binding,
                 py,
                 &lib_name,
                 headers,
-                &targets,
+                dwarf_used.as_deref(),
+                shown,
                 checked_fns,
             ));
         }
@@ -598,13 +756,16 @@ fn summary(
     py: &str,
     lib_name: &str,
     headers: &[String],
+    dwarf: Option<&str>,
     targets: &[Target],
     checked: usize,
 ) -> Finding {
-    let truth = if headers.is_empty() {
-        "exports only (no header given: types were not checked)".to_string()
-    } else {
-        format!("types from {}", headers.join(", "))
+    let truth = match (headers.is_empty(), dwarf) {
+        (false, _) => format!("types from {}", headers.join(", ")),
+        (true, Some(d)) => format!("types from the library's DWARF ({d}), for its own target"),
+        (true, None) => {
+            "exports only (no header given and no DWARF: types were not checked)".to_string()
+        }
     };
     let mut f = finding(
         BindingCode::Summary,
@@ -657,7 +818,11 @@ fn ctypes_function(
         (None, None) => None,
     };
     let arity = declared_arity(&c0.sig);
-    let c_decl = format!("{} (declared at {})", c0.name, c0.loc);
+    let c_decl = if c0.loc.line > 0 {
+        format!("{} (declared at {})", c0.name, c0.loc)
+    } else {
+        format!("{} as {} defines it", c0.name, c0.loc.file)
+    };
     // Variadic.
     if c0.sig.variadic {
         let mut x = finding(
@@ -667,10 +832,9 @@ fn ctypes_function(
         );
         x.expected = "a function with a fixed parameter list".into();
         x.found = format!("{c_decl} ends in `...`");
-        x.hint = "pass every variadic argument as an explicit ctypes instance (c_int(x), c_double(y)); on Apple \
-                  arm64 variadic arguments go on the stack, which ctypes before 3.x may get wrong: prefer a small C \
-                  wrapper with a fixed signature"
-            .into();
+        x.hint = "set argtypes to exactly the fixed parameters (ctypes then knows where the variadic ones start: \
+                  Apple arm64 passes them on the stack, not in registers) and pass each variadic argument as an \
+                  explicit ctypes instance (c_int(x), c_double(y)), or wrap the function in C with a fixed signature".into();
         out.push(x);
     }
     // Missing restype.
@@ -712,7 +876,7 @@ fn ctypes_function(
         }
     }
     // Missing argtypes.
-    if argtypes.is_none() && !c0.sig.unprototyped {
+    if argtypes.is_none() && !f.argtypes_unresolved && !c0.sig.unprototyped {
         let mut params: Vec<String> = Vec::new();
         for t in truths {
             let Some((s, c)) = t.function(&f.name) else {

@@ -783,7 +783,8 @@ fn summary(
             b.cdefs.len()
         ),
     );
-    f.expected = "a header for type checks".into();
+    f.expected =
+        "the binding's declarations, checked against the library and the truth for types".into();
     f.found = format!(
         "targets: {}",
         targets

@@ -353,26 +353,44 @@ pub fn check_read_binding(
             Vec::new()
         } else {
             let text = cdef_text(binding);
-            let mut v = Vec::new();
-            for t in targets
-                .iter()
-                .copied()
-                .chain(own.filter(|_| targets.is_empty()))
-            {
+            let parse = |t: Option<Target>| {
                 let mut p = opts.parse.clone();
                 p.cffi = true;
-                p.target_defines = t.predefined_macros();
-                v.push(decl::parse_str(py, &text, &p)?);
+                if let Some(t) = t {
+                    p.target_defines = t.predefined_macros();
+                }
+                decl::parse_str(py, &text, &p)
+            };
+            let parsed: Result<Vec<Spec>, decl::ParseError> = if targets.is_empty() {
+                parse(None).map(|s| vec![s])
+            } else {
+                targets.iter().map(|t| parse(Some(*t))).collect()
+            };
+            match parsed {
+                Ok(v) => {
+                    if idx == 0 {
+                        notes.extend(v[0].notes.iter().map(|(l, n)| format!("{l}: {n}")));
+                    }
+                    v
+                }
+                // A cdef the parser refuses is reported, and the rest of the binding is still checked.
+                Err(e) => {
+                    if idx == 0 {
+                        let mut f = finding(
+                            BindingCode::Unresolved,
+                            &e.loc,
+                            "the ffi.cdef text cannot be parsed, so its declarations were not checked".into(),
+                        );
+                        f.expected = e.expected.clone();
+                        f.found = e.found.clone();
+                        f.hint =
+                            "cffi accepts it only if it parses too; pass -D/-I if it needs macros"
+                                .into();
+                        findings.push(f);
+                    }
+                    Vec::new()
+                }
             }
-            if v.is_empty() {
-                let mut p = opts.parse.clone();
-                p.cffi = true;
-                v.push(decl::parse_str(py, &text, &p)?);
-            }
-            if idx == 0 {
-                notes.extend(v[0].notes.iter().map(|(l, n)| format!("{l}: {n}")));
-            }
-            v
         };
         let mut dwarf_used = None;
         let truths: Vec<Truth> = if headers.is_empty() {

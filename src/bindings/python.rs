@@ -19,7 +19,7 @@ use crate::error::InputError;
 pub const PY_LIMIT: u64 = 8 << 20;
 
 /// Expressions and statements nested deeper than this are not followed (hostile input).
-const MAX_DEPTH: u32 = 200;
+const MAX_DEPTH: u32 = 100;
 
 /// Read the binding in `path`.
 pub fn read_binding(path: &str) -> Result<Binding, InputError> {
@@ -31,6 +31,28 @@ pub fn read_binding(path: &str) -> Result<Binding, InputError> {
 
 /// Read a binding from source text; `file` names it in locations.
 pub fn parse_binding(file: &str, text: &str) -> Result<Binding, InputError> {
+    // The walk recurses along the syntax tree (bounded by MAX_DEPTH); a thread of its own gives it a stack that
+    // holds that bound whatever thread the caller is on (test threads and rayon workers have 2 MiB).
+    let (f, t) = (file.to_string(), text.to_string());
+    std::thread::Builder::new()
+        .name("python-reader".into())
+        .stack_size(READER_STACK)
+        .spawn(move || read_on_this_thread(&f, &t))
+        .map_err(|e| InputError::new(file, "a thread to read the Python source on", e.to_string()))?
+        .join()
+        .unwrap_or_else(|_| {
+            Err(InputError::new(
+                file,
+                "Python source the reader can walk",
+                "a syntax tree the reader failed on",
+            ))
+        })
+}
+
+/// The reader thread's stack: MAX_DEPTH nested expressions take well under a tenth of it in a debug build.
+const READER_STACK: usize = 64 << 20;
+
+fn read_on_this_thread(file: &str, text: &str) -> Result<Binding, InputError> {
     let mut parser = Parser::new();
     parser
         .set_language(&tree_sitter_python::LANGUAGE.into())

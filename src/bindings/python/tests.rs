@@ -201,3 +201,26 @@ def call():
     assert_eq!(names, [("foo_init", 0), ("free", 1)]);
     assert_eq!(b.libraries[0].bound_to, ["self._lib"]);
 }
+
+#[test]
+fn hostile_sources_are_read_without_panics() {
+    let deep_parens = format!("x = {}1{}\n", "(".repeat(20_000), ")".repeat(20_000));
+    let deep_blocks: String = (0..400)
+        .map(|i| format!("{}if x:\n", "    ".repeat(i)))
+        .collect::<String>()
+        + &"    ".repeat(400)
+        + "lib.f.argtypes = [c_int]\n";
+    let deep_types = format!(
+        "import ctypes\nl = ctypes.CDLL('libz.so.1')\nl.f.argtypes = [{}c_int{}]\n",
+        "POINTER(".repeat(5_000),
+        ")".repeat(5_000)
+    );
+    let garbage: String = (0..20_000u32)
+        .map(|i| char::from_u32(i % 0x2ff + 1).unwrap_or('?'))
+        .collect();
+    let unterminated = "ffi.cdef(\"\"\"\nint f(void);\n".to_string();
+    for src in [deep_parens, deep_blocks, deep_types, garbage, unterminated] {
+        let b = parse_binding("h.py", &src).expect("read");
+        assert!(b.functions.len() <= 1);
+    }
+}

@@ -1057,7 +1057,9 @@ fn ctypes_function(
         }
     }
     // Call sites.
-    if !c0.sig.variadic && !c0.sig.unprototyped {
+    // A function made from a prototype with paramflags takes fewer Python arguments (output parameters are
+    // created by ctypes) or keyword arguments: its calls are not counted.
+    if !c0.sig.variadic && !c0.sig.unprototyped && f.prototype.is_none() {
         for c in &f.calls {
             if let Some(n) = c.args {
                 if n != arity {

@@ -439,3 +439,30 @@ PY
 else
     echo "== diff: no libpng pair in $DIFF_REAL (scripts/diff-real-pairs.sh failed): section skipped" >&2
 fi
+
+# --- a Python binding of 2,000 declarations (1,000 functions with argtypes and restype, 20 Structure classes)
+# against libz and zlib.h, on the host target and on all nine. Target: under 0.3 s.
+BINDING_PY="$OUT_DIR/binding2000.py"
+if [ -n "$LIBZ" ] && [ -f /usr/include/zlib.h ]; then
+    python3 - "$LIBZ" "$BINDING_PY" <<'PY'
+import subprocess, sys
+lib, out = sys.argv[1], sys.argv[2]
+nm = subprocess.run(["nm", "-D", "--defined-only", lib], capture_output=True, text=True).stdout
+names = sorted({l.split()[-1] for l in nm.splitlines() if " T " in l})
+lines = ["import ctypes", "from ctypes import *", "_z = ctypes.CDLL('libz.so.1')", ""]
+for i in range(20):
+    lines.append(f"class S{i}(Structure):\n    _fields_ = [('a', c_int), ('b', c_double), ('c', POINTER(c_char)), ('d', c_uint8 * 16)]")
+for i in range(1000):
+    n = names[i] if i < len(names) else f"zfake_{i}"
+    lines.append(f"_z.{n}.argtypes = [c_void_p, c_ulong, POINTER(c_uint), c_int]")
+    lines.append(f"_z.{n}.restype = c_int")
+open(out, "w").write("\n".join(lines) + "\n")
+PY
+    hyperfine --shell=none -i --warmup "$WARMUP" --runs "$RUNS" --output=null \
+        --export-json "$OUT_DIR/hyperfine-binding.json" \
+        --command-name "ffi-doctor check libz binding2000.py zlib.h" "$BIN check $LIBZ $BINDING_PY /usr/include/zlib.h" \
+        --command-name "ffi-doctor check libz binding2000.py zlib.h --targets all" \
+        "$BIN check --targets all $LIBZ $BINDING_PY /usr/include/zlib.h"
+else
+    echo "== skipped: the binding benchmark needs libz and /usr/include/zlib.h" >&2
+fi

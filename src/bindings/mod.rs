@@ -5,4 +5,5 @@
 
 pub mod ctypes_layout;
 pub mod model;
+pub mod python;
 pub mod records;

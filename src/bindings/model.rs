@@ -296,3 +296,156 @@ pub struct Prototype {
     pub conv: CallConv,
     pub loc: Loc,
 }
+
+/// How a library is loaded: the ctypes loader class or cffi's `ffi.dlopen`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Loader {
+    /// `CDLL`, `cdll.LoadLibrary`, `cdll.NAME`.
+    Cdll,
+    /// `WinDLL`, `windll`.
+    WinDll,
+    /// `OleDLL`, `oledll`.
+    OleDll,
+    /// `PyDLL`, `pydll`.
+    PyDll,
+    /// cffi `ffi.dlopen`.
+    CffiDlopen,
+}
+
+impl Loader {
+    /// The calling convention functions found through this loader use.
+    pub fn conv(self) -> CallConv {
+        match self {
+            Loader::WinDll | Loader::OleDll => CallConv::Stdcall,
+            Loader::PyDll => CallConv::Python,
+            Loader::Cdll | Loader::CffiDlopen => CallConv::Cdecl,
+        }
+    }
+
+    /// The Python spelling, for messages.
+    pub fn spelling(self) -> &'static str {
+        match self {
+            Loader::Cdll => "CDLL",
+            Loader::WinDll => "WinDLL",
+            Loader::OleDll => "OleDLL",
+            Loader::PyDll => "PyDLL",
+            Loader::CffiDlopen => "ffi.dlopen",
+        }
+    }
+}
+
+/// What name or path a library is loaded by, resolved statically.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum LibName {
+    /// A literal file name or path (`"libz.so.1"`, `"msvcrt"`), searched by the platform's loader.
+    Literal { name: String },
+    /// `ctypes.util.find_library("z")`: the platform's rules turn the short name into a file name, or `None`.
+    FindLibrary { name: String },
+    /// `os.path.join(os.path.dirname(__file__), "x", "y")`: a path relative to the module's directory.
+    ModuleRelative { path: String },
+    /// `CDLL(None)` / `ffi.dlopen(None)`: the main program and what it has loaded.
+    MainProgram,
+    /// Anything else: the expression's source text.
+    Unknown { text: String },
+}
+
+/// One library the binding loads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Library {
+    /// The Python names bound to it (`z`, `_lib`).
+    pub bound_to: Vec<String>,
+    pub loader: Loader,
+    /// Every name the binding tries, in order (a fallback list counts each candidate).
+    pub names: Vec<LibName>,
+    /// `CDLL(find_library(...))` whose `None` result is never tested: `CDLL(None)` is the main program.
+    pub unchecked_find_library: bool,
+    /// Loaded only under a version/platform/`os.path.exists` check or in a `try` that catches the failure: the
+    /// binding expects it to be missing somewhere.
+    pub guarded: bool,
+    pub loc: Loc,
+}
+
+/// A type set on a foreign function, with where it was set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Typed<T> {
+    pub value: T,
+    pub loc: Loc,
+}
+
+/// One call of a foreign function in the binding's code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallSite {
+    /// Positional arguments (`None` when a `*args` makes the count unknown).
+    pub args: Option<usize>,
+    /// Arguments that create a callback object inline (`PROTO(pyfunc)`): (argument index, prototype id).
+    pub inline_callbacks: Vec<(usize, usize)>,
+    pub loc: Loc,
+}
+
+/// A foreign function the binding looks up on a library (`lib.f`, `lib["f"]`, `getattr(lib, "f")`,
+/// `PROTO(("f", lib))`), with what it declares about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FunctionDecl {
+    /// The exported name looked up.
+    pub name: String,
+    /// Index into [`Binding::libraries`].
+    pub library: usize,
+    /// The first mention.
+    pub loc: Loc,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub argtypes: Option<Typed<Vec<CType>>>,
+    /// `argtypes` is assigned something the reader cannot resolve: it is set, but to what is unknown.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub argtypes_unresolved: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restype: Option<Typed<CType>>,
+    /// `errcheck` is set (it may turn the raw result into anything).
+    pub errcheck: bool,
+    /// Instantiated from a prototype (`PROTO(("f", lib), paramflags)`): its index into [`Binding::prototypes`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prototype: Option<usize>,
+    pub calls: Vec<CallSite>,
+    /// Every lookup is guarded: under an `if` on a version, a platform or `hasattr`, in a `try` that catches
+    /// `AttributeError`, or through `getattr(lib, "f", default)`. A missing export is then expected somewhere.
+    pub guarded: bool,
+}
+
+/// One `ffi.cdef(...)` call: its text laid out at the same lines and columns as in the `.py` file (everything
+/// else blanked), so positions the cdef parser reports are positions in the `.py` file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CdefBlock {
+    #[serde(skip)]
+    pub text: String,
+    pub loc: Loc,
+}
+
+/// Something the reader saw but cannot resolve statically (a computed name, dynamic `_fields_`): listed, never
+/// guessed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unresolved {
+    /// What it is (`library name`, `_fields_ of Point`, `argtypes of f`).
+    pub what: String,
+    /// The expression's source text (shortened).
+    pub text: String,
+    pub loc: Loc,
+}
+
+/// Everything a Python binding declares.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Binding {
+    /// The `.py` file.
+    pub file: String,
+    pub libraries: Vec<Library>,
+    pub functions: Vec<FunctionDecl>,
+    pub records: Vec<CRecord>,
+    pub prototypes: Vec<Prototype>,
+    /// Every `ffi.cdef(...)`, in order.
+    pub cdefs: Vec<CdefBlock>,
+    /// `ffi.set_source(...)` calls: cffi API mode, where the C compiler checks the declarations.
+    pub set_source: Vec<Loc>,
+    pub unresolved: Vec<Unresolved>,
+    /// Syntax errors the parser recovered from (the rest of the file was read).
+    pub syntax_errors: Vec<Loc>,
+}

@@ -63,7 +63,7 @@ pub struct CheckOptions {
 }
 
 /// Guess whether a PE image was built by mingw (GCC) rather than MSVC, from its imports.
-fn pe_is_mingw(img: &Image<'_>) -> bool {
+pub(crate) fn pe_is_mingw(img: &Image<'_>) -> bool {
     img.needed.iter().any(|n| {
         let l = n.name.to_ascii_lowercase();
         l == "msvcrt.dll"
@@ -82,7 +82,7 @@ fn resolve_graph(
 }
 
 /// Exports of the library's dependencies (for "found in a dependency" hints); empty when it cannot be resolved.
-fn dependency_exports(lib: &str) -> Vec<DepExport> {
+pub(crate) fn dependency_exports(lib: &str) -> Vec<DepExport> {
     let env = crate::loader::LoaderEnv::default();
     let Ok(graph) = resolve_graph(lib, &env) else {
         return Vec::new();

@@ -1,4 +1,5 @@
-//! `ffi-doctor check LIB SPEC`: a declared interface (C header or cffi cdef) against the library — exported
+//! `ffi-doctor check LIB SPEC`: a declared interface (C header, cffi cdef, or a Python ctypes/cffi binding
+//! `BINDING.py [HEADER…]`) against the library — exported
 //! symbols, the target's ABI, portability traps, the library's own DWARF when present and, with `--runtime`, a real
 //! load in an isolated child. Findings are grouped by declaration; exit 0 / 1 (findings at or above `--fail-on`) / 2.
 
@@ -7,7 +8,7 @@ use std::path::PathBuf;
 
 use super::args::{SeverityArg, SpecArgs, TargetsArgs};
 use super::Context;
-use crate::check::{check_library, CheckOptions, CheckReport};
+use crate::check::{check_binding, check_library, CheckOptions, CheckReport};
 use crate::dwarf::DebugOptions;
 use crate::report::{self, Finding, OutputFormat, EXIT_INPUT};
 
@@ -15,8 +16,14 @@ use crate::report::{self, Finding, OutputFormat, EXIT_INPUT};
 pub struct CheckArgs {
     /// The shared library (ELF, Mach-O incl. universal, PE).
     pub lib: String,
-    /// The declared interface: a C header or a cffi cdef file.
+    /// The declared interface: a C header, a cffi cdef file, or a Python binding (`.py`: ctypes or cffi code,
+    /// read statically, never run).
     pub spec: String,
+    /// With a Python binding: the C header(s) that are the truth for its types.
+    pub headers: Vec<String>,
+    /// Read SPEC as a Python binding whatever its name.
+    #[arg(long)]
+    pub python: bool,
     #[command(flatten)]
     pub spec_args: SpecArgs,
     /// Only this architecture slice of a universal Mach-O library.
@@ -85,7 +92,23 @@ pub fn run(ctx: &Context, a: &CheckArgs) -> i32 {
             d
         },
     };
-    let report = match check_library(&a.lib, &a.spec, &opts) {
+    let python = a.python || a.spec.ends_with(".py") || a.spec.ends_with(".pyw");
+    if !python && !a.headers.is_empty() {
+        let e = crate::error::InputError::new(
+            &a.headers[0],
+            "no more arguments after a C header or cdef spec",
+            "an extra argument",
+        )
+        .hint("HEADER arguments follow a Python binding (BINDING.py, or --python)");
+        report::report_input_errors(ctx.format, "check", &[e]);
+        return EXIT_INPUT;
+    }
+    let result = if python {
+        check_binding(&a.lib, &a.spec, &a.headers, &opts)
+    } else {
+        check_library(&a.lib, &a.spec, &opts)
+    };
+    let report = match result {
         Ok(r) => r,
         Err(e) => {
             report::report_input_errors(ctx.format, "check", &[e]);

@@ -12,6 +12,7 @@
 //! directory); anything else is external.
 
 pub mod abi_baseline;
+pub mod bindings;
 pub mod config;
 pub mod data;
 pub mod policy;
@@ -894,6 +895,44 @@ fn analyze(loaded: &Loaded, u: &Unit, opts: &GateOptions) -> TargetReport {
         });
     }
     report.binaries = parsed.iter().map(|b| b.display.clone()).collect();
+    // Libraries the target's Python code loads at run time (ctypes, cffi): shipped ones are roots.
+    let py_loads = if python_sources.is_empty() || report.kind == "file" {
+        bindings::PyLoads::default()
+    } else {
+        let format = tags.first().map(|t| t.format).or_else(|| {
+            parsed
+                .iter()
+                .find_map(|b| b.images.first().map(|i| i.format))
+        });
+        let list: Vec<(PathBuf, String)> = parsed
+            .iter()
+            .map(|b| (b.host.clone(), b.display.clone()))
+            .collect();
+        let in_wheel = report.kind == "wheel";
+        bindings::scan(
+            &python_sources,
+            |p| {
+                if in_wheel {
+                    root.join(p)
+                } else {
+                    PathBuf::from(p)
+                }
+            },
+            |p| {
+                if in_wheel {
+                    format!("{}!{p}", u.display)
+                } else {
+                    p.to_string()
+                }
+            },
+            &list,
+            format,
+            |n| provided.provides(n),
+        )
+    };
+    for &i in &py_loads.roots {
+        parsed[i].root = true;
+    }
     let has_roots = report.kind == "file" || parsed.iter().any(|b| b.root);
     if report.kind == "file" || !has_roots {
         // A single file, or a directory of libraries only: each is its own root.
@@ -1097,6 +1136,35 @@ fn analyze(loaded: &Loaded, u: &Unit, opts: &GateOptions) -> TargetReport {
     for (findings, errors) in per_binary {
         report.findings.extend(findings);
         report.errors.extend(errors);
+    }
+    // What the Python code loads and declares: FFI0717, and the binding checked against each shipped library.
+    for f in py_loads.findings {
+        report.findings.push(GateFinding {
+            check: f.code.info().kind.as_str(),
+            finding: f,
+            suppressed: None,
+        });
+    }
+    for (binding, i) in &py_loads.checks {
+        let host_s = parsed[*i].host.display().to_string();
+        match crate::check::check_read_binding(&host_s, binding, &[], &CheckOptions::default()) {
+            Ok(r) => {
+                for mut f in r
+                    .findings()
+                    .filter(|f| f.code != Code::Binding(crate::report::codes::BindingCode::Summary))
+                    .cloned()
+                {
+                    f.location.file = fix(&f.location.file.replace(&host_s, &parsed[*i].display));
+                    f.message = fix(&f.message.replace(&host_s, &parsed[*i].display));
+                    report.findings.push(GateFinding {
+                        finding: f,
+                        check: "spec",
+                        suppressed: None,
+                    });
+                }
+            }
+            Err(e) => report.errors.push(e),
+        }
     }
     report.findings.sort_by(|a, b| {
         (&a.finding.location, a.finding.code, &a.finding.message).cmp(&(

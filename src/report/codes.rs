@@ -217,6 +217,31 @@ family! {
 }
 
 family! {
+    /// FFI07xx: Python bindings (ctypes modules, cffi code) against the library, its header and every target
+    /// (`check::binding`, `gate`).
+    Binding: BindingCode, "ffi07xx--python-bindings-check-lib-bindingpy" {
+        Summary = "FFI0700", Info, Spec, "What was read from a Python binding and what it was checked against";
+        NotExported = "FFI0701", Error, Spec, "A function the binding looks up is not exported by its library";
+        MissingRestype = "FFI0702", Error, Spec, "No restype on a function whose C return type is not int-compatible";
+        MissingArgtypes = "FFI0703", Warning, Spec, "No argtypes on a function with pointer, 64-bit, floating-point or struct parameters";
+        ArgCount = "FFI0704", Error, Spec, "The binding passes or declares another number of arguments than the C function takes";
+        ParamType = "FFI0705", Error, Spec, "A parameter's ctypes/cffi type differs from the C type in size or kind";
+        ReturnType = "FFI0706", Error, Spec, "The restype differs from the C return type in size or kind";
+        Signedness = "FFI0707", Warning, Spec, "A parameter or return type differs from the C type only in signedness";
+        CharPOutput = "FFI0708", Warning, Spec, "c_char_p passed where the C function writes into a char buffer";
+        CallbackType = "FFI0709", Error, Spec, "A callback prototype differs from the C function-pointer type";
+        InlineCallback = "FFI0710", Warning, Spec, "A callback object created inline in a call can be collected while C holds it";
+        Variadic = "FFI0711", Warning, Spec, "A variadic function called through ctypes or cffi ABI mode";
+        UncheckedFindLibrary = "FFI0712", Warning, Spec, "find_library's result is loaded without a None check";
+        Unresolved = "FFI0713", Info, Spec, "Something in the binding cannot be resolved statically";
+        ApiMode = "FFI0714", Info, Spec, "cffi API mode: the C compiler checks these declarations";
+        OtherLibrary = "FFI0715", Info, Spec, "Declarations on another library than the one checked";
+        SyntaxError = "FFI0716", Info, Spec, "The Python parser recovered from syntax errors";
+        RuntimeLibrary = "FFI0717", Error, Dependencies, "A library loaded at run time by Python code is neither shipped nor allowed";
+    }
+}
+
+family! {
     /// FFI075x: ctypes record classes against the C declarations and the library's DWARF, with ctypes' own
     /// layout rules (`bindings::records`).
     BindingLayout: BindingLayoutCode, "ffi075x--ctypes-record-layouts" {
@@ -294,6 +319,7 @@ pub enum Code {
     Portability(PortabilityCode),
     Runtime(RuntimeCode),
     Policy(PolicyCode),
+    Binding(BindingCode),
     BindingLayout(BindingLayoutCode),
     Diff(DiffCode),
 }
@@ -308,6 +334,7 @@ impl Code {
             Code::Portability(c) => c.info(),
             Code::Runtime(c) => c.info(),
             Code::Policy(c) => c.info(),
+            Code::Binding(c) => c.info(),
             Code::BindingLayout(c) => c.info(),
             Code::Diff(c) => c.info(),
         }
@@ -327,6 +354,7 @@ impl Code {
             Code::Portability(_) => PortabilityCode::ANCHOR,
             Code::Runtime(_) => RuntimeCode::ANCHOR,
             Code::Policy(_) => PolicyCode::ANCHOR,
+            Code::Binding(_) => BindingCode::ANCHOR,
             Code::BindingLayout(_) => BindingLayoutCode::ANCHOR,
             Code::Diff(_) => DiffCode::ANCHOR,
         }
@@ -341,6 +369,7 @@ impl Code {
             .chain(PortabilityCode::ALL.iter().map(|&c| c.into()))
             .chain(RuntimeCode::ALL.iter().map(|&c| c.into()))
             .chain(PolicyCode::ALL.iter().map(|&c| c.into()))
+            .chain(BindingCode::ALL.iter().map(|&c| c.into()))
             .chain(BindingLayoutCode::ALL.iter().map(|&c| c.into()))
             .chain(DiffCode::ALL.iter().map(|&c| c.into()))
     }

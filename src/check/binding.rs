@@ -555,6 +555,7 @@ pub fn check_read_binding(
                 .iter()
                 .filter(|r| r.fields.is_some())
                 .count(),
+            not_checked: Default::default(),
             findings,
         });
     }

@@ -3,6 +3,8 @@
 //! looked up, missing or wrong `restype`/`argtypes`, argument counts, callbacks, variadic functions, unchecked
 //! `find_library` results and what the reader could not resolve (FFI07xx).
 
+use crate::bindings::ctypes_layout::PyVersion;
+use crate::bindings::records::{check_records, RecordTruth};
 use std::collections::HashMap;
 
 use crate::abi::{self, Target};
@@ -393,6 +395,7 @@ pub fn check_read_binding(
             }
         };
         let mut dwarf_used = None;
+        let mut dwarf_info = None;
         let truths: Vec<Truth> = if headers.is_empty() {
             // No header: the library's own DWARF, for its own target.
             match (own, opts.no_dwarf) {
@@ -406,7 +409,9 @@ pub fn check_read_binding(
                             info: Some(info), ..
                         }) if !info.functions().is_empty() => {
                             dwarf_used = Some(info.path.display().to_string());
-                            vec![dwarf_truth(&info, t)]
+                            let truth = dwarf_truth(&info, t);
+                            dwarf_info = Some((t, info));
+                            vec![truth]
                         }
                         _ => Vec::new(),
                     }
@@ -526,6 +531,30 @@ pub fn check_read_binding(
         }
         if !cdef_specs.is_empty() && (cffi_matches || binding.libraries.is_empty()) {
             findings.extend(cffi_functions(binding, &cdef_specs, &truths, &cffi_used));
+        }
+        // Record classes: ctypes' own layout of each `Structure`/`Union` against the header's records on every
+        // target, or against the library's DWARF on its own target.
+        if !binding.records.is_empty() {
+            let record_truth = RecordTruth {
+                headers: truths
+                    .iter()
+                    .flat_map(|t| t.specs.iter().map(move |s| (t.target, s)))
+                    .collect(),
+                dwarf: dwarf_info.as_ref().map(|(t, d)| (*t, d)),
+                pairs: Vec::new(),
+            };
+            let record_targets: Vec<Target> = if headers.is_empty() {
+                dwarf_info.iter().map(|(t, _)| *t).collect()
+            } else {
+                targets.clone()
+            };
+            findings.extend(check_records(
+                &binding.records,
+                &binding.prototypes,
+                &record_truth,
+                &record_targets,
+                opts.python_version.unwrap_or(PyVersion::DEFAULT),
+            ));
         }
         let checked_fns = sym_spec.functions.len();
         if idx == 0 {

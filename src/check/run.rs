@@ -58,6 +58,9 @@ pub struct CheckOptions {
     pub timeout_secs: u64,
     /// Skip the DWARF comparison (`--no-dwarf`).
     pub no_dwarf: bool,
+    /// The CPython version whose ctypes rules lay out a binding's record classes (`--python-version`; default
+    /// [`PyVersion::DEFAULT`](crate::bindings::ctypes_layout::PyVersion::DEFAULT)).
+    pub python_version: Option<crate::bindings::ctypes_layout::PyVersion>,
     /// Where to look for the library's DWARF (`--debug-file`, `--debug-dir`); `arch` is taken from `arch`.
     pub debug: DebugOptions,
 }

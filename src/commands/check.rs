@@ -24,6 +24,10 @@ pub struct CheckArgs {
     /// Read SPEC as a Python binding whatever its name.
     #[arg(long)]
     pub python: bool,
+    /// With a Python binding: the CPython version whose ctypes rules lay out its Structure/Union classes
+    /// (3.6–3.14; default 3.13, the rules of every version before 3.14).
+    #[arg(long, value_name = "3.X", value_parser = parse_py_version)]
+    pub python_version: Option<crate::bindings::ctypes_layout::PyVersion>,
     #[command(flatten)]
     pub spec_args: SpecArgs,
     /// Only this architecture slice of a universal Mach-O library.
@@ -81,6 +85,7 @@ pub fn run(ctx: &Context, a: &CheckArgs) -> i32 {
         call: a.call.clone().zip(a.expect.clone()),
         timeout_secs: a.timeout,
         no_dwarf: a.no_dwarf,
+        python_version: a.python_version,
         debug: {
             let mut d = DebugOptions {
                 debug_file: a.debug_file.clone(),
@@ -166,4 +171,9 @@ fn human(r: &CheckReport, quiet: bool) -> std::io::Result<()> {
         writeln!(out, "spec notes: {}", r.notes.len())?;
     }
     Ok(())
+}
+
+fn parse_py_version(s: &str) -> Result<crate::bindings::ctypes_layout::PyVersion, String> {
+    crate::bindings::ctypes_layout::PyVersion::parse(s)
+        .ok_or_else(|| format!("expected a Python 3 version such as 3.12, found `{s}`"))
 }

@@ -213,7 +213,11 @@ fn read_with<'d>(
     symbols: bool,
 ) -> Result<Image<'d>, InputError> {
     precheck(path, data)?;
-    let elf = Elf::parse(data).map_err(|e| goblin_error(path, "a well-formed ELF file", e, 0))?;
+    let elf = match parse_lean(data) {
+        Some(lean) => lean,
+        None => Elf::parse(data),
+    }
+    .map_err(|e| goblin_error(path, "a well-formed ELF file", e, 0))?;
     let hdr = &elf.header;
     let is_64 = elf.is_64;
     let little = elf.little_endian;
@@ -465,6 +469,92 @@ fn read_with<'d>(
     };
     super::finish(&mut img, opts);
     Ok(img)
+}
+
+/// `Elf::parse` without what no reader here uses and what costs the most on large libraries: goblin walks every
+/// dynamic relocation (`.rela.dyn`, tens of megabytes in a large C++ library) to bound the symbol count, and parses
+/// `.symtab`. The dynamic symbol count comes from the `SHT_DYNSYM` section, as `nm` and `llvm-nm` take it. `None`
+/// when that section is absent (stripped section headers) or relocations use the MIPS64 layout: the full parse.
+fn parse_lean(bytes: &[u8]) -> Option<goblin::error::Result<Elf<'_>>> {
+    use goblin::elf::{program_header::ProgramHeader, reloc::RelocSection, symver};
+    use goblin::elf::{section_header::SectionHeader, sym::Symtab};
+    use goblin::strtab::Strtab;
+    let header = Elf::parse_header(bytes).ok()?;
+    if header.e_machine == header::EM_MIPS {
+        return None;
+    }
+    let build = || -> goblin::error::Result<Option<Elf<'_>>> {
+        let mut elf = Elf::lazy_parse(header)?;
+        let container = if elf.is_64 {
+            goblin::container::Container::Big
+        } else {
+            goblin::container::Container::Little
+        };
+        let endian = if elf.little_endian {
+            scroll::Endian::Little
+        } else {
+            scroll::Endian::Big
+        };
+        let ctx = goblin::container::Ctx::new(container, endian);
+        let shdrs =
+            SectionHeader::parse(bytes, header.e_shoff as usize, header.e_shnum as usize, ctx)?;
+        let Some(dynsym) = shdrs
+            .iter()
+            .find(|s| s.sh_type == section_header::SHT_DYNSYM)
+        else {
+            return Ok(None);
+        };
+        let entsize = if elf.is_64 { 24 } else { 16 };
+        let count = (dynsym.sh_size / entsize) as usize;
+        if dynsym.sh_offset.saturating_add(dynsym.sh_size) > bytes.len() as u64 {
+            return Ok(None);
+        }
+        elf.program_headers =
+            ProgramHeader::parse(bytes, header.e_phoff as usize, header.e_phnum as usize, ctx)?;
+        for ph in &elf.program_headers {
+            if ph.p_type == goblin::elf::program_header::PT_INTERP && ph.p_filesz != 0 {
+                let count = (ph.p_filesz - 1) as usize;
+                elf.interpreter = scroll::Pread::pread_with::<&str>(
+                    bytes,
+                    ph.p_offset as usize,
+                    scroll::ctx::StrCtx::Length(count),
+                )
+                .ok();
+            }
+        }
+        let shstrndx = header.e_shstrndx as usize;
+        if let Some(sh) = shdrs.get(shstrndx) {
+            sh.check_size(bytes.len())?;
+            elf.shdr_strtab = Strtab::parse(bytes, sh.sh_offset as usize, sh.sh_size as usize, 0)?;
+        }
+        elf.dynamic = goblin::elf::dynamic::Dynamic::parse(bytes, &elf.program_headers, ctx)?;
+        if let Some(dynamic) = &elf.dynamic {
+            let info = &dynamic.info;
+            elf.dynstrtab = Strtab::parse(bytes, info.strtab, info.strsz, 0)?;
+            if info.soname != 0 {
+                elf.soname = elf.dynstrtab.get_at(info.soname);
+            }
+            if info.needed_count > 0 {
+                elf.libraries = dynamic.get_libraries(&elf.dynstrtab);
+            }
+            for d in &dynamic.dyns {
+                if d.d_tag == dynamic::DT_RPATH {
+                    elf.rpaths.extend(elf.dynstrtab.get_at(d.d_val as usize));
+                } else if d.d_tag == dynamic::DT_RUNPATH {
+                    elf.runpaths.extend(elf.dynstrtab.get_at(d.d_val as usize));
+                }
+            }
+            let is_rela = info.pltrel == dynamic::DT_RELA;
+            elf.pltrelocs = RelocSection::parse(bytes, info.jmprel, info.pltrelsz, is_rela, ctx)?;
+            elf.dynsyms = Symtab::parse(bytes, info.symtab, count, ctx)?;
+        }
+        elf.versym = symver::VersymSection::parse(bytes, &shdrs, ctx)?;
+        elf.verdef = symver::VerdefSection::parse(bytes, &shdrs, ctx)?;
+        elf.verneed = symver::VerneedSection::parse(bytes, &shdrs, ctx)?;
+        elf.section_headers = shdrs;
+        Ok(Some(elf))
+    };
+    build().transpose()
 }
 
 fn symbol_kind(s: &sym::Sym) -> SymbolKind {

@@ -665,16 +665,18 @@ pub(crate) fn goblin_error(
     InputError::new(path, expected, found).at(base + offset.unwrap_or(0))
 }
 
-/// Sort exports by name, then version, then address; imports by library, then name, then ordinal.
+/// Sort exports by name, then version, then address; imports by library, then name, then ordinal. Equal keys keep
+/// their table order. The order is found on indices and applied in place, so the (large) symbol records move once.
 pub(crate) fn sort_symbols(img: &mut Image<'_>) {
-    img.exports.sort_by(|a, b| {
+    let order = sorted_order(&img.exports, |a, b| {
         a.name
             .cmp(&b.name)
             .then_with(|| ver_key(&a.version).cmp(&ver_key(&b.version)))
             .then(a.address.cmp(&b.address))
             .then(a.ordinal.cmp(&b.ordinal))
     });
-    img.imports.sort_by(|a, b| {
+    permute(&mut img.exports, order);
+    let order = sorted_order(&img.imports, |a, b| {
         source_key(&a.source)
             .cmp(source_key(&b.source))
             .then(a.delay_load.cmp(&b.delay_load))
@@ -682,6 +684,28 @@ pub(crate) fn sort_symbols(img: &mut Image<'_>) {
             .then(a.ordinal.cmp(&b.ordinal))
             .then_with(|| ver_key(&a.version).cmp(&ver_key(&b.version)))
     });
+    permute(&mut img.imports, order);
+}
+
+/// The indices of `items` in the order of `cmp`, ties broken by index (what a stable sort gives).
+fn sorted_order<T>(items: &[T], cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_unstable_by(|&a, &b| cmp(&items[a], &items[b]).then(a.cmp(&b)));
+    order
+}
+
+/// Reorder `items` so that position `k` holds the item that was at `order[k]`, by following cycles.
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..order.len() {
+        let mut k = start;
+        while order[k] != start {
+            let from = order[k];
+            items.swap(k, from);
+            order[k] = k;
+            k = from;
+        }
+        order[k] = k;
+    }
 }
 
 fn ver_key(v: &Option<SymbolVersion>) -> (&str, bool) {
@@ -715,4 +739,22 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
     }
     s
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::{permute, sorted_order};
+
+    #[test]
+    fn permutation_applies_a_stable_order() {
+        let items = [(3, 'a'), (1, 'b'), (3, 'c'), (0, 'd'), (1, 'e'), (2, 'f')];
+        let mut v = items.to_vec();
+        let order = sorted_order(&v, |a, b| a.0.cmp(&b.0));
+        permute(&mut v, order);
+        let mut stable = items.to_vec();
+        stable.sort_by_key(|x| x.0);
+        assert_eq!(v, stable);
+        let mut empty: Vec<u8> = Vec::new();
+        permute(&mut empty, Vec::new());
+    }
 }

@@ -1,6 +1,5 @@
 //! `ffi-doctor exports FILE` and `ffi-doctor imports FILE`: symbol listings with filters, as columns or JSON.
 
-use std::borrow::Cow;
 use std::io::Write;
 
 use serde::Serialize;
@@ -8,8 +7,8 @@ use serde::Serialize;
 use super::Context;
 use crate::binary::filter::SymbolFilter as Filter;
 use crate::binary::read_guarded;
-use crate::binary::{Format, Image, Mapped, ReadOptions};
-use crate::report::{self, Columns, OutputFormat, EXIT_INPUT};
+use crate::binary::{Export, Format, Image, Import, Mapped, ReadOptions};
+use crate::report::{self, OutputFormat, EXIT_INPUT};
 
 #[derive(Debug, clap::Args)]
 pub struct SymbolArgs {
@@ -149,119 +148,239 @@ fn human(images: &[Image<'_>], which: Which, filter: &Filter<'_>) -> std::io::Re
             )?;
         }
         match which {
-            Which::Exports => export_columns(img, filter).write(&mut out)?,
-            Which::Imports => import_columns(img, filter).write(&mut out)?,
+            Which::Exports => {
+                let hexw = if img.bits == 64 { 16 } else { 8 };
+                write_table(
+                    &mut out,
+                    EXPORT_HEADERS,
+                    &img.exports,
+                    |e| filter.export(e),
+                    |e, row| export_row(e, hexw, row),
+                )?
+            }
+            Which::Imports => write_table(
+                &mut out,
+                IMPORT_HEADERS,
+                &img.imports,
+                |i| filter.import(i),
+                import_row,
+            )?,
         }
     }
     out.flush()
 }
 
-fn version_label(v: &Option<crate::binary::SymbolVersion>) -> Cow<'static, str> {
-    match v {
-        Some(v) if v.default => Cow::Owned(format!("@@{}", v.name)),
-        Some(v) => Cow::Owned(format!("@{}", v.name)),
-        None => Cow::Borrowed(""),
+const EXPORT_HEADERS: [&str; 10] = [
+    "ADDRESS",
+    "SIZE",
+    "ORDINAL",
+    "KIND",
+    "BIND",
+    "MANGLING",
+    "VERSION",
+    "NAME",
+    "FORWARDER",
+    "DEMANGLED",
+];
+
+const IMPORT_HEADERS: [&str; 6] = ["FROM", "FLAGS", "MANGLING", "VERSION", "NAME", "DEMANGLED"];
+
+/// One row's cells, formatted into one buffer that is reused for every row (no allocation per row or cell).
+struct Row<const N: usize> {
+    text: String,
+    ends: [usize; N],
+    n: usize,
+}
+
+impl<const N: usize> Row<N> {
+    fn new() -> Self {
+        Row {
+            text: String::with_capacity(1024),
+            ends: [0; N],
+            n: 0,
+        }
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.n = 0;
+    }
+
+    /// End the current cell.
+    fn end(&mut self) {
+        if self.n < N {
+            self.ends[self.n] = self.text.len();
+            self.n += 1;
+        }
+    }
+
+    fn cell(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.end();
+    }
+
+    fn cell_fmt(&mut self, args: std::fmt::Arguments<'_>) {
+        let _ = std::fmt::Write::write_fmt(&mut self.text, args);
+        self.end();
+    }
+
+    fn get(&self, i: usize) -> &str {
+        if i >= self.n {
+            return "";
+        }
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
     }
 }
 
-fn export_columns<'a>(img: &'a Image<'a>, filter: &Filter<'_>) -> Columns<'a> {
-    let mut c = Columns::new(vec![
-        "ADDRESS",
-        "SIZE",
-        "ORDINAL",
-        "KIND",
-        "BIND",
-        "MANGLING",
-        "VERSION",
-        "NAME",
-        "FORWARDER",
-        "DEMANGLED",
-    ]);
-    let hexw = if img.bits == 64 { 16 } else { 8 };
-    for e in img.exports.iter().filter(|e| filter.export(e)) {
-        let address = if e.forwarder.is_some() {
-            Cow::Borrowed("")
-        } else {
-            Cow::Owned(format!("{:0hexw$x}", e.address))
-        };
-        let binding = if e.weak_definition {
-            "weak-def"
-        } else {
-            match e.binding {
-                crate::binary::Binding::Global => "global",
-                crate::binary::Binding::Weak => "weak",
-                crate::binary::Binding::Unique => "unique",
+/// Display width of a cell: characters, as the columns are aligned.
+fn width_of(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
+}
+
+fn write_spaces(out: &mut impl Write, mut n: usize) -> std::io::Result<()> {
+    const SPACES: &[u8; 128] = &[b' '; 128];
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.write_all(&SPACES[..k])?;
+        n -= k;
+    }
+    Ok(())
+}
+
+/// A listing aligned in columns, written in two passes over the items (widths, then text) without storing the
+/// rows: columns empty in every row are dropped, and the last cell of a line is not padded.
+fn write_table<T, const N: usize>(
+    out: &mut impl Write,
+    headers: [&str; N],
+    items: &[T],
+    keep: impl Fn(&T) -> bool,
+    fill: impl Fn(&T, &mut Row<N>),
+) -> std::io::Result<()> {
+    let kept: Vec<&T> = items.iter().filter(|t| keep(t)).collect();
+    let mut row = Row::<N>::new();
+    let mut width = [0usize; N];
+    let mut used = [false; N];
+    for t in &kept {
+        row.clear();
+        fill(t, &mut row);
+        for i in 0..N {
+            let c = row.get(i);
+            if !c.is_empty() {
+                used[i] = true;
+                width[i] = width[i].max(width_of(c));
             }
-        };
-        let mut kind = Cow::Borrowed(e.kind.as_str());
-        if e.resolver {
-            kind = Cow::Owned(format!("{kind} (resolver)"));
         }
-        c.push(vec![
-            address,
-            e.size
-                .map(|s| Cow::Owned(s.to_string()))
-                .unwrap_or_default(),
-            e.ordinal
-                .map(|o| Cow::Owned(o.to_string()))
-                .unwrap_or_default(),
-            kind,
-            Cow::Borrowed(binding),
-            Cow::Borrowed(e.mangling.as_str()),
-            version_label(&e.version),
-            match (e.name.is_empty(), e.ordinal) {
-                (true, Some(o)) => Cow::Owned(format!("#{o} (ordinal only)")),
-                _ => Cow::Borrowed(e.name.as_ref()),
-            },
-            e.forwarder
-                .as_deref()
-                .map(Cow::Borrowed)
-                .unwrap_or_default(),
-            e.demangled
-                .as_deref()
-                .map(Cow::Borrowed)
-                .unwrap_or_default(),
-        ]);
     }
-    c
+    let cols: Vec<usize> = (0..N).filter(|&i| used[i]).collect();
+    for &i in &cols {
+        width[i] = width[i].max(headers[i].len());
+    }
+    write_line(out, &cols, &width, |i| headers[i])?;
+    for t in &kept {
+        row.clear();
+        fill(t, &mut row);
+        write_line(out, &cols, &width, |i| row.get(i))?;
+    }
+    Ok(())
 }
 
-fn import_columns<'a>(img: &'a Image<'a>, filter: &Filter<'_>) -> Columns<'a> {
-    let mut c = Columns::new(vec![
-        "FROM",
-        "FLAGS",
-        "MANGLING",
-        "VERSION",
-        "NAME",
-        "DEMANGLED",
-    ]);
-    for i in img.imports.iter().filter(|i| filter.import(i)) {
-        let mut flags = Vec::new();
-        if i.weak {
-            flags.push("weak");
+/// One line of a table: the cells of the kept columns, padded to their widths, up to the last non-empty one.
+fn write_line<'c>(
+    out: &mut impl Write,
+    cols: &[usize],
+    width: &[usize],
+    cell: impl Fn(usize) -> &'c str,
+) -> std::io::Result<()> {
+    let last = cols
+        .iter()
+        .rposition(|&i| !cell(i).is_empty())
+        .map_or(0, |p| p + 1);
+    let mut pending = 0usize;
+    for (k, &i) in cols[..last].iter().enumerate() {
+        if k > 0 {
+            write_spaces(out, pending + 2)?;
         }
-        if i.lazy == Some(true) {
-            flags.push("lazy");
-        }
-        if i.delay_load {
-            flags.push("delay");
-        }
-        let name = match (&i.name, i.ordinal) {
-            (Some(n), _) => Cow::Borrowed(n.as_ref()),
-            (None, Some(o)) => Cow::Owned(format!("#{o}")),
-            (None, None) => Cow::Borrowed("?"),
-        };
-        c.push(vec![
-            Cow::Owned(crate::binary::summary::source_label(i)),
-            Cow::Owned(flags.join(",")),
-            Cow::Borrowed(i.mangling.as_str()),
-            version_label(&i.version),
-            name,
-            i.demangled
-                .as_deref()
-                .map(Cow::Borrowed)
-                .unwrap_or_default(),
-        ]);
+        let c = cell(i);
+        out.write_all(c.as_bytes())?;
+        pending = width[i].saturating_sub(width_of(c));
     }
-    c
+    out.write_all(b"\n")
+}
+
+fn version_cell<const N: usize>(v: &Option<crate::binary::SymbolVersion>, row: &mut Row<N>) {
+    match v {
+        Some(v) if v.default => row.cell_fmt(format_args!("@@{}", v.name)),
+        Some(v) => row.cell_fmt(format_args!("@{}", v.name)),
+        None => row.cell(""),
+    }
+}
+
+fn export_row(e: &Export<'_>, hexw: usize, row: &mut Row<10>) {
+    if e.forwarder.is_some() {
+        row.cell("");
+    } else {
+        row.cell_fmt(format_args!("{:0hexw$x}", e.address));
+    }
+    match e.size {
+        Some(s) => row.cell_fmt(format_args!("{s}")),
+        None => row.cell(""),
+    }
+    match e.ordinal {
+        Some(o) => row.cell_fmt(format_args!("{o}")),
+        None => row.cell(""),
+    }
+    if e.resolver {
+        row.cell_fmt(format_args!("{} (resolver)", e.kind.as_str()));
+    } else {
+        row.cell(e.kind.as_str());
+    }
+    row.cell(if e.weak_definition {
+        "weak-def"
+    } else {
+        match e.binding {
+            crate::binary::Binding::Global => "global",
+            crate::binary::Binding::Weak => "weak",
+            crate::binary::Binding::Unique => "unique",
+        }
+    });
+    row.cell(e.mangling.as_str());
+    version_cell(&e.version, row);
+    match (e.name.is_empty(), e.ordinal) {
+        (true, Some(o)) => row.cell_fmt(format_args!("#{o} (ordinal only)")),
+        _ => row.cell(&e.name),
+    }
+    row.cell(e.forwarder.as_deref().unwrap_or(""));
+    row.cell(e.demangled.as_deref().unwrap_or(""));
+}
+
+fn import_row(i: &Import<'_>, row: &mut Row<6>) {
+    row.cell(crate::binary::summary::source_label_str(i));
+    let mut first = true;
+    for (on, flag) in [
+        (i.weak, "weak"),
+        (i.lazy == Some(true), "lazy"),
+        (i.delay_load, "delay"),
+    ] {
+        if on {
+            if !first {
+                row.text.push(',');
+            }
+            row.text.push_str(flag);
+            first = false;
+        }
+    }
+    row.end();
+    row.cell(i.mangling.as_str());
+    version_cell(&i.version, row);
+    match (&i.name, i.ordinal) {
+        (Some(n), _) => row.cell(n),
+        (None, Some(o)) => row.cell_fmt(format_args!("#{o}")),
+        (None, None) => row.cell("?"),
+    }
+    row.cell(i.demangled.as_deref().unwrap_or(""));
 }

@@ -2,7 +2,6 @@
 //! (versym/verdef/verneed), the dynamic symbol table as exports and imports, build-id, debuglink and DWARF presence.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use goblin::elf::{dynamic, header, note, section_header, sym, Elf};
 
@@ -248,7 +247,7 @@ fn read_with<'d>(
 
     // Version tables: index -> name for definitions; index -> (name, file) for requirements.
     let mut versions_defined = Vec::new();
-    let mut def_names: HashMap<u16, &str> = HashMap::new();
+    let mut def_names: Dense<&str> = Dense::default();
     if let Some(verdef) = &elf.verdef {
         for vd in verdef.iter() {
             let mut names = vd
@@ -265,7 +264,7 @@ fn read_with<'d>(
         }
     }
     let mut versions_required = Vec::new();
-    let mut need_names: HashMap<u16, (&str, &str)> = HashMap::new();
+    let mut need_names: Dense<(&str, &str)> = Dense::default();
     if let Some(verneed) = &elf.verneed {
         for vn in verneed.iter() {
             let file = elf.dynstrtab.get_at(vn.vn_file).unwrap_or("");
@@ -299,8 +298,20 @@ fn read_with<'d>(
         }
     }
 
-    let mut exports = Vec::new();
+    let mut exports = Vec::with_capacity(nsyms);
     let mut imports = Vec::new();
+    // Names are read straight from .dynstr (goblin has checked every string in it is UTF-8); its own lookup
+    // (a binary search over every string) is the fallback for an offset the direct read cannot serve.
+    let dynstr: &[u8] = elf
+        .dynamic
+        .as_ref()
+        .and_then(|d| data.get(d.info.strtab..d.info.strtab.checked_add(d.info.strsz)?))
+        .unwrap_or(&[]);
+    let name_at = |off: usize| -> Option<&str> {
+        let rest = dynstr.get(off..)?;
+        let end = rest.iter().position(|&b| b == 0)?;
+        std::str::from_utf8(&rest[..end]).ok()
+    };
     for (i, s) in elf.dynsyms.iter().enumerate().take(nsyms) {
         if i == 0 || s.st_name == 0 {
             continue;
@@ -309,7 +320,7 @@ fn read_with<'d>(
         if bind == sym::STB_LOCAL {
             continue;
         }
-        let Some(name) = elf.dynstrtab.get_at(s.st_name) else {
+        let Some(name) = name_at(s.st_name).or_else(|| elf.dynstrtab.get_at(s.st_name)) else {
             continue;
         };
         if name.is_empty() {
@@ -469,6 +480,29 @@ fn read_with<'d>(
     };
     super::finish(&mut img, opts);
     Ok(img)
+}
+
+/// A map from a small index (a symbol version index) to a value, as a vector: later inserts win.
+struct Dense<T>(Vec<Option<T>>);
+
+impl<T> Default for Dense<T> {
+    fn default() -> Self {
+        Dense(Vec::new())
+    }
+}
+
+impl<T> Dense<T> {
+    fn insert(&mut self, at: u16, v: T) {
+        let at = usize::from(at);
+        if self.0.len() <= at {
+            self.0.resize_with(at + 1, || None);
+        }
+        self.0[at] = Some(v);
+    }
+
+    fn get(&self, at: &u16) -> Option<&T> {
+        self.0.get(usize::from(*at))?.as_ref()
+    }
 }
 
 /// `Elf::parse` without what no reader here uses and what costs the most on large libraries: goblin walks every

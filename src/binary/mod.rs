@@ -668,13 +668,16 @@ pub(crate) fn goblin_error(
 /// Sort exports by name, then version, then address; imports by library, then name, then ordinal. Equal keys keep
 /// their table order. The order is found on indices and applied in place, so the (large) symbol records move once.
 pub(crate) fn sort_symbols(img: &mut Image<'_>) {
-    let order = sorted_order(&img.exports, |a, b| {
-        a.name
-            .cmp(&b.name)
-            .then_with(|| ver_key(&a.version).cmp(&ver_key(&b.version)))
-            .then(a.address.cmp(&b.address))
-            .then(a.ordinal.cmp(&b.ordinal))
-    });
+    let order = sorted_order_by_key(
+        &img.exports,
+        |e| e.name.as_ref(),
+        |a, b| {
+            ver_key(&a.version)
+                .cmp(&ver_key(&b.version))
+                .then(a.address.cmp(&b.address))
+                .then(a.ordinal.cmp(&b.ordinal))
+        },
+    );
     permute(&mut img.exports, order);
     let order = sorted_order(&img.imports, |a, b| {
         source_key(&a.source)
@@ -692,6 +695,22 @@ fn sorted_order<T>(items: &[T], cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> V
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_unstable_by(|&a, &b| cmp(&items[a], &items[b]).then(a.cmp(&b)));
     order
+}
+
+/// [`sorted_order`] for a comparison that starts with `key`: the keys are compared from one compact vector (the
+/// records are touched only when keys tie).
+fn sorted_order_by_key<'a, T>(
+    items: &'a [T],
+    key: impl Fn(&'a T) -> &'a str,
+    cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
+) -> Vec<usize> {
+    let mut keys: Vec<(&str, usize)> = items.iter().map(key).zip(0..).collect();
+    keys.sort_unstable_by(|a, b| {
+        a.0.cmp(b.0)
+            .then_with(|| cmp(&items[a.1], &items[b.1]))
+            .then(a.1.cmp(&b.1))
+    });
+    keys.into_iter().map(|(_, i)| i).collect()
 }
 
 /// Reorder `items` so that position `k` holds the item that was at `order[k]`, by following cycles.

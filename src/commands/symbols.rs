@@ -185,18 +185,26 @@ const EXPORT_HEADERS: [&str; 10] = [
 
 const IMPORT_HEADERS: [&str; 6] = ["FROM", "FLAGS", "MANGLING", "VERSION", "NAME", "DEMANGLED"];
 
-/// One row's cells, formatted into one buffer that is reused for every row (no allocation per row or cell).
-struct Row<const N: usize> {
+/// One row's cells: borrowed from the symbol, or formatted into one buffer that is reused for every row (no
+/// allocation per row or cell).
+struct Row<'a, const N: usize> {
     text: String,
-    ends: [usize; N],
+    cells: [Cell<'a>; N],
     n: usize,
 }
 
-impl<const N: usize> Row<N> {
+#[derive(Clone, Copy)]
+enum Cell<'a> {
+    Borrowed(&'a str),
+    /// A range of `Row::text`.
+    Formatted(usize, usize),
+}
+
+impl<'a, const N: usize> Row<'a, N> {
     fn new() -> Self {
         Row {
-            text: String::with_capacity(1024),
-            ends: [0; N],
+            text: String::with_capacity(256),
+            cells: [Cell::Borrowed(""); N],
             n: 0,
         }
     }
@@ -206,30 +214,80 @@ impl<const N: usize> Row<N> {
         self.n = 0;
     }
 
-    /// End the current cell.
-    fn end(&mut self) {
+    fn push(&mut self, c: Cell<'a>) {
         if self.n < N {
-            self.ends[self.n] = self.text.len();
+            self.cells[self.n] = c;
             self.n += 1;
         }
     }
 
-    fn cell(&mut self, s: &str) {
-        self.text.push_str(s);
-        self.end();
+    fn cell(&mut self, s: &'a str) {
+        self.push(Cell::Borrowed(s));
+    }
+
+    /// Start a formatted cell: append to `text`, then [`Row::end`].
+    fn start(&self) -> usize {
+        self.text.len()
+    }
+
+    fn end(&mut self, start: usize) {
+        self.push(Cell::Formatted(start, self.text.len()));
     }
 
     fn cell_fmt(&mut self, args: std::fmt::Arguments<'_>) {
+        let start = self.start();
         let _ = std::fmt::Write::write_fmt(&mut self.text, args);
-        self.end();
+        self.end(start);
+    }
+
+    /// `{:0width$x}` without the formatting machinery.
+    fn cell_hex(&mut self, v: u64, width: usize) {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let start = self.start();
+        let mut buf = [b'0'; 16];
+        let mut i = 16;
+        let mut x = v;
+        while x != 0 {
+            i -= 1;
+            buf[i] = DIGITS[(x & 0xf) as usize];
+            x >>= 4;
+        }
+        let used = 16 - i;
+        for _ in used..width {
+            self.text.push('0');
+        }
+        self.text
+            .push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+        self.end(start);
+    }
+
+    /// `{}` of an unsigned number without the formatting machinery.
+    fn cell_dec(&mut self, v: u64) {
+        let start = self.start();
+        let mut buf = [b'0'; 20];
+        let mut i = 20;
+        let mut x = v;
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (x % 10) as u8;
+            x /= 10;
+            if x == 0 {
+                break;
+            }
+        }
+        self.text
+            .push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+        self.end(start);
     }
 
     fn get(&self, i: usize) -> &str {
         if i >= self.n {
             return "";
         }
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
+        match self.cells[i] {
+            Cell::Borrowed(s) => s,
+            Cell::Formatted(a, b) => &self.text[a..b],
+        }
     }
 }
 
@@ -254,14 +312,14 @@ fn write_spaces(out: &mut impl Write, mut n: usize) -> std::io::Result<()> {
 
 /// A listing aligned in columns, written in two passes over the items (widths, then text) without storing the
 /// rows: columns empty in every row are dropped, and the last cell of a line is not padded.
-fn write_table<T, const N: usize>(
+fn write_table<'a, T, const N: usize>(
     out: &mut impl Write,
     headers: [&str; N],
-    items: &[T],
+    items: &'a [T],
     keep: impl Fn(&T) -> bool,
-    fill: impl Fn(&T, &mut Row<N>),
+    fill: impl Fn(&'a T, &mut Row<'a, N>),
 ) -> std::io::Result<()> {
-    let kept: Vec<&T> = items.iter().filter(|t| keep(t)).collect();
+    let kept: Vec<&'a T> = items.iter().filter(|t| keep(t)).collect();
     let mut row = Row::<N>::new();
     let mut width = [0usize; N];
     let mut used = [false; N];
@@ -312,26 +370,30 @@ fn write_line<'c>(
     out.write_all(b"\n")
 }
 
-fn version_cell<const N: usize>(v: &Option<crate::binary::SymbolVersion>, row: &mut Row<N>) {
+fn version_cell<const N: usize>(v: &Option<crate::binary::SymbolVersion>, row: &mut Row<'_, N>) {
     match v {
-        Some(v) if v.default => row.cell_fmt(format_args!("@@{}", v.name)),
-        Some(v) => row.cell_fmt(format_args!("@{}", v.name)),
+        Some(v) => {
+            let start = row.start();
+            row.text.push_str(if v.default { "@@" } else { "@" });
+            row.text.push_str(&v.name);
+            row.end(start);
+        }
         None => row.cell(""),
     }
 }
 
-fn export_row(e: &Export<'_>, hexw: usize, row: &mut Row<10>) {
+fn export_row<'a>(e: &'a Export<'_>, hexw: usize, row: &mut Row<'a, 10>) {
     if e.forwarder.is_some() {
         row.cell("");
     } else {
-        row.cell_fmt(format_args!("{:0hexw$x}", e.address));
+        row.cell_hex(e.address, hexw);
     }
     match e.size {
-        Some(s) => row.cell_fmt(format_args!("{s}")),
+        Some(s) => row.cell_dec(s),
         None => row.cell(""),
     }
     match e.ordinal {
-        Some(o) => row.cell_fmt(format_args!("{o}")),
+        Some(o) => row.cell_dec(u64::from(o)),
         None => row.cell(""),
     }
     if e.resolver {
@@ -358,8 +420,9 @@ fn export_row(e: &Export<'_>, hexw: usize, row: &mut Row<10>) {
     row.cell(e.demangled.as_deref().unwrap_or(""));
 }
 
-fn import_row(i: &Import<'_>, row: &mut Row<6>) {
+fn import_row<'a>(i: &'a Import<'_>, row: &mut Row<'a, 6>) {
     row.cell(crate::binary::summary::source_label_str(i));
+    let start = row.start();
     let mut first = true;
     for (on, flag) in [
         (i.weak, "weak"),
@@ -374,7 +437,7 @@ fn import_row(i: &Import<'_>, row: &mut Row<6>) {
             first = false;
         }
     }
-    row.end();
+    row.end(start);
     row.cell(i.mangling.as_str());
     version_cell(&i.version, row);
     match (&i.name, i.ordinal) {
@@ -383,4 +446,26 @@ fn import_row(i: &Import<'_>, row: &mut Row<6>) {
         (None, None) => row.cell("?"),
     }
     row.cell(i.demangled.as_deref().unwrap_or(""));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Row;
+
+    #[test]
+    fn numbers_are_formatted_as_std_formats_them() {
+        let mut row = Row::<'_, 4>::new();
+        for v in [0u64, 1, 9, 10, 0xdead_beef, u64::MAX, 1 << 40] {
+            row.clear();
+            row.cell_hex(v, 16);
+            row.cell_hex(v, 8);
+            row.cell_dec(v);
+            row.cell("x");
+            assert_eq!(row.get(0), format!("{v:016x}"));
+            assert_eq!(row.get(1), format!("{v:08x}"));
+            assert_eq!(row.get(2), v.to_string());
+            assert_eq!(row.get(3), "x");
+            assert_eq!(row.get(4), "");
+        }
+    }
 }

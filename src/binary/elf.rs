@@ -298,7 +298,8 @@ fn read_with<'d>(
         }
     }
 
-    let mut exports = Vec::with_capacity(nsyms);
+    let mut exports = Vec::new();
+    let mut pending: Vec<PendingExport<'_>> = Vec::with_capacity(nsyms);
     let mut imports = Vec::new();
     // Names are read straight from .dynstr (goblin has checked every string in it is UTF-8); its own lookup
     // (a binary search over every string) is the fallback for an offset the direct read cannot serve.
@@ -307,10 +308,11 @@ fn read_with<'d>(
         .as_ref()
         .and_then(|d| data.get(d.info.strtab..d.info.strtab.checked_add(d.info.strsz)?))
         .unwrap_or(&[]);
+    // One check of the whole table (NUL is ASCII, so it is UTF-8 exactly when every string in it is).
+    let dynstr_text = std::str::from_utf8(dynstr).ok();
     let name_at = |off: usize| -> Option<&str> {
-        let rest = dynstr.get(off..)?;
-        let end = rest.iter().position(|&b| b == 0)?;
-        std::str::from_utf8(&rest[..end]).ok()
+        let rest = dynstr_text?.get(off..)?;
+        Some(&rest[..rest.find('\0')?])
     };
     for (i, s) in elf.dynsyms.iter().enumerate().take(nsyms) {
         if i == 0 || s.st_name == 0 {
@@ -339,9 +341,9 @@ fn read_with<'d>(
             sym::STB_GNU_UNIQUE => Binding::Unique,
             _ => Binding::Global,
         };
-        let (c_name, mangling, conv) = name_facts(name, Format::Elf, bits);
-        let kind = symbol_kind(&s);
         if s.st_shndx == section_header::SHN_UNDEF as usize {
+            let (c_name, mangling, _) = name_facts(name, Format::Elf, bits);
+            let kind = symbol_kind(&s);
             let version = (vidx >= 2)
                 .then(|| need_names.get(&vidx))
                 .flatten()
@@ -377,25 +379,46 @@ fn read_with<'d>(
         if visibility == sym::STV_HIDDEN || visibility == sym::STV_INTERNAL {
             continue;
         }
-        let version = (vidx >= 2)
-            .then(|| def_names.get(&vidx))
-            .flatten()
-            .map(|v| SymbolVersion {
-                name: v.to_string(),
-                default: !hidden,
-                file: None,
-            });
+        pending.push(PendingExport {
+            name,
+            version: (vidx >= 2).then(|| def_names.get(&vidx)).flatten().copied(),
+            hidden,
+            sym: s,
+            binding,
+            index: i,
+        });
+    }
+    // Built in their final order (the order `finish` sorts by: name, version, address; ties in table order), so the
+    // records are never moved by the sort.
+    pending.sort_unstable_by(|a, b| {
+        fn ver<'a>(p: &PendingExport<'a>) -> (&'a str, bool) {
+            p.version.map_or(("", false), |v| (v, p.hidden))
+        }
+        a.name
+            .cmp(b.name)
+            .then_with(|| ver(a).cmp(&ver(b)))
+            .then(a.sym.st_value.cmp(&b.sym.st_value))
+            .then(a.index.cmp(&b.index))
+    });
+    exports.reserve_exact(pending.len());
+    for p in pending {
+        let (c_name, mangling, conv) = name_facts(p.name, Format::Elf, bits);
+        let s = p.sym;
         exports.push(Export {
-            name: Cow::Borrowed(name),
+            name: Cow::Borrowed(p.name),
             c_name,
             mangling,
             demangled: None,
             calling_convention: conv,
-            kind,
+            kind: symbol_kind(&s),
             address: s.st_value,
             size: Some(s.st_size),
-            binding,
-            version,
+            binding: p.binding,
+            version: p.version.map(|v| SymbolVersion {
+                name: v.to_string(),
+                default: !p.hidden,
+                file: None,
+            }),
             ordinal: None,
             forwarder: None,
             weak_definition: false,
@@ -480,6 +503,16 @@ fn read_with<'d>(
     };
     super::finish(&mut img, opts);
     Ok(img)
+}
+
+/// An export found in the dynamic symbol table, before it becomes an [`Export`].
+struct PendingExport<'d> {
+    name: &'d str,
+    version: Option<&'d str>,
+    hidden: bool,
+    sym: sym::Sym,
+    binding: Binding,
+    index: usize,
 }
 
 /// A map from a small index (a symbol version index) to a value, as a vector: later inserts win.

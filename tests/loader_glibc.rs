@@ -1,6 +1,9 @@
 //! The glibc ld.so loader model (`ffi-doctor deps` on ELF files) against real oracles, on system binaries and the
 //! `testdata/loader/glibc/` fixtures: the resolved dependency set is compared with `ldd`, and the order of
-//! candidates tried with the `trying file=` lines of `LD_DEBUG=libs` from glibc's own `ld.so --list`.
+//! candidates tried with the `trying file=` and `search cache=` lines of `LD_DEBUG=libs` from glibc's own `ld.so`.
+//! DF_1_NODEFLIB and the 32-bit default directories are also checked by running the fixture programs for real,
+//! with and without ld.so.cache (`ld.so --inhibit-cache`), and the default directories against the loader's
+//! `(system search path)`.
 //!
 //! Oracle tools missing → `skipped: <tool> not found`, unless `FFI_DOCTOR_REQUIRE_ORACLES=1` (then a failure).
 

@@ -619,18 +619,28 @@ pub(crate) fn name_facts(
 /// Last step of every reader: demangle (when asked) and put symbols in their deterministic order.
 pub(crate) fn finish(img: &mut Image<'_>, opts: ReadOptions) {
     if opts.demangle {
-        names::demangle_many(
-            &mut img.exports,
-            |e| Some((e.c_name.as_ref(), e.mangling)),
-            |e, d| e.demangled = Some(d),
-        );
-        names::demangle_many(
-            &mut img.imports,
-            |i| i.c_name.as_deref().map(|n| (n, i.mangling)),
-            |i, d| i.demangled = Some(d),
-        );
+        demangle_exports(img);
+        demangle_imports(img);
     }
     sort_symbols(img);
+}
+
+/// Demangle the exports of an image read without demangling (names sort by their raw form, so the order holds).
+pub fn demangle_exports(img: &mut Image<'_>) {
+    names::demangle_many(
+        &mut img.exports,
+        |e| Some((e.c_name.as_ref(), e.mangling)),
+        |e, d| e.demangled = Some(d),
+    );
+}
+
+/// Demangle the imports of an image read without demangling: a listing of imports need not pay for the exports.
+pub fn demangle_imports(img: &mut Image<'_>) {
+    names::demangle_many(
+        &mut img.imports,
+        |i| i.c_name.as_deref().map(|n| (n, i.mangling)),
+        |i, d| i.demangled = Some(d),
+    );
 }
 
 /// Turn a goblin error into an input error, keeping the offset when goblin knows it.

@@ -72,16 +72,23 @@ pub fn run(ctx: &Context, args: &SymbolArgs, which: Which) -> i32 {
             return EXIT_INPUT;
         }
     };
-    let opts = ReadOptions {
-        demangle: !args.no_demangle,
-    };
-    let images = match read_guarded(&mapped, args.arch.as_deref(), opts) {
+    // Only the listed side is demangled (an imports listing of a large C++ library need not demangle its exports).
+    let opts = ReadOptions { demangle: false };
+    let mut images = match read_guarded(&mapped, args.arch.as_deref(), opts) {
         Ok(i) => i,
         Err(e) => {
             report::report_input_errors(ctx.format, command, &[e]);
             return EXIT_INPUT;
         }
     };
+    if !args.no_demangle {
+        for img in &mut images {
+            match which {
+                Which::Exports => crate::binary::demangle_exports(img),
+                Which::Imports => crate::binary::demangle_imports(img),
+            }
+        }
+    }
     let filter = Filter {
         mangled: args.mangled,
         unmangled: args.unmangled,

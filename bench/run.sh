@@ -69,6 +69,101 @@ hyperfine --shell=none --warmup "$WARMUP" --runs "$RUNS" --output=null --export-
     --command-name 'nm -D --defined-only -C' "nm -D --defined-only -C $LIB" \
     --command-name 'llvm-nm -D --defined-only -C' "llvm-nm -D --defined-only -C $LIB"
 
+# `inspect` and `imports` on the same library (imports compared with `nm -D --undefined-only`).
+SYM_JSON="$OUT_DIR/hyperfine-symbols.json"
+echo "== benchmarking inspect and imports on $LIB" >&2
+hyperfine --shell=none --warmup "$WARMUP" --runs "$RUNS" --output=null --export-json "$SYM_JSON" \
+    --command-name 'ffi-doctor inspect' "$BIN inspect $LIB" \
+    --command-name 'ffi-doctor inspect --format json' "$BIN inspect --format json $LIB" \
+    --command-name 'ffi-doctor imports' "$BIN imports $LIB" \
+    --command-name 'ffi-doctor imports --no-demangle' "$BIN imports --no-demangle $LIB" \
+    --command-name 'nm -D --undefined-only' "nm -D --undefined-only $LIB"
+
+# The largest Mach-O and PE binaries of the wheel corpus (scripts/wheel-corpus.sh; skipped without it), against
+# llvm-nm (Mach-O exports) and llvm-readobj --coff-exports (PE).
+CORPUS="${FFI_DOCTOR_WHEEL_CORPUS:-$ROOT/target/wheel-corpus}"
+OTHER_JSON="$OUT_DIR/hyperfine-macho-pe.json"
+rm -f "$OTHER_JSON" "$OUT_DIR"/largest-*
+if compgen -G "$CORPUS/wheels/*.whl" >/dev/null; then
+    python3 - "$CORPUS/wheels" "$OUT_DIR" <<'PICK'
+import glob, os, sys, zipfile
+wheels, out = sys.argv[1], sys.argv[2]
+for kind, pattern, exts in [("macho", "*macosx*.whl", (".so", ".dylib")), ("pe", "*win_amd64.whl", (".pyd", ".dll"))]:
+    best = None
+    for w in sorted(glob.glob(os.path.join(wheels, pattern))):
+        for info in zipfile.ZipFile(w).infolist():
+            if info.filename.endswith(exts) and (best is None or info.file_size > best[0]):
+                best = (info.file_size, w, info.filename)
+    if best:
+        dest = os.path.join(out, f"largest-{kind}{os.path.splitext(best[2])[1]}")
+        with zipfile.ZipFile(best[1]) as z, open(dest, "wb") as f:
+            f.write(z.read(best[2]))
+        with open(dest + ".from", "w") as f:
+            f.write(f"{os.path.basename(best[1])}:{best[2]}\n")
+PICK
+fi
+MACHO="$(ls "$OUT_DIR"/largest-macho.* 2>/dev/null | grep -v '\.from$' | head -n1 || true)"
+PE="$(ls "$OUT_DIR"/largest-pe.* 2>/dev/null | grep -v '\.from$' | head -n1 || true)"
+OTHER_CMDS=()
+if [[ -n "$MACHO" ]]; then
+    OTHER_CMDS+=(--command-name 'ffi-doctor exports (Mach-O)' "$BIN exports $MACHO"
+                 --command-name 'ffi-doctor exports --no-demangle (Mach-O)' "$BIN exports --no-demangle $MACHO"
+                 --command-name 'ffi-doctor exports --format json (Mach-O)' "$BIN exports --format json $MACHO"
+                 --command-name 'ffi-doctor inspect (Mach-O)' "$BIN inspect $MACHO"
+                 --command-name 'ffi-doctor imports (Mach-O)' "$BIN imports $MACHO"
+                 --command-name 'llvm-nm --extern-only --defined-only (Mach-O)' "llvm-nm --extern-only --defined-only $MACHO")
+fi
+if [[ -n "$PE" ]]; then
+    OTHER_CMDS+=(--command-name 'ffi-doctor exports (PE)' "$BIN exports $PE"
+                 --command-name 'ffi-doctor exports --no-demangle (PE)' "$BIN exports --no-demangle $PE"
+                 --command-name 'ffi-doctor inspect (PE)' "$BIN inspect $PE"
+                 --command-name 'ffi-doctor imports (PE)' "$BIN imports $PE"
+                 --command-name 'llvm-readobj --coff-exports (PE)' "llvm-readobj --coff-exports $PE")
+fi
+if [[ ${#OTHER_CMDS[@]} -gt 0 ]]; then
+    echo "== benchmarking the largest Mach-O and PE binaries of the wheel corpus" >&2
+    hyperfine --shell=none --warmup "$WARMUP" --runs "$RUNS" --output=null --export-json "$OTHER_JSON" "${OTHER_CMDS[@]}"
+else
+    echo "bench/run.sh: no wheel corpus; Mach-O and PE benchmarks skipped" >&2
+fi
+
+# Peak resident memory of the symbol commands: the median of three runs each (ru_maxrss of the child).
+RSS_JSON="$OUT_DIR/rss.json"
+echo "== measuring peak RSS" >&2
+python3 - "$RSS_JSON" "$BIN" "$LIB" "$MACHO" "$PE" <<'RSS'
+import json, os, subprocess, sys
+out, bin_, lib, macho, pe = sys.argv[1:6]
+cmds = {
+    "ffi-doctor exports": [bin_, "exports", lib],
+    "ffi-doctor exports --format json": [bin_, "exports", "--format", "json", lib],
+    "ffi-doctor exports --no-demangle": [bin_, "exports", "--no-demangle", lib],
+    "ffi-doctor inspect": [bin_, "inspect", lib],
+    "ffi-doctor imports": [bin_, "imports", lib],
+    "nm -D --defined-only": ["nm", "-D", "--defined-only", lib],
+    "nm -D --defined-only -C": ["nm", "-D", "--defined-only", "-C", lib],
+    "llvm-nm -D --defined-only": ["llvm-nm", "-D", "--defined-only", lib],
+}
+if macho:
+    cmds["ffi-doctor exports (Mach-O)"] = [bin_, "exports", macho]
+    cmds["llvm-nm --extern-only --defined-only (Mach-O)"] = ["llvm-nm", "--extern-only", "--defined-only", macho]
+if pe:
+    cmds["ffi-doctor exports (PE)"] = [bin_, "exports", pe]
+    cmds["llvm-readobj --coff-exports (PE)"] = ["llvm-readobj", "--coff-exports", pe]
+res = {}
+for name, argv in cmds.items():
+    runs = []
+    for _ in range(3):
+        p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, _, ru = os.wait4(p.pid, 0)
+        runs.append(ru.ru_maxrss)
+    res[name] = sorted(runs)[1]
+json.dump(res, open(out, "w"), indent=1)
+RSS
+MACHO_FROM="$(cat "$MACHO.from" 2>/dev/null || true)"
+PE_FROM="$(cat "$PE.from" 2>/dev/null || true)"
+MACHO_SIZE="$( [[ -n "$MACHO" ]] && stat -c %s "$MACHO" || echo 0)"
+PE_SIZE="$( [[ -n "$PE" ]] && stat -c %s "$PE" || echo 0)"
+
 # Dependency resolution: `deps` against lddtree (pax-utils) and ldd, on python3 and the same library.
 PY_EXE="$(python3 -c 'import os,sys; print(os.path.realpath(sys.executable))')"
 DEPS_JSON="$OUT_DIR/hyperfine-deps.json"
@@ -222,6 +317,7 @@ COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [[ -n "$(git status --porcelain -- src 2>/dev/null)" ]]; then COMMIT="$COMMIT (+ uncommitted changes in src/)"; fi
 SIZE_BYTES="$(stat -c %s "$LIB")"
 
+export SYM_JSON OTHER_JSON RSS_JSON MACHO_FROM PE_FROM MACHO_SIZE PE_SIZE
 export WHEEL_JSON WHEEL_COUNT ALL_WHEEL_COUNT BASE_JSON BASE_COMMIT GATE_JSON GATE_COUNT CHECK_JSON CHECK_DECLS LIBZ DEPS_JSON PY_EXE JSON DOC LIB SIZE_BYTES OUR_COUNT NM_COUNT CPU NPROC MEM KERNEL RUSTC DATE COMMIT WARMUP RUNS \
     LLVM_NM_VERSION NM_VERSION
 python3 - <<'PY'
@@ -279,6 +375,53 @@ compares with plain `nm -D`.
 ## Ratio of means (ours / theirs; below 1 means ffi-doctor is faster)
 
 {ratios}
+"""
+
+nm_mean = results["nm -D --defined-only"]["mean"]
+sym = {r["command"]: r for r in json.load(open(env["SYM_JSON"]))["results"]}
+lines = ["| command | mean (ms) | ± σ (ms) | user (ms) | system (ms) | ratio to `nm -D --defined-only` |",
+         "|---|---:|---:|---:|---:|---:|"]
+for name, r in sym.items():
+    lines.append(f"| `{name}` | {ms(r['mean'])} | {ms(r['stddev'] or 0)} | {ms(r['user'])} | {ms(r['system'])} "
+                 f"| {r['mean'] / nm_mean:.2f}× |")
+head += f"""
+## `inspect` and `imports` on the same library
+
+`inspect` reads the whole image model (every symbol, versions, counts) but prints a summary; `imports` lists the
+undefined dynamic symbols (`nm -D --undefined-only` prints the same set, without versions or providers). Same
+hyperfine settings, a separate run.
+
+{chr(10).join(lines)}
+"""
+
+rss = json.load(open(env["RSS_JSON"]))
+nm_rss = rss.get("nm -D --defined-only")
+lines = ["| command | peak RSS (MiB) | ratio to `nm -D --defined-only` |", "|---|---:|---:|"]
+for name, kib in rss.items():
+    ratio = f"{kib / nm_rss:.2f}×" if nm_rss else "n/a"
+    lines.append(f"| `{name}` | {kib / 1024:.1f} | {ratio} |")
+head += f"""
+## Peak memory
+
+Peak resident set size (`ru_maxrss` of the child, median of three runs; the mapped file's pages count once
+touched). Target: `ffi-doctor exports` ≤ 32 MiB on the library above.
+
+{chr(10).join(lines)}
+"""
+
+if os.path.exists(env["OTHER_JSON"]):
+    other = {r["command"]: r for r in json.load(open(env["OTHER_JSON"]))["results"]}
+    lines = ["| command | mean (ms) | ± σ (ms) | min (ms) | max (ms) |", "|---|---:|---:|---:|---:|"]
+    for name, r in other.items():
+        lines.append(f"| `{name}` | {ms(r['mean'])} | {ms(r['stddev'] or 0)} | {ms(r['min'])} | {ms(r['max'])} |")
+    head += f"""
+## Mach-O and PE: the largest binaries of the wheel corpus
+
+Mach-O: `{env.get('MACHO_FROM', '').strip()}` ({int(env.get('MACHO_SIZE') or 0):,} bytes); PE:
+`{env.get('PE_FROM', '').strip()}` ({int(env.get('PE_SIZE') or 0):,} bytes), extracted from the pinned wheels of
+`scripts/wheel-corpus.sh`. `llvm-nm` lists Mach-O exports, `llvm-readobj --coff-exports` PE exports.
+
+{chr(10).join(lines)}
 """
 
 deps = {r["command"]: r for r in json.load(open(env["DEPS_JSON"]))["results"]}

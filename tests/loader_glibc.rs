@@ -1,6 +1,9 @@
 //! The glibc ld.so loader model (`ffi-doctor deps` on ELF files) against real oracles, on system binaries and the
 //! `testdata/loader/glibc/` fixtures: the resolved dependency set is compared with `ldd`, and the order of
-//! candidates tried with the `trying file=` lines of `LD_DEBUG=libs` from glibc's own `ld.so --list`.
+//! candidates tried with the `trying file=` and `search cache=` lines of `LD_DEBUG=libs` from glibc's own `ld.so`.
+//! DF_1_NODEFLIB and the 32-bit default directories are also checked by running the fixture programs for real,
+//! with and without ld.so.cache (`ld.so --inhibit-cache`), and the default directories against the loader's
+//! `(system search path)`.
 //!
 //! Oracle tools missing → `skipped: <tool> not found`, unless `FFI_DOCTOR_REQUIRE_ORACLES=1` (then a failure).
 
@@ -94,7 +97,18 @@ struct Resolution {
 /// `ldd FILE`: `name => path (addr)`, `name => not found`, and the interpreter line `path (addr)`.
 fn ldd(file: &Path, env: &[(&str, &str)]) -> Resolution {
     let out = oracle_cmd("ldd", env).arg(file).output().expect("run ldd");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let r = parse_ldd(&String::from_utf8_lossy(&out.stdout), file);
+    assert!(
+        out.status.success() || !r.by_name.is_empty(),
+        "ldd {} failed: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    r
+}
+
+/// The lines ldd (and `ld.so` in trace mode) prints.
+fn parse_ldd(text: &str, file: &Path) -> Resolution {
     let mut r = Resolution::default();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
         if line.starts_with("linux-vdso") || line.starts_with("linux-gate") {
@@ -121,12 +135,6 @@ fn ldd(file: &Path, env: &[(&str, &str)]) -> Resolution {
             }
         }
     }
-    assert!(
-        out.status.success() || !r.by_name.is_empty(),
-        "ldd {} failed: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
     r
 }
 
@@ -154,7 +162,11 @@ fn ours(doc: &Value) -> Resolution {
 
 /// Compare with ldd: every `name => …` of ldd agrees with our edge of that name, and the loaded sets are equal.
 fn check_against_ldd(file: &Path, doc: &Value, env: &[(&str, &str)]) {
-    let want = ldd(file, env);
+    compare_resolution(file, doc, ldd(file, env));
+}
+
+/// Compare our resolution with the oracle's (ldd, or ld.so in trace mode).
+fn compare_resolution(file: &Path, doc: &Value, want: Resolution) {
     let got = ours(doc);
     let mut problems = Vec::new();
     for (name, path) in &want.by_name {
@@ -183,45 +195,90 @@ fn check_against_ldd(file: &Path, doc: &Value, env: &[(&str, &str)]) {
     }
     assert!(
         problems.is_empty(),
-        "{} disagrees with ldd:\n  {}",
+        "{} disagrees with the loader:\n  {}",
         file.display(),
         problems.join("\n  ")
     );
 }
 
+/// A `search cache=` line of `LD_DEBUG=libs`: ld.so looked the name up in ld.so.cache here.
+const CACHE_LOOKUP: &str = "<ld.so.cache lookup>";
+
+/// What `LD_DEBUG=libs LD_TRACE_LOADED_OBJECTS=1 ld.so [ARGS] FILE` says.
+struct Trace {
+    /// The `trying file=` paths in order, with [`CACHE_LOOKUP`] where a `search cache=` line stands.
+    trying: Vec<String>,
+    /// The first `search path=` line.
+    first_search: Option<String>,
+    /// The first `(system search path)` line: the default directories with their hwcap subdirectories.
+    system_search: Option<String>,
+    /// The trace on stdout, in ldd's terms.
+    resolution: Resolution,
+}
+
 /// `LD_DEBUG=libs LD_TRACE_LOADED_OBJECTS=1 ld.so FILE` (what ldd runs): the `trying file=` paths in order, and
 /// the first `search path=` line. (`ld.so --list` would stop at the first missing library; trace mode goes on.)
 fn ld_debug(file: &Path, env: &[(&str, &str)]) -> (Vec<String>, Option<String>) {
-    let out = oracle_cmd(LD_SO, env)
+    let t = trace(LD_SO, &[], file, env);
+    (t.trying, t.first_search)
+}
+
+fn trace(ld_so: &str, args: &[&str], file: &Path, env: &[(&str, &str)]) -> Trace {
+    let out = oracle_cmd(ld_so, env)
         .env("LD_DEBUG", "libs")
         .env("LD_TRACE_LOADED_OBJECTS", "1")
+        .args(args)
         .arg(file)
         .output()
         .expect("run ld.so");
     let text = String::from_utf8_lossy(&out.stderr);
-    let mut trying = Vec::new();
-    let mut first_search = None;
+    let mut t = Trace {
+        trying: Vec::new(),
+        first_search: None,
+        system_search: None,
+        resolution: parse_ldd(&String::from_utf8_lossy(&out.stdout), file),
+    };
     for line in text.lines() {
         if let Some((_, p)) = line.split_once("trying file=") {
-            trying.push(p.trim().to_string());
+            t.trying.push(p.trim().to_string());
+        } else if line.contains("search cache=") {
+            t.trying.push(CACHE_LOOKUP.to_string());
         } else if let Some((_, p)) = line.split_once("search path=") {
-            if first_search.is_none() {
-                first_search = Some(p.split('\t').next().unwrap().trim().to_string());
+            let (dirs, why) = p.split_once('\t').unwrap_or((p, ""));
+            if t.first_search.is_none() {
+                t.first_search = Some(dirs.trim().to_string());
+            }
+            if why.contains("system search path") && t.system_search.is_none() {
+                t.system_search = Some(dirs.trim().to_string());
             }
         }
     }
-    (trying, first_search)
+    t
 }
 
-/// Our candidates in load order, as glibc prints them: no skipped (known-absent) directories. glibc 2.36 prints a
-/// `trying file=` line for an ld.so.cache hit too (`search cache=` then `trying file=<cached path>`), so cache
-/// attempts stay in (the model records a cache attempt only for a hit).
+/// Our candidates in load order, as glibc prints them: no skipped (known-absent) directories, no default
+/// directories DF_1_NODEFLIB excludes, and [`CACHE_LOOKUP`] for each ld.so.cache lookup (glibc 2.36 prints
+/// `search cache=`, then `trying file=<cached path>` for any entry found, in `_dl_load_cache_lookup`, before
+/// `_dl_map_object` drops an entry under DF_1_NODEFLIB); `cache: false` drops the lookups (the oracle runs with
+/// `--inhibit-cache`).
 fn our_trying(doc: &Value) -> Vec<String> {
+    our_trying_with(doc, true)
+}
+
+fn our_trying_with(doc: &Value, cache: bool) -> Vec<String> {
     let mut out = Vec::new();
     for n in doc["nodes"].as_array().unwrap() {
         for e in n["edges"].as_array().unwrap() {
             for a in e["attempts"].as_array().unwrap() {
-                if a["outcome"] != "dir-known-absent" {
+                if a["kind"] == "ld_so_cache" && cache {
+                    out.push(CACHE_LOOKUP.to_string());
+                }
+                let tried = match a["outcome"].as_str() {
+                    Some("dir-known-absent" | "not-in-cache") => false,
+                    Some("not-considered") => a["kind"] == "ld_so_cache",
+                    _ => true,
+                };
+                if tried {
                     out.push(a["path"].as_str().unwrap().to_string());
                 }
             }
@@ -475,6 +532,259 @@ fn cycle_terminates_and_is_reported() {
         "cycle not reported: {}",
         doc["findings"]
     );
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Where ld.so looks last: DF_1_NODEFLIB and the default directories per class (LD_DEBUG=libs and real runs)
+// -------------------------------------------------------------------------------------------------------------
+
+const LD_SO_32: &str = "/lib/ld-linux.so.2";
+
+/// Run a fixture program for real: (exit code, stderr).
+fn run_for_real(program: &Path, args: &[&str]) -> (i32, String) {
+    let out = oracle_cmd(program.to_str().unwrap(), &[])
+        .args(args)
+        .output()
+        .expect("run the fixture program");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The default directories of a `(system search path)` line: the elements that are not a hwcap subdirectory
+/// (`hwcaps`, comma-separated, as `--hwcap-subdirs` takes them).
+fn system_dirs_of(search: &str, hwcaps: &str) -> Vec<String> {
+    let subs: Vec<String> = hwcaps
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("/{s}"))
+        .collect();
+    search
+        .split(':')
+        .filter(|e| !subs.iter().any(|s| e.ends_with(s.as_str())))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `true` when this machine's ld.so.cache has the entry the NODEFLIB fixture relies on (the fakeroot package's
+/// library, in a subdirectory of a system directory).
+fn fakeroot_in_cache() -> bool {
+    let out = Command::new("/sbin/ldconfig").arg("-p").output();
+    let ok = out.is_ok_and(|o| {
+        String::from_utf8_lossy(&o.stdout)
+            .contains("=> /usr/lib/x86_64-linux-gnu/libfakeroot/libfakeroot-0.so")
+    });
+    if !ok {
+        assert!(
+            !require_oracles(),
+            "libfakeroot-0.so not in ld.so.cache (install fakeroot) and FFI_DOCTOR_REQUIRE_ORACLES=1"
+        );
+        println!("skipped: libfakeroot-0.so is not in /etc/ld.so.cache (install fakeroot)");
+    }
+    ok
+}
+
+#[test]
+fn nodeflib_drops_cache_entries_under_system_dirs() {
+    if !oracles() || !have("/sbin/ldconfig") || !fakeroot_in_cache() {
+        return;
+    }
+    // The loader with DF_1_NODEFLIB: the cache entry is in a subdirectory of a system directory and is dropped.
+    let doc = check_fixture("nodeflib/app_nodeflib", &[], 1);
+    let e = edge(&doc, "nodeflib/libnodeflib.so", "libfakeroot-0.so");
+    assert!(e["missing"] == true, "{e:#}");
+    let attempts = e["attempts"].as_array().unwrap();
+    assert_eq!(attempts[0]["kind"], "ld_so_cache", "{e:#}");
+    assert_eq!(
+        attempts[0]["path"],
+        "/usr/lib/x86_64-linux-gnu/libfakeroot/libfakeroot-0.so"
+    );
+    assert_eq!(attempts[0]["outcome"], "not-considered");
+    assert!(attempts[0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("DF_1_NODEFLIB"));
+    let defaults: Vec<_> = attempts.iter().skip(1).collect();
+    assert!(
+        !defaults.is_empty()
+            && defaults
+                .iter()
+                .all(|a| a["kind"] == "default_dir" && a["outcome"] == "not-considered"),
+        "{e:#}"
+    );
+    let f = with_code(&doc, "FFI0301");
+    let f = f.first().expect("a missing-library finding");
+    let found = f["found"].as_str().unwrap();
+    let hint = f["hint"].as_str().unwrap();
+    assert!(
+        found.contains("(ld.so.cache): not considered (DF_1_NODEFLIB"),
+        "{found}"
+    );
+    assert!(
+        hint.contains("-z nodefaultlib") && hint.contains("libfakeroot/libfakeroot-0.so"),
+        "{hint}"
+    );
+    let (code, stderr) = run_for_real(&loader_fixture("nodeflib/app_nodeflib"), &[]);
+    assert!(
+        code != 0 && stderr.contains("libfakeroot-0.so"),
+        "the real run: exit {code}, {stderr}"
+    );
+
+    // The same library without the flag: the cache entry is used, and the program runs.
+    let doc = check_fixture("nodeflib/app_deflib", &[], 0);
+    let e = edge(&doc, "nodeflib/libdeflib.so", "libfakeroot-0.so");
+    assert_eq!(e["kind"], "ld_so_cache", "{e:#}");
+    let (code, stderr) = run_for_real(&loader_fixture("nodeflib/app_deflib"), &[]);
+    assert_eq!(code, 0, "the real run: {stderr}");
+
+    // As the root, NODEFLIB also drops libc.so.6's entry (in a system directory itself).
+    let doc = check_fixture("nodeflib/libnodeflib.so", &[], 1);
+    assert!(edge(&doc, "nodeflib/libnodeflib.so", "libc.so.6")["missing"] == true);
+}
+
+/// The 32-bit fixture against the 32-bit loader: LD_DEBUG's candidates, the trace's resolution, the default
+/// directories (ours vs the `(system search path)` line), with ld.so.cache and without (`--inhibit-cache`, ours
+/// with an empty cache), and the program run for real both ways.
+#[test]
+fn multiarch32_default_dirs_are_the_loaders() {
+    if !oracles() || !have(LD_SO_32) {
+        return;
+    }
+    let file = loader_fixture("multiarch32/app32");
+    let first = trace(LD_SO_32, &["--inhibit-cache"], &file, &[]);
+    let search = first.first_search.clone().expect("a search path");
+    let elems: Vec<&str> = search.split(':').collect();
+    let base = *elems.last().unwrap();
+    let subs: Vec<&str> = elems[..elems.len() - 1]
+        .iter()
+        .map(|e| e.strip_prefix(base).unwrap().trim_start_matches('/'))
+        .collect();
+    let hwcaps = subs.join(",");
+    let system = system_dirs_of(
+        &first.system_search.clone().expect("a system search path"),
+        &hwcaps,
+    );
+
+    for inhibit in [false, true] {
+        let mut args = vec!["--hwcap-subdirs".to_string(), hwcaps.clone()];
+        if inhibit {
+            args.push("--ld-so-cache".into());
+            args.push(
+                loader_fixture("multiarch32/empty.ld.so.cache")
+                    .display()
+                    .to_string(),
+            );
+        }
+        let (doc, code) = deps(&file, &args);
+        assert_eq!(code, 0, "inhibit {inhibit}: {}", doc["findings"]);
+        let dirs: Vec<String> = doc["default_dirs"]["dirs"]
+            .as_array()
+            .expect("default_dirs")
+            .iter()
+            .map(|d| d.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(dirs, system, "default dirs vs ld.so's system search path");
+        let source = doc["default_dirs"]["source"].as_str().unwrap();
+        assert!(source.contains(LD_SO_32), "{source}");
+        let t = if inhibit {
+            trace(LD_SO_32, &["--inhibit-cache"], &file, &[])
+        } else {
+            trace(LD_SO_32, &[], &file, &[])
+        };
+        compare_resolution(&file, &doc, t.resolution);
+        let got = our_trying_with(&doc, !inhibit);
+        assert_eq!(
+            got, t.trying,
+            "inhibit {inhibit}: candidates vs LD_DEBUG=libs"
+        );
+        if inhibit {
+            let e = edge(&doc, "multiarch32/app32", "libm.so.6");
+            assert_eq!(e["kind"], "default_dir", "{e:#}");
+        }
+    }
+    check_against_ldd(&file, &deps(&file, &[]).0, &[]);
+    let (code, stderr) = run_for_real(&file, &[]);
+    assert_eq!(code, 0, "the real run: {stderr}");
+    let (code, stderr) = run_for_real(
+        Path::new(LD_SO_32),
+        &["--inhibit-cache", file.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "the real run without the cache: {stderr}");
+}
+
+/// The 64-bit loader's default directories are its `(system search path)`, and `--explain` says where they came
+/// from; a missing library's search shows the ld.so.cache lookup where glibc makes it.
+#[test]
+fn default_dirs_64_and_cache_lookup_of_a_missing_library() {
+    if !oracles() {
+        return;
+    }
+    let file = loader_fixture("missing/libmissing.so");
+    let t = trace(LD_SO, &["--inhibit-cache"], &file, &[]);
+    let system = system_dirs_of(
+        &t.system_search.expect("a system search path"),
+        hwcap_subdirs(),
+    );
+    let (doc, _) = deps(&file, &[]);
+    let dirs: Vec<String> = doc["default_dirs"]["dirs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(dirs, system);
+    let f = with_code(&doc, "FFI0301");
+    let found = f.first().expect("missing")["found"].as_str().unwrap();
+    assert!(
+        found.contains("/etc/ld.so.cache (ld.so.cache): no entry for libnothere.so"),
+        "{found}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_ffi-doctor"))
+        .args(["deps", "--explain"])
+        .arg(&file)
+        .output()
+        .expect("run ffi-doctor");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "(default directories {}: the system_dirs compiled into {LD_SO})",
+            system.join(":")
+        )),
+        "{text}"
+    );
+}
+
+/// Without a loader under the sysroot, the documented defaults of the family the sysroot looks like, and
+/// `--explain` says so.
+#[test]
+fn default_dirs_without_a_loader_are_the_documented_ones() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("usr/lib32")).unwrap();
+    std::fs::create_dir_all(root.path().join("app")).unwrap();
+    let app = root.path().join("app/app32");
+    std::fs::copy(loader_fixture("multiarch32/app32"), &app).unwrap();
+    let args = ["--sysroot".to_string(), root.path().display().to_string()];
+    let (doc, code) = deps(&app, &args);
+    assert_eq!(code, 1, "nothing to load in an empty sysroot");
+    assert_eq!(
+        doc["default_dirs"]["dirs"],
+        serde_json::json!(["/lib32", "/usr/lib32", "/lib", "/usr/lib"])
+    );
+    let source = doc["default_dirs"]["source"].as_str().unwrap();
+    assert!(
+        source.contains("Debian biarch")
+            && source.contains("no readable loader at /lib/ld-linux.so.2"),
+        "{source}"
+    );
+    let e = edge(&doc, "app/app32", "libm.so.6");
+    let tried: Vec<&str> = e["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["path"].as_str().unwrap())
+        .collect();
+    assert!(tried.contains(&"/usr/lib32/libm.so.6"), "{tried:?}");
 }
 
 // -------------------------------------------------------------------------------------------------------------

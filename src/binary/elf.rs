@@ -2,7 +2,6 @@
 //! (versym/verdef/verneed), the dynamic symbol table as exports and imports, build-id, debuglink and DWARF presence.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use goblin::elf::{dynamic, header, note, section_header, sym, Elf};
 
@@ -213,7 +212,11 @@ fn read_with<'d>(
     symbols: bool,
 ) -> Result<Image<'d>, InputError> {
     precheck(path, data)?;
-    let elf = Elf::parse(data).map_err(|e| goblin_error(path, "a well-formed ELF file", e, 0))?;
+    let elf = match parse_lean(data) {
+        Some(lean) => lean,
+        None => Elf::parse(data),
+    }
+    .map_err(|e| goblin_error(path, "a well-formed ELF file", e, 0))?;
     let hdr = &elf.header;
     let is_64 = elf.is_64;
     let little = elf.little_endian;
@@ -244,7 +247,7 @@ fn read_with<'d>(
 
     // Version tables: index -> name for definitions; index -> (name, file) for requirements.
     let mut versions_defined = Vec::new();
-    let mut def_names: HashMap<u16, &str> = HashMap::new();
+    let mut def_names: Dense<&str> = Dense::default();
     if let Some(verdef) = &elf.verdef {
         for vd in verdef.iter() {
             let mut names = vd
@@ -261,7 +264,7 @@ fn read_with<'d>(
         }
     }
     let mut versions_required = Vec::new();
-    let mut need_names: HashMap<u16, (&str, &str)> = HashMap::new();
+    let mut need_names: Dense<(&str, &str)> = Dense::default();
     if let Some(verneed) = &elf.verneed {
         for vn in verneed.iter() {
             let file = elf.dynstrtab.get_at(vn.vn_file).unwrap_or("");
@@ -296,7 +299,21 @@ fn read_with<'d>(
     }
 
     let mut exports = Vec::new();
+    let mut pending: Vec<PendingExport<'_>> = Vec::with_capacity(nsyms);
     let mut imports = Vec::new();
+    // Names are read straight from .dynstr (goblin has checked every string in it is UTF-8); its own lookup
+    // (a binary search over every string) is the fallback for an offset the direct read cannot serve.
+    let dynstr: &[u8] = elf
+        .dynamic
+        .as_ref()
+        .and_then(|d| data.get(d.info.strtab..d.info.strtab.checked_add(d.info.strsz)?))
+        .unwrap_or(&[]);
+    // One check of the whole table (NUL is ASCII, so it is UTF-8 exactly when every string in it is).
+    let dynstr_text = std::str::from_utf8(dynstr).ok();
+    let name_at = |off: usize| -> Option<&str> {
+        let rest = dynstr_text?.get(off..)?;
+        Some(&rest[..rest.find('\0')?])
+    };
     for (i, s) in elf.dynsyms.iter().enumerate().take(nsyms) {
         if i == 0 || s.st_name == 0 {
             continue;
@@ -305,7 +322,7 @@ fn read_with<'d>(
         if bind == sym::STB_LOCAL {
             continue;
         }
-        let Some(name) = elf.dynstrtab.get_at(s.st_name) else {
+        let Some(name) = name_at(s.st_name).or_else(|| elf.dynstrtab.get_at(s.st_name)) else {
             continue;
         };
         if name.is_empty() {
@@ -324,9 +341,9 @@ fn read_with<'d>(
             sym::STB_GNU_UNIQUE => Binding::Unique,
             _ => Binding::Global,
         };
-        let (c_name, mangling, conv) = name_facts(name, Format::Elf, bits);
-        let kind = symbol_kind(&s);
         if s.st_shndx == section_header::SHN_UNDEF as usize {
+            let (c_name, mangling, _) = name_facts(name, Format::Elf, bits);
+            let kind = symbol_kind(&s);
             let version = (vidx >= 2)
                 .then(|| need_names.get(&vidx))
                 .flatten()
@@ -362,25 +379,46 @@ fn read_with<'d>(
         if visibility == sym::STV_HIDDEN || visibility == sym::STV_INTERNAL {
             continue;
         }
-        let version = (vidx >= 2)
-            .then(|| def_names.get(&vidx))
-            .flatten()
-            .map(|v| SymbolVersion {
-                name: v.to_string(),
-                default: !hidden,
-                file: None,
-            });
+        pending.push(PendingExport {
+            name,
+            version: (vidx >= 2).then(|| def_names.get(&vidx)).flatten().copied(),
+            hidden,
+            sym: s,
+            binding,
+            index: i,
+        });
+    }
+    // Built in their final order (the order `finish` sorts by: name, version, address; ties in table order), so the
+    // records are never moved by the sort.
+    pending.sort_unstable_by(|a, b| {
+        fn ver<'a>(p: &PendingExport<'a>) -> (&'a str, bool) {
+            p.version.map_or(("", false), |v| (v, p.hidden))
+        }
+        a.name
+            .cmp(b.name)
+            .then_with(|| ver(a).cmp(&ver(b)))
+            .then(a.sym.st_value.cmp(&b.sym.st_value))
+            .then(a.index.cmp(&b.index))
+    });
+    exports.reserve_exact(pending.len());
+    for p in pending {
+        let (c_name, mangling, conv) = name_facts(p.name, Format::Elf, bits);
+        let s = p.sym;
         exports.push(Export {
-            name: Cow::Borrowed(name),
+            name: Cow::Borrowed(p.name),
             c_name,
             mangling,
             demangled: None,
             calling_convention: conv,
-            kind,
+            kind: symbol_kind(&s),
             address: s.st_value,
             size: Some(s.st_size),
-            binding,
-            version,
+            binding: p.binding,
+            version: p.version.map(|v| SymbolVersion {
+                name: v.to_string(),
+                default: !p.hidden,
+                file: None,
+            }),
             ordinal: None,
             forwarder: None,
             weak_definition: false,
@@ -465,6 +503,125 @@ fn read_with<'d>(
     };
     super::finish(&mut img, opts);
     Ok(img)
+}
+
+/// An export found in the dynamic symbol table, before it becomes an [`Export`].
+struct PendingExport<'d> {
+    name: &'d str,
+    version: Option<&'d str>,
+    hidden: bool,
+    sym: sym::Sym,
+    binding: Binding,
+    index: usize,
+}
+
+/// A map from a small index (a symbol version index) to a value, as a vector: later inserts win.
+struct Dense<T>(Vec<Option<T>>);
+
+impl<T> Default for Dense<T> {
+    fn default() -> Self {
+        Dense(Vec::new())
+    }
+}
+
+impl<T> Dense<T> {
+    fn insert(&mut self, at: u16, v: T) {
+        let at = usize::from(at);
+        if self.0.len() <= at {
+            self.0.resize_with(at + 1, || None);
+        }
+        self.0[at] = Some(v);
+    }
+
+    fn get(&self, at: &u16) -> Option<&T> {
+        self.0.get(usize::from(*at))?.as_ref()
+    }
+}
+
+/// `Elf::parse` without what no reader here uses and what costs the most on large libraries: goblin walks every
+/// dynamic relocation (`.rela.dyn`, tens of megabytes in a large C++ library) to bound the symbol count, and parses
+/// `.symtab`. The dynamic symbol count comes from the `SHT_DYNSYM` section, as `nm` and `llvm-nm` take it. `None`
+/// when that section is absent (stripped section headers) or relocations use the MIPS64 layout: the full parse.
+fn parse_lean(bytes: &[u8]) -> Option<goblin::error::Result<Elf<'_>>> {
+    use goblin::elf::{program_header::ProgramHeader, reloc::RelocSection, symver};
+    use goblin::elf::{section_header::SectionHeader, sym::Symtab};
+    use goblin::strtab::Strtab;
+    let header = Elf::parse_header(bytes).ok()?;
+    if header.e_machine == header::EM_MIPS {
+        return None;
+    }
+    let build = || -> goblin::error::Result<Option<Elf<'_>>> {
+        let mut elf = Elf::lazy_parse(header)?;
+        let container = if elf.is_64 {
+            goblin::container::Container::Big
+        } else {
+            goblin::container::Container::Little
+        };
+        let endian = if elf.little_endian {
+            scroll::Endian::Little
+        } else {
+            scroll::Endian::Big
+        };
+        let ctx = goblin::container::Ctx::new(container, endian);
+        let shdrs =
+            SectionHeader::parse(bytes, header.e_shoff as usize, header.e_shnum as usize, ctx)?;
+        let Some(dynsym) = shdrs
+            .iter()
+            .find(|s| s.sh_type == section_header::SHT_DYNSYM)
+        else {
+            return Ok(None);
+        };
+        let entsize = if elf.is_64 { 24 } else { 16 };
+        let count = (dynsym.sh_size / entsize) as usize;
+        if dynsym.sh_offset.saturating_add(dynsym.sh_size) > bytes.len() as u64 {
+            return Ok(None);
+        }
+        elf.program_headers =
+            ProgramHeader::parse(bytes, header.e_phoff as usize, header.e_phnum as usize, ctx)?;
+        for ph in &elf.program_headers {
+            if ph.p_type == goblin::elf::program_header::PT_INTERP && ph.p_filesz != 0 {
+                let count = (ph.p_filesz - 1) as usize;
+                elf.interpreter = scroll::Pread::pread_with::<&str>(
+                    bytes,
+                    ph.p_offset as usize,
+                    scroll::ctx::StrCtx::Length(count),
+                )
+                .ok();
+            }
+        }
+        let shstrndx = header.e_shstrndx as usize;
+        if let Some(sh) = shdrs.get(shstrndx) {
+            sh.check_size(bytes.len())?;
+            elf.shdr_strtab = Strtab::parse(bytes, sh.sh_offset as usize, sh.sh_size as usize, 0)?;
+        }
+        elf.dynamic = goblin::elf::dynamic::Dynamic::parse(bytes, &elf.program_headers, ctx)?;
+        if let Some(dynamic) = &elf.dynamic {
+            let info = &dynamic.info;
+            elf.dynstrtab = Strtab::parse(bytes, info.strtab, info.strsz, 0)?;
+            if info.soname != 0 {
+                elf.soname = elf.dynstrtab.get_at(info.soname);
+            }
+            if info.needed_count > 0 {
+                elf.libraries = dynamic.get_libraries(&elf.dynstrtab);
+            }
+            for d in &dynamic.dyns {
+                if d.d_tag == dynamic::DT_RPATH {
+                    elf.rpaths.extend(elf.dynstrtab.get_at(d.d_val as usize));
+                } else if d.d_tag == dynamic::DT_RUNPATH {
+                    elf.runpaths.extend(elf.dynstrtab.get_at(d.d_val as usize));
+                }
+            }
+            let is_rela = info.pltrel == dynamic::DT_RELA;
+            elf.pltrelocs = RelocSection::parse(bytes, info.jmprel, info.pltrelsz, is_rela, ctx)?;
+            elf.dynsyms = Symtab::parse(bytes, info.symtab, count, ctx)?;
+        }
+        elf.versym = symver::VersymSection::parse(bytes, &shdrs, ctx)?;
+        elf.verdef = symver::VerdefSection::parse(bytes, &shdrs, ctx)?;
+        elf.verneed = symver::VerneedSection::parse(bytes, &shdrs, ctx)?;
+        elf.section_headers = shdrs;
+        Ok(Some(elf))
+    };
+    build().transpose()
 }
 
 fn symbol_kind(s: &sym::Sym) -> SymbolKind {

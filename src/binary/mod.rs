@@ -619,18 +619,28 @@ pub(crate) fn name_facts(
 /// Last step of every reader: demangle (when asked) and put symbols in their deterministic order.
 pub(crate) fn finish(img: &mut Image<'_>, opts: ReadOptions) {
     if opts.demangle {
-        names::demangle_many(
-            &mut img.exports,
-            |e| Some((e.c_name.as_ref(), e.mangling)),
-            |e, d| e.demangled = Some(d),
-        );
-        names::demangle_many(
-            &mut img.imports,
-            |i| i.c_name.as_deref().map(|n| (n, i.mangling)),
-            |i, d| i.demangled = Some(d),
-        );
+        demangle_exports(img);
+        demangle_imports(img);
     }
     sort_symbols(img);
+}
+
+/// Demangle the exports of an image read without demangling (names sort by their raw form, so the order holds).
+pub fn demangle_exports(img: &mut Image<'_>) {
+    names::demangle_many(
+        &mut img.exports,
+        |e| Some((e.c_name.as_ref(), e.mangling)),
+        |e, d| e.demangled = Some(d),
+    );
+}
+
+/// Demangle the imports of an image read without demangling: a listing of imports need not pay for the exports.
+pub fn demangle_imports(img: &mut Image<'_>) {
+    names::demangle_many(
+        &mut img.imports,
+        |i| i.c_name.as_deref().map(|n| (n, i.mangling)),
+        |i, d| i.demangled = Some(d),
+    );
 }
 
 /// Turn a goblin error into an input error, keeping the offset when goblin knows it.
@@ -665,16 +675,21 @@ pub(crate) fn goblin_error(
     InputError::new(path, expected, found).at(base + offset.unwrap_or(0))
 }
 
-/// Sort exports by name, then version, then address; imports by library, then name, then ordinal.
+/// Sort exports by name, then version, then address; imports by library, then name, then ordinal. Equal keys keep
+/// their table order. The order is found on indices and applied in place, so the (large) symbol records move once.
 pub(crate) fn sort_symbols(img: &mut Image<'_>) {
-    img.exports.sort_by(|a, b| {
-        a.name
-            .cmp(&b.name)
-            .then_with(|| ver_key(&a.version).cmp(&ver_key(&b.version)))
-            .then(a.address.cmp(&b.address))
-            .then(a.ordinal.cmp(&b.ordinal))
-    });
-    img.imports.sort_by(|a, b| {
+    let order = sorted_order_by_key(
+        &img.exports,
+        |e| e.name.as_ref(),
+        |a, b| {
+            ver_key(&a.version)
+                .cmp(&ver_key(&b.version))
+                .then(a.address.cmp(&b.address))
+                .then(a.ordinal.cmp(&b.ordinal))
+        },
+    );
+    permute(&mut img.exports, order);
+    let order = sorted_order(&img.imports, |a, b| {
         source_key(&a.source)
             .cmp(source_key(&b.source))
             .then(a.delay_load.cmp(&b.delay_load))
@@ -682,6 +697,44 @@ pub(crate) fn sort_symbols(img: &mut Image<'_>) {
             .then(a.ordinal.cmp(&b.ordinal))
             .then_with(|| ver_key(&a.version).cmp(&ver_key(&b.version)))
     });
+    permute(&mut img.imports, order);
+}
+
+/// The indices of `items` in the order of `cmp`, ties broken by index (what a stable sort gives).
+fn sorted_order<T>(items: &[T], cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_unstable_by(|&a, &b| cmp(&items[a], &items[b]).then(a.cmp(&b)));
+    order
+}
+
+/// [`sorted_order`] for a comparison that starts with `key`: the keys are compared from one compact vector (the
+/// records are touched only when keys tie).
+fn sorted_order_by_key<'a, T>(
+    items: &'a [T],
+    key: impl Fn(&'a T) -> &'a str,
+    cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
+) -> Vec<usize> {
+    let mut keys: Vec<(&str, usize)> = items.iter().map(key).zip(0..).collect();
+    keys.sort_unstable_by(|a, b| {
+        a.0.cmp(b.0)
+            .then_with(|| cmp(&items[a.1], &items[b.1]))
+            .then(a.1.cmp(&b.1))
+    });
+    keys.into_iter().map(|(_, i)| i).collect()
+}
+
+/// Reorder `items` so that position `k` holds the item that was at `order[k]`, by following cycles.
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..order.len() {
+        let mut k = start;
+        while order[k] != start {
+            let from = order[k];
+            items.swap(k, from);
+            order[k] = k;
+            k = from;
+        }
+        order[k] = k;
+    }
 }
 
 fn ver_key(v: &Option<SymbolVersion>) -> (&str, bool) {
@@ -715,4 +768,22 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
     }
     s
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::{permute, sorted_order};
+
+    #[test]
+    fn permutation_applies_a_stable_order() {
+        let items = [(3, 'a'), (1, 'b'), (3, 'c'), (0, 'd'), (1, 'e'), (2, 'f')];
+        let mut v = items.to_vec();
+        let order = sorted_order(&v, |a, b| a.0.cmp(&b.0));
+        permute(&mut v, order);
+        let mut stable = items.to_vec();
+        stable.sort_by_key(|x| x.0);
+        assert_eq!(v, stable);
+        let mut empty: Vec<u8> = Vec::new();
+        permute(&mut empty, Vec::new());
+    }
 }

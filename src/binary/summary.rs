@@ -62,10 +62,14 @@ pub struct ImageSummary<'a> {
 
 /// Summarise one image.
 pub fn summarize<'a>(img: &'a Image<'_>) -> ImageSummary<'a> {
-    let mut by_source = BTreeMap::new();
+    let mut counted: BTreeMap<&str, usize> = BTreeMap::new();
     for i in &img.imports {
-        *by_source.entry(source_label(i)).or_default() += 1;
+        *counted.entry(source_label_str(i)).or_default() += 1;
     }
+    let by_source = counted
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     ImageSummary {
         format: img.format,
         arch: &img.arch,
@@ -88,11 +92,16 @@ pub fn summarize<'a>(img: &'a Image<'_>) -> ImageSummary<'a> {
 
 /// A short label for where an import is looked up.
 pub fn source_label(i: &Import<'_>) -> String {
+    source_label_str(i).to_string()
+}
+
+/// [`source_label`], borrowed.
+pub fn source_label_str<'a>(i: &'a Import<'_>) -> &'a str {
     match &i.source {
-        ImportSource::Library { library } => library.clone(),
-        ImportSource::Flat => "(flat namespace)".into(),
-        ImportSource::SelfImage => "(self)".into(),
-        ImportSource::Executable => "(main executable)".into(),
-        ImportSource::GlobalScope => "(global scope)".into(),
+        ImportSource::Library { library } => library,
+        ImportSource::Flat => "(flat namespace)",
+        ImportSource::SelfImage => "(self)",
+        ImportSource::Executable => "(main executable)",
+        ImportSource::GlobalScope => "(global scope)",
     }
 }

@@ -95,6 +95,16 @@ fn write_tree(g: &Graph, no_system: bool, explain: bool) -> std::io::Result<()> 
         return Ok(());
     };
     writeln!(out, "{}  [{}]", root.path, g.loader)?;
+    if explain {
+        if let Some(d) = &g.default_dirs {
+            writeln!(
+                out,
+                "  (default directories {}: {})",
+                d.dirs.join(":"),
+                d.source
+            )?;
+        }
+    }
     let mut expanded = vec![false; g.nodes.len()];
     expanded[0] = true;
     let mut folded = Vec::new();

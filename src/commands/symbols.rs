@@ -1,6 +1,5 @@
 //! `ffi-doctor exports FILE` and `ffi-doctor imports FILE`: symbol listings with filters, as columns or JSON.
 
-use std::borrow::Cow;
 use std::io::Write;
 
 use serde::Serialize;
@@ -8,8 +7,8 @@ use serde::Serialize;
 use super::Context;
 use crate::binary::filter::SymbolFilter as Filter;
 use crate::binary::read_guarded;
-use crate::binary::{Format, Image, Mapped, ReadOptions};
-use crate::report::{self, Columns, OutputFormat, EXIT_INPUT};
+use crate::binary::{Export, Format, Image, Import, Mapped, ReadOptions};
+use crate::report::{self, OutputFormat, EXIT_INPUT};
 
 #[derive(Debug, clap::Args)]
 pub struct SymbolArgs {
@@ -73,16 +72,23 @@ pub fn run(ctx: &Context, args: &SymbolArgs, which: Which) -> i32 {
             return EXIT_INPUT;
         }
     };
-    let opts = ReadOptions {
-        demangle: !args.no_demangle,
-    };
-    let images = match read_guarded(&mapped, args.arch.as_deref(), opts) {
+    // Only the listed side is demangled (an imports listing of a large C++ library need not demangle its exports).
+    let opts = ReadOptions { demangle: false };
+    let mut images = match read_guarded(&mapped, args.arch.as_deref(), opts) {
         Ok(i) => i,
         Err(e) => {
             report::report_input_errors(ctx.format, command, &[e]);
             return EXIT_INPUT;
         }
     };
+    if !args.no_demangle {
+        for img in &mut images {
+            match which {
+                Which::Exports => crate::binary::demangle_exports(img),
+                Which::Imports => crate::binary::demangle_imports(img),
+            }
+        }
+    }
     let filter = Filter {
         mangled: args.mangled,
         unmangled: args.unmangled,
@@ -149,119 +155,324 @@ fn human(images: &[Image<'_>], which: Which, filter: &Filter<'_>) -> std::io::Re
             )?;
         }
         match which {
-            Which::Exports => export_columns(img, filter).write(&mut out)?,
-            Which::Imports => import_columns(img, filter).write(&mut out)?,
+            Which::Exports => {
+                let hexw = if img.bits == 64 { 16 } else { 8 };
+                write_table(
+                    &mut out,
+                    EXPORT_HEADERS,
+                    &img.exports,
+                    |e| filter.export(e),
+                    |e, row| export_row(e, hexw, row),
+                )?
+            }
+            Which::Imports => write_table(
+                &mut out,
+                IMPORT_HEADERS,
+                &img.imports,
+                |i| filter.import(i),
+                import_row,
+            )?,
         }
     }
     out.flush()
 }
 
-fn version_label(v: &Option<crate::binary::SymbolVersion>) -> Cow<'static, str> {
-    match v {
-        Some(v) if v.default => Cow::Owned(format!("@@{}", v.name)),
-        Some(v) => Cow::Owned(format!("@{}", v.name)),
-        None => Cow::Borrowed(""),
-    }
+const EXPORT_HEADERS: [&str; 10] = [
+    "ADDRESS",
+    "SIZE",
+    "ORDINAL",
+    "KIND",
+    "BIND",
+    "MANGLING",
+    "VERSION",
+    "NAME",
+    "FORWARDER",
+    "DEMANGLED",
+];
+
+const IMPORT_HEADERS: [&str; 6] = ["FROM", "FLAGS", "MANGLING", "VERSION", "NAME", "DEMANGLED"];
+
+/// One row's cells: borrowed from the symbol, or formatted into one buffer that is reused for every row (no
+/// allocation per row or cell).
+struct Row<'a, const N: usize> {
+    text: String,
+    cells: [Cell<'a>; N],
+    n: usize,
 }
 
-fn export_columns<'a>(img: &'a Image<'a>, filter: &Filter<'_>) -> Columns<'a> {
-    let mut c = Columns::new(vec![
-        "ADDRESS",
-        "SIZE",
-        "ORDINAL",
-        "KIND",
-        "BIND",
-        "MANGLING",
-        "VERSION",
-        "NAME",
-        "FORWARDER",
-        "DEMANGLED",
-    ]);
-    let hexw = if img.bits == 64 { 16 } else { 8 };
-    for e in img.exports.iter().filter(|e| filter.export(e)) {
-        let address = if e.forwarder.is_some() {
-            Cow::Borrowed("")
-        } else {
-            Cow::Owned(format!("{:0hexw$x}", e.address))
-        };
-        let binding = if e.weak_definition {
-            "weak-def"
-        } else {
-            match e.binding {
-                crate::binary::Binding::Global => "global",
-                crate::binary::Binding::Weak => "weak",
-                crate::binary::Binding::Unique => "unique",
+#[derive(Clone, Copy)]
+enum Cell<'a> {
+    Borrowed(&'a str),
+    /// A range of `Row::text`.
+    Formatted(usize, usize),
+}
+
+impl<'a, const N: usize> Row<'a, N> {
+    fn new() -> Self {
+        Row {
+            text: String::with_capacity(256),
+            cells: [Cell::Borrowed(""); N],
+            n: 0,
+        }
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.n = 0;
+    }
+
+    fn push(&mut self, c: Cell<'a>) {
+        if self.n < N {
+            self.cells[self.n] = c;
+            self.n += 1;
+        }
+    }
+
+    fn cell(&mut self, s: &'a str) {
+        self.push(Cell::Borrowed(s));
+    }
+
+    /// Start a formatted cell: append to `text`, then [`Row::end`].
+    fn start(&self) -> usize {
+        self.text.len()
+    }
+
+    fn end(&mut self, start: usize) {
+        self.push(Cell::Formatted(start, self.text.len()));
+    }
+
+    fn cell_fmt(&mut self, args: std::fmt::Arguments<'_>) {
+        let start = self.start();
+        let _ = std::fmt::Write::write_fmt(&mut self.text, args);
+        self.end(start);
+    }
+
+    /// `{:0width$x}` without the formatting machinery.
+    fn cell_hex(&mut self, v: u64, width: usize) {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let start = self.start();
+        let mut buf = [b'0'; 16];
+        let mut i = 16;
+        let mut x = v;
+        while x != 0 {
+            i -= 1;
+            buf[i] = DIGITS[(x & 0xf) as usize];
+            x >>= 4;
+        }
+        let used = 16 - i;
+        for _ in used..width {
+            self.text.push('0');
+        }
+        self.text
+            .push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+        self.end(start);
+    }
+
+    /// `{}` of an unsigned number without the formatting machinery.
+    fn cell_dec(&mut self, v: u64) {
+        let start = self.start();
+        let mut buf = [b'0'; 20];
+        let mut i = 20;
+        let mut x = v;
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (x % 10) as u8;
+            x /= 10;
+            if x == 0 {
+                break;
             }
-        };
-        let mut kind = Cow::Borrowed(e.kind.as_str());
-        if e.resolver {
-            kind = Cow::Owned(format!("{kind} (resolver)"));
         }
-        c.push(vec![
-            address,
-            e.size
-                .map(|s| Cow::Owned(s.to_string()))
-                .unwrap_or_default(),
-            e.ordinal
-                .map(|o| Cow::Owned(o.to_string()))
-                .unwrap_or_default(),
-            kind,
-            Cow::Borrowed(binding),
-            Cow::Borrowed(e.mangling.as_str()),
-            version_label(&e.version),
-            match (e.name.is_empty(), e.ordinal) {
-                (true, Some(o)) => Cow::Owned(format!("#{o} (ordinal only)")),
-                _ => Cow::Borrowed(e.name.as_ref()),
-            },
-            e.forwarder
-                .as_deref()
-                .map(Cow::Borrowed)
-                .unwrap_or_default(),
-            e.demangled
-                .as_deref()
-                .map(Cow::Borrowed)
-                .unwrap_or_default(),
-        ]);
+        self.text
+            .push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+        self.end(start);
     }
-    c
+
+    fn get(&self, i: usize) -> &str {
+        if i >= self.n {
+            return "";
+        }
+        match self.cells[i] {
+            Cell::Borrowed(s) => s,
+            Cell::Formatted(a, b) => &self.text[a..b],
+        }
+    }
 }
 
-fn import_columns<'a>(img: &'a Image<'a>, filter: &Filter<'_>) -> Columns<'a> {
-    let mut c = Columns::new(vec![
-        "FROM",
-        "FLAGS",
-        "MANGLING",
-        "VERSION",
-        "NAME",
-        "DEMANGLED",
-    ]);
-    for i in img.imports.iter().filter(|i| filter.import(i)) {
-        let mut flags = Vec::new();
-        if i.weak {
-            flags.push("weak");
-        }
-        if i.lazy == Some(true) {
-            flags.push("lazy");
-        }
-        if i.delay_load {
-            flags.push("delay");
-        }
-        let name = match (&i.name, i.ordinal) {
-            (Some(n), _) => Cow::Borrowed(n.as_ref()),
-            (None, Some(o)) => Cow::Owned(format!("#{o}")),
-            (None, None) => Cow::Borrowed("?"),
-        };
-        c.push(vec![
-            Cow::Owned(crate::binary::summary::source_label(i)),
-            Cow::Owned(flags.join(",")),
-            Cow::Borrowed(i.mangling.as_str()),
-            version_label(&i.version),
-            name,
-            i.demangled
-                .as_deref()
-                .map(Cow::Borrowed)
-                .unwrap_or_default(),
-        ]);
+/// Display width of a cell: characters, as the columns are aligned.
+fn width_of(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
     }
-    c
+}
+
+fn write_spaces(out: &mut impl Write, mut n: usize) -> std::io::Result<()> {
+    const SPACES: &[u8; 128] = &[b' '; 128];
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.write_all(&SPACES[..k])?;
+        n -= k;
+    }
+    Ok(())
+}
+
+/// A listing aligned in columns, written in two passes over the items (widths, then text) without storing the
+/// rows: columns empty in every row are dropped, and the last cell of a line is not padded.
+fn write_table<'a, T, const N: usize>(
+    out: &mut impl Write,
+    headers: [&str; N],
+    items: &'a [T],
+    keep: impl Fn(&T) -> bool,
+    fill: impl Fn(&'a T, &mut Row<'a, N>),
+) -> std::io::Result<()> {
+    let kept: Vec<&'a T> = items.iter().filter(|t| keep(t)).collect();
+    let mut row = Row::<N>::new();
+    let mut width = [0usize; N];
+    let mut used = [false; N];
+    for t in &kept {
+        row.clear();
+        fill(t, &mut row);
+        for i in 0..N {
+            let c = row.get(i);
+            if !c.is_empty() {
+                used[i] = true;
+                width[i] = width[i].max(width_of(c));
+            }
+        }
+    }
+    let cols: Vec<usize> = (0..N).filter(|&i| used[i]).collect();
+    for &i in &cols {
+        width[i] = width[i].max(headers[i].len());
+    }
+    write_line(out, &cols, &width, |i| headers[i])?;
+    for t in &kept {
+        row.clear();
+        fill(t, &mut row);
+        write_line(out, &cols, &width, |i| row.get(i))?;
+    }
+    Ok(())
+}
+
+/// One line of a table: the cells of the kept columns, padded to their widths, up to the last non-empty one.
+fn write_line<'c>(
+    out: &mut impl Write,
+    cols: &[usize],
+    width: &[usize],
+    cell: impl Fn(usize) -> &'c str,
+) -> std::io::Result<()> {
+    let last = cols
+        .iter()
+        .rposition(|&i| !cell(i).is_empty())
+        .map_or(0, |p| p + 1);
+    let mut pending = 0usize;
+    for (k, &i) in cols[..last].iter().enumerate() {
+        if k > 0 {
+            write_spaces(out, pending + 2)?;
+        }
+        let c = cell(i);
+        out.write_all(c.as_bytes())?;
+        pending = width[i].saturating_sub(width_of(c));
+    }
+    out.write_all(b"\n")
+}
+
+fn version_cell<const N: usize>(v: &Option<crate::binary::SymbolVersion>, row: &mut Row<'_, N>) {
+    match v {
+        Some(v) => {
+            let start = row.start();
+            row.text.push_str(if v.default { "@@" } else { "@" });
+            row.text.push_str(&v.name);
+            row.end(start);
+        }
+        None => row.cell(""),
+    }
+}
+
+fn export_row<'a>(e: &'a Export<'_>, hexw: usize, row: &mut Row<'a, 10>) {
+    if e.forwarder.is_some() {
+        row.cell("");
+    } else {
+        row.cell_hex(e.address, hexw);
+    }
+    match e.size {
+        Some(s) => row.cell_dec(s),
+        None => row.cell(""),
+    }
+    match e.ordinal {
+        Some(o) => row.cell_dec(u64::from(o)),
+        None => row.cell(""),
+    }
+    if e.resolver {
+        row.cell_fmt(format_args!("{} (resolver)", e.kind.as_str()));
+    } else {
+        row.cell(e.kind.as_str());
+    }
+    row.cell(if e.weak_definition {
+        "weak-def"
+    } else {
+        match e.binding {
+            crate::binary::Binding::Global => "global",
+            crate::binary::Binding::Weak => "weak",
+            crate::binary::Binding::Unique => "unique",
+        }
+    });
+    row.cell(e.mangling.as_str());
+    version_cell(&e.version, row);
+    match (e.name.is_empty(), e.ordinal) {
+        (true, Some(o)) => row.cell_fmt(format_args!("#{o} (ordinal only)")),
+        _ => row.cell(&e.name),
+    }
+    row.cell(e.forwarder.as_deref().unwrap_or(""));
+    row.cell(e.demangled.as_deref().unwrap_or(""));
+}
+
+fn import_row<'a>(i: &'a Import<'_>, row: &mut Row<'a, 6>) {
+    row.cell(crate::binary::summary::source_label_str(i));
+    let start = row.start();
+    let mut first = true;
+    for (on, flag) in [
+        (i.weak, "weak"),
+        (i.lazy == Some(true), "lazy"),
+        (i.delay_load, "delay"),
+    ] {
+        if on {
+            if !first {
+                row.text.push(',');
+            }
+            row.text.push_str(flag);
+            first = false;
+        }
+    }
+    row.end(start);
+    row.cell(i.mangling.as_str());
+    version_cell(&i.version, row);
+    match (&i.name, i.ordinal) {
+        (Some(n), _) => row.cell(n),
+        (None, Some(o)) => row.cell_fmt(format_args!("#{o}")),
+        (None, None) => row.cell("?"),
+    }
+    row.cell(i.demangled.as_deref().unwrap_or(""));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Row;
+
+    #[test]
+    fn numbers_are_formatted_as_std_formats_them() {
+        let mut row = Row::<'_, 4>::new();
+        for v in [0u64, 1, 9, 10, 0xdead_beef, u64::MAX, 1 << 40] {
+            row.clear();
+            row.cell_hex(v, 16);
+            row.cell_hex(v, 8);
+            row.cell_dec(v);
+            row.cell("x");
+            assert_eq!(row.get(0), format!("{v:016x}"));
+            assert_eq!(row.get(1), format!("{v:08x}"));
+            assert_eq!(row.get(2), v.to_string());
+            assert_eq!(row.get(3), "x");
+            assert_eq!(row.get(4), "");
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! The glibc `ld.so` search, modelled on `elf/dl-load.c` (`_dl_map_object`, `open_path`, `fillin_rpath`):
 //! DT_RPATH of the loader and up its loader chain (only if the loader has no DT_RUNPATH), then the executable's;
-//! `LD_LIBRARY_PATH`; DT_RUNPATH of the loader only; `ld.so.cache`; default directories unless `DF_1_NODEFLIB`.
+//! `LD_LIBRARY_PATH`; DT_RUNPATH of the loader only; `ld.so.cache`; default directories unless `DF_1_NODEFLIB`
+//! (which also drops a cache entry whose path starts with a system directory). The default directories are the
+//! target loader's own (`system_dirs.rs`). Every step is recorded, a cache lookup without an entry included.
 //! Names containing `/` are paths. Already-loaded objects are reused by name or soname, and by file identity.
 //! Candidates of the wrong class or machine are skipped; a non-ELF candidate ends the load (as ld.so does).
 //! A directory found missing is remembered and not tried again, as glibc's `status[] = nonexisting` does.
@@ -13,6 +15,7 @@ use std::sync::Arc;
 use super::bind::{self, Facts, NodeFacts};
 use super::ldcache::{self, LdCache};
 use super::rule::{How, Note, Reuse, Rule};
+use super::system_dirs::{self, DefaultDirs};
 use super::walk::{self, Candidate, Need, NeedKind, SameFile, Walk};
 use super::{dirname, Attempt, Graph, LoaderEnv, Outcome};
 use crate::binary::{Image, Mapped, ReadOptions};
@@ -253,8 +256,11 @@ pub(crate) struct Glibc<'e> {
     env: &'e LoaderEnv,
     target: ElfMachine,
     cache: Option<LdCache>,
+    /// The cache as the target sees it (`/etc/ld.so.cache`) or as the user named it.
+    cache_shown: String,
     cache_flags: u32,
-    default_dirs: Vec<String>,
+    /// The default directories and where they came from.
+    defaults: DefaultDirs,
     lib: String,
     /// (search directory, index of the hwcap subdirectory): glibc keeps `status[]` per directory *and* per
     /// capability string, so a subdirectory listed twice (glibc 2.36 lists `tls/x86_64` twice) is tried twice.
@@ -425,23 +431,91 @@ impl Glibc<'_> {
             of: me.path.clone(),
         };
         self.path_list(name, &me.facts.runpath, &me.path, rule, attempts)?;
-        // ld.so.cache; with DF_1_NODEFLIB not for entries in the default directories.
+        // ld.so.cache: with DF_1_NODEFLIB, glibc drops an entry whose path starts with a system directory (each
+        // compared with its trailing `/`, so an entry in a subdirectory of one is dropped too).
         let nodeflib = me.facts.nodeflib;
         let hit = self
             .cache
             .as_ref()
             .and_then(|c| c.lookup(name, self.cache_flags));
-        if let Some(hit) = hit.map(str::to_string) {
-            let in_default = self.default_dirs.iter().any(|d| dirname(&hit) == *d);
-            if !(nodeflib && in_default) {
-                self.candidate(hit, How::LdSoCache.into(), attempts)?;
-            }
+        match hit.map(str::to_string) {
+            Some(hit) => match self.system_prefix(&hit).filter(|_| nodeflib) {
+                Some(dir) => attempts.push(Attempt {
+                    rule: How::LdSoCache.into(),
+                    path: hit,
+                    outcome: Outcome::NotConsidered(format!(
+                        "DF_1_NODEFLIB of {}: the entry is under the system directory {dir}/",
+                        me.path
+                    )),
+                }),
+                None => self.candidate(hit, How::LdSoCache.into(), attempts)?,
+            },
+            None => attempts.push(Attempt {
+                rule: How::LdSoCache.into(),
+                path: self.cache_shown.clone(),
+                outcome: Outcome::NotInCache(match self.cache {
+                    Some(_) => format!("no entry for {name}"),
+                    None => "no cache file".into(),
+                }),
+            }),
         }
-        if !nodeflib {
-            let dirs = self.default_dirs.clone();
+        if nodeflib {
+            for dir in &self.defaults.dirs {
+                attempts.push(Attempt {
+                    rule: How::DefaultDir.into(),
+                    path: format!("{dir}/{name}"),
+                    outcome: Outcome::NotConsidered(format!("DF_1_NODEFLIB of {}", me.path)),
+                });
+            }
+        } else {
+            let dirs = self.defaults.dirs.clone();
             self.in_dirs(name, &dirs, How::DefaultDir.into(), attempts)?;
         }
         Break(None)
+    }
+
+    /// A missing `name` of object `o` that ld.so.cache or a default directory holds but `o`'s `DF_1_NODEFLIB`
+    /// excludes.
+    fn nodeflib_note(&self, w: &Walk<DynInfo>, name: &str, o: usize) -> Option<String> {
+        let obj = &w.objs[o];
+        if !obj.facts.nodeflib || name.contains('/') {
+            return None;
+        }
+        let cached = self
+            .cache
+            .as_ref()
+            .and_then(|c| c.lookup(name, self.cache_flags))
+            .filter(|hit| self.system_prefix(hit).is_some());
+        let in_dir = self
+            .defaults
+            .dirs
+            .iter()
+            .map(|d| format!("{d}/{name}"))
+            .find(|p| self.env.host_path(p).is_file());
+        let at = match (cached, in_dir) {
+            (Some(hit), _) => format!("its ld.so.cache entry is {hit}"),
+            (None, Some(p)) => format!("it is at {p}, in a default directory"),
+            (None, None) => return None,
+        };
+        let loader = &obj.path;
+        Some(format!(
+            "{name}: {at}, but {loader} is linked with -z nodefaultlib (DF_1_NODEFLIB), so glibc does not consider \
+             ld.so.cache entries under the system directories ({}) nor the default directories for its DT_NEEDED \
+             entries: give {loader} a DT_RUNPATH that holds {name}, or relink it without -z nodefaultlib",
+            self.defaults.dirs.join(":")
+        ))
+    }
+
+    /// The system directory a path lies under (compared as glibc does, with the directory's trailing `/`).
+    fn system_prefix(&self, path: &str) -> Option<&str> {
+        self.defaults
+            .dirs
+            .iter()
+            .find(|d| {
+                let d = d.trim_end_matches('/');
+                path.strip_prefix(d).is_some_and(|r| r.starts_with('/'))
+            })
+            .map(|d| d.trim_end_matches('/'))
     }
 
     /// With `--executable`: load the main program and its dependency tree first (breadth-first), as ld.so does
@@ -518,6 +592,9 @@ impl walk::Loader for Glibc<'_> {
     /// A missing `name` of object `o` that a DT_RUNPATH further up the loader chain would have found: glibc uses
     /// only the loading object's own DT_RUNPATH, so say so.
     fn missing_note(&self, w: &Walk<DynInfo>, name: &str, o: usize) -> Option<String> {
+        if let Some(note) = self.nodeflib_note(w, name, o) {
+            return Some(note);
+        }
         for a in w.chain(o).into_iter().skip(1) {
             let obj = &w.objs[a];
             for dir in self.dirs(&obj.facts.runpath, &obj.path) {
@@ -539,50 +616,41 @@ impl walk::Loader for Glibc<'_> {
 }
 
 impl<'e> Glibc<'e> {
-    /// The loader for `target` under `env`: ld.so.cache, default directories and `$LIB` as the target has them.
-    fn new(env: &'e LoaderEnv, target: ElfMachine) -> Glibc<'e> {
-        let cache_path = env
-            .ld_so_cache
-            .clone()
-            .unwrap_or_else(|| env.host_path("/etc/ld.so.cache"));
-        let multiarch = env
-            .host_path(&format!("/lib/{}", target.triplet()))
-            .is_dir()
-            || env
-                .host_path(&format!("/usr/lib/{}", target.triplet()))
-                .is_dir();
-        let default_dirs = env.default_dirs.clone().unwrap_or_else(|| {
-            if multiarch {
+    /// The loader for `target` under `env` whose dynamic loader is `interp` (a target path): ld.so.cache,
+    /// default directories and `$LIB` as that loader has them.
+    fn new(env: &'e LoaderEnv, target: ElfMachine, interp: &str) -> Glibc<'e> {
+        let (cache_path, cache_shown) = match &env.ld_so_cache {
+            Some(p) => (p.clone(), p.display().to_string()),
+            None => (env.host_path("/etc/ld.so.cache"), "/etc/ld.so.cache".into()),
+        };
+        let defaults = default_dirs_for(env, target, interp);
+        let lib = match (&env.default_dirs, defaults.dirs.first()) {
+            // `$LIB` is the loader's own library directory, the first of its system directories.
+            (None, Some(first)) if first.len() > 1 => first.trim_matches('/').to_string(),
+            _ => {
                 let t = target.triplet();
-                vec![
-                    format!("/lib/{t}"),
-                    format!("/usr/lib/{t}"),
-                    "/lib".into(),
-                    "/usr/lib".into(),
-                ]
-            } else if target.is_64 && env.host_path("/lib64").is_dir() {
-                vec!["/lib64".into(), "/usr/lib64".into()]
-            } else {
-                vec!["/lib".into(), "/usr/lib".into()]
+                let multiarch = env.host_path(&format!("/lib/{t}")).is_dir()
+                    || env.host_path(&format!("/usr/lib/{t}")).is_dir();
+                if multiarch {
+                    format!("lib/{t}")
+                } else if target.is_64 && env.host_path("/lib64").is_dir() {
+                    "lib64".into()
+                } else {
+                    "lib".into()
+                }
             }
-        });
-        let lib = if multiarch {
-            format!("lib/{}", target.triplet())
-        } else if target.is_64 && env.host_path("/lib64").is_dir() {
-            "lib64".into()
-        } else {
-            "lib".into()
         };
         Glibc {
             env,
             target,
             cache: LdCache::load(&cache_path),
+            cache_shown,
             cache_flags: ldcache::flags_for(target.machine, target.is_64),
-            default_dirs,
+            defaults,
             lib,
             absent_dirs: HashSet::new(),
             main: 0,
-            interp: target.interpreter().to_string(),
+            interp: interp.to_string(),
         }
     }
 
@@ -603,7 +671,7 @@ pub fn dlopen_search(
     target: ElfMachine,
     caller: Option<&str>,
 ) -> Result<DlopenResult, InputError> {
-    let mut g = Glibc::new(env, target);
+    let mut g = Glibc::new(env, target, target.interpreter());
     let mut w = Glibc::walk(target);
     let exe = g.load_executable(&mut w)?;
     if let Some(hit) = Glibc::lookup(&w, name) {
@@ -674,11 +742,13 @@ pub(crate) fn resolve_mapped(
     let host = PathBuf::from(file);
     let (info, target) = read_mapped(mapped, file)?;
     let target_path = env.target_path(&host);
-    let mut g = Glibc::new(env, target);
+    let interp = info
+        .interpreter
+        .clone()
+        .unwrap_or_else(|| target.interpreter().to_string());
+    let mut g = Glibc::new(env, target, &interp);
     let mut w = Glibc::walk(target);
-    if let Some(i) = &info.interpreter {
-        g.interp = i.clone();
-    }
+    w.graph.default_dirs = Some(g.defaults.clone());
     // The executable (when given) is the main map and loads its own dependencies first.
     let exe = g.load_executable(&mut w)?;
     let system = is_system(&target_path, info.soname.as_deref());
@@ -723,7 +793,76 @@ pub(crate) fn resolve_mapped(
 
 /// The default directories the loader (and the static linker) would search for `target` under `env`.
 pub fn default_dirs(env: &LoaderEnv, target: ElfMachine) -> Vec<String> {
-    Glibc::new(env, target).default_dirs
+    default_dirs_for(env, target, target.interpreter()).dirs
+}
+
+/// The default directories of the loader `interp` (a target path) for `target` under `env`, and where they came
+/// from: `--default-dirs`, else the `system_dirs` compiled into that loader when it is under the sysroot, else the
+/// documented defaults of the distribution family the sysroot looks like.
+pub fn default_dirs_for(env: &LoaderEnv, target: ElfMachine, interp: &str) -> DefaultDirs {
+    if let Some(dirs) = &env.default_dirs {
+        return DefaultDirs {
+            dirs: dirs.clone(),
+            source: "--default-dirs".into(),
+        };
+    }
+    let host = host_file(env, interp);
+    let key = file_key(&host);
+    let cached = key.and_then(|k| {
+        let c = system_dirs_cache().lock().ok()?;
+        c.get(&k).cloned()
+    });
+    let read = match cached {
+        Some(r) => r,
+        None => {
+            let r = system_dirs::from_loader(&host, interp);
+            if let (Some(k), Ok(mut c)) = (key, system_dirs_cache().lock()) {
+                if c.len() < 64 {
+                    c.insert(k, r.clone());
+                }
+            }
+            r
+        }
+    };
+    read.unwrap_or_else(|| {
+        let mut d =
+            system_dirs::documented(target.triplet(), target.is_64, target.machine == 3, |p| {
+                env.host_path(p).is_dir()
+            });
+        d.source = format!("{} (no readable loader at {interp})", d.source);
+        d
+    })
+}
+
+type SystemDirsCache = std::sync::Mutex<std::collections::HashMap<FileKey, Option<DefaultDirs>>>;
+
+fn system_dirs_cache() -> &'static SystemDirsCache {
+    static CACHE: std::sync::OnceLock<SystemDirsCache> = std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// Where a target file is on this host, following symbolic links inside the sysroot (an absolute link target
+/// such as `/lib/ld-linux.so.2 -> /lib32/ld-linux.so.2` names a path of the target system, not of the host).
+fn host_file(env: &LoaderEnv, target: &str) -> PathBuf {
+    let mut path = target.to_string();
+    if env.sysroot.is_none() {
+        return PathBuf::from(path);
+    }
+    for _ in 0..16 {
+        let host = env.host_path(&path);
+        match std::fs::read_link(&host) {
+            Ok(link) => {
+                let link = link.to_string_lossy().into_owned();
+                path = if link.starts_with('/') {
+                    link
+                } else {
+                    format!("{}/{link}", dirname(&path))
+                };
+            }
+            Err(_) => return host,
+        }
+    }
+    env.host_path(&path)
 }
 
 /// The DT_SONAME of an ELF file on the host, if it has one.

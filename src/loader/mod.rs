@@ -8,6 +8,7 @@ pub mod find_library;
 pub mod glibc;
 pub mod ldcache;
 pub mod rule;
+pub mod system_dirs;
 pub(crate) mod walk;
 pub mod windows;
 
@@ -105,6 +106,10 @@ pub enum Outcome {
     NotALibrary(String),
     /// Could not be read (permissions, …).
     Unreadable(String),
+    /// A candidate the loader's rules exclude without opening it (e.g. `DF_1_NODEFLIB`), and why.
+    NotConsidered(String),
+    /// A cache the loader looked the name up in has no usable entry for it (or there is no cache).
+    NotInCache(String),
 }
 
 /// One candidate path the loader tried.
@@ -178,6 +183,9 @@ pub struct Graph {
     pub arch: String,
     pub nodes: Vec<Node>,
     pub findings: Vec<Finding>,
+    /// The loader's default directories and where they came from (glibc).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_dirs: Option<system_dirs::DefaultDirs>,
 }
 
 impl Graph {
@@ -263,6 +271,8 @@ pub fn outcome_text(o: &Outcome) -> String {
         Outcome::WrongMachine(s) => format!("wrong machine ({s})"),
         Outcome::NotALibrary(s) => format!("not a loadable library ({s})"),
         Outcome::Unreadable(s) => format!("unreadable ({s})"),
+        Outcome::NotConsidered(s) => format!("not considered ({s})"),
+        Outcome::NotInCache(s) => s.clone(),
     }
 }
 

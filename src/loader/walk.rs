@@ -167,6 +167,7 @@ impl<F> Walk<F> {
                 arch,
                 nodes: Vec::new(),
                 findings: Vec::new(),
+                default_dirs: None,
             },
             queue: VecDeque::new(),
             startup: false,

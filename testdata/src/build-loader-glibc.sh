@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # testdata/src/build-loader-glibc.sh - loader/glibc/<scenario>/: glibc ld.so search scenarios (gcc + GNU ld, x86_64;
 # tests/loader_glibc.rs checks them against ldd and LD_DEBUG=libs): rpath_vs_runpath, inherit, wrong_class, missing,
-# llp, cycle, symbols. The sources are one-line C written by this script. Needs gcc, clang/lld/llvm 14.
+# llp, cycle, symbols (then build-loader-glibc-dirs.sh: nodeflib, multiarch32). The sources are one-line C written by this script. Needs gcc, clang/lld/llvm 14.
 # Part of testdata/build.sh (which runs every family); runs standalone too.
 source "$(dirname "${BASH_SOURCE[0]}")/build-common.sh"
 need gcc clang ld.lld llvm-readelf
@@ -100,3 +100,5 @@ grep -q PROV_2 <<<"$(llvm-readelf -V loader/glibc/symbols/libprov.so)" && fail "
 grep -rqF "$TD" loader/glibc && fail "absolute build path in loader/glibc fixtures"
 
 summary
+# The default-directory scenarios (nodeflib/, multiarch32/) have their own script.
+bash src/build-loader-glibc-dirs.sh

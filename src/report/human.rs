@@ -125,7 +125,10 @@ fn write_grouped_entry(out: &mut dyn Write, f: &Finding) -> io::Result<()> {
         writeln!(out, "      {}", f.found.replace('\n', "\n      "))?;
     } else if !f.expected.is_empty()
         && !f.found.is_empty()
-        && matches!(f.code, Code::Symbol(_) | Code::Layout(_) | Code::Binding(_) | Code::BindingLayout(_))
+        && matches!(
+            f.code,
+            Code::Symbol(_) | Code::Layout(_) | Code::Binding(_) | Code::BindingLayout(_)
+        )
     {
         writeln!(out, "      expected: {}", f.expected)?;
         writeln!(

@@ -1083,13 +1083,16 @@ fn analyze(loaded: &Loaded, u: &Unit, opts: &GateOptions) -> TargetReport {
                     .map(|f| (f, None)),
             );
             if let (Some(spec), false) = (&tcfg.spec, b.extension) {
+                // As `check` reads a header: with the target's own system headers.
+                let mut parse = crate::decl::ParseOptions::from_args(
+                    &tcfg.defines,
+                    tcfg.include.iter().map(|i| loaded.base.join(i)).collect(),
+                    false,
+                    false,
+                );
+                parse.target_system_includes = true;
                 let opts = CheckOptions {
-                    parse: crate::decl::ParseOptions::from_args(
-                        &tcfg.defines,
-                        tcfg.include.iter().map(|i| loaded.base.join(i)).collect(),
-                        false,
-                        false,
-                    ),
+                    parse,
                     timeout_secs: 10,
                     ..Default::default()
                 };

@@ -4,6 +4,7 @@
 //! one on a higher floor (`docs/architecture.md` draws the floors).
 
 pub mod abi;
+pub mod archive;
 pub mod binary;
 pub mod bindings;
 pub mod check;

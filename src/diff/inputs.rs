@@ -9,10 +9,6 @@ use std::path::{Path, PathBuf};
 use crate::error::InputError;
 use crate::tempdirs::TempDir;
 
-/// The most one wheel member is inflated to, and the most all of one wheel's binaries are.
-const MEMBER_LIMIT: u64 = 4 << 30;
-const TOTAL_LIMIT: u64 = 8 << 30;
-
 /// What an input is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -41,18 +37,7 @@ pub struct Side {
     _temp: Option<TempDir>,
 }
 
-/// Whether bytes start like a binary ffi-doctor reads.
-fn is_binary_magic(head: &[u8]) -> bool {
-    matches!(
-        head.get(..4),
-        Some([0x7f, b'E', b'L', b'F'])
-            | Some([0xca, 0xfe, 0xba, 0xbe])
-            | Some([0xfe, 0xed, 0xfa, 0xce])
-            | Some([0xfe, 0xed, 0xfa, 0xcf])
-            | Some([0xce, 0xfa, 0xed, 0xfe])
-            | Some([0xcf, 0xfa, 0xed, 0xfe])
-    ) || head.starts_with(b"MZ")
-}
+use crate::archive::is_binary_magic;
 
 fn file_magic(p: &Path) -> bool {
     let Ok((mut f, len)) = crate::input::open_regular(p, "a file") else {
@@ -120,74 +105,17 @@ pub fn open(path: &str) -> Result<Side, InputError> {
 
 /// The binary members of a wheel, extracted with their paths kept under size caps.
 fn wheel(path: &str) -> Result<Side, InputError> {
-    let (file, _) = crate::input::open_regular(Path::new(path), "a wheel (zip archive)")?;
-    let mut zip = zip::ZipArchive::new(file)
-        .map_err(|e| InputError::new(path, "a zip archive (wheel)", e.to_string()))?;
-    let dir = TempDir::new("ffi-doctor-diff-")
-        .map_err(|e| InputError::new(path, "a temporary directory", e.to_string()))?;
-    let mut binaries = Vec::new();
-    let mut total = 0u64;
-    for i in 0..zip.len() {
-        let mut entry = zip
-            .by_index(i)
-            .map_err(|e| InputError::new(path, "a readable zip entry", e.to_string()))?;
-        if entry.is_dir() {
-            continue;
-        }
-        let Some(rel) = entry.enclosed_name() else {
-            return Err(InputError::new(
-                path,
-                "entry names inside the wheel",
-                format!("an entry escaping the archive: {}", entry.name()),
-            ));
-        };
-        let name = entry.name().to_string();
-        let unreadable = |e: std::io::Error| {
-            InputError::new(path, format!("a readable entry {name}"), e.to_string())
-        };
-        let mut head = [0u8; 4];
-        let mut got = 0;
-        while got < head.len() {
-            match entry.read(&mut head[got..]).map_err(unreadable)? {
-                0 => break,
-                n => got += n,
-            }
-        }
-        if !is_binary_magic(&head[..got]) {
-            continue;
-        }
-        let out = dir.path().join(&rel);
-        let write_err = |e: std::io::Error| {
-            InputError::new(path, "a writable temporary directory", e.to_string())
-        };
-        if out.exists() {
-            return Err(InputError::new(
-                path,
-                "each member name once in the wheel",
-                format!("{name} twice"),
-            ));
-        }
-        if let Some(parent) = out.parent() {
-            std::fs::create_dir_all(parent).map_err(write_err)?;
-        }
-        let mut f = std::fs::File::create(&out).map_err(write_err)?;
-        std::io::Write::write_all(&mut f, &head[..got]).map_err(write_err)?;
-        let cap = MEMBER_LIMIT.min(TOTAL_LIMIT.saturating_sub(total));
-        let n = std::io::copy(&mut (&mut entry).take(cap), &mut f).map_err(unreadable)?;
-        total += n + got as u64;
-        if n == cap && entry.read(&mut [0u8; 1]).map_err(unreadable)? > 0 {
-            return Err(InputError::new(
-                path,
-                "wheel members that inflate to at most 4 GiB each and 8 GiB in all",
-                format!("{name} inflating beyond that"),
-            ));
-        }
-        binaries.push(Binary {
-            path: out,
+    let unpacked = crate::archive::unpack(path, "ffi-doctor-diff-", |_| false)?;
+    let mut binaries: Vec<Binary> = unpacked
+        .binaries
+        .iter()
+        .map(|name| Binary {
+            path: unpacked.path_of(name),
             display: format!("{path}!{name}"),
-            key: name,
-        });
-    }
+            key: name.clone(),
+        })
+        .collect();
+    let dir = unpacked.dir;
     binaries.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(Side {
         kind: InputKind::Wheel,

@@ -2,8 +2,7 @@
 //! with their paths kept, so the loader models resolve `$ORIGIN` / `@loader_path` / the DLL load directory inside
 //! the wheel as if it were installed into site-packages.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -35,41 +34,7 @@ pub struct Extracted {
     pub python_sources: Vec<(String, String)>,
 }
 
-/// The most one binary member may inflate to: the largest real wheels' biggest libraries are a few hundred MiB.
-const MEMBER_LIMIT: u64 = 4 << 30;
-/// The most all binary members of one wheel may inflate to, unless `FFI_DOCTOR_WHEEL_LIMIT_MIB` says otherwise.
-const TOTAL_LIMIT: u64 = 8 << 30;
-
-/// (per member, in all) extraction limits in bytes.
-fn limits() -> (u64, u64) {
-    let total = std::env::var("FFI_DOCTOR_WHEEL_LIMIT_MIB")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .map_or(TOTAL_LIMIT, |m| m.saturating_mul(1 << 20));
-    (MEMBER_LIMIT.min(total), total)
-}
-
-fn size_text(n: u64) -> String {
-    if n >= 1 << 30 {
-        format!("{} GiB", n >> 30)
-    } else {
-        format!("{} MiB", n >> 20)
-    }
-}
-
-/// Whether bytes start like a binary ffi-doctor reads.
-pub fn is_binary_magic(head: &[u8]) -> bool {
-    matches!(
-        head.get(..4),
-        Some([0x7f, b'E', b'L', b'F'])
-            | Some([0xca, 0xfe, 0xba, 0xbe])
-            | Some([0xbe, 0xba, 0xfe, 0xca])
-            | Some([0xfe, 0xed, 0xfa, 0xce])
-            | Some([0xfe, 0xed, 0xfa, 0xcf])
-            | Some([0xce, 0xfa, 0xed, 0xfe])
-            | Some([0xcf, 0xfa, 0xed, 0xfe])
-    ) || head.starts_with(b"MZ")
-}
+pub use crate::archive::is_binary_magic;
 
 /// The python and ABI tags of `{name}-{ver}(-{build})?-{py}-{abi}-{platform}.whl`, compressed sets split.
 pub fn python_abi_tags(filename: &str) -> (Vec<String>, Vec<String>) {
@@ -110,115 +75,25 @@ pub fn extract(path: &str) -> Result<Extracted, InputError> {
             filename.clone(),
         )
     })?;
-    let (file, _) = crate::input::open_regular(Path::new(path), "a wheel (zip archive)")?;
-    let mut zip = zip::ZipArchive::new(file)
-        .map_err(|e| InputError::new(path, "a zip archive (wheel)", e.to_string()))?;
-    let dir = crate::tempdirs::TempDir::new("ffi-doctor-wheel-")
-        .map_err(|e| InputError::new(path, "a temporary directory", e.to_string()))?;
+    let is_wheel_meta = |n: &str| n.ends_with(".dist-info/WHEEL") && n.matches('/').count() == 1;
+    let unpacked = crate::archive::unpack(path, "ffi-doctor-wheel-", |n| {
+        is_wheel_meta(n) || n.ends_with(".py")
+    })?;
     let mut wheel_tags = Vec::new();
-    let mut binaries = Vec::new();
     let mut python_sources = Vec::new();
-    let mut total = 0u64;
-    let (member_limit, total_limit) = limits();
-    for i in 0..zip.len() {
-        let mut entry = zip
-            .by_index(i)
-            .map_err(|e| InputError::new(path, "a readable zip entry", e.to_string()))?;
-        if entry.is_dir() {
-            continue;
-        }
-        let Some(rel) = entry.enclosed_name() else {
-            return Err(InputError::new(
-                path,
-                "entry names inside the wheel",
-                format!("an entry escaping the archive: {}", entry.name()),
-            ));
-        };
-        let name_in_zip = entry.name().to_string();
-        let unreadable = |e: std::io::Error| {
-            InputError::new(
-                path,
-                format!("a readable entry {name_in_zip}"),
-                e.to_string(),
-            )
-        };
-        let is_wheel_meta =
-            name_in_zip.ends_with(".dist-info/WHEEL") && name_in_zip.matches('/').count() == 1;
-        if is_wheel_meta || name_in_zip.ends_with(".py") {
-            // Text members are read into memory, never more than the text limit whatever size they declare.
-            let mut data = Vec::new();
-            (&mut entry)
-                .take(crate::input::TEXT_LIMIT)
-                .read_to_end(&mut data)
-                .map_err(unreadable)?;
-            let text = String::from_utf8_lossy(&data);
-            if is_wheel_meta {
-                for line in text.lines() {
-                    if let Some(t) = line.strip_prefix("Tag:") {
-                        wheel_tags.push(t.trim().to_string());
-                    }
+    for (name_in_zip, text) in unpacked.texts {
+        if is_wheel_meta(&name_in_zip) {
+            for line in text.lines() {
+                if let Some(t) = line.strip_prefix("Tag:") {
+                    wheel_tags.push(t.trim().to_string());
                 }
-            } else {
-                python_sources.push((name_in_zip, text.into_owned()));
             }
-            continue;
+        } else {
+            python_sources.push((name_in_zip, text));
         }
-        let mut head = [0u8; 4];
-        let mut got = 0;
-        while got < head.len() {
-            match entry.read(&mut head[got..]).map_err(unreadable)? {
-                0 => break,
-                n => got += n,
-            }
-        }
-        if !is_binary_magic(&head[..got]) {
-            continue;
-        }
-        let out: PathBuf = dir.path().join(&rel);
-        if out.exists() {
-            return Err(InputError::new(
-                path,
-                "each member name once in the wheel",
-                format!("{name_in_zip} twice"),
-            ));
-        }
-        let write_err = |e: std::io::Error| {
-            InputError::new(path, "a writable temporary directory", e.to_string())
-        };
-        if let Some(parent) = out.parent() {
-            std::fs::create_dir_all(parent).map_err(write_err)?;
-        }
-        // Streamed to disk under a cap per member and for the whole wheel: a member's declared size is never
-        // allocated, and a zip bomb stops at the cap with an error that says so.
-        let mut file = std::fs::File::create(&out).map_err(write_err)?;
-        std::io::Write::write_all(&mut file, &head[..got]).map_err(write_err)?;
-        let cap = member_limit.min(total_limit.saturating_sub(total));
-        let n = std::io::copy(&mut (&mut entry).take(cap), &mut file).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::InvalidData || e.kind() == std::io::ErrorKind::Other
-            {
-                unreadable(e)
-            } else {
-                write_err(e)
-            }
-        })? + got as u64;
-        // One more byte read proves the member is larger than the cap.
-        let mut probe = [0u8; 1];
-        if n >= cap && entry.read(&mut probe).map_err(unreadable)? > 0 {
-            return Err(InputError::new(
-                path,
-                format!(
-                    "binary members of at most {} each and {} in all (FFI_DOCTOR_WHEEL_LIMIT_MIB)",
-                    size_text(member_limit),
-                    size_text(total_limit)
-                ),
-                format!("{name_in_zip} inflating past {} bytes", total + n),
-            )
-            .hint("this looks like a zip bomb; nothing more was extracted"));
-        }
-        total += n;
-        binaries.push(rel.to_string_lossy().replace('\\', "/"));
     }
-    binaries.sort();
+    let binaries = unpacked.binaries;
+    let dir = unpacked.dir;
     let (python_tags, abi_tags) = python_abi_tags(&filename);
     Ok(Extracted {
         info: WheelInfo {

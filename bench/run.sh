@@ -532,32 +532,43 @@ echo "== wrote $DOC (raw: $JSON)" >&2
 
 # ---------------------------------------------------------------------------------------------------------------
 # `diff`: two releases of a mid-size C library with DWARF (libpng 1.6.40 → 1.6.43, built by
-# scripts/diff-real-pairs.sh into target/diff-real) against libabigail's abidiff on the same pair, same run
-# (target: ≤ 0.2× abidiff); exports-only diff of two libLLVM-sized libraries (target: under 1 s). Needs abidiff
-# (abigail-tools) for the first table; the section is left out when the pair cannot be built.
+# scripts/diff-real-pairs.sh into target/diff-real from git tags; when github.com and FFI_DOCTOR_GIT_MIRRORS are out
+# of reach, Brotli's encoder 1.0.9 → 1.1.0 from PyPI sdists, built by scripts/diff-pypi-pairs.sh) against
+# libabigail's abidiff on the same pair, same run (target: ≤ 0.2× abidiff); exports-only diff of two libLLVM-sized
+# libraries (target: under 1 s). Needs abidiff (abigail-tools) for the first table; the section is left out when
+# no pair can be built.
 DIFF_REAL="$ROOT/target/diff-real"
 bash "$ROOT/scripts/diff-real-pairs.sh" "$DIFF_REAL" >/dev/null 2>&1 || true
+PAIR_NAME=libpng
+PAIR_DESC="libpng 1.6.40 → 1.6.43 built with \`-g\` (\`scripts/diff-real-pairs.sh\`)"
 PNG_OLD="$DIFF_REAL/libpng-v1.6.40/libpng16.so"
 PNG_NEW="$DIFF_REAL/libpng-v1.6.43/libpng16.so"
+if [[ ! -f "$PNG_OLD" || ! -f "$PNG_NEW" ]]; then
+    bash "$ROOT/scripts/diff-pypi-pairs.sh" "$DIFF_REAL" >/dev/null 2>&1 || true
+    PAIR_NAME=libbrotlienc
+    PAIR_DESC="Brotli's libbrotlienc 1.0.9 → 1.1.0 built with \`-g\` from PyPI sdists (\`scripts/diff-pypi-pairs.sh\`)"
+    PNG_OLD="$DIFF_REAL/brotli-1.0.9/libbrotlienc.so"
+    PNG_NEW="$DIFF_REAL/brotli-1.1.0/libbrotlienc.so"
+fi
 BIG_OLD="$(ls /usr/lib/x86_64-linux-gnu/libLLVM-14.so.1 2>/dev/null || echo "$LIB")"
 BIG_NEW="$LIB"
 DIFF_JSON="$OUT_DIR/hyperfine-diff.json"
 if [[ -f "$PNG_OLD" && -f "$PNG_NEW" ]]; then
-    DIFF_CMDS=(--command-name "ffi-doctor diff (libpng, DWARF)" "$BIN diff $PNG_OLD $PNG_NEW")
+    DIFF_CMDS=(--command-name "ffi-doctor diff ($PAIR_NAME, DWARF)" "$BIN diff $PNG_OLD $PNG_NEW")
     if command -v abidiff >/dev/null 2>&1; then
-        DIFF_CMDS+=(--command-name "abidiff (libpng)" "abidiff $PNG_OLD $PNG_NEW")
+        DIFF_CMDS+=(--command-name "abidiff ($PAIR_NAME)" "abidiff $PNG_OLD $PNG_NEW")
     fi
     DIFF_CMDS+=(--command-name "ffi-doctor diff --no-dwarf (big libraries)" "$BIN diff --no-dwarf $BIG_OLD $BIG_NEW"
                 --command-name "ffi-doctor diff --no-dwarf (LIB vs itself)" "$BIN diff --no-dwarf $LIB $LIB")
     echo "== benchmarking diff" >&2
     hyperfine --shell=none -i --warmup "$WARMUP" --runs "$RUNS" --output=null --export-json "$DIFF_JSON" \
         "${DIFF_CMDS[@]}"
-    DIFF_JSON="$DIFF_JSON" DOC="$DOC" PNG_OLD="$PNG_OLD" PNG_NEW="$PNG_NEW" BIG_OLD="$BIG_OLD" BIG_NEW="$BIG_NEW" \
+    DIFF_JSON="$DIFF_JSON" DOC="$DOC" PAIR_NAME="$PAIR_NAME" PAIR_DESC="$PAIR_DESC" PNG_OLD="$PNG_OLD" PNG_NEW="$PNG_NEW" BIG_OLD="$BIG_OLD" BIG_NEW="$BIG_NEW" \
         LIB="$LIB" python3 - <<'PY'
 import json, os, re
 env = os.environ
 res = {r["command"]: r for r in json.load(open(env["DIFF_JSON"]))["results"]}
-ab = res.get("abidiff (libpng)")
+ab = res.get(f"abidiff ({env['PAIR_NAME']})")
 ms = lambda s: f"{s * 1000:.1f}"
 lines = ["| command | mean (ms) | ± σ (ms) | ratio to abidiff |", "|---|---:|---:|---:|"]
 for name, r in res.items():
@@ -565,7 +576,7 @@ for name, r in res.items():
     lines.append(f"| `{name}` | {ms(r['mean'])} | {ms(r['stddev'] or 0)} | {ratio} |")
 section = f"""## `diff` between two releases
 
-`ffi-doctor diff` with DWARF types on libpng 1.6.40 → 1.6.43 built with `-g` (`scripts/diff-real-pairs.sh`), and
+`ffi-doctor diff` with DWARF types on {env['PAIR_DESC']}, and
 libabigail's `abidiff` on the same pair in the same run (target: ≤ 0.2× abidiff). Exports and identity only
 (`--no-dwarf`) on `{env['BIG_OLD']}` → `{env['BIG_NEW']}` and on `{env['LIB']}` against itself (target: under 1 s).
 
@@ -580,7 +591,7 @@ open(env["DOC"], "w").write(doc)
 print("\n".join(lines))
 PY
 else
-    echo "== diff: no libpng pair in $DIFF_REAL (scripts/diff-real-pairs.sh failed): section skipped" >&2
+    echo "== diff: no libpng or Brotli pair in $DIFF_REAL (scripts/diff-real-pairs.sh and diff-pypi-pairs.sh failed): section skipped" >&2
 fi
 
 # --- a Python binding of 2,000 declarations (1,000 functions with argtypes and restype, 20 Structure classes)

@@ -1,15 +1,26 @@
-//! `ffi-doctor diff` on real releases of zlib (1.2.13 → 1.3.1) and libpng (1.6.40 → 1.6.43, and 1.5.30 → 1.6.43),
-//! built from their release tags with -g by scripts/diff-real-pairs.sh into target/diff-real (or
-//! $FFI_DOCTOR_DIFF_REAL). Both projects promise binary compatibility within a series; abidiff agrees (exit 0), and
-//! so must we: no error or warning, every exported function's types compared. libpng 1.6 broke the ABI of 1.5 and
-//! said so with a new SONAME: the same 36 removed functions abidiff lists, and with the public header as the
-//! interest, only the two return types 1.6 really changed. Skipped with a printed reason when the builds are
-//! absent, unless FFI_DOCTOR_REQUIRE_ORACLES=1 (then the script fetches and builds them).
+//! `ffi-doctor diff` on real releases of real C libraries built with -g, held to libabigail's abidiff on the same
+//! pairs and to what the projects' headers say changed.
+//!
+//! Mandatory part (needs only PyPI): LZ4 1.9.3 → 1.9.4 and Brotli 1.0.9 → 1.1.0, from the PyPI sdists that vendor
+//! them (lz4 3.1.10 / 4.3.3, Brotli 1.0.9 / 1.1.0), built by scripts/diff-pypi-pairs.sh into target/diff-real (or
+//! $FFI_DOCTOR_DIFF_REAL). Both releases keep their SONAME and only add functions (LZ4: one; Brotli: a shared
+//! dictionary API in each of its three libraries): binary compatible for every caller of the old release.
+//!
+//! Optional part (needs github.com or FFI_DOCTOR_GIT_MIRRORS): zlib 1.2.13 → 1.3.1 and libpng 1.6.40 → 1.6.43,
+//! built from their release tags by scripts/diff-real-pairs.sh. Both projects promise binary compatibility within
+//! a series; abidiff agrees (exit 0), and so must we. libpng 1.6 broke the ABI of 1.5 and said so with a new
+//! SONAME: the same 36 removed functions abidiff lists, and with the public header as the interest, only the two
+//! return types 1.6 really changed.
+//!
+//! Everything is skipped with a printed reason when the builds are absent, unless FFI_DOCTOR_REQUIRE_ORACLES=1: then
+//! the scripts fetch and build them; the PyPI pairs must build, the git ones must too when FFI_DOCTOR_GIT_MIRRORS is
+//! set (without it, github.com may be unreachable and they are skipped with the reason).
 
 mod common;
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::{Mutex, OnceLock};
 
 use common::{ffi_command, oracle, run_json};
 use serde_json::Value;
@@ -32,29 +43,57 @@ const PAIRS: &[(&str, &str, &str, i32, usize)] = &[
     ),
 ];
 
+fn require_oracles() -> bool {
+    std::env::var("FFI_DOCTOR_REQUIRE_ORACLES").as_deref() == Ok("1")
+}
+
+/// Runs scripts/SCRIPT into dir() once per process (the tests share the outputs) and says whether it succeeded.
+fn build_once(script: &'static str) -> bool {
+    static RUNS: OnceLock<Mutex<Vec<(&'static str, bool)>>> = OnceLock::new();
+    let mut runs = RUNS.get_or_init(Default::default).lock().unwrap();
+    if let Some(&(_, ok)) = runs.iter().find(|r| r.0 == script) {
+        return ok;
+    }
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts")
+        .join(script);
+    let ok = Command::new("bash")
+        .arg(&path)
+        .arg(dir())
+        .status()
+        .is_ok_and(|s| s.success());
+    runs.push((script, ok));
+    ok
+}
+
+/// The zlib and libpng pairs, from git tags.
 fn built() -> bool {
     let d = dir();
     let have = || {
         PAIRS
             .iter()
             .all(|p| d.join(p.1).exists() && d.join(p.2).exists())
+            && d.join(PNG15).exists()
     };
     if have() {
         return true;
     }
-    if std::env::var("FFI_DOCTOR_REQUIRE_ORACLES").as_deref() == Ok("1") {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/diff-real-pairs.sh");
-        let ok = Command::new("bash")
-            .arg(&script)
-            .arg(&d)
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            ok,
-            "{} failed (FFI_DOCTOR_REQUIRE_ORACLES=1)",
-            script.display()
+    if require_oracles() {
+        let ok = build_once("diff-real-pairs.sh");
+        if std::env::var_os("FFI_DOCTOR_GIT_MIRRORS").is_some() {
+            assert!(
+                ok && have(),
+                "scripts/diff-real-pairs.sh failed with FFI_DOCTOR_GIT_MIRRORS set (FFI_DOCTOR_REQUIRE_ORACLES=1)"
+            );
+        }
+        if ok && have() {
+            return true;
+        }
+        println!(
+            "skipped: scripts/diff-real-pairs.sh could not fetch the zlib/libpng tags (github.com unreachable and no \
+             FFI_DOCTOR_GIT_MIRRORS); the PyPI pairs stand in for them"
         );
-        return have();
+        return false;
     }
     println!(
         "skipped: no real release pairs in {} (run scripts/diff-real-pairs.sh {0}, or set FFI_DOCTOR_REQUIRE_ORACLES=1)",
@@ -189,6 +228,343 @@ fn real_releases_within_a_compatible_series() {
                 .unwrap();
             assert_eq!(st.code(), Some(abi_want), "{lib}: abidiff");
             println!("  abidiff: exit {abi_want}");
+        }
+    }
+}
+
+/// A release pair built from PyPI sdists by scripts/diff-pypi-pairs.sh. The truth, read from the two releases'
+/// headers: same SONAME, only functions added, nothing a caller of OLD can see changed in size or meaning.
+struct PypiPair {
+    lib: &'static str,
+    old: &'static str,
+    new: &'static str,
+    /// NEW's header including its whole public API, and the directory its `#include <…>`s need.
+    spec: &'static str,
+    include: &'static str,
+    /// The functions NEW's headers add (abidiff's "Added functions" are the same).
+    added: &'static [&'static str],
+    /// The other compatible changes the headers show, by the code we must report them with.
+    header_codes: &'static [&'static str],
+    /// With DWARF only, our exit, and the records we report errors in: DWARF has no notion of a public header,
+    /// so it shows records the header leaves opaque (callers hold pointers only) or marks as internal. abidiff
+    /// reports the same records, but as an ABI change (bit 4), not as an incompatible one (bit 8).
+    dwarf_exit: i32,
+    dwarf_error_records: &'static [&'static str],
+    /// With the public header as the interest: the errors we still report although the change is compatible,
+    /// each with the reason (false alarms, kept visible here until diff knows these idioms).
+    header_false_alarms: &'static [(&'static str, &'static str)],
+    /// abidiff's exit on the bare pair (bits: 1 error, 2 usage, 4 ABI change, 8 incompatible change).
+    abidiff: i32,
+}
+
+const LZ4_RESERVED: &str =
+    "1.9.3's `unsigned reserved[3]` (documented \"must be set to zero\") became skipChecksums, \
+    reserved1, reserved0: same size, and the zero a 1.9.3 caller sets keeps 1.9.3's behaviour";
+const LZ4_SIZER: &str =
+    "`table` only gave the union its size; minStateSize does now, with the same size, and \
+    callers never touch either";
+const LZ4_DONOTUSE: &str =
+    "the type of the union's `internal_donotuse` member: state only the library writes \
+    (LZ4_initStream, LZ4_setStreamDecode) and reads; the union's size and alignment are unchanged";
+
+const PYPI_PAIRS: &[PypiPair] = &[
+    PypiPair {
+        lib: "LZ4 1.9.3 → 1.9.4 (liblz4.so.1)",
+        old: "lz4-1.9.3/liblz4.so",
+        new: "lz4-1.9.4/liblz4.so",
+        spec: "lz4-1.9.4/lz4-all.h",
+        include: "lz4-1.9.4",
+        added: &["LZ4_decompress_safe_partial_usingDict"],
+        header_codes: &[],
+        dwarf_exit: 1,
+        dwarf_error_records: &[
+            // opaque in lz4frame.h (`typedef struct LZ4F_cctx_s LZ4F_cctx;`): 1.9.4 added a custom allocator
+            "struct LZ4F_CDict_s",
+            "struct LZ4F_cctx_s",
+            "struct LZ4F_dctx_s",
+            // and the header's own false alarms, below
+            "struct LZ4F_decompressOptions_t",
+            "struct LZ4_streamDecode_t_internal",
+            "struct LZ4_stream_t_internal",
+            "union LZ4_streamDecode_u",
+            "union LZ4_streamHC_u",
+            "union LZ4_stream_u",
+        ],
+        header_false_alarms: &[
+            ("struct LZ4F_decompressOptions_t", LZ4_RESERVED),
+            ("union LZ4_stream_u", LZ4_SIZER),
+            ("union LZ4_streamDecode_u", LZ4_SIZER),
+            ("union LZ4_streamHC_u", LZ4_SIZER),
+            ("struct LZ4_stream_t_internal", LZ4_DONOTUSE),
+            ("struct LZ4_streamDecode_t_internal", LZ4_DONOTUSE),
+        ],
+        abidiff: 4,
+    },
+    PypiPair {
+        lib: "Brotli 1.0.9 → 1.1.0 (libbrotlicommon.so.1)",
+        old: "brotli-1.0.9/libbrotlicommon.so",
+        new: "brotli-1.1.0/libbrotlicommon.so",
+        spec: "brotli-1.1.0/brotli-all.h",
+        include: "brotli-1.1.0",
+        added: &[
+            "BrotliSharedDictionaryAttach",
+            "BrotliSharedDictionaryCreateInstance",
+            "BrotliSharedDictionaryDestroyInstance",
+        ],
+        header_codes: &[],
+        dwarf_exit: 0,
+        dwarf_error_records: &[],
+        header_false_alarms: &[],
+        abidiff: 4,
+    },
+    PypiPair {
+        lib: "Brotli 1.0.9 → 1.1.0 (libbrotlidec.so.1)",
+        old: "brotli-1.0.9/libbrotlidec.so",
+        new: "brotli-1.1.0/libbrotlidec.so",
+        spec: "brotli-1.1.0/brotli-all.h",
+        include: "brotli-1.1.0",
+        added: &[
+            "BrotliDecoderAttachDictionary",
+            "BrotliDecoderSetMetadataCallbacks",
+        ],
+        // BROTLI_DECODER_ERROR_COMPOUND_DICTIONARY = -18 takes a code 1.0.9 marked reserved
+        header_codes: &["FFI0845"],
+        dwarf_exit: 1,
+        // opaque in decode.h (`typedef struct BrotliDecoderStateStruct BrotliDecoderState;`), and a member of it
+        dwarf_error_records: &["struct BrotliBitReader", "struct BrotliDecoderStateStruct"],
+        header_false_alarms: &[],
+        abidiff: 4,
+    },
+    PypiPair {
+        lib: "Brotli 1.0.9 → 1.1.0 (libbrotlienc.so.1)",
+        old: "brotli-1.0.9/libbrotlienc.so",
+        new: "brotli-1.1.0/libbrotlienc.so",
+        spec: "brotli-1.1.0/brotli-all.h",
+        include: "brotli-1.1.0",
+        added: &[
+            "BrotliEncoderAttachPreparedDictionary",
+            "BrotliEncoderDestroyPreparedDictionary",
+            "BrotliEncoderPrepareDictionary",
+        ],
+        // BrotliEncoderState names the same struct through another typedef in 1.1.0's sources
+        header_codes: &["FFI0848"],
+        dwarf_exit: 1,
+        // opaque in encode.h (`typedef struct BrotliEncoderStateStruct BrotliEncoderState;`), and its members
+        dwarf_error_records: &[
+            "struct BrotliEncoderDictionary",
+            "struct BrotliEncoderParams",
+            "struct BrotliEncoderStateStruct",
+            "struct BrotliHasherParams",
+            "struct Hasher",
+            "struct HasherCommon",
+        ],
+        header_false_alarms: &[],
+        abidiff: 4,
+    },
+];
+
+/// The LZ4 and Brotli pairs, from PyPI sdists: mandatory with FFI_DOCTOR_REQUIRE_ORACLES=1.
+fn pypi_built() -> bool {
+    let d = dir();
+    let have = || {
+        PYPI_PAIRS
+            .iter()
+            .all(|p| d.join(p.old).exists() && d.join(p.new).exists() && d.join(p.spec).exists())
+    };
+    if have() {
+        return true;
+    }
+    if require_oracles() {
+        let ok = build_once("diff-pypi-pairs.sh");
+        assert!(
+            ok && have(),
+            "scripts/diff-pypi-pairs.sh failed (FFI_DOCTOR_REQUIRE_ORACLES=1)"
+        );
+        return true;
+    }
+    println!(
+        "skipped: no PyPI release pairs in {} (run scripts/diff-pypi-pairs.sh {0}, or set FFI_DOCTOR_REQUIRE_ORACLES=1)",
+        d.display()
+    );
+    false
+}
+
+/// The record an error is about: `struct X` / `union X` from a location `FILE (symbol struct X)`.
+fn record(location: &str) -> String {
+    location
+        .split_once("(symbol ")
+        .map(|(_, r)| r.trim_end_matches(')').to_string())
+        .unwrap_or_default()
+}
+
+/// (code, severity, record, message) of every finding.
+fn findings(doc: &Value) -> Vec<(String, String, String, String)> {
+    doc["pairs"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+                record(f["location"].as_str().unwrap_or("")),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The names in FFI0802's "N symbols were added: A, B" findings, sorted.
+fn added(fs: &[(String, String, String, String)]) -> Vec<String> {
+    let mut names: Vec<String> = fs
+        .iter()
+        .filter(|f| f.0 == "FFI0802")
+        .flat_map(|f| {
+            f.3.split_once(": ")
+                .map(|(_, list)| list.split(", ").map(str::to_string).collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+fn error_records(fs: &[(String, String, String, String)]) -> Vec<String> {
+    let mut rs: Vec<String> = fs
+        .iter()
+        .filter(|f| f.1 == "error")
+        .map(|f| f.2.clone())
+        .collect();
+    rs.sort();
+    rs.dedup();
+    rs
+}
+
+#[test]
+fn pypi_releases_that_only_add_functions() {
+    if !pypi_built() {
+        return;
+    }
+    let d = dir();
+    let abidiff = oracle("abidiff");
+    for p in PYPI_PAIRS {
+        let (old, new) = (d.join(p.old), d.join(p.new));
+        let mut want_added: Vec<String> = p.added.iter().map(|s| s.to_string()).collect();
+        want_added.sort();
+
+        // DWARF only: the additions, and errors only in records a caller of OLD cannot see.
+        let r = run_json(ffi_command(), "diff", [old.clone(), new.clone()]);
+        let fs = findings(&r.doc);
+        let records = error_records(&fs);
+        println!(
+            "{}: DWARF only: exit {}, errors in {records:?}",
+            p.lib, r.code
+        );
+        assert_eq!(added(&fs), want_added, "{}: added functions", p.lib);
+        assert!(
+            fs.iter().all(|f| f.0 != "FFI0801"),
+            "{}: nothing was removed: {fs:?}",
+            p.lib
+        );
+        let mut want_records: Vec<String> = p
+            .dwarf_error_records
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        want_records.sort();
+        assert_eq!(records, want_records, "{}: records with errors", p.lib);
+        assert_eq!(r.code, p.dwarf_exit, "{}: DWARF-only exit", p.lib);
+        let functions = r.doc["pairs"][0]["types"]["functions"].as_u64().unwrap();
+        assert!(
+            functions >= p.added.len() as u64,
+            "{}: {functions} functions compared",
+            p.lib
+        );
+
+        // With the public header: compatible, but for the named false alarms.
+        let r = run_json(
+            ffi_command(),
+            "diff",
+            [
+                "--system-includes".into(),
+                "-I".into(),
+                d.join(p.include).into_os_string(),
+                "--spec".into(),
+                d.join(p.spec).into_os_string(),
+                old.clone().into_os_string(),
+                new.clone().into_os_string(),
+            ],
+        );
+        let fs = findings(&r.doc);
+        let records = error_records(&fs);
+        let mut alarms: Vec<String> = p
+            .header_false_alarms
+            .iter()
+            .map(|a| a.0.to_string())
+            .collect();
+        alarms.sort();
+        for (rec, why) in p.header_false_alarms {
+            println!("{}: with the header, a false alarm in {rec}: {why}", p.lib);
+        }
+        assert_eq!(
+            added(&fs),
+            want_added,
+            "{}: added functions (header)",
+            p.lib
+        );
+        assert_eq!(records, alarms, "{}: errors with the public header", p.lib);
+        for code in p.header_codes {
+            assert!(
+                fs.iter().any(|f| f.0 == *code && f.1 == "info"),
+                "{}: no {code} note: {fs:?}",
+                p.lib
+            );
+        }
+        assert!(
+            fs.iter()
+                .filter(|f| f.1 == "warning")
+                .all(|f| alarms.contains(&f.2)),
+            "{}: warnings outside the named records: {fs:?}",
+            p.lib
+        );
+        assert_eq!(
+            r.code,
+            i32::from(!alarms.is_empty()),
+            "{}: header exit",
+            p.lib
+        );
+        println!(
+            "{}: with the header: exit {} (truth: compatible)",
+            p.lib, r.code
+        );
+
+        // abidiff: an ABI change (functions added), never an incompatible one, and the same additions.
+        if let Some(a) = &abidiff {
+            let out = Command::new(a).arg(&old).arg(&new).output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(
+                out.status.code(),
+                Some(p.abidiff),
+                "{}: abidiff\n{text}",
+                p.lib
+            );
+            assert!(
+                text.contains("0 Removed, ")
+                    && text.contains(&format!("{} Added function", p.added.len())),
+                "{}: abidiff's summary\n{text}",
+                p.lib
+            );
+            for f in p.added {
+                assert!(
+                    text.contains(&format!("{{{f}}}")),
+                    "{}: abidiff misses {f}",
+                    p.lib
+                );
+            }
+            println!(
+                "{}: abidiff: exit {} (ABI change, not incompatible)",
+                p.lib, p.abidiff
+            );
         }
     }
 }

@@ -344,3 +344,72 @@ fn without_a_header_types_come_from_the_librarys_dwarf() {
     let summary = s(&with_code(&doc, "FFI0700")[0]["message"]).to_string();
     assert!(summary.contains("the library's DWARF"), "{summary}");
 }
+
+/// The record classes of `testdata/bindings-layout/records.py` through `check`: against the header on three
+/// targets, and against the DWARF of the library gcc builds from `records.c` (its README lists the mistakes).
+#[test]
+fn record_classes_are_checked_against_the_header_and_the_dwarf() {
+    let Some(gcc) = oracle("gcc") else {
+        return;
+    };
+    let src = testdata("bindings-layout");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lib = dir.path().join("librecords.so");
+    let ok = std::process::Command::new(gcc)
+        .args(["-g", "-shared", "-fPIC", "-o"])
+        .arg(&lib)
+        .arg(src.join("records.c"))
+        .status()
+        .expect("run gcc")
+        .success();
+    assert!(ok, "gcc failed");
+    let (lib_s, py_s, h_s) = (
+        lib.to_string_lossy().into_owned(),
+        src.join("records.py").to_string_lossy().into_owned(),
+        src.join("records.h").to_string_lossy().into_owned(),
+    );
+    let serious = |doc: &Value| -> Vec<String> {
+        let mut v: Vec<String> = findings(doc)
+            .into_iter()
+            .filter(|f| f["severity"] != "info")
+            .map(|f| {
+                let loc = s(&f["location"]);
+                let line = loc.rsplit(':').nth(1).unwrap_or("?");
+                format!("{} {line}", s(&f["code"]))
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let targets = "linux-x86_64,linux-i386,windows-x86_64-msvc";
+    let (code, doc) = ffi_json_code("check", &[&lib_s, &py_s, &h_s, "--targets", targets]);
+    // flags: ctypes' bitfields before 3.14 (Linux targets); wire_header: no `_pack_ = 1`; stats_t: `c_long` for
+    // `int64_t` on linux-i386 and Windows (one field, so one size difference).
+    assert_eq!(
+        serious(&doc),
+        ["FFI0753 18", "FFI0756 19", "FFI0759 14", "FFI0761 10"],
+        "{doc:#}"
+    );
+    assert_eq!(code, 1);
+    // 3.14's gcc-sysv bitfields agree with the compilers: flags is right there.
+    let (_, doc) = ffi_json_code(
+        "check",
+        &[
+            &lib_s,
+            &py_s,
+            &h_s,
+            "--targets",
+            targets,
+            "--python-version",
+            "3.14",
+        ],
+    );
+    assert!(
+        !serious(&doc).iter().any(|f| f.starts_with("FFI0761")),
+        "{doc:#}"
+    );
+    // Without a header: the library's DWARF, on its own target (x86_64, where c_long is int64_t's size).
+    let (code, doc) = ffi_json_code("check", &[&lib_s, &py_s]);
+    assert_eq!(serious(&doc), ["FFI0759 14", "FFI0761 10"], "{doc:#}");
+    assert_eq!(code, 1);
+}

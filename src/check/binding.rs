@@ -405,13 +405,19 @@ pub fn check_read_binding(
                         dopts.arch = Some(img.arch.clone());
                     }
                     match crate::dwarf::search_image(lib, img, &dopts) {
+                        // Functions' types when it describes functions; record classes' layouts when the
+                        // binding has any.
                         Ok(crate::dwarf::DebugSearch {
                             info: Some(info), ..
-                        }) if !info.functions().is_empty() => {
+                        }) if !info.functions().is_empty() || !binding.records.is_empty() => {
                             dwarf_used = Some(info.path.display().to_string());
-                            let truth = dwarf_truth(&info, t);
+                            let truth = if info.functions().is_empty() {
+                                Vec::new()
+                            } else {
+                                vec![dwarf_truth(&info, t)]
+                            };
                             dwarf_info = Some((t, info));
-                            vec![truth]
+                            truth
                         }
                         _ => Vec::new(),
                     }

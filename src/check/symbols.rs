@@ -61,6 +61,8 @@ pub fn check(spec: &Spec, img: &Image<'_>, lib: &str, deps: &[DepExport]) -> Vec
                 .map(|v| (v.name.as_str(), &v.loc, false, None)),
         );
     let mut out = Vec::new();
+    let mut by_dependency: std::collections::BTreeMap<&str, Vec<(Finding, &str, &str)>> =
+        std::collections::BTreeMap::new();
     for (name, loc, is_fn, sig) in decls {
         let what = if is_fn { "function" } else { "variable" };
         let hits = by_c_name.get(name).map(Vec::as_slice).unwrap_or(&[]);
@@ -178,12 +180,67 @@ pub fn check(spec: &Spec, img: &Image<'_>, lib: &str, deps: &[DepExport]) -> Vec
              version script)"
                 .into()
         };
-        if deps.iter().any(|d| d.name == name) && img.format != Format::Pe {
-            f.severity = Severity::Warning;
+        if img.format != Format::Pe {
+            if let Some(d) = deps.iter().find(|d| d.name == name) {
+                f.severity = Severity::Warning;
+                by_dependency
+                    .entry(d.library.as_str())
+                    .or_default()
+                    .push((f, what, name));
+                continue;
+            }
         }
         out.push(f);
     }
+    for (dep, found) in by_dependency {
+        out.extend(group_by_dependency(lib, dep, found));
+    }
     out
+}
+
+/// Declarations a dependency exports rather than the library (a header that also declares its dependency's
+/// API, as `openssl/ssl.h` declares libcrypto's): a few are reported one by one; more become one warning per
+/// dependency, with every declaration and its place in `found`.
+fn group_by_dependency(lib: &str, dep: &str, found: Vec<(Finding, &str, &str)>) -> Vec<Finding> {
+    const ONE_BY_ONE: usize = 3;
+    if found.len() <= ONE_BY_ONE {
+        return found.into_iter().map(|(f, _, _)| f).collect();
+    }
+    let shown: Vec<String> = found
+        .iter()
+        .take(6)
+        .map(|(_, _, n)| format!("`{n}`"))
+        .collect();
+    let more = found.len() - shown.len();
+    let functions = found.iter().filter(|(_, w, _)| *w == "function").count();
+    let what = match (functions, found.len() - functions) {
+        (_, 0) => "functions",
+        (0, _) => "variables",
+        _ => "functions and variables",
+    };
+    let (first, _, _) = &found[0];
+    let mut f = first.clone();
+    f.message = format!(
+        "{} declared {what} are not exported by {lib} but by {dep} (a dependency): {}{}",
+        found.len(),
+        shown.join(", "),
+        if more > 0 {
+            format!(", and {more} more")
+        } else {
+            String::new()
+        }
+    );
+    f.expected = format!("{lib} exports what its header declares");
+    f.found = found
+        .iter()
+        .map(|(g, w, n)| format!("{w} `{n}` at {}", g.location))
+        .collect::<Vec<_>>()
+        .join("\n");
+    f.hint = format!(
+        "dlsym on {lib}'s handle finds them through {dep}, but only while that dependency is what gets loaded; \
+         bind them on {dep}'s own handle, or check {dep} against the same header"
+    );
+    vec![f]
 }
 
 /// The overload that matches `sig` best: every parameter type equal (as far as the declaration pins it down),

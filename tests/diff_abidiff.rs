@@ -53,28 +53,43 @@ const ELF: &[(&str, Verdict, &[&str], i32, &str)] = &[
     ("member_added", Breaking, &["FFI0838", "FFI0836"], 4, ""),
     ("member_removed", Breaking, &["FFI0839", "FFI0836"], 4, ""),
     ("member_order", Breaking, &["FFI0840"], 4, ""),
-    ("member_offset", Breaking, &["FFI0841", "FFI0836"], 4, ""),
-    ("member_type", Breaking, &["FFI0842", "FFI0841"], 4, ""),
+    ("member_offset", Warning, &["FFI0841", "FFI0836"], 4, ""),
+    ("member_type", Warning, &["FFI0842", "FFI0841"], 4, ""),
     ("member_sign", Warning, &["FFI0842"], 4, ""),
     ("member_renamed", Compatible, &["FFI0844"], 0, ""),
-    ("array_len", Breaking, &["FFI0842", "FFI0836"], 4, ""),
+    ("array_len", Warning, &["FFI0842", "FFI0836"], 4, ""),
     ("fnptr", Warning, &["FFI0842"], 4, ""),
     ("bitfield_width", Breaking, &["FFI0843"], 4, ""),
     ("bitfield_pos", Breaking, &["FFI0843"], 4, ""),
     ("record_kind", Breaking, &["FFI0849"], 4, ""),
-    ("nested", Breaking, &["FFI0836", "FFI0842"], 4, ""),
-    ("anon_union", Breaking, &["FFI0836"], 4, ""),
-    ("record_align", Breaking, &["FFI0837", "FFI0836"], 4, ""),
-    ("pointed_record", Breaking, &["FFI0842"], 4, ""),
+    ("nested", Warning, &["FFI0836", "FFI0842"], 4, ""),
+    ("anon_union", Warning, &["FFI0836"], 4, ""),
+    ("record_align", Warning, &["FFI0837", "FFI0836"], 4, ""),
+    ("pointed_record", Warning, &["FFI0842"], 4, ""),
     ("enum_appended", Compatible, &["FFI0845"], 0, ""),
     ("enum_renumber", Breaking, &["FFI0846"], 4, ""),
     ("enum_removed", Breaking, &["FFI0846"], 4, ""),
     ("enum_size", Breaking, &["FFI0847"], 4, ""),
     ("return_record", Breaking, &["FFI0836", "FFI0838"], 4, ""),
-    ("opaque_internal", Breaking, &["FFI0836"], 4, ""),
+    ("opaque_internal", Warning, &["FFI0836"], 4, ""),
     ("static_added", Compatible, &[], 0, ""),
     // Both at once: the gate calls the removal an intended break (tests/gate_abi_baseline.rs).
     ("soname_break", Breaking, &["FFI0811", "FFI0801"], 12, ""),
+];
+
+/// The kinds whose changed record callers reach only through pointers (`const struct dl_buf *`, `struct dl_handle
+/// *`): from DWARF alone they are warnings, since only the public header can say whether callers see the record's
+/// layout. With difflib.h as the interest, the records it defines completely are errors again; `dl_handle`, which
+/// it leaves opaque, is out of the ABI.
+const POINTER_ONLY: &[(&str, Verdict)] = &[
+    ("member_offset", Breaking),
+    ("member_type", Breaking),
+    ("array_len", Breaking),
+    ("nested", Breaking),
+    ("anon_union", Breaking),
+    ("record_align", Breaking),
+    ("pointed_record", Breaking),
+    ("opaque_internal", Compatible),
 ];
 
 /// `kind toolchain old new` lines of a MANIFEST.
@@ -230,6 +245,49 @@ fn a_spec_that_leaves_a_record_opaque_takes_it_out_of_the_abi() {
             .output()
             .unwrap();
         println!("abidiff --headers-dir: exit {:?}", st.status.code());
+    }
+}
+
+#[test]
+fn a_spec_decides_records_reached_only_through_pointers() {
+    let dir = testdata("diff/elf");
+    let rows = manifest(&dir);
+    let header = testdata("src/diff/difflib.h");
+    for &(kind, with_spec) in POINTER_ONLY {
+        let (want, codes) = ELF
+            .iter()
+            .find(|r| r.0 == kind)
+            .map(|r| (r.1, r.2))
+            .unwrap();
+        assert_eq!(want, Warning, "{kind}: DWARF only");
+        for row in rows.iter().filter(|r| r[0] == kind) {
+            let (old, new) = (dir.join(&row[2]), dir.join(&row[3]));
+            // DWARF only: every finding about the record is at most a warning, and says how to decide.
+            let (_, doc) = diff(&[&old, &new], &[]);
+            let hints: Vec<&str> = all_findings(&doc)
+                .iter()
+                .filter(|f| f["severity"] == "warning")
+                .filter_map(|f| f["hint"].as_str())
+                .collect();
+            assert!(
+                !hints.is_empty() && hints.iter().all(|h| h.contains("--spec HEADER")),
+                "{kind}: {hints:?}"
+            );
+            let (code, doc) = diff(&[&old, &new], &["--spec", header.to_str().unwrap()]);
+            assert_eq!(
+                verdict_of(&doc),
+                with_spec,
+                "{kind} {}: with the header",
+                row[1]
+            );
+            assert_eq!(code, i32::from(with_spec == Breaking), "{kind}: exit");
+            if with_spec == Breaking {
+                let have = codes_of(&doc);
+                for c in codes {
+                    assert!(have.iter().any(|h| h == c), "{kind}: {c}; {have:?}");
+                }
+            }
+        }
     }
 }
 
@@ -476,6 +534,11 @@ fn declared_types_from_two_headers_agree_with_the_dwarf() {
         );
         let have = codes_of(&doc);
         let got = verdict_of(&doc);
+        // Two headers say which records are complete: a pointer-only record they define is part of the ABI.
+        let want = POINTER_ONLY
+            .iter()
+            .find(|p| p.0 == kind)
+            .map_or(want, |p| p.1);
         assert_eq!(got, want, "{kind}: declared verdict; {have:?}");
         for c in &type_codes {
             assert!(

@@ -467,7 +467,7 @@ pub fn diff_images(
             (Some(a), Some(b)) => {
                 let (eo, en) = (export_names(old), export_names(new));
                 let both = |n: &str| eo.binary_search(&n).is_ok() && en.binary_search(&n).is_ok();
-                let stats = types::compare(&ctx, a, b, &both, &mut findings);
+                let stats = types::compare(&ctx, a, b, &both, false, &mut findings);
                 let versions = |d: &crate::dwarf::DebugInfo| {
                     d.dwarf_versions
                         .iter()
@@ -602,7 +602,7 @@ fn declared_types(
     );
     let (eo, en) = (export_names(old), export_names(new));
     let both = |n: &str| eo.binary_search(&n).is_ok() && en.binary_search(&n).is_ok();
-    let stats = types::compare(ctx, &a, &b, &both, findings);
+    let stats = types::compare(ctx, &a, &b, &both, true, findings);
     findings.push(finding(
         DiffCode::Summary,
         None,

@@ -4,7 +4,17 @@
 //! complete type (with a spec, only a type the spec defines counts as complete: one it leaves opaque is not part
 //! of the ABI). Records and enums are compared once each, by name: size, alignment, member order, offsets, types,
 //! bitfields, enumerator values. A typedef-name or cv-qualifier change over the same underlying type is
-//! compatible (info); a renamed member with the same layout is a source break only (info).
+//! compatible (info); a renamed member with the same layout, or members of a struct (same size and alignment)
+//! split or merged over exactly the same bytes with the same scalars at the same offsets, is a source break only
+//! (info).
+//!
+//! How much a record's changes weigh (docs/findings.md, "Which records count"):
+//! - DWARF only (no interest, not two headers), a record reached only through pointers — never by value in a
+//!   parameter, return or variable, nor as a by-value member or element of a record that is — is part of the ABI
+//!   only if the public header defines it, which DWARF cannot tell: its findings are warnings that say so;
+//! - a union not held by value whose size and alignment are unchanged, and a record reached only as a member of
+//!   such unions, keep their findings as warnings: callers still allocate, copy and place the union right, only
+//!   code that uses those members itself sees the change (libabigail's harmless union change).
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -193,6 +203,13 @@ struct Walk<'a> {
     seen: BTreeSet<Reached>,
     queue: VecDeque<Reached>,
     stats: TypeStats,
+    /// Records reached by value: a parameter, return or variable of that type, or a by-value member or array
+    /// element of such a record.
+    by_value: BTreeSet<String>,
+    /// Records reached without crossing a member of a union whose size and alignment did not change.
+    unshielded: BTreeSet<String>,
+    /// Is which records the public header defines unknown (DWARF only, no interest)?
+    opacity_unknown: bool,
 }
 
 impl Walk<'_> {
@@ -286,18 +303,31 @@ impl Walk<'_> {
 }
 
 /// Compare the types of `old` and `new` reachable from symbols both export (`exported_by_both`).
+///
+/// `declared`: the two sides are headers laid out by the ABI engine ([`super::spec_types`]), so every complete
+/// record in them is one the header defines. Otherwise, without an interest, DWARF cannot say which records the
+/// public header leaves opaque, and a record reached only through pointers is reported at most as a warning.
 pub fn compare(
     ctx: &Ctx<'_>,
     old: &DebugInfo,
     new: &DebugInfo,
     exported_by_both: &dyn Fn(&str) -> bool,
+    declared: bool,
     out: &mut Vec<Finding>,
 ) -> TypeStats {
+    let roots = roots(ctx, old, new, exported_by_both);
+    let by_value = reachable(ctx, old, &roots, false, &|_| false);
+    let unshielded = reachable(ctx, old, &roots, true, &|n| {
+        stable_union(old, new, n) && !by_value.contains(n)
+    });
     let mut w = Walk {
         ctx,
         seen: BTreeSet::new(),
         queue: VecDeque::new(),
         stats: TypeStats::default(),
+        by_value,
+        unshielded,
+        opacity_unknown: !declared && ctx.interest.is_none(),
     };
     // NEW's functions and variables by name: one lookup each, not a scan.
     let new_functions: std::collections::HashMap<&str, &crate::dwarf::FunctionDef> = new
@@ -428,7 +458,17 @@ pub fn compare(
                 if let (Some(ra), Some(rb)) = (old.record(&n), new.record(&n)) {
                     w.stats.records += 1;
                     let label = format!("{} {}", kind_word(ra.kind), n);
+                    let first = out.len();
                     records(&mut w, &label, ra, rb, out);
+                    if let Some(why) = w.softened(&n, &label, ra, rb) {
+                        for f in out[first..]
+                            .iter_mut()
+                            .filter(|f| f.severity != Severity::Info)
+                        {
+                            f.severity = Severity::Warning;
+                            f.hint = format!("{} — {why}", f.hint);
+                        }
+                    }
                 }
             }
             Reached::Enum(n) => {
@@ -440,6 +480,160 @@ pub fn compare(
         }
     }
     w.stats
+}
+
+impl Walk<'_> {
+    /// Why the errors found in the record `n` are warnings, if they are:
+    /// - DWARF only, and `n` is reached only through pointers: it is part of the ABI only if the public header
+    ///   defines it, which DWARF cannot tell;
+    /// - `n` is a union not held by value whose size and alignment are unchanged, or a record reached only
+    ///   through the members of such unions: callers still allocate, copy and place it right, and only code
+    ///   that reads or writes those members directly sees the change (libabigail's harmless union change).
+    fn softened(&self, n: &str, label: &str, a: &Record, b: &Record) -> Option<String> {
+        if self.opacity_unknown && !self.by_value.contains(n) {
+            return Some(format!(
+                "{label} is reached only through pointers: this matters only if the public header defines it \
+                 (callers allocate it or read its members); pass --spec HEADER to decide"
+            ));
+        }
+        if self.by_value.contains(n) {
+            return None;
+        }
+        if a.kind == RecordKind::Union
+            && b.kind == RecordKind::Union
+            && a.byte_size == b.byte_size
+            && alignment(a) == alignment(b)
+        {
+            return Some(format!(
+                "{label} keeps its size and alignment: callers still allocate, copy and place it as before; \
+                 only code that reads or writes these members itself sees the change"
+            ));
+        }
+        if !self.unshielded.contains(n) {
+            return Some(format!(
+                "{label} is reached only as a member of unions whose size and alignment are unchanged: \
+                 callers still allocate them right; only code that reads or writes this member itself sees the \
+                 change"
+            ));
+        }
+        None
+    }
+}
+
+/// The types of the functions and variables both sides export (and the caller wants), as OLD declares them.
+fn roots<'a>(
+    ctx: &Ctx<'_>,
+    old: &'a DebugInfo,
+    new: &DebugInfo,
+    exported_by_both: &dyn Fn(&str) -> bool,
+) -> Vec<&'a TypeKind> {
+    let in_new_f: std::collections::HashSet<&str> =
+        new.functions().iter().map(|f| f.name.as_str()).collect();
+    let in_new_v: std::collections::HashSet<&str> =
+        new.variables().iter().map(|v| v.name.as_str()).collect();
+    let mut roots = Vec::new();
+    for f in old.functions() {
+        if ctx.wants(&f.name) && exported_by_both(&f.name) && in_new_f.contains(f.name.as_str()) {
+            roots.push(&f.ret.kind);
+            roots.extend(f.params.iter().map(|p| &p.ty.kind));
+        }
+    }
+    for v in old.variables() {
+        if ctx.wants(&v.name) && exported_by_both(&v.name) && in_new_v.contains(v.name.as_str()) {
+            roots.push(&v.ty.kind);
+        }
+    }
+    roots
+}
+
+/// Is `n` a union on both sides with the same size and alignment?
+fn stable_union(old: &DebugInfo, new: &DebugInfo, n: &str) -> bool {
+    match (old.record(n), new.record(n)) {
+        (Some(a), Some(b)) => {
+            a.kind == RecordKind::Union
+                && b.kind == RecordKind::Union
+                && a.byte_size == b.byte_size
+                && alignment(a) == alignment(b)
+        }
+        _ => false,
+    }
+}
+
+/// The named records OLD's `roots` reach: by value and through arrays, through pointers too when
+/// `through_pointers` (to complete records, as [`Walk::reach`] does), into the members of every record reached
+/// except those `stop` names (which are themselves reached).
+fn reachable(
+    ctx: &Ctx<'_>,
+    old: &DebugInfo,
+    roots: &[&TypeKind],
+    through_pointers: bool,
+    stop: &dyn Fn(&str) -> bool,
+) -> BTreeSet<String> {
+    fn visit(
+        ctx: &Ctx<'_>,
+        k: &TypeKind,
+        via_pointer: bool,
+        through_pointers: bool,
+        seen: &mut BTreeSet<String>,
+        todo: &mut Vec<String>,
+    ) {
+        match k {
+            TypeKind::Pointer { pointee } if through_pointers => {
+                visit(ctx, pointee, true, through_pointers, seen, todo)
+            }
+            TypeKind::Array { elem, .. } => {
+                visit(ctx, elem, via_pointer, through_pointers, seen, todo)
+            }
+            TypeKind::Record {
+                name: Some(n),
+                size,
+                ..
+            } => {
+                if via_pointer && (size.is_none() || !ctx.public_record(n)) {
+                    return;
+                }
+                if seen.insert(n.clone()) {
+                    todo.push(n.clone());
+                }
+            }
+            TypeKind::Function { ret, params, .. } if through_pointers => {
+                visit(ctx, ret, via_pointer, through_pointers, seen, todo);
+                for p in params {
+                    visit(ctx, p, via_pointer, through_pointers, seen, todo);
+                }
+            }
+            _ => {}
+        }
+    }
+    fn members(
+        ctx: &Ctx<'_>,
+        r: &Record,
+        through_pointers: bool,
+        seen: &mut BTreeSet<String>,
+        todo: &mut Vec<String>,
+        depth: usize,
+    ) {
+        for m in &r.members {
+            visit(ctx, &m.ty.kind, false, through_pointers, seen, todo);
+            if let Some(anon) = m.anon.as_deref().filter(|_| depth < 64) {
+                members(ctx, anon, through_pointers, seen, todo, depth + 1);
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let mut todo = Vec::new();
+    for k in roots {
+        visit(ctx, k, false, through_pointers, &mut seen, &mut todo);
+    }
+    while let Some(n) = todo.pop() {
+        if stop(&n) {
+            continue;
+        }
+        if let Some(r) = old.record(&n) {
+            members(ctx, r, through_pointers, &mut seen, &mut todo, 0);
+        }
+    }
+    seen
 }
 
 fn kind_word(k: RecordKind) -> &'static str {
@@ -580,6 +774,13 @@ fn records(w: &mut Walk<'_>, label: &str, a: &Record, b: &Record, out: &mut Vec<
             None => true,
         }
     });
+    if a.kind == RecordKind::Struct
+        && b.kind == RecordKind::Struct
+        && a.byte_size == b.byte_size
+        && alignment(a) == alignment(b)
+    {
+        regrouped(w, label, a, b, &mut removed, &mut added, out);
+    }
     let name_of = |m: &Member| m.name.clone().unwrap_or_default();
     for &i in &removed {
         let m = &a.members[i];
@@ -686,6 +887,150 @@ fn records(w: &mut Walk<'_>, label: &str, a: &Record, b: &Record, out: &mut Vec<
     }
 }
 
+/// A scalar of a flattened member: (offset in the record, size, class, signed). Classes: 0 integer-like (char,
+/// bool, enum too), 1 floating point, 2 complex, 3 pointer.
+type Leaf = (u64, u64, u8, bool);
+
+/// Flattened members larger than this are not regrouped (a reserved block is a few words).
+const MAX_LEAVES: usize = 4096;
+
+/// The scalars a member of kind `k` at `offset` with `size` bytes is made of, in order; `false` when it holds
+/// something else (a record, a flexible array, a bitfield's storage) or too many.
+fn leaves(k: &TypeKind, offset: u64, size: u64, out: &mut Vec<Leaf>) -> bool {
+    if out.len() >= MAX_LEAVES {
+        return false;
+    }
+    let scalar = |class: u8, s: u64, signed: bool, out: &mut Vec<Leaf>| {
+        out.push((offset, s, class, signed));
+        s == size
+    };
+    match k {
+        TypeKind::Float { size: s } => scalar(1, *s, false, out),
+        TypeKind::Complex { size: s } => scalar(2, *s, false, out),
+        TypeKind::Pointer { .. } => scalar(3, size, false, out),
+        TypeKind::Array { elem, len: Some(n) } if *n > 0 && size % n == 0 => {
+            let step = size / n;
+            (0..*n).all(|i| leaves(elem, offset + i * step, step, out))
+        }
+        _ => match int_like(k) {
+            Some((s, signed)) => scalar(0, s, signed, out),
+            None => false,
+        },
+    }
+}
+
+/// The scalars of some members of `r`, in order of offset, if they tile `[start, end)` exactly (no gap, no
+/// overlap, no bitfield).
+fn tiling(r: &Record, idx: &[usize], start: u64, end: u64) -> Option<Vec<Leaf>> {
+    let mut idx = idx.to_vec();
+    idx.sort_by_key(|&i| r.members[i].offset);
+    let mut at = start;
+    let mut out = Vec::new();
+    for i in idx {
+        let m = &r.members[i];
+        if m.bit_size.is_some() || m.offset != at || m.size == 0 {
+            return None;
+        }
+        if !leaves(&m.ty.kind, m.offset, m.size, &mut out) {
+            return None;
+        }
+        at = m.offset + m.size;
+    }
+    (at == end).then_some(out)
+}
+
+/// Removed members of OLD split into added members of NEW over exactly the same bytes, or added members that
+/// merge removed ones, with the same scalars at the same offsets (`unsigned reserved[3]` → three `unsigned`
+/// members): a source change only, reported like a rename. Called only when the struct's size and alignment
+/// are unchanged; the regrouped members leave `removed` and `added`.
+fn regrouped(
+    w: &Walk<'_>,
+    label: &str,
+    a: &Record,
+    b: &Record,
+    removed: &mut Vec<usize>,
+    added: &mut Vec<usize>,
+    out: &mut Vec<Finding>,
+) {
+    let inside = |m: &Member, start: u64, end: u64| m.offset >= start && m.offset + m.size <= end;
+    let name = |m: &Member| m.name.clone().unwrap_or_default();
+    // One removed member into several added ones (or one: a retyped member with the same scalars).
+    let mut k = 0;
+    while k < removed.len() {
+        let ma = &a.members[removed[k]];
+        let (start, end) = (ma.offset, ma.offset + ma.size);
+        let parts: Vec<usize> = added
+            .iter()
+            .copied()
+            .filter(|&j| inside(&b.members[j], start, end))
+            .collect();
+        let old_leaves = tiling(a, &[removed[k]], start, end);
+        if !parts.is_empty() && old_leaves.is_some() && old_leaves == tiling(b, &parts, start, end)
+        {
+            let names: Vec<String> = parts.iter().map(|&j| name(&b.members[j])).collect();
+            out.push(finding(
+                DiffCode::MemberRenamed,
+                None,
+                w.loc(label),
+                format!(
+                    "member {} of {label} is now {} over the same bytes",
+                    name(ma),
+                    names.join(", ")
+                ),
+                ma.decl.clone(),
+                parts
+                    .iter()
+                    .map(|&j| b.members[j].decl.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                "the same scalars at the same offsets: a source break (code naming the member), not a binary one"
+                    .into(),
+            ));
+            added.retain(|j| !parts.contains(j));
+            removed.remove(k);
+        } else {
+            k += 1;
+        }
+    }
+    // Several removed members merged into one added member.
+    let mut k = 0;
+    while k < added.len() {
+        let mb = &b.members[added[k]];
+        let (start, end) = (mb.offset, mb.offset + mb.size);
+        let parts: Vec<usize> = removed
+            .iter()
+            .copied()
+            .filter(|&i| inside(&a.members[i], start, end))
+            .collect();
+        let new_leaves = tiling(b, &[added[k]], start, end);
+        if parts.len() > 1 && new_leaves.is_some() && new_leaves == tiling(a, &parts, start, end) {
+            let names: Vec<String> = parts.iter().map(|&i| name(&a.members[i])).collect();
+            out.push(finding(
+                DiffCode::MemberRenamed,
+                None,
+                w.loc(label),
+                format!(
+                    "members {} of {label} are now {} over the same bytes",
+                    names.join(", "),
+                    name(mb)
+                ),
+                parts
+                    .iter()
+                    .map(|&i| a.members[i].decl.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                mb.decl.clone(),
+                "the same scalars at the same offsets: a source break (code naming the member), not a binary one"
+                    .into(),
+            ));
+            removed.retain(|i| !parts.contains(i));
+            added.remove(k);
+        } else {
+            k += 1;
+        }
+    }
+}
+
 fn enums(w: &Walk<'_>, label: &str, a: &EnumDef, b: &EnumDef, out: &mut Vec<Finding>) {
     if a.byte_size != b.byte_size {
         out.push(finding(
@@ -744,7 +1089,129 @@ fn enums(w: &Walk<'_>, label: &str, a: &EnumDef, b: &EnumDef, out: &mut Vec<Find
 
 #[cfg(test)]
 mod tests {
-    use super::canonical;
+    use super::{canonical, compare};
+    use crate::abi::Target;
+    use crate::decl::{parse_str, ParseOptions};
+    use crate::diff::{spec_types, Ctx};
+    use crate::report::{Code, Finding, Severity};
+
+    /// The findings between two headers' declarations, laid out for x86_64 Linux, as DWARF (`declared` false,
+    /// no interest: opacity unknown) or as declared types.
+    fn diff(old: &str, new: &str, declared: bool) -> Vec<Finding> {
+        let info = |name: &str, text: &str| {
+            let spec = parse_str(name, text, &ParseOptions::default()).expect("header parses");
+            spec_types::debug_info(&spec, Target::LinuxX86_64, name)
+        };
+        let (a, b) = (info("old.h", old), info("new.h", new));
+        let ctx = Ctx {
+            new_file: "new.so",
+            interest: None,
+        };
+        let mut out = Vec::new();
+        compare(&ctx, &a, &b, &|_| true, declared, &mut out);
+        out
+    }
+
+    fn worst(fs: &[Finding]) -> Severity {
+        fs.iter()
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(Severity::Info)
+    }
+
+    fn codes(fs: &[Finding], sev: Severity) -> Vec<String> {
+        fs.iter()
+            .filter(|f| f.severity == sev)
+            .map(|f| format!("{} {}", f.code.id(), f.message))
+            .collect()
+    }
+
+    #[test]
+    fn a_record_reached_only_through_pointers_is_a_warning_until_a_header_decides() {
+        let old = "struct st { int a; int b; }; int use(struct st *s);";
+        let new = "struct st { int a; long b; }; int use(struct st *s);";
+        let fs = diff(old, new, false);
+        assert_eq!(worst(&fs), Severity::Warning, "{fs:?}");
+        assert!(fs
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .all(|f| f.hint.contains("--spec HEADER")));
+        assert_eq!(worst(&diff(old, new, true)), Severity::Error);
+        // By value anywhere (here as a member of a record passed by value): an error without a header too.
+        let old = "struct st { int a; int b; }; struct w { struct st s; }; int use(struct st *p, struct w v);";
+        let new = "struct st { int a; long b; }; struct w { struct st s; }; int use(struct st *p, struct w v);";
+        assert_eq!(worst(&diff(old, new, false)), Severity::Error);
+    }
+
+    #[test]
+    fn a_union_that_keeps_its_size_and_alignment_changes_only_its_members_meaning() {
+        // A sizer member replaced by another of the same size, and a struct seen only through the union.
+        let old = "struct in { int a; int b; }; union u { long long table[4]; struct in in; }; int use(union u *p);";
+        let new = "struct in { int b; int a; }; union u { char size[32]; struct in in; }; int use(union u *p);";
+        let fs = diff(old, new, true);
+        assert_eq!(worst(&fs), Severity::Warning, "{fs:?}");
+        let warned = codes(&fs, Severity::Warning).join("\n");
+        assert!(
+            warned.contains("FFI0839 member table of union u"),
+            "{warned}"
+        );
+        assert!(warned.contains("FFI0840 members of struct in"), "{warned}");
+        // The struct is also reached directly: its reordering is an error.
+        let both = |s: &str| format!("{s} int raw(struct in *q);");
+        let fs = diff(&both(old), &both(new), true);
+        assert_eq!(
+            codes(&fs, Severity::Error),
+            ["FFI0840 members of struct in changed order"],
+            "{fs:?}"
+        );
+        // The union passed by value: its members decide how it is passed in registers.
+        let old = "union v { long long l; double d; }; int take(union v x);";
+        let new = "union v { long long l; float f; }; int take(union v x);";
+        assert_eq!(worst(&diff(old, new, true)), Severity::Error);
+        // The size changed: an error.
+        let old = "union w { int a[2]; }; int use(union w *p);";
+        let new = "union w { int a[4]; }; int use(union w *p);";
+        assert_eq!(worst(&diff(old, new, true)), Severity::Error);
+    }
+
+    #[test]
+    fn members_split_or_merged_over_the_same_scalars_are_a_source_change() {
+        let old = "struct o { unsigned s; unsigned reserved[3]; }; int use(struct o *p);";
+        let new =
+            "struct o { unsigned s; unsigned k; unsigned r1; unsigned r0; }; int use(struct o *p);";
+        let fs = diff(old, new, true);
+        assert_eq!(worst(&fs), Severity::Info, "{fs:?}");
+        assert!(fs
+            .iter()
+            .any(|f| f.code == Code::Diff(super::DiffCode::MemberRenamed)
+                && f.message
+                    == "member reserved of struct o is now k, r1, r0 over the same bytes"));
+        // And back: merged.
+        let fs = diff(new, old, true);
+        assert_eq!(worst(&fs), Severity::Info, "{fs:?}");
+        // Other scalars in the same bytes (how they are passed and read changes): not a regrouping.
+        for other in [
+            "struct o { unsigned s; float k; unsigned r1; unsigned r0; }; int use(struct o *p);",
+            "struct o { unsigned s; int k; unsigned r1; unsigned r0; }; int use(struct o *p);",
+            "struct o { unsigned s; unsigned long long k; unsigned r0; }; int use(struct o *p);",
+            "struct o { unsigned s; unsigned k; unsigned r1; unsigned char r0[4]; }; int use(struct o *p);",
+        ] {
+            let fs = diff(old, other, true);
+            assert!(
+                !fs.iter().any(|f| f.code == Code::Diff(super::DiffCode::MemberRenamed)),
+                "{other}: {fs:?}"
+            );
+            assert_ne!(worst(&fs), Severity::Info, "{other}");
+        }
+        // Not covering all the bytes (the rest became padding): not a regrouping.
+        let short = "struct o { unsigned s; unsigned k; unsigned r1; }; int use(struct o *p);";
+        let fs = diff(old, short, true);
+        assert!(
+            !fs.iter()
+                .any(|f| f.code == Code::Diff(super::DiffCode::MemberRenamed)),
+            "{fs:?}"
+        );
+    }
 
     #[test]
     fn integer_spellings_of_gcc_and_clang_are_one() {

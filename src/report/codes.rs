@@ -299,7 +299,7 @@ family! {
         MemberOffset = "FFI0841", Error, Abi, "A member moved";
         MemberType = "FFI0842", Error, Abi, "A member's type changed";
         Bitfield = "FFI0843", Error, Abi, "A bitfield's position or width changed";
-        MemberRenamed = "FFI0844", Info, Abi, "A member was renamed, the layout is the same";
+        MemberRenamed = "FFI0844", Info, Abi, "A member was renamed, split or merged; the bytes are the same";
         EnumeratorAdded = "FFI0845", Info, Abi, "Enumerators were appended to an enum";
         EnumeratorChanged = "FFI0846", Error, Abi, "An enumerator was renumbered or removed";
         EnumSize = "FFI0847", Error, Abi, "An enum type changed size";

@@ -217,3 +217,41 @@ fn wheels_pair_by_distribution_and_member_path_and_a_major_version_is_intended()
         "{f:?}"
     );
 }
+
+/// A record callers reach only through pointers: from DWARF alone its change is a warning (its header may keep it
+/// opaque); the target's `spec` says the header defines it, and the change is then a gate error, as
+/// `diff --spec` says.
+#[test]
+fn the_targets_spec_decides_records_reached_through_pointers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (old, new) = pair("member_offset");
+    std::fs::create_dir_all(tmp.path().join("prev")).unwrap();
+    std::fs::copy(&old, tmp.path().join("prev/libdifflib.so.1.0")).unwrap();
+    std::fs::copy(&new, tmp.path().join("libdifflib.so.1.1")).unwrap();
+    let header = testdata("src/diff/difflib.h");
+    let config = |spec: bool| {
+        let spec = if spec {
+            format!("spec = {:?}\n", header.display().to_string())
+        } else {
+            String::new()
+        };
+        format!(
+            "[[target]]\npath = \"libdifflib.so.1.1\"\n{spec}[policy]\nabi-baseline = \"prev/*.so*\"\n"
+        )
+    };
+    std::fs::write(tmp.path().join("ffi-doctor.toml"), config(false)).unwrap();
+    let (_, doc) = gate(tmp.path(), &[]);
+    let f = diff_findings(&doc);
+    assert!(
+        f.contains(&("FFI0841".into(), "warning".into(), false)),
+        "{f:?}"
+    );
+    std::fs::write(tmp.path().join("ffi-doctor.toml"), config(true)).unwrap();
+    let (code, doc) = gate(tmp.path(), &[]);
+    let f = diff_findings(&doc);
+    assert!(
+        f.contains(&("FFI0841".into(), "error".into(), false)),
+        "{f:?}"
+    );
+    assert_eq!(code, 1);
+}

@@ -79,13 +79,21 @@ fn counterpart<'a>(target: &Path, baselines: &'a [PathBuf]) -> Option<&'a PathBu
 
 /// The diff of one target against its counterpart, as gate findings (none when there is no counterpart: a new
 /// target has nothing to break).
-pub fn findings(target: &str, baselines: &[PathBuf]) -> Result<Vec<GateFinding>, InputError> {
+pub fn findings(
+    target: &str,
+    baselines: &[PathBuf],
+    interest: Option<diff::Interest>,
+) -> Result<Vec<GateFinding>, InputError> {
     let tpath = Path::new(target);
     let Some(base) = counterpart(tpath, baselines) else {
         return Ok(Vec::new());
     };
     let base_shown = base.display().to_string();
-    let report = diff::diff_paths(&base_shown, target, &DiffOptions::default())?;
+    let opts = DiffOptions {
+        interest,
+        ..DiffOptions::default()
+    };
+    let report = diff::diff_paths(&base_shown, target, &opts)?;
     let major_bump =
         matches!((wheel_major(base), wheel_major(tpath)), (Some(a), Some(b)) if a != b);
     let mut out = Vec::new();

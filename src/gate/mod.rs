@@ -185,6 +185,34 @@ fn expand(loaded: &Loaded) -> Result<Vec<Unit>, InputError> {
     Ok(units)
 }
 
+/// The parse options of a configured target's spec, as `check` reads a header: its `-D`/`-I` and the target's
+/// own system headers.
+fn spec_parse_options(loaded: &Loaded, tcfg: &config::TargetConfig) -> crate::decl::ParseOptions {
+    let mut parse = crate::decl::ParseOptions::from_args(
+        &tcfg.defines,
+        tcfg.include.iter().map(|i| loaded.base.join(i)).collect(),
+        false,
+        false,
+    );
+    parse.target_system_includes = true;
+    parse
+}
+
+/// What a configured target's spec declares, for the ABI baseline diff; `None` without a spec.
+fn spec_interest(loaded: &Loaded, cfg: usize) -> Result<Option<crate::diff::Interest>, InputError> {
+    let tcfg = &loaded.config.targets[cfg];
+    let Some(spec) = &tcfg.spec else {
+        return Ok(None);
+    };
+    let path = loaded.base.join(spec).display().to_string();
+    let parsed = crate::layout::parse_for(
+        &path,
+        &spec_parse_options(loaded, tcfg),
+        crate::abi::Target::host(),
+    )?;
+    Ok(Some(crate::diff::Interest::from_spec(&parsed)))
+}
+
 /// Run the gate for a loaded config.
 pub fn run(loaded: &Loaded, opts: &GateOptions) -> Result<GateReport, InputError> {
     let units = expand(loaded)?;
@@ -213,8 +241,25 @@ pub fn run(loaded: &Loaded, opts: &GateOptions) -> Result<GateReport, InputError
         .or(loaded.config.policy.abi_baseline.as_ref());
     if let Some(spec) = abi_base {
         let baselines = abi_baseline::resolve(loaded, spec)?;
-        for t in &mut targets {
-            match abi_baseline::findings(&t.path, &baselines) {
+        // A target's header says which records callers see whole: the diff judges records reached through
+        // pointers by it, as `diff --spec` does (parsed once per configured target).
+        let mut interests: BTreeMap<usize, Option<crate::diff::Interest>> = BTreeMap::new();
+        for (t, u) in targets.iter_mut().zip(&units) {
+            let interest = match interests.get(&u.cfg) {
+                Some(i) => i.clone(),
+                None => {
+                    let i = match spec_interest(loaded, u.cfg) {
+                        Ok(i) => i,
+                        Err(e) => {
+                            t.errors.push(e);
+                            None
+                        }
+                    };
+                    interests.insert(u.cfg, i.clone());
+                    i
+                }
+            };
+            match abi_baseline::findings(&t.path, &baselines, interest) {
                 Ok(fs) => t.findings.extend(fs),
                 Err(e) => t.errors.push(e),
             }
@@ -1083,16 +1128,8 @@ fn analyze(loaded: &Loaded, u: &Unit, opts: &GateOptions) -> TargetReport {
                     .map(|f| (f, None)),
             );
             if let (Some(spec), false) = (&tcfg.spec, b.extension) {
-                // As `check` reads a header: with the target's own system headers.
-                let mut parse = crate::decl::ParseOptions::from_args(
-                    &tcfg.defines,
-                    tcfg.include.iter().map(|i| loaded.base.join(i)).collect(),
-                    false,
-                    false,
-                );
-                parse.target_system_includes = true;
                 let opts = CheckOptions {
-                    parse,
+                    parse: spec_parse_options(loaded, tcfg),
                     timeout_secs: 10,
                     ..Default::default()
                 };

@@ -19,10 +19,11 @@ impl TempDir {
     /// Create a new directory named `{prefix}XXXXXX` under `TMPDIR`.
     pub fn new(prefix: &str) -> std::io::Result<TempDir> {
         install_handler();
+        // Created and registered under the lock the signal handler takes: a stop signal that arrives in
+        // between waits for the registration instead of missing a directory that already exists.
+        let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
         let inner = tempfile::Builder::new().prefix(prefix).tempdir()?;
-        if let Ok(mut live) = LIVE.lock() {
-            live.push(inner.path().to_path_buf());
-        }
+        live.push(inner.path().to_path_buf());
         Ok(TempDir { inner: Some(inner) })
     }
 
@@ -56,9 +57,18 @@ fn install_handler() {
             .name("ffi-doctor-cleanup".into())
             .spawn(move || {
                 if let Some(sig) = signals.forever().next() {
-                    let dirs: Vec<PathBuf> = LIVE.lock().map(|l| l.clone()).unwrap_or_default();
-                    for d in dirs {
-                        let _ = std::fs::remove_dir_all(d);
+                    // The lock is held until exit: no directory is created or registered meanwhile. Other
+                    // threads may still be writing into a live directory (an extraction recreating its
+                    // subdirectories), so removal is repeated until nothing is left.
+                    let live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+                    for _ in 0..50 {
+                        for d in live.iter() {
+                            let _ = std::fs::remove_dir_all(d);
+                        }
+                        if live.iter().all(|d| !d.exists()) {
+                            break;
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(2));
                     }
                     std::process::exit(128 + sig);
                 }

@@ -174,3 +174,45 @@ pub struct LoaderArgs {
     #[arg(long, value_name = "DIR")]
     pub dll_dir: Vec<String>,
 }
+
+/// `--sarif`, `--junit`, `--json FILE`: the report files `gate` and `diff` also write, besides what they print.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ReportFiles {
+    /// Also write a SARIF 2.1.0 log to this file.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<std::path::PathBuf>,
+    /// Also write a JUnit XML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<std::path::PathBuf>,
+    /// Also write the JSON report (the same document as `--format json`) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<std::path::PathBuf>,
+}
+
+impl ReportFiles {
+    /// Write the files asked for: SARIF and JUnit rendered from `gate` (the gate's report, or a diff's as one),
+    /// the JSON document from `json`. The message names the file that could not be written.
+    pub fn write(
+        &self,
+        gate: Option<&crate::gate::GateReport>,
+        json: impl FnOnce() -> String,
+    ) -> Result<(), String> {
+        let write = |p: &std::path::PathBuf, text: String| {
+            std::fs::write(p, text).map_err(|e| format!("writing {}: {e}", p.display()))
+        };
+        if let (Some(p), Some(g)) = (&self.sarif, gate) {
+            write(
+                p,
+                serde_json::to_string_pretty(&crate::gate::render::sarif(g)).unwrap_or_default()
+                    + "\n",
+            )?;
+        }
+        if let (Some(p), Some(g)) = (&self.junit, gate) {
+            write(p, crate::gate::render::junit(g))?;
+        }
+        if let Some(p) = &self.json {
+            write(p, json())?;
+        }
+        Ok(())
+    }
+}

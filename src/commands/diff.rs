@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::args::{SeverityArg, SpecArgs};
+use super::args::{ReportFiles, SeverityArg, SpecArgs};
 use super::Context;
 use crate::diff::{self, DiffOptions, DiffReport, Interest, Suppression};
 use crate::dwarf::DebugOptions;
@@ -51,15 +51,8 @@ pub struct DiffArgs {
     /// Exit 1 when an unsuppressed change has at least this severity.
     #[arg(long, value_enum, default_value_t = SeverityArg::Error)]
     pub fail_on: SeverityArg,
-    /// Also write a SARIF 2.1.0 log to this file.
-    #[arg(long, value_name = "FILE")]
-    pub sarif: Option<PathBuf>,
-    /// Also write a JUnit XML report to this file.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-    /// Also write the JSON report (schema ffi-doctor/diff/v1) to this file.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub files: ReportFiles,
 }
 
 fn interest(a: &DiffArgs) -> Result<Option<Interest>, InputError> {
@@ -148,30 +141,13 @@ pub fn run(ctx: &Context, a: &DiffArgs) -> i32 {
     let fail_on: Severity = a.fail_on.into();
     let all: Vec<Finding> = rep.findings().cloned().collect();
     let exit = report::exit_code_for(&all, fail_on);
-    let mut files = Vec::new();
-    if a.sarif.is_some() || a.junit.is_some() {
-        let g = as_gate_report(&rep, fail_on, exit);
-        if let Some(p) = &a.sarif {
-            files.push((
-                p,
-                serde_json::to_string_pretty(&gate::render::sarif(&g)).unwrap_or_default() + "\n",
-            ));
-        }
-        if let Some(p) = &a.junit {
-            files.push((p, gate::render::junit(&g)));
-        }
-    }
-    if let Some(p) = &a.json {
-        files.push((
-            p,
-            serde_json::to_string_pretty(&rep).unwrap_or_default() + "\n",
-        ));
-    }
-    for (p, text) in files {
-        if let Err(e) = std::fs::write(p, text) {
-            eprintln!("error: writing {}: {e}", p.display());
-            return EXIT_INPUT;
-        }
+    let sarif_junit = (a.files.sarif.is_some() || a.files.junit.is_some())
+        .then(|| as_gate_report(&rep, fail_on, exit));
+    if let Err(e) = a.files.write(sarif_junit.as_ref(), || {
+        serde_json::to_string_pretty(&rep).unwrap_or_default() + "\n"
+    }) {
+        eprintln!("error: {e}");
+        return EXIT_INPUT;
     }
     let written = match ctx.format {
         OutputFormat::Json => report::write_json(&rep),

@@ -5,7 +5,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use super::args::SeverityArg;
+use super::args::{ReportFiles, SeverityArg};
 use super::Context;
 use crate::gate::{self, config, GateOptions};
 use crate::report::{self, OutputFormat, EXIT_INPUT};
@@ -23,15 +23,8 @@ pub struct GateArgs {
     /// Exit 1 when an unsuppressed finding has at least this severity (after [severity] overrides).
     #[arg(long, value_enum, default_value_t = SeverityArg::Error)]
     pub fail_on: SeverityArg,
-    /// Also write a SARIF 2.1.0 log to this file.
-    #[arg(long, value_name = "FILE")]
-    pub sarif: Option<PathBuf>,
-    /// Also write a JUnit XML report to this file.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-    /// Also write the JSON report (schema ffi-doctor/gate/v1) to this file.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub files: ReportFiles,
     /// Check this file, glob, directory or wheel instead of the config's [[target]] entries (the policies still
     /// apply); repeatable. Relative to the current directory.
     #[arg(long, value_name = "PATH")]
@@ -140,27 +133,10 @@ pub fn run(ctx: &Context, a: &GateArgs) -> i32 {
     for e in rep.targets.iter().flat_map(|t| &t.errors) {
         eprintln!("error: {e}");
     }
-    let write_file = |p: &PathBuf, text: String| -> Result<(), String> {
-        std::fs::write(p, text).map_err(|e| format!("writing {}: {e}", p.display()))
-    };
-    let json = || serde_json::to_string_pretty(&rep).unwrap_or_default() + "\n";
-    let mut files = Vec::new();
-    if let Some(p) = &a.sarif {
-        files.push((
-            p,
-            serde_json::to_string_pretty(&gate::render::sarif(&rep)).unwrap_or_default() + "\n",
-        ));
-    }
-    if let Some(p) = &a.junit {
-        files.push((p, gate::render::junit(&rep)));
-    }
-    if let Some(p) = &a.json {
-        files.push((p, json()));
-    }
-    for (p, text) in files {
-        if let Err(e) = write_file(p, text) {
-            return fail(&e);
-        }
+    if let Err(e) = a.files.write(Some(&rep), || {
+        serde_json::to_string_pretty(&rep).unwrap_or_default() + "\n"
+    }) {
+        return fail(&e);
     }
     let written = match ctx.format {
         OutputFormat::Json => report::write_json(&rep),

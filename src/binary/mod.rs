@@ -168,6 +168,17 @@ pub enum Binding {
     Unique,
 }
 
+impl Binding {
+    /// The name the JSON documents use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Binding::Global => "global",
+            Binding::Weak => "weak",
+            Binding::Unique => "unique",
+        }
+    }
+}
+
 /// An ELF symbol version attached to a symbol.
 #[derive(Debug, Clone, Serialize)]
 pub struct SymbolVersion {

@@ -64,6 +64,17 @@ pub enum CallingConvention {
     Vectorcall,
 }
 
+impl CallingConvention {
+    /// The name the JSON documents use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallingConvention::Stdcall => "stdcall",
+            CallingConvention::Fastcall => "fastcall",
+            CallingConvention::Vectorcall => "vectorcall",
+        }
+    }
+}
+
 /// The name C code declares for a raw symbol name: Mach-O drops one leading `_`; 32-bit PE drops
 /// `__stdcall`/`__fastcall`/`__vectorcall` decorations (with the convention returned).
 pub fn c_name(raw: &str, format: Format, bits: u8) -> (&str, Option<CallingConvention>) {

@@ -8,6 +8,7 @@ use super::Context;
 use crate::binary::filter::SymbolFilter as Filter;
 use crate::binary::read_guarded;
 use crate::binary::{Export, Format, Image, Import, Mapped, ReadOptions};
+use crate::report::json_stream::JsonStream;
 use crate::report::{self, OutputFormat, EXIT_INPUT};
 
 #[derive(Debug, clap::Args)]
@@ -96,9 +97,7 @@ pub fn run(ctx: &Context, args: &SymbolArgs, which: Which) -> i32 {
         pattern: args.pattern.as_ref(),
     };
     let written = match (ctx.format, which) {
-        (OutputFormat::Json, Which::Exports) => json(command, &mapped, &images, |img| {
-            img.exports.iter().filter(|e| filter.export(e)).collect()
-        }),
+        (OutputFormat::Json, Which::Exports) => exports_json(&mapped, &images, &filter),
         (OutputFormat::Json, Which::Imports) => json(command, &mapped, &images, |img| {
             img.imports.iter().filter(|i| filter.import(i)).collect()
         }),
@@ -141,9 +140,87 @@ fn json<'a, T: Serialize + 'a>(
     })
 }
 
+/// The exports document, streamed: the same bytes `json` writes through serde for [`Export`], without building
+/// the document or going through the serializer per field (the listing of a large C++ library is tens of MB).
+fn exports_json(mapped: &Mapped, images: &[Image<'_>], filter: &Filter<'_>) -> std::io::Result<()> {
+    let stdout = std::io::stdout();
+    let mut j = JsonStream::new(stdout.lock());
+    j.begin_object();
+    j.str_member("schema", "ffi-doctor/exports/v1");
+    j.str_member("path", &mapped.path);
+    j.str_member("resolved_path", &mapped.resolved.display().to_string());
+    j.key("images");
+    j.begin_array();
+    for img in images {
+        j.element();
+        j.begin_object();
+        j.str_member("format", img.format.as_str());
+        j.str_member("arch", &img.arch);
+        j.u64_member("file_offset", img.file_offset);
+        let count = img.exports.iter().filter(|e| filter.export(e)).count();
+        j.u64_member("count", count as u64);
+        j.key("symbols");
+        j.begin_array();
+        for e in img.exports.iter().filter(|e| filter.export(e)) {
+            j.element();
+            export_json(&mut j, e)?;
+        }
+        j.end_array()?;
+        j.end_object()?;
+    }
+    j.end_array()?;
+    j.end_object()?;
+    j.finish()
+}
+
+/// One [`Export`] as its `Serialize` derive writes it: fields in declaration order, optional ones skipped when
+/// absent (and the two flags when false).
+fn export_json<W: Write>(j: &mut JsonStream<W>, e: &Export<'_>) -> std::io::Result<()> {
+    j.begin_object();
+    j.str_member("name", &e.name);
+    j.str_member("c_name", &e.c_name);
+    j.str_member("mangling", e.mangling.as_str());
+    if let Some(d) = &e.demangled {
+        j.str_member("demangled", d);
+    }
+    if let Some(c) = e.calling_convention {
+        j.str_member("calling_convention", c.as_str());
+    }
+    j.str_member("kind", e.kind.as_str());
+    j.u64_member("address", e.address);
+    if let Some(s) = e.size {
+        j.u64_member("size", s);
+    }
+    j.str_member("binding", e.binding.as_str());
+    if let Some(v) = &e.version {
+        j.key("version");
+        j.begin_object();
+        j.str_member("name", &v.name);
+        j.bool_member("default", v.default);
+        if let Some(f) = &v.file {
+            j.str_member("file", f);
+        }
+        j.end_object()?;
+    }
+    if let Some(o) = e.ordinal {
+        j.u64_member("ordinal", u64::from(o));
+    }
+    if let Some(f) = &e.forwarder {
+        j.str_member("forwarder", f);
+    }
+    if e.weak_definition {
+        j.bool_member("weak_definition", true);
+    }
+    if e.resolver {
+        j.bool_member("resolver", true);
+    }
+    j.end_object()
+}
+
 fn human(images: &[Image<'_>], which: Which, filter: &Filter<'_>) -> std::io::Result<()> {
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    // Big writes: a demangled listing of a large C++ library is tens of MB (the NAME column is padded).
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
     for img in images {
         if images.len() > 1 {
             writeln!(
@@ -411,11 +488,7 @@ fn export_row<'a>(e: &'a Export<'_>, hexw: usize, row: &mut Row<'a, 10>) {
     row.cell(if e.weak_definition {
         "weak-def"
     } else {
-        match e.binding {
-            crate::binary::Binding::Global => "global",
-            crate::binary::Binding::Weak => "weak",
-            crate::binary::Binding::Unique => "unique",
-        }
+        e.binding.as_str()
     });
     row.cell(e.mangling.as_str());
     version_cell(&e.version, row);
@@ -457,7 +530,58 @@ fn import_row<'a>(i: &'a Import<'_>, row: &mut Row<'a, 6>) {
 
 #[cfg(test)]
 mod tests {
-    use super::Row;
+    use super::{export_json, JsonStream, Row};
+    use crate::binary::names::{CallingConvention, Mangling};
+    use crate::binary::{Binding, Export, SymbolKind, SymbolVersion};
+    use std::borrow::Cow;
+
+    #[test]
+    fn streamed_export_is_what_serde_writes() {
+        let plain = Export {
+            name: Cow::Borrowed("_f@12"),
+            c_name: Cow::Borrowed("f"),
+            mangling: Mangling::C,
+            demangled: None,
+            calling_convention: None,
+            kind: SymbolKind::Function,
+            address: 0,
+            size: None,
+            binding: Binding::Global,
+            version: None,
+            ordinal: None,
+            forwarder: None,
+            weak_definition: false,
+            resolver: false,
+        };
+        let full = Export {
+            name: Cow::Owned("_ZN1a\"b\\c\u{1}\té".into()),
+            demangled: Some("a::\"b\"()".into()),
+            calling_convention: Some(CallingConvention::Stdcall),
+            mangling: Mangling::RustLegacy,
+            kind: SymbolKind::Tls,
+            address: u64::MAX,
+            size: Some(17),
+            binding: Binding::Unique,
+            version: Some(SymbolVersion {
+                name: "V_1".into(),
+                default: false,
+                file: Some("libx.so".into()),
+            }),
+            ordinal: Some(7),
+            forwarder: Some("NTDLL.X".into()),
+            weak_definition: true,
+            resolver: true,
+            ..plain.clone()
+        };
+        for e in [plain, full] {
+            let mut out = Vec::new();
+            let mut j = JsonStream::new(&mut out);
+            export_json(&mut j, &e).unwrap();
+            j.finish().unwrap();
+            let theirs = serde_json::to_string_pretty(&e).unwrap() + "\n";
+            assert_eq!(String::from_utf8(out).unwrap(), theirs);
+        }
+    }
 
     #[test]
     fn numbers_are_formatted_as_std_formats_them() {

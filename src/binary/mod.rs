@@ -5,6 +5,7 @@ pub mod elf;
 pub mod filter;
 pub mod guard;
 pub mod macho;
+mod name_sort;
 pub mod names;
 pub mod pe;
 mod pe_tables;

@@ -148,9 +148,10 @@ pub fn mangling_kind(name: &str) -> Mangling {
 
 /// `_ZN…17h<16 hex digits>E`, optionally followed by a `.suffix` (LLVM adds `.llvm.NNN`).
 fn is_rust_legacy(name: &str) -> bool {
-    let core = match name.find('.') {
-        Some(dot) => &name[..dot],
-        None => name,
+    // Most names have no '.': one fast byte search rules it out before looking for its position.
+    let core = match name.as_bytes().contains(&b'.') {
+        true => name.split_once('.').map_or(name, |(core, _)| core),
+        false => name,
     };
     let Some(body) = core.strip_suffix('E') else {
         return false;

@@ -340,8 +340,7 @@ impl<'a, const N: usize> Row<'a, N> {
         for _ in used..width {
             self.text.push('0');
         }
-        self.text
-            .push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+        self.text.extend(buf[i..].iter().map(|&b| char::from(b)));
         self.end(start);
     }
 
@@ -359,8 +358,7 @@ impl<'a, const N: usize> Row<'a, N> {
                 break;
             }
         }
-        self.text
-            .push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+        self.text.extend(buf[i..].iter().map(|&b| char::from(b)));
         self.end(start);
     }
 
@@ -414,7 +412,11 @@ fn write_table<'a, T, const N: usize>(
             let c = row.get(i);
             if !c.is_empty() {
                 used[i] = true;
-                width[i] = width[i].max(width_of(c));
+                // The last column is never padded: its width is not needed (it is the demangled name, the
+                // longest cell of a C++ listing).
+                if i + 1 < N {
+                    width[i] = width[i].max(width_of(c));
+                }
             }
         }
     }

@@ -383,7 +383,7 @@ fn read_with<'d>(
             index: i,
         });
     }
-    // Built in their final order (the order `finish` sorts by: name, version, address; ties in table order), so the
+    // Built in their final order (`sort_symbols`' order: name, version, address; ties in table order), so the
     // records are never moved by the sort: compact (name, index) keys are sorted instead.
     let mut keys: Vec<super::name_sort::Key<'_>> = pending
         .iter()
@@ -502,7 +502,7 @@ fn read_with<'d>(
         pe: None,
         data: super::ImageData(data),
     };
-    super::finish(&mut img, opts);
+    super::finish_exports_sorted(&mut img, opts);
     Ok(img)
 }
 

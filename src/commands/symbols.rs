@@ -240,6 +240,7 @@ fn human(images: &[Image<'_>], which: Which, filter: &Filter<'_>) -> std::io::Re
                     &img.exports,
                     |e| filter.export(e),
                     |e, row| export_row(e, hexw, row),
+                    Some(&|e, w| export_widths(e, hexw, w)),
                 )?
             }
             Which::Imports => write_table(
@@ -248,6 +249,7 @@ fn human(images: &[Image<'_>], which: Which, filter: &Filter<'_>) -> std::io::Re
                 &img.imports,
                 |i| filter.import(i),
                 import_row,
+                None,
             )?,
         }
     }
@@ -400,26 +402,26 @@ fn write_table<'a, T, const N: usize>(
     items: &'a [T],
     keep: impl Fn(&T) -> bool,
     fill: impl Fn(&'a T, &mut Row<'a, N>),
+    measure: Option<&Measure<'_, T, N>>,
 ) -> std::io::Result<()> {
     let kept: Vec<&'a T> = items.iter().filter(|t| keep(t)).collect();
     let mut row = Row::<N>::new();
-    let mut width = [0usize; N];
-    let mut used = [false; N];
+    let mut widths = Widths {
+        width: [0usize; N],
+        used: [false; N],
+    };
     for t in &kept {
+        if let Some(measure) = measure {
+            measure(t, &mut widths);
+            continue;
+        }
         row.clear();
         fill(t, &mut row);
         for i in 0..N {
-            let c = row.get(i);
-            if !c.is_empty() {
-                used[i] = true;
-                // The last column is never padded: its width is not needed (it is the demangled name, the
-                // longest cell of a C++ listing).
-                if i + 1 < N {
-                    width[i] = width[i].max(width_of(c));
-                }
-            }
+            widths.cell(i, width_of(row.get(i)));
         }
     }
+    let Widths { mut width, used } = widths;
     let cols: Vec<usize> = (0..N).filter(|&i| used[i]).collect();
     for &i in &cols {
         width[i] = width[i].max(headers[i].len());
@@ -431,6 +433,76 @@ fn write_table<'a, T, const N: usize>(
         write_line(out, &cols, &width, |i| row.get(i))?;
     }
     Ok(())
+}
+
+/// Computes a row's cell widths without formatting the row.
+type Measure<'m, T, const N: usize> = dyn Fn(&T, &mut Widths<N>) + 'm;
+
+/// The first pass of a table: which columns have a non-empty cell, and their widest cell.
+struct Widths<const N: usize> {
+    width: [usize; N],
+    used: [bool; N],
+}
+
+impl<const N: usize> Widths<N> {
+    /// A cell of display width `w` in column `i` (0: empty). The last column is never padded, so its width is
+    /// not kept (it is the demangled name, the longest cell of a C++ listing).
+    fn cell(&mut self, i: usize, w: usize) {
+        if w > 0 {
+            self.used[i] = true;
+            if i + 1 < N {
+                self.width[i] = self.width[i].max(w);
+            }
+        }
+    }
+}
+
+/// Number of decimal digits of `v`.
+fn dec_len(v: u64) -> usize {
+    v.checked_ilog10().map_or(1, |l| l as usize + 1)
+}
+
+/// The widths of the cells [`export_row`] makes, computed without formatting them (the first pass of a listing of
+/// tens of thousands of exports).
+fn export_widths(e: &Export<'_>, hexw: usize, w: &mut Widths<10>) {
+    if e.forwarder.is_none() {
+        let digits = (64 - e.address.leading_zeros() as usize).div_ceil(4);
+        w.cell(0, digits.max(hexw));
+    }
+    if let Some(s) = e.size {
+        w.cell(1, dec_len(s));
+    }
+    if let Some(o) = e.ordinal {
+        w.cell(2, dec_len(u64::from(o)));
+    }
+    let kind = e.kind.as_str().len();
+    w.cell(
+        3,
+        if e.resolver {
+            kind + " (resolver)".len()
+        } else {
+            kind
+        },
+    );
+    w.cell(4, bind_label(e).len());
+    w.cell(5, e.mangling.as_str().len());
+    if let Some(v) = &e.version {
+        w.cell(6, if v.default { 2 } else { 1 } + width_of(&v.name));
+    }
+    match (e.name.is_empty(), e.ordinal) {
+        (true, Some(o)) => w.cell(7, 1 + dec_len(u64::from(o)) + " (ordinal only)".len()),
+        _ => w.cell(7, width_of(&e.name)),
+    }
+    w.cell(8, e.forwarder.as_deref().map_or(0, width_of));
+    w.cell(9, e.demangled.as_deref().map_or(0, str::len));
+}
+
+fn bind_label(e: &Export<'_>) -> &'static str {
+    if e.weak_definition {
+        "weak-def"
+    } else {
+        e.binding.as_str()
+    }
 }
 
 /// One line of a table: the cells of the kept columns, padded to their widths, up to the last non-empty one.
@@ -487,11 +559,7 @@ fn export_row<'a>(e: &'a Export<'_>, hexw: usize, row: &mut Row<'a, 10>) {
     } else {
         row.cell(e.kind.as_str());
     }
-    row.cell(if e.weak_definition {
-        "weak-def"
-    } else {
-        e.binding.as_str()
-    });
+    row.cell(bind_label(e));
     row.cell(e.mangling.as_str());
     version_cell(&e.version, row);
     match (e.name.is_empty(), e.ordinal) {
@@ -532,7 +600,7 @@ fn import_row<'a>(i: &'a Import<'_>, row: &mut Row<'a, 6>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{export_json, JsonStream, Row};
+    use super::{export_json, export_row, export_widths, JsonStream, Row, Widths};
     use crate::binary::names::{CallingConvention, Mangling};
     use crate::binary::{Binding, Export, SymbolKind, SymbolVersion};
     use std::borrow::Cow;
@@ -575,6 +643,32 @@ mod tests {
             resolver: true,
             ..plain.clone()
         };
+        let ordinal_only = Export {
+            name: Cow::Borrowed(""),
+            ordinal: Some(12345),
+            address: 0x1234,
+            forwarder: None,
+            ..full.clone()
+        };
+        for e in [&plain, &full, &ordinal_only] {
+            for hexw in [8, 16] {
+                let mut fast = Widths {
+                    width: [0; 10],
+                    used: [false; 10],
+                };
+                export_widths(e, hexw, &mut fast);
+                let mut slow = Widths {
+                    width: [0; 10],
+                    used: [false; 10],
+                };
+                let mut row = Row::<10>::new();
+                export_row(e, hexw, &mut row);
+                for i in 0..10 {
+                    slow.cell(i, super::width_of(row.get(i)));
+                }
+                assert_eq!((fast.width, fast.used), (slow.width, slow.used));
+            }
+        }
         for e in [plain, full] {
             let mut out = Vec::new();
             let mut j = JsonStream::new(&mut out);

@@ -212,11 +212,21 @@ fn read_with<'d>(
     symbols: bool,
 ) -> Result<Image<'d>, InputError> {
     precheck(path, data)?;
-    let elf = match parse_lean(data) {
+    let (elf, dyn_text) = match parse_lean(data) {
         Some(lean) => lean,
-        None => Elf::parse(data),
+        None => Elf::parse(data).map(|elf| (elf, None)),
     }
     .map_err(|e| goblin_error(path, "a well-formed ELF file", e, 0))?;
+    // `.dynstr` as text: checked as a whole by `parse_lean`, else (goblin has checked every string of it) here.
+    let dyn_text = dyn_text.or_else(|| {
+        let d = elf.dynamic.as_ref()?;
+        let table = data.get(d.info.strtab..d.info.strtab.checked_add(d.info.strsz)?)?;
+        std::str::from_utf8(table).ok()
+    });
+    let dyn_str = |off: usize| match dyn_text {
+        Some(text) => strtab_at(text, off),
+        None => elf.dynstrtab.get_at(off),
+    };
     let hdr = &elf.header;
     let is_64 = elf.is_64;
     let little = elf.little_endian;
@@ -250,9 +260,7 @@ fn read_with<'d>(
     let mut def_names: Dense<&str> = Dense::default();
     if let Some(verdef) = &elf.verdef {
         for vd in verdef.iter() {
-            let mut names = vd
-                .iter()
-                .filter_map(|aux| elf.dynstrtab.get_at(aux.vda_name));
+            let mut names = vd.iter().filter_map(|aux| dyn_str(aux.vda_name));
             let Some(name) = names.next() else { continue };
             def_names.insert(vd.vd_ndx, name);
             versions_defined.push(VersionDef {
@@ -267,10 +275,10 @@ fn read_with<'d>(
     let mut need_names: Dense<(&str, &str)> = Dense::default();
     if let Some(verneed) = &elf.verneed {
         for vn in verneed.iter() {
-            let file = elf.dynstrtab.get_at(vn.vn_file).unwrap_or("");
+            let file = dyn_str(vn.vn_file).unwrap_or("");
             let mut versions = Vec::new();
             for aux in vn.iter() {
-                if let Some(name) = elf.dynstrtab.get_at(aux.vna_name) {
+                if let Some(name) = dyn_str(aux.vna_name) {
                     need_names.insert(aux.vna_other & 0x7fff, (name, file));
                     versions.push(name.to_string());
                 }
@@ -301,19 +309,6 @@ fn read_with<'d>(
     let mut exports = Vec::new();
     let mut pending: Vec<PendingExport<'_>> = Vec::with_capacity(nsyms);
     let mut imports = Vec::new();
-    // Names are read straight from .dynstr (goblin has checked every string in it is UTF-8); its own lookup
-    // (a binary search over every string) is the fallback for an offset the direct read cannot serve.
-    let dynstr: &[u8] = elf
-        .dynamic
-        .as_ref()
-        .and_then(|d| data.get(d.info.strtab..d.info.strtab.checked_add(d.info.strsz)?))
-        .unwrap_or(&[]);
-    // One check of the whole table (NUL is ASCII, so it is UTF-8 exactly when every string in it is).
-    let dynstr_text = std::str::from_utf8(dynstr).ok();
-    let name_at = |off: usize| -> Option<&str> {
-        let rest = dynstr_text?.get(off..)?;
-        Some(&rest[..rest.find('\0')?])
-    };
     for (i, s) in elf.dynsyms.iter().enumerate().take(nsyms) {
         if i == 0 || s.st_name == 0 {
             continue;
@@ -322,7 +317,7 @@ fn read_with<'d>(
         if bind == sym::STB_LOCAL {
             continue;
         }
-        let Some(name) = name_at(s.st_name).or_else(|| elf.dynstrtab.get_at(s.st_name)) else {
+        let Some(name) = dyn_str(s.st_name) else {
             continue;
         };
         if name.is_empty() {
@@ -388,29 +383,35 @@ fn read_with<'d>(
             index: i,
         });
     }
-    // Built in their final order (the order `finish` sorts by: name, version, address; ties in table order), so the
-    // records are never moved by the sort.
-    pending.sort_unstable_by(|a, b| {
+    // Built in their final order (`sort_symbols`' order: name, version, address; ties in table order), so the
+    // records are never moved by the sort: compact (name, index) keys are sorted instead.
+    let mut keys: Vec<super::name_sort::Key<'_>> = pending
+        .iter()
+        .zip(0u32..)
+        .map(|(p, k)| (p.name.as_bytes(), k))
+        .collect();
+    super::name_sort::sort_keys(&mut keys, |a, b| {
         fn ver<'a>(p: &PendingExport<'a>) -> (&'a str, bool) {
             p.version.map_or(("", false), |v| (v, p.hidden))
         }
-        a.name
-            .cmp(b.name)
-            .then_with(|| ver(a).cmp(&ver(b)))
+        let (a, b) = (&pending[a as usize], &pending[b as usize]);
+        ver(a)
+            .cmp(&ver(b))
             .then(a.sym.st_value.cmp(&b.sym.st_value))
             .then(a.index.cmp(&b.index))
     });
     exports.reserve_exact(pending.len());
-    for p in pending {
+    for &(_, k) in &keys {
+        let p = &pending[k as usize];
         let (c_name, mangling, conv) = name_facts(p.name, Format::Elf, bits);
-        let s = p.sym;
+        let s = &p.sym;
         exports.push(Export {
             name: Cow::Borrowed(p.name),
             c_name,
             mangling,
             demangled: None,
             calling_convention: conv,
-            kind: symbol_kind(&s),
+            kind: symbol_kind(s),
             address: s.st_value,
             size: Some(s.st_size),
             binding: p.binding,
@@ -501,8 +502,41 @@ fn read_with<'d>(
         pe: None,
         data: super::ImageData(data),
     };
-    super::finish(&mut img, opts);
+    super::finish_exports_sorted(&mut img, opts);
     Ok(img)
+}
+
+/// The string at `off` of a string table, as goblin's `Strtab::get_at` finds it in a parsed table: up to the next
+/// NUL or the end of the table; at the very end, `""` only when the table does not end in a NUL; `None` beyond it
+/// or inside a multi-byte character.
+fn strtab_at(text: &str, off: usize) -> Option<&str> {
+    let rest = text.get(off..)?;
+    if rest.is_empty() {
+        return (!text.is_empty() && !text.ends_with('\0')).then_some("");
+    }
+    Some(match find_nul(rest.as_bytes()) {
+        Some(n) => &rest[..n],
+        None => rest,
+    })
+}
+
+/// The index of the first NUL byte, eight bytes at a time (called once per symbol name).
+fn find_nul(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(w);
+        // The lowest flagged byte is the first zero byte (a borrow only flags bytes above a zero one).
+        let zero = x.wrapping_sub(ONES) & !x & HIGH;
+        if zero != 0 {
+            return Some(i + (zero.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b[i..].iter().position(|&c| c == 0).map(|p| i + p)
 }
 
 /// An export found in the dynamic symbol table, before it becomes an [`Export`].
@@ -542,7 +576,11 @@ impl<T> Dense<T> {
 /// dynamic relocation (`.rela.dyn`, tens of megabytes in a large C++ library) to bound the symbol count, and parses
 /// `.symtab`. The dynamic symbol count comes from the `SHT_DYNSYM` section, as `nm` and `llvm-nm` take it. `None`
 /// when that section is absent (stripped section headers) or relocations use the MIPS64 layout: the full parse.
-fn parse_lean(bytes: &[u8]) -> Option<goblin::error::Result<Elf<'_>>> {
+///
+/// `.dynstr` is checked as one piece (NUL is ASCII, so the table is UTF-8 exactly when every string in it is) and
+/// returned as text for [`strtab_at`], instead of goblin's parse, which lists every string of it; a table that
+/// fails the check gets goblin's parse, and so its error.
+fn parse_lean(bytes: &[u8]) -> Option<goblin::error::Result<(Elf<'_>, Option<&str>)>> {
     use goblin::elf::{program_header::ProgramHeader, reloc::RelocSection, symver};
     use goblin::elf::{section_header::SectionHeader, sym::Symtab};
     use goblin::strtab::Strtab;
@@ -550,7 +588,8 @@ fn parse_lean(bytes: &[u8]) -> Option<goblin::error::Result<Elf<'_>>> {
     if header.e_machine == header::EM_MIPS {
         return None;
     }
-    let build = || -> goblin::error::Result<Option<Elf<'_>>> {
+    let build = || -> goblin::error::Result<Option<(Elf<'_>, Option<&str>)>> {
+        let mut dyn_text = None;
         let mut elf = Elf::lazy_parse(header)?;
         let container = if elf.is_64 {
             goblin::container::Container::Big
@@ -597,18 +636,32 @@ fn parse_lean(bytes: &[u8]) -> Option<goblin::error::Result<Elf<'_>>> {
         elf.dynamic = goblin::elf::dynamic::Dynamic::parse(bytes, &elf.program_headers, ctx)?;
         if let Some(dynamic) = &elf.dynamic {
             let info = &dynamic.info;
-            elf.dynstrtab = Strtab::parse(bytes, info.strtab, info.strsz, 0)?;
+            let table = info
+                .strtab
+                .checked_add(info.strsz)
+                .and_then(|end| bytes.get(info.strtab..end));
+            let text = match table.map(std::str::from_utf8) {
+                Some(Ok(text)) => {
+                    elf.dynstrtab = Strtab::from_slice_unparsed(bytes, info.strtab, info.strsz, 0);
+                    text
+                }
+                _ => {
+                    elf.dynstrtab = Strtab::parse(bytes, info.strtab, info.strsz, 0)?;
+                    // Not reached: a table goblin parses is UTF-8 throughout.
+                    return Ok(None);
+                }
+            };
+            dyn_text = Some(text);
             if info.soname != 0 {
-                elf.soname = elf.dynstrtab.get_at(info.soname);
-            }
-            if info.needed_count > 0 {
-                elf.libraries = dynamic.get_libraries(&elf.dynstrtab);
+                elf.soname = strtab_at(text, info.soname);
             }
             for d in &dynamic.dyns {
-                if d.d_tag == dynamic::DT_RPATH {
-                    elf.rpaths.extend(elf.dynstrtab.get_at(d.d_val as usize));
+                if d.d_tag == dynamic::DT_NEEDED {
+                    elf.libraries.extend(strtab_at(text, d.d_val as usize));
+                } else if d.d_tag == dynamic::DT_RPATH {
+                    elf.rpaths.extend(strtab_at(text, d.d_val as usize));
                 } else if d.d_tag == dynamic::DT_RUNPATH {
-                    elf.runpaths.extend(elf.dynstrtab.get_at(d.d_val as usize));
+                    elf.runpaths.extend(strtab_at(text, d.d_val as usize));
                 }
             }
             let is_rela = info.pltrel == dynamic::DT_RELA;
@@ -619,7 +672,7 @@ fn parse_lean(bytes: &[u8]) -> Option<goblin::error::Result<Elf<'_>>> {
         elf.verdef = symver::VerdefSection::parse(bytes, &shdrs, ctx)?;
         elf.verneed = symver::VerneedSection::parse(bytes, &shdrs, ctx)?;
         elf.section_headers = shdrs;
-        Ok(Some(elf))
+        Ok(Some((elf, dyn_text)))
     };
     build().transpose()
 }
@@ -723,6 +776,35 @@ pub fn split_version(v: &str) -> Option<(&str, Vec<u64>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_search() {
+        for len in 0..40 {
+            for at in 0..=len {
+                let mut v = vec![0x80u8 | 1; len];
+                if at < len {
+                    v[at] = 0;
+                    if at + 1 < len {
+                        v[at + 1] = 0;
+                    }
+                }
+                assert_eq!(find_nul(&v), (at < len).then_some(at), "{len} {at}");
+            }
+        }
+        assert_eq!(find_nul(b"\x01\x00\x01\x01\x01\x01\x01\x01\x01"), Some(1));
+        assert_eq!(find_nul(b"\x01\x01\x01\x01\x01\x01\x01\x00"), Some(7));
+    }
+
+    #[test]
+    fn string_lookup_is_goblins() {
+        let tables: [&str; 6] = ["", "\0", "\0abc\0\0d\0", "\0abc\0tail", "x", "\0é\0ab"];
+        for t in tables {
+            let parsed = goblin::strtab::Strtab::parse(t.as_bytes(), 0, t.len(), 0).unwrap();
+            for off in 0..t.len() + 3 {
+                assert_eq!(strtab_at(t, off), parsed.get_at(off), "{t:?} at {off}");
+            }
+        }
+    }
 
     #[test]
     fn highest_per_family() {

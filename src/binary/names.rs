@@ -64,6 +64,17 @@ pub enum CallingConvention {
     Vectorcall,
 }
 
+impl CallingConvention {
+    /// The name the JSON documents use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallingConvention::Stdcall => "stdcall",
+            CallingConvention::Fastcall => "fastcall",
+            CallingConvention::Vectorcall => "vectorcall",
+        }
+    }
+}
+
 /// The name C code declares for a raw symbol name: Mach-O drops one leading `_`; 32-bit PE drops
 /// `__stdcall`/`__fastcall`/`__vectorcall` decorations (with the convention returned).
 pub fn c_name(raw: &str, format: Format, bits: u8) -> (&str, Option<CallingConvention>) {
@@ -137,9 +148,10 @@ pub fn mangling_kind(name: &str) -> Mangling {
 
 /// `_ZN…17h<16 hex digits>E`, optionally followed by a `.suffix` (LLVM adds `.llvm.NNN`).
 fn is_rust_legacy(name: &str) -> bool {
-    let core = match name.find('.') {
-        Some(dot) => &name[..dot],
-        None => name,
+    // Most names have no '.': one fast byte search rules it out before looking for its position.
+    let core = match name.as_bytes().contains(&b'.') {
+        true => name.split_once('.').map_or(name, |(core, _)| core),
+        false => name,
     };
     let Some(body) = core.strip_suffix('E') else {
         return false;

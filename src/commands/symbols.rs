@@ -8,6 +8,7 @@ use super::Context;
 use crate::binary::filter::SymbolFilter as Filter;
 use crate::binary::read_guarded;
 use crate::binary::{Export, Format, Image, Import, Mapped, ReadOptions};
+use crate::report::json_stream::JsonStream;
 use crate::report::{self, OutputFormat, EXIT_INPUT};
 
 #[derive(Debug, clap::Args)]
@@ -96,9 +97,7 @@ pub fn run(ctx: &Context, args: &SymbolArgs, which: Which) -> i32 {
         pattern: args.pattern.as_ref(),
     };
     let written = match (ctx.format, which) {
-        (OutputFormat::Json, Which::Exports) => json(command, &mapped, &images, |img| {
-            img.exports.iter().filter(|e| filter.export(e)).collect()
-        }),
+        (OutputFormat::Json, Which::Exports) => exports_json(&mapped, &images, &filter),
         (OutputFormat::Json, Which::Imports) => json(command, &mapped, &images, |img| {
             img.imports.iter().filter(|i| filter.import(i)).collect()
         }),
@@ -141,9 +140,87 @@ fn json<'a, T: Serialize + 'a>(
     })
 }
 
+/// The exports document, streamed: the same bytes `json` writes through serde for [`Export`], without building
+/// the document or going through the serializer per field (the listing of a large C++ library is tens of MB).
+fn exports_json(mapped: &Mapped, images: &[Image<'_>], filter: &Filter<'_>) -> std::io::Result<()> {
+    let stdout = std::io::stdout();
+    let mut j = JsonStream::new(stdout.lock());
+    j.begin_object();
+    j.str_member("schema", "ffi-doctor/exports/v1");
+    j.str_member("path", &mapped.path);
+    j.str_member("resolved_path", &mapped.resolved.display().to_string());
+    j.key("images");
+    j.begin_array();
+    for img in images {
+        j.element();
+        j.begin_object();
+        j.str_member("format", img.format.as_str());
+        j.str_member("arch", &img.arch);
+        j.u64_member("file_offset", img.file_offset);
+        let count = img.exports.iter().filter(|e| filter.export(e)).count();
+        j.u64_member("count", count as u64);
+        j.key("symbols");
+        j.begin_array();
+        for e in img.exports.iter().filter(|e| filter.export(e)) {
+            j.element();
+            export_json(&mut j, e)?;
+        }
+        j.end_array()?;
+        j.end_object()?;
+    }
+    j.end_array()?;
+    j.end_object()?;
+    j.finish()
+}
+
+/// One [`Export`] as its `Serialize` derive writes it: fields in declaration order, optional ones skipped when
+/// absent (and the two flags when false).
+fn export_json<W: Write>(j: &mut JsonStream<W>, e: &Export<'_>) -> std::io::Result<()> {
+    j.begin_object();
+    j.str_member("name", &e.name);
+    j.str_member("c_name", &e.c_name);
+    j.str_member("mangling", e.mangling.as_str());
+    if let Some(d) = &e.demangled {
+        j.str_member("demangled", d);
+    }
+    if let Some(c) = e.calling_convention {
+        j.str_member("calling_convention", c.as_str());
+    }
+    j.str_member("kind", e.kind.as_str());
+    j.u64_member("address", e.address);
+    if let Some(s) = e.size {
+        j.u64_member("size", s);
+    }
+    j.str_member("binding", e.binding.as_str());
+    if let Some(v) = &e.version {
+        j.key("version");
+        j.begin_object();
+        j.str_member("name", &v.name);
+        j.bool_member("default", v.default);
+        if let Some(f) = &v.file {
+            j.str_member("file", f);
+        }
+        j.end_object()?;
+    }
+    if let Some(o) = e.ordinal {
+        j.u64_member("ordinal", u64::from(o));
+    }
+    if let Some(f) = &e.forwarder {
+        j.str_member("forwarder", f);
+    }
+    if e.weak_definition {
+        j.bool_member("weak_definition", true);
+    }
+    if e.resolver {
+        j.bool_member("resolver", true);
+    }
+    j.end_object()
+}
+
 fn human(images: &[Image<'_>], which: Which, filter: &Filter<'_>) -> std::io::Result<()> {
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    // Big writes: a demangled listing of a large C++ library is tens of MB (the NAME column is padded).
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
     for img in images {
         if images.len() > 1 {
             writeln!(
@@ -163,6 +240,7 @@ fn human(images: &[Image<'_>], which: Which, filter: &Filter<'_>) -> std::io::Re
                     &img.exports,
                     |e| filter.export(e),
                     |e, row| export_row(e, hexw, row),
+                    Some(&|e, w| export_widths(e, hexw, w)),
                 )?
             }
             Which::Imports => write_table(
@@ -171,6 +249,7 @@ fn human(images: &[Image<'_>], which: Which, filter: &Filter<'_>) -> std::io::Re
                 &img.imports,
                 |i| filter.import(i),
                 import_row,
+                None,
             )?,
         }
     }
@@ -263,8 +342,7 @@ impl<'a, const N: usize> Row<'a, N> {
         for _ in used..width {
             self.text.push('0');
         }
-        self.text
-            .push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+        self.text.extend(buf[i..].iter().map(|&b| char::from(b)));
         self.end(start);
     }
 
@@ -282,8 +360,7 @@ impl<'a, const N: usize> Row<'a, N> {
                 break;
             }
         }
-        self.text
-            .push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+        self.text.extend(buf[i..].iter().map(|&b| char::from(b)));
         self.end(start);
     }
 
@@ -325,22 +402,26 @@ fn write_table<'a, T, const N: usize>(
     items: &'a [T],
     keep: impl Fn(&T) -> bool,
     fill: impl Fn(&'a T, &mut Row<'a, N>),
+    measure: Option<&Measure<'_, T, N>>,
 ) -> std::io::Result<()> {
     let kept: Vec<&'a T> = items.iter().filter(|t| keep(t)).collect();
     let mut row = Row::<N>::new();
-    let mut width = [0usize; N];
-    let mut used = [false; N];
+    let mut widths = Widths {
+        width: [0usize; N],
+        used: [false; N],
+    };
     for t in &kept {
+        if let Some(measure) = measure {
+            measure(t, &mut widths);
+            continue;
+        }
         row.clear();
         fill(t, &mut row);
         for i in 0..N {
-            let c = row.get(i);
-            if !c.is_empty() {
-                used[i] = true;
-                width[i] = width[i].max(width_of(c));
-            }
+            widths.cell(i, width_of(row.get(i)));
         }
     }
+    let Widths { mut width, used } = widths;
     let cols: Vec<usize> = (0..N).filter(|&i| used[i]).collect();
     for &i in &cols {
         width[i] = width[i].max(headers[i].len());
@@ -352,6 +433,76 @@ fn write_table<'a, T, const N: usize>(
         write_line(out, &cols, &width, |i| row.get(i))?;
     }
     Ok(())
+}
+
+/// Computes a row's cell widths without formatting the row.
+type Measure<'m, T, const N: usize> = dyn Fn(&T, &mut Widths<N>) + 'm;
+
+/// The first pass of a table: which columns have a non-empty cell, and their widest cell.
+struct Widths<const N: usize> {
+    width: [usize; N],
+    used: [bool; N],
+}
+
+impl<const N: usize> Widths<N> {
+    /// A cell of display width `w` in column `i` (0: empty). The last column is never padded, so its width is
+    /// not kept (it is the demangled name, the longest cell of a C++ listing).
+    fn cell(&mut self, i: usize, w: usize) {
+        if w > 0 {
+            self.used[i] = true;
+            if i + 1 < N {
+                self.width[i] = self.width[i].max(w);
+            }
+        }
+    }
+}
+
+/// Number of decimal digits of `v`.
+fn dec_len(v: u64) -> usize {
+    v.checked_ilog10().map_or(1, |l| l as usize + 1)
+}
+
+/// The widths of the cells [`export_row`] makes, computed without formatting them (the first pass of a listing of
+/// tens of thousands of exports).
+fn export_widths(e: &Export<'_>, hexw: usize, w: &mut Widths<10>) {
+    if e.forwarder.is_none() {
+        let digits = (64 - e.address.leading_zeros() as usize).div_ceil(4);
+        w.cell(0, digits.max(hexw));
+    }
+    if let Some(s) = e.size {
+        w.cell(1, dec_len(s));
+    }
+    if let Some(o) = e.ordinal {
+        w.cell(2, dec_len(u64::from(o)));
+    }
+    let kind = e.kind.as_str().len();
+    w.cell(
+        3,
+        if e.resolver {
+            kind + " (resolver)".len()
+        } else {
+            kind
+        },
+    );
+    w.cell(4, bind_label(e).len());
+    w.cell(5, e.mangling.as_str().len());
+    if let Some(v) = &e.version {
+        w.cell(6, if v.default { 2 } else { 1 } + width_of(&v.name));
+    }
+    match (e.name.is_empty(), e.ordinal) {
+        (true, Some(o)) => w.cell(7, 1 + dec_len(u64::from(o)) + " (ordinal only)".len()),
+        _ => w.cell(7, width_of(&e.name)),
+    }
+    w.cell(8, e.forwarder.as_deref().map_or(0, width_of));
+    w.cell(9, e.demangled.as_deref().map_or(0, str::len));
+}
+
+fn bind_label(e: &Export<'_>) -> &'static str {
+    if e.weak_definition {
+        "weak-def"
+    } else {
+        e.binding.as_str()
+    }
 }
 
 /// One line of a table: the cells of the kept columns, padded to their widths, up to the last non-empty one.
@@ -408,15 +559,7 @@ fn export_row<'a>(e: &'a Export<'_>, hexw: usize, row: &mut Row<'a, 10>) {
     } else {
         row.cell(e.kind.as_str());
     }
-    row.cell(if e.weak_definition {
-        "weak-def"
-    } else {
-        match e.binding {
-            crate::binary::Binding::Global => "global",
-            crate::binary::Binding::Weak => "weak",
-            crate::binary::Binding::Unique => "unique",
-        }
-    });
+    row.cell(bind_label(e));
     row.cell(e.mangling.as_str());
     version_cell(&e.version, row);
     match (e.name.is_empty(), e.ordinal) {
@@ -457,7 +600,84 @@ fn import_row<'a>(i: &'a Import<'_>, row: &mut Row<'a, 6>) {
 
 #[cfg(test)]
 mod tests {
-    use super::Row;
+    use super::{export_json, export_row, export_widths, JsonStream, Row, Widths};
+    use crate::binary::names::{CallingConvention, Mangling};
+    use crate::binary::{Binding, Export, SymbolKind, SymbolVersion};
+    use std::borrow::Cow;
+
+    #[test]
+    fn streamed_export_is_what_serde_writes() {
+        let plain = Export {
+            name: Cow::Borrowed("_f@12"),
+            c_name: Cow::Borrowed("f"),
+            mangling: Mangling::C,
+            demangled: None,
+            calling_convention: None,
+            kind: SymbolKind::Function,
+            address: 0,
+            size: None,
+            binding: Binding::Global,
+            version: None,
+            ordinal: None,
+            forwarder: None,
+            weak_definition: false,
+            resolver: false,
+        };
+        let full = Export {
+            name: Cow::Owned("_ZN1a\"b\\c\u{1}\té".into()),
+            demangled: Some("a::\"b\"()".into()),
+            calling_convention: Some(CallingConvention::Stdcall),
+            mangling: Mangling::RustLegacy,
+            kind: SymbolKind::Tls,
+            address: u64::MAX,
+            size: Some(17),
+            binding: Binding::Unique,
+            version: Some(SymbolVersion {
+                name: "V_1".into(),
+                default: false,
+                file: Some("libx.so".into()),
+            }),
+            ordinal: Some(7),
+            forwarder: Some("NTDLL.X".into()),
+            weak_definition: true,
+            resolver: true,
+            ..plain.clone()
+        };
+        let ordinal_only = Export {
+            name: Cow::Borrowed(""),
+            ordinal: Some(12345),
+            address: 0x1234,
+            forwarder: None,
+            ..full.clone()
+        };
+        for e in [&plain, &full, &ordinal_only] {
+            for hexw in [8, 16] {
+                let mut fast = Widths {
+                    width: [0; 10],
+                    used: [false; 10],
+                };
+                export_widths(e, hexw, &mut fast);
+                let mut slow = Widths {
+                    width: [0; 10],
+                    used: [false; 10],
+                };
+                let mut row = Row::<10>::new();
+                export_row(e, hexw, &mut row);
+                for i in 0..10 {
+                    slow.cell(i, super::width_of(row.get(i)));
+                }
+                assert_eq!((fast.width, fast.used), (slow.width, slow.used));
+            }
+        }
+        for e in [plain, full] {
+            let mut out = Vec::new();
+            let mut j = JsonStream::new(&mut out);
+            export_json(&mut j, &e).unwrap();
+            j.finish().unwrap();
+            let theirs = serde_json::to_string_pretty(&e).unwrap() + "\n";
+            assert_eq!(String::from_utf8(out).unwrap(), theirs);
+        }
+    }
 
     #[test]
     fn numbers_are_formatted_as_std_formats_them() {

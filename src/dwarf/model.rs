@@ -4,7 +4,7 @@
 //! differing later one is noted. Declarations (`DW_AT_declaration`) are never taken as definitions.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use gimli::{constants as dw, AttributeValue, EndianSlice, RunTimeEndian};
@@ -28,12 +28,13 @@ enum Const {
 }
 
 #[derive(Debug)]
-struct Die {
+struct Die<'d> {
     tag: dw::DwTag,
     depth: usize,
     unit: usize,
-    name: Option<String>,
-    linkage: Option<String>,
+    /// Borrowed from `.debug_str` (or the DIE) unless it had to be repaired into UTF-8.
+    name: Option<Cow<'d, str>>,
+    linkage: Option<Cow<'d, str>>,
     byte_size: Option<u64>,
     bit_size: Option<u64>,
     bit_offset: Option<u64>,
@@ -57,8 +58,8 @@ struct Die {
     mark: std::cell::Cell<u8>,
 }
 
-impl Die {
-    fn new(tag: dw::DwTag, depth: usize, unit: usize) -> Die {
+impl<'d> Die<'d> {
+    fn new(tag: dw::DwTag, depth: usize, unit: usize) -> Die<'d> {
         Die {
             tag,
             depth,
@@ -93,8 +94,69 @@ struct Unit {
     addr_size: u8,
 }
 
-struct Model {
-    dies: BTreeMap<usize, Die>,
+/// The DIEs by `.debug_info` offset: two parallel vectors sorted by offset (DIEs arrive in offset order, so
+/// inserting is a push), looked up by binary search. Far smaller and faster than a tree map of large values.
+#[derive(Default)]
+struct Dies<'d> {
+    offs: Vec<usize>,
+    dies: Vec<Die<'d>>,
+}
+
+impl<'d> Dies<'d> {
+    fn new() -> Dies<'d> {
+        Dies::default()
+    }
+
+    fn insert(&mut self, off: usize, die: Die<'d>) {
+        match self.offs.last() {
+            Some(&last) if last >= off => match self.offs.binary_search(&off) {
+                Ok(i) => self.dies[i] = die,
+                Err(i) => {
+                    self.offs.insert(i, off);
+                    self.dies.insert(i, die);
+                }
+            },
+            _ => {
+                self.offs.push(off);
+                self.dies.push(die);
+            }
+        }
+    }
+
+    fn get(&self, off: &usize) -> Option<&Die<'d>> {
+        self.offs.binary_search(off).ok().map(|i| &self.dies[i])
+    }
+
+    fn get_mut(&mut self, off: &usize) -> Option<&mut Die<'d>> {
+        self.offs.binary_search(off).ok().map(|i| &mut self.dies[i])
+    }
+
+    fn contains_key(&self, off: &usize) -> bool {
+        self.offs.binary_search(off).is_ok()
+    }
+
+    fn len(&self) -> usize {
+        self.offs.len()
+    }
+
+    fn keys(&self) -> std::slice::Iter<'_, usize> {
+        self.offs.iter()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&usize, &Die<'d>)> {
+        self.offs.iter().zip(self.dies.iter())
+    }
+}
+
+impl<'d> std::ops::Index<&usize> for Dies<'d> {
+    type Output = Die<'d>;
+    fn index(&self, off: &usize) -> &Die<'d> {
+        self.get(off).expect("a DIE at a checked offset")
+    }
+}
+
+struct Model<'d> {
+    dies: Dies<'d>,
     units: Vec<Unit>,
     /// Anonymous (or any) struct/union/enum → the first typedef naming it.
     typedef_of: HashMap<usize, String>,
@@ -222,7 +284,7 @@ pub(crate) fn read(
     let dwarf = sections.borrow(|s| EndianSlice::new(s, endian));
 
     let mut m = Model {
-        dies: BTreeMap::new(),
+        dies: Dies::new(),
         units: Vec::new(),
         typedef_of: HashMap::new(),
         notes: Vec::new(),
@@ -331,9 +393,9 @@ pub(crate) fn read(
                     AttributeValue::DebugInfoRef(o) => Some(o.0),
                     _ => None,
                 };
-                let string = || -> Result<Option<String>, InputError> {
+                let string = || -> Result<Option<Cow<'_, str>>, InputError> {
                     match dwarf.attr_string(&unit, v) {
-                        Ok(s) => Ok(Some(s.to_string_lossy().into_owned())),
+                        Ok(s) => Ok(Some(s.to_string_lossy())),
                         Err(e) => {
                             let (sec, so) = match v {
                                 AttributeValue::DebugStrRef(o) => (".debug_str", o.0),
@@ -406,7 +468,7 @@ pub(crate) fn read(
             }
             if die.tag == dw::DW_TAG_typedef {
                 if let (Some(t), Some(n)) = (die.ty, &die.name) {
-                    m.typedef_of.entry(t).or_insert_with(|| n.clone());
+                    m.typedef_of.entry(t).or_insert_with(|| n.to_string());
                 }
             }
             m.dies.insert(off, die);
@@ -641,8 +703,8 @@ type Built = (
     Vec<VariableDef>,
 );
 
-impl Model {
-    fn die(&self, off: usize) -> Option<&Die> {
+impl<'d> Model<'d> {
+    fn die(&self, off: usize) -> Option<&Die<'d>> {
         self.dies.get(&off)
     }
 
@@ -794,7 +856,8 @@ impl Model {
                 }
                 let Some(name) = d
                     .name
-                    .clone()
+                    .as_deref()
+                    .map(str::to_owned)
                     .or_else(|| self.typedef_of.get(&off).cloned())
                 else {
                     continue;
@@ -819,7 +882,8 @@ impl Model {
             } else if d.tag == dw::DW_TAG_enumeration_type {
                 let Some(name) = d
                     .name
-                    .clone()
+                    .as_deref()
+                    .map(str::to_owned)
                     .or_else(|| self.typedef_of.get(&off).cloned())
                 else {
                     continue;
@@ -888,10 +952,11 @@ impl Model {
             kind,
             name: d
                 .name
-                .clone()
+                .as_deref()
+                .map(str::to_owned)
                 .or_else(|| typedef_name.clone())
                 .unwrap_or_default(),
-            tag: d.name.clone(),
+            tag: d.name.as_deref().map(str::to_owned),
             typedef_name,
             byte_size: d.byte_size.unwrap_or(0),
             alignment: d.alignment,
@@ -928,7 +993,7 @@ impl Model {
             }
             None => (loc, None),
         };
-        let name = md.name.clone();
+        let name = md.name.as_deref().map(str::to_owned);
         let anon = match (&name, md.ty.and_then(|t| self.die(t))) {
             (_, Some(td))
                 if is_record(td.tag)
@@ -974,14 +1039,14 @@ impl Model {
             .filter_map(|c| {
                 let v = c.const_value?;
                 Some((
-                    c.name.clone().unwrap_or_default(),
+                    c.name.as_deref().map(str::to_owned).unwrap_or_default(),
                     if signed { v.signed() } else { v.unsigned() },
                 ))
             })
             .collect();
         EnumDef {
             name: name.to_string(),
-            tag: d.name.clone(),
+            tag: d.name.as_deref().map(str::to_owned),
             typedef_name: self.typedef_of.get(&off).cloned(),
             byte_size: d.byte_size.or_else(|| self.size_of(d.ty, 0)).unwrap_or(4),
             signed,
@@ -1007,8 +1072,8 @@ impl Model {
     fn function(&self, off: usize) -> Option<FunctionDef> {
         let d = &self.dies[&off];
         self.chain(off, |x| x.external.then_some(()))?;
-        let name = self.chain(off, |x| x.name.clone())?;
-        let linkage = self.chain(off, |x| x.linkage.clone());
+        let name = self.chain(off, |x| x.name.as_deref().map(str::to_owned))?;
+        let linkage = self.chain(off, |x| x.linkage.as_deref().map(str::to_owned));
         let ret_ty = self.chain(off, |x| x.ty);
         let prototyped = self.chain(off, |x| x.prototyped.then_some(())).is_some();
         // Parameters: this DIE's, else those of the declaration / abstract instance it completes.
@@ -1029,7 +1094,7 @@ impl Model {
             let Some(cd) = self.die(c) else { continue };
             if cd.tag == dw::DW_TAG_formal_parameter {
                 params.push(ParamDef {
-                    name: self.chain(c, |x| x.name.clone()),
+                    name: self.chain(c, |x| x.name.as_deref().map(str::to_owned)),
                     ty: self.type_desc(self.chain(c, |x| x.ty)),
                 });
             } else if cd.tag == dw::DW_TAG_unspecified_parameters {
@@ -1050,8 +1115,8 @@ impl Model {
     fn variable(&self, off: usize) -> Option<VariableDef> {
         let d = &self.dies[&off];
         self.chain(off, |x| x.external.then_some(()))?;
-        let name = self.chain(off, |x| x.name.clone())?;
-        let linkage = self.chain(off, |x| x.linkage.clone());
+        let name = self.chain(off, |x| x.name.as_deref().map(str::to_owned))?;
+        let linkage = self.chain(off, |x| x.linkage.as_deref().map(str::to_owned));
         Some(VariableDef {
             linkage_name: linkage.filter(|l| *l != name),
             name,
@@ -1072,7 +1137,9 @@ impl Model {
                 dw::DW_TAG_const_type => is_const = true,
                 dw::DW_TAG_volatile_type => is_volatile = true,
                 dw::DW_TAG_restrict_type | dw::DW_TAG_atomic_type => {}
-                dw::DW_TAG_typedef => typedefs.push(d.name.clone().unwrap_or_default()),
+                dw::DW_TAG_typedef => {
+                    typedefs.push(d.name.as_deref().map(str::to_owned).unwrap_or_default())
+                }
                 _ => break,
             }
             cur = d.ty;
@@ -1207,14 +1274,16 @@ impl Model {
                 },
                 name: d
                     .name
-                    .clone()
+                    .as_deref()
+                    .map(str::to_owned)
                     .or_else(|| self.typedef_of.get(&off).cloned()),
                 size: if d.declaration { None } else { d.byte_size },
             },
             dw::DW_TAG_enumeration_type => TypeKind::Enum {
                 name: d
                     .name
-                    .clone()
+                    .as_deref()
+                    .map(str::to_owned)
                     .or_else(|| self.typedef_of.get(&off).cloned()),
                 size: d
                     .byte_size
@@ -1275,7 +1344,7 @@ impl Model {
                 Some(t) => t.clone(),
                 None => format!("{w} {{...}}"),
             },
-            (None, Some(n)) => n.clone(),
+            (None, Some(n)) => n.to_string(),
             (None, None) => "void".into(),
         }
     }
@@ -1442,7 +1511,7 @@ mod tests {
 
     fn model() -> Model {
         Model {
-            dies: BTreeMap::new(),
+            dies: Dies::new(),
             units: vec![Unit {
                 name: "u.c".into(),
                 addr_size: 8,

@@ -686,6 +686,15 @@ fn is_record(tag: dw::DwTag) -> bool {
     )
 }
 
+/// A union, else a struct (a class is laid out as one).
+fn record_kind(tag: dw::DwTag) -> RecordKind {
+    if tag == dw::DW_TAG_union_type {
+        RecordKind::Union
+    } else {
+        RecordKind::Struct
+    }
+}
+
 fn is_qualifier(tag: dw::DwTag) -> bool {
     matches!(
         tag,
@@ -862,19 +871,23 @@ impl<'d> Model<'d> {
                 else {
                     continue;
                 };
-                let rec = self.record(off, 0);
                 match rec_idx.get(&name) {
+                    // A later definition of a known name is only compared with the first: its layout key (kind,
+                    // size, member names and places) is all the comparison reads, so no full record is built.
                     Some(&i) => {
-                        if !same_layout(&records[i], &rec) && noted.insert(name.clone()) {
+                        if !noted.contains(&name) && !self.same_layout_as(off, &records[i]) {
+                            let kind = record_kind(d.tag);
                             notes.push(format!(
                                 "{} {name} is defined differently in {} and {}: the first definition is used",
-                                kind_word(rec.kind),
+                                kind_word(kind),
                                 records[i].cu,
-                                rec.cu
+                                self.cu(d)
                             ));
+                            noted.insert(name);
                         }
                     }
                     None => {
+                        let rec = self.record(off, 0);
                         rec_idx.insert(name, records.len());
                         records.push(rec);
                     }
@@ -966,11 +979,39 @@ impl<'d> Model<'d> {
         }
     }
 
-    fn member(&self, md: &Die, depth: usize) -> Member {
-        let ty = self.type_desc(md.ty);
-        let size = ty.size.unwrap_or(0);
+    /// Does the record at `off` lay out like `first`: same kind and size, and the same members (name, offset,
+    /// size, bit offset and width) in the same order? Reads only that, not the members' full types.
+    fn same_layout_as(&self, off: usize, first: &Record) -> bool {
+        let d = &self.dies[&off];
+        let budget = self.step(off);
+        if record_kind(d.tag) != first.kind || d.byte_size.unwrap_or(0) != first.byte_size {
+            return false;
+        }
+        let mut theirs = first.members.iter();
+        for &c in d.children.iter().take_while(|_| budget) {
+            let Some(md) = self.die(c) else { continue };
+            if md.tag != dw::DW_TAG_member || md.external || md.declaration {
+                continue;
+            }
+            let Some(m) = theirs.next() else { return false };
+            let size = self.size_of(md.ty, 0).unwrap_or(0);
+            let (offset, bit_offset) = self.placement(md, size);
+            if m.name.as_deref() != md.name.as_deref()
+                || m.offset != offset
+                || m.size != size
+                || m.bit_offset != bit_offset
+                || m.bit_size != md.bit_size
+            {
+                return false;
+            }
+        }
+        theirs.next().is_none()
+    }
+
+    /// A member's byte offset and, for a bitfield, its absolute bit offset (see [`Member::offset`]).
+    fn placement(&self, md: &Die, size: u64) -> (u64, Option<u64>) {
         let loc = md.member_loc.unwrap_or(0);
-        let (offset, bit_offset) = match md.bit_size {
+        match md.bit_size {
             Some(bits) => {
                 let abs = if let Some(dbo) = md.data_bit_offset {
                     dbo
@@ -992,7 +1033,13 @@ impl<'d> Model<'d> {
                 (off, Some(abs))
             }
             None => (loc, None),
-        };
+        }
+    }
+
+    fn member(&self, md: &Die, depth: usize) -> Member {
+        let ty = self.type_desc(md.ty);
+        let size = ty.size.unwrap_or(0);
+        let (offset, bit_offset) = self.placement(md, size);
         let name = md.name.as_deref().map(str::to_owned);
         let anon = match (&name, md.ty.and_then(|t| self.die(t))) {
             (_, Some(td))
@@ -1485,31 +1532,11 @@ fn kind_word(k: RecordKind) -> &'static str {
     }
 }
 
-/// Same size and the same members at the same places (type spellings may differ between units).
-fn same_layout(a: &Record, b: &Record) -> bool {
-    type Key<'a> = (Option<&'a str>, u64, u64, Option<u64>, Option<u64>);
-    fn key(r: &Record) -> Vec<Key<'_>> {
-        r.members
-            .iter()
-            .map(|m| {
-                (
-                    m.name.as_deref(),
-                    m.offset,
-                    m.size,
-                    m.bit_offset,
-                    m.bit_size,
-                )
-            })
-            .collect()
-    }
-    a.kind == b.kind && a.byte_size == b.byte_size && key(a) == key(b)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn model() -> Model {
+    fn model() -> Model<'static> {
         Model {
             dies: Dies::new(),
             units: vec![Unit {
@@ -1573,6 +1600,61 @@ mod tests {
         mem.ty = Some(10);
         m.dies.insert(20, mem);
         assert_eq!(m.type_cycle_from(10), Some(vec![10]));
+    }
+
+    /// A later definition of a known record is compared by layout only: the same members at the same places
+    /// are no note (whatever their type spelling), a moved or resized member or bitfield is one.
+    #[test]
+    fn redefinitions_compared_by_layout() {
+        fn rec(
+            m: &mut Model<'_>,
+            at: usize,
+            unit: usize,
+            members: &[(&'static str, u64, Option<u64>)],
+        ) {
+            let mut r = Die::new(dw::DW_TAG_structure_type, 1, unit);
+            r.name = Some("s".into());
+            r.byte_size = Some(16);
+            r.children = (1..=members.len()).map(|k| at + 2 * k).collect();
+            m.dies.insert(at, r);
+            for (k, &(name, loc, bits)) in members.iter().enumerate() {
+                let mut md = Die::new(dw::DW_TAG_member, 2, unit);
+                md.name = Some(name.into());
+                md.member_loc = Some(loc);
+                md.bit_size = bits;
+                md.data_bit_offset = bits.map(|_| loc * 8);
+                md.ty = Some(1);
+                m.dies.insert(at + 2 * (k + 1), md);
+            }
+        }
+        let notes = |second: &[(&'static str, u64, Option<u64>)]| {
+            let mut m = model();
+            m.units.push(Unit {
+                name: "v.c".into(),
+                addr_size: 8,
+            });
+            let mut int = Die::new(dw::DW_TAG_base_type, 1, 0);
+            int.byte_size = Some(4);
+            int.encoding = Some(dw::DW_ATE_signed.0);
+            m.dies.insert(1, int);
+            rec(&mut m, 100, 0, &[("a", 0, None), ("f", 4, Some(3))]);
+            rec(&mut m, 200, 1, second);
+            let (records, ..) = m.build();
+            assert_eq!(records.len(), 1);
+            assert_eq!(records[0].cu, "u.c");
+            m.notes
+        };
+        assert!(notes(&[("a", 0, None), ("f", 4, Some(3))]).is_empty());
+        let differ =
+            ["struct s is defined differently in u.c and v.c: the first definition is used"];
+        assert_eq!(notes(&[("a", 4, None), ("f", 4, Some(3))]), differ);
+        assert_eq!(notes(&[("a", 0, None), ("f", 4, Some(4))]), differ);
+        assert_eq!(notes(&[("a", 0, None)]), differ);
+        assert_eq!(notes(&[("b", 0, None), ("f", 4, Some(3))]), differ);
+        assert_eq!(
+            notes(&[("a", 0, None), ("f", 4, Some(3)), ("g", 8, None)]),
+            differ
+        );
     }
 
     #[test]

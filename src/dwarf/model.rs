@@ -4,7 +4,7 @@
 //! differing later one is noted. Declarations (`DW_AT_declaration`) are never taken as definitions.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use gimli::{constants as dw, AttributeValue, EndianSlice, RunTimeEndian};
@@ -28,12 +28,13 @@ enum Const {
 }
 
 #[derive(Debug)]
-struct Die {
+struct Die<'d> {
     tag: dw::DwTag,
     depth: usize,
     unit: usize,
-    name: Option<String>,
-    linkage: Option<String>,
+    /// Borrowed from `.debug_str` (or the DIE) unless it had to be repaired into UTF-8.
+    name: Option<Cow<'d, str>>,
+    linkage: Option<Cow<'d, str>>,
     byte_size: Option<u64>,
     bit_size: Option<u64>,
     bit_offset: Option<u64>,
@@ -57,8 +58,8 @@ struct Die {
     mark: std::cell::Cell<u8>,
 }
 
-impl Die {
-    fn new(tag: dw::DwTag, depth: usize, unit: usize) -> Die {
+impl<'d> Die<'d> {
+    fn new(tag: dw::DwTag, depth: usize, unit: usize) -> Die<'d> {
         Die {
             tag,
             depth,
@@ -93,8 +94,74 @@ struct Unit {
     addr_size: u8,
 }
 
-struct Model {
-    dies: BTreeMap<usize, Die>,
+/// The DIEs by `.debug_info` offset: two parallel vectors sorted by offset (DIEs arrive in offset order, so
+/// inserting is a push), looked up by binary search. Far smaller and faster than a tree map of large values.
+#[derive(Default)]
+struct Dies<'d> {
+    offs: Vec<usize>,
+    dies: Vec<Die<'d>>,
+}
+
+impl<'d> Dies<'d> {
+    fn new() -> Dies<'d> {
+        Dies::default()
+    }
+
+    fn insert(&mut self, off: usize, die: Die<'d>) {
+        match self.offs.last() {
+            Some(&last) if last >= off => match self.offs.binary_search(&off) {
+                Ok(i) => self.dies[i] = die,
+                Err(i) => {
+                    self.offs.insert(i, off);
+                    self.dies.insert(i, die);
+                }
+            },
+            _ => {
+                self.offs.push(off);
+                self.dies.push(die);
+            }
+        }
+    }
+
+    fn reserve(&mut self, n: usize) {
+        self.offs.reserve(n);
+        self.dies.reserve(n);
+    }
+
+    fn get(&self, off: &usize) -> Option<&Die<'d>> {
+        self.offs.binary_search(off).ok().map(|i| &self.dies[i])
+    }
+
+    fn get_mut(&mut self, off: &usize) -> Option<&mut Die<'d>> {
+        self.offs.binary_search(off).ok().map(|i| &mut self.dies[i])
+    }
+
+    fn contains_key(&self, off: &usize) -> bool {
+        self.offs.binary_search(off).is_ok()
+    }
+
+    fn len(&self) -> usize {
+        self.offs.len()
+    }
+
+    fn keys(&self) -> std::slice::Iter<'_, usize> {
+        self.offs.iter()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&usize, &Die<'d>)> {
+        self.offs.iter().zip(self.dies.iter())
+    }
+}
+
+impl<'d> std::ops::Index<&usize> for Dies<'d> {
+    type Output = Die<'d>;
+    fn index(&self, off: &usize) -> &Die<'d> {
+        self.get(off).expect("a DIE at a checked offset")
+    }
+}
+
+struct Model<'d> {
+    dies: Dies<'d>,
     units: Vec<Unit>,
     /// Anonymous (or any) struct/union/enum → the first typedef naming it.
     typedef_of: HashMap<usize, String>,
@@ -222,7 +289,7 @@ pub(crate) fn read(
     let dwarf = sections.borrow(|s| EndianSlice::new(s, endian));
 
     let mut m = Model {
-        dies: BTreeMap::new(),
+        dies: Dies::new(),
         units: Vec::new(),
         typedef_of: HashMap::new(),
         notes: Vec::new(),
@@ -235,6 +302,10 @@ pub(crate) fn read(
     let mut refs: Vec<usize> = Vec::new();
     let mut versions = BTreeSet::new();
     let mut type_sig_refs = false;
+    // About one DIE per 8 bytes of .debug_info in C libraries: reserved up front, so the table is not copied
+    // as it grows (reserved pages never written cost nothing).
+    m.dies
+        .reserve(gimli::Section::reader(&dwarf.debug_info).len() / 8);
     let mut iter = dwarf.units();
     let mut next_unit: u64 = 0;
     loop {
@@ -331,9 +402,9 @@ pub(crate) fn read(
                     AttributeValue::DebugInfoRef(o) => Some(o.0),
                     _ => None,
                 };
-                let string = || -> Result<Option<String>, InputError> {
+                let string = || -> Result<Option<Cow<'_, str>>, InputError> {
                     match dwarf.attr_string(&unit, v) {
-                        Ok(s) => Ok(Some(s.to_string_lossy().into_owned())),
+                        Ok(s) => Ok(Some(s.to_string_lossy())),
                         Err(e) => {
                             let (sec, so) = match v {
                                 AttributeValue::DebugStrRef(o) => (".debug_str", o.0),
@@ -406,7 +477,7 @@ pub(crate) fn read(
             }
             if die.tag == dw::DW_TAG_typedef {
                 if let (Some(t), Some(n)) = (die.ty, &die.name) {
-                    m.typedef_of.entry(t).or_insert_with(|| n.clone());
+                    m.typedef_of.entry(t).or_insert_with(|| n.to_string());
                 }
             }
             m.dies.insert(off, die);
@@ -624,6 +695,15 @@ fn is_record(tag: dw::DwTag) -> bool {
     )
 }
 
+/// A union, else a struct (a class is laid out as one).
+fn record_kind(tag: dw::DwTag) -> RecordKind {
+    if tag == dw::DW_TAG_union_type {
+        RecordKind::Union
+    } else {
+        RecordKind::Struct
+    }
+}
+
 fn is_qualifier(tag: dw::DwTag) -> bool {
     matches!(
         tag,
@@ -641,8 +721,8 @@ type Built = (
     Vec<VariableDef>,
 );
 
-impl Model {
-    fn die(&self, off: usize) -> Option<&Die> {
+impl<'d> Model<'d> {
+    fn die(&self, off: usize) -> Option<&Die<'d>> {
         self.dies.get(&off)
     }
 
@@ -781,10 +861,10 @@ impl Model {
         let mut notes = Vec::new();
         let mut noted: BTreeSet<String> = BTreeSet::new();
 
-        let offs: Vec<usize> = self.dies.keys().copied().collect();
-        for off in offs {
+        // In offset order, by position: no lookup per DIE.
+        for i in 0..self.dies.len() {
             self.steps.set((0, self.steps.get().1));
-            let d = &self.dies[&off];
+            let (off, d) = (self.dies.offs[i], &self.dies.dies[i]);
             if d.declaration {
                 continue;
             }
@@ -794,24 +874,29 @@ impl Model {
                 }
                 let Some(name) = d
                     .name
-                    .clone()
+                    .as_deref()
+                    .map(str::to_owned)
                     .or_else(|| self.typedef_of.get(&off).cloned())
                 else {
                     continue;
                 };
-                let rec = self.record(off, 0);
                 match rec_idx.get(&name) {
+                    // A later definition of a known name is only compared with the first: its layout key (kind,
+                    // size, member names and places) is all the comparison reads, so no full record is built.
                     Some(&i) => {
-                        if !same_layout(&records[i], &rec) && noted.insert(name.clone()) {
+                        if !noted.contains(&name) && !self.same_layout_as(off, &records[i]) {
+                            let kind = record_kind(d.tag);
                             notes.push(format!(
                                 "{} {name} is defined differently in {} and {}: the first definition is used",
-                                kind_word(rec.kind),
+                                kind_word(kind),
                                 records[i].cu,
-                                rec.cu
+                                self.cu(d)
                             ));
+                            noted.insert(name);
                         }
                     }
                     None => {
+                        let rec = self.record(off, 0);
                         rec_idx.insert(name, records.len());
                         records.push(rec);
                     }
@@ -819,7 +904,8 @@ impl Model {
             } else if d.tag == dw::DW_TAG_enumeration_type {
                 let Some(name) = d
                     .name
-                    .clone()
+                    .as_deref()
+                    .map(str::to_owned)
                     .or_else(|| self.typedef_of.get(&off).cloned())
                 else {
                     continue;
@@ -888,10 +974,11 @@ impl Model {
             kind,
             name: d
                 .name
-                .clone()
+                .as_deref()
+                .map(str::to_owned)
                 .or_else(|| typedef_name.clone())
                 .unwrap_or_default(),
-            tag: d.name.clone(),
+            tag: d.name.as_deref().map(str::to_owned),
             typedef_name,
             byte_size: d.byte_size.unwrap_or(0),
             alignment: d.alignment,
@@ -901,11 +988,39 @@ impl Model {
         }
     }
 
-    fn member(&self, md: &Die, depth: usize) -> Member {
-        let ty = self.type_desc(md.ty);
-        let size = ty.size.unwrap_or(0);
+    /// Does the record at `off` lay out like `first`: same kind and size, and the same members (name, offset,
+    /// size, bit offset and width) in the same order? Reads only that, not the members' full types.
+    fn same_layout_as(&self, off: usize, first: &Record) -> bool {
+        let d = &self.dies[&off];
+        let budget = self.step(off);
+        if record_kind(d.tag) != first.kind || d.byte_size.unwrap_or(0) != first.byte_size {
+            return false;
+        }
+        let mut theirs = first.members.iter();
+        for &c in d.children.iter().take_while(|_| budget) {
+            let Some(md) = self.die(c) else { continue };
+            if md.tag != dw::DW_TAG_member || md.external || md.declaration {
+                continue;
+            }
+            let Some(m) = theirs.next() else { return false };
+            let size = self.size_of(md.ty, 0).unwrap_or(0);
+            let (offset, bit_offset) = self.placement(md, size);
+            if m.name.as_deref() != md.name.as_deref()
+                || m.offset != offset
+                || m.size != size
+                || m.bit_offset != bit_offset
+                || m.bit_size != md.bit_size
+            {
+                return false;
+            }
+        }
+        theirs.next().is_none()
+    }
+
+    /// A member's byte offset and, for a bitfield, its absolute bit offset (see [`Member::offset`]).
+    fn placement(&self, md: &Die, size: u64) -> (u64, Option<u64>) {
         let loc = md.member_loc.unwrap_or(0);
-        let (offset, bit_offset) = match md.bit_size {
+        match md.bit_size {
             Some(bits) => {
                 let abs = if let Some(dbo) = md.data_bit_offset {
                     dbo
@@ -927,8 +1042,14 @@ impl Model {
                 (off, Some(abs))
             }
             None => (loc, None),
-        };
-        let name = md.name.clone();
+        }
+    }
+
+    fn member(&self, md: &Die, depth: usize) -> Member {
+        let ty = self.type_desc(md.ty);
+        let size = ty.size.unwrap_or(0);
+        let (offset, bit_offset) = self.placement(md, size);
+        let name = md.name.as_deref().map(str::to_owned);
         let anon = match (&name, md.ty.and_then(|t| self.die(t))) {
             (_, Some(td))
                 if is_record(td.tag)
@@ -974,14 +1095,14 @@ impl Model {
             .filter_map(|c| {
                 let v = c.const_value?;
                 Some((
-                    c.name.clone().unwrap_or_default(),
+                    c.name.as_deref().map(str::to_owned).unwrap_or_default(),
                     if signed { v.signed() } else { v.unsigned() },
                 ))
             })
             .collect();
         EnumDef {
             name: name.to_string(),
-            tag: d.name.clone(),
+            tag: d.name.as_deref().map(str::to_owned),
             typedef_name: self.typedef_of.get(&off).cloned(),
             byte_size: d.byte_size.or_else(|| self.size_of(d.ty, 0)).unwrap_or(4),
             signed,
@@ -1007,8 +1128,8 @@ impl Model {
     fn function(&self, off: usize) -> Option<FunctionDef> {
         let d = &self.dies[&off];
         self.chain(off, |x| x.external.then_some(()))?;
-        let name = self.chain(off, |x| x.name.clone())?;
-        let linkage = self.chain(off, |x| x.linkage.clone());
+        let name = self.chain(off, |x| x.name.as_deref().map(str::to_owned))?;
+        let linkage = self.chain(off, |x| x.linkage.as_deref().map(str::to_owned));
         let ret_ty = self.chain(off, |x| x.ty);
         let prototyped = self.chain(off, |x| x.prototyped.then_some(())).is_some();
         // Parameters: this DIE's, else those of the declaration / abstract instance it completes.
@@ -1029,7 +1150,7 @@ impl Model {
             let Some(cd) = self.die(c) else { continue };
             if cd.tag == dw::DW_TAG_formal_parameter {
                 params.push(ParamDef {
-                    name: self.chain(c, |x| x.name.clone()),
+                    name: self.chain(c, |x| x.name.as_deref().map(str::to_owned)),
                     ty: self.type_desc(self.chain(c, |x| x.ty)),
                 });
             } else if cd.tag == dw::DW_TAG_unspecified_parameters {
@@ -1050,8 +1171,8 @@ impl Model {
     fn variable(&self, off: usize) -> Option<VariableDef> {
         let d = &self.dies[&off];
         self.chain(off, |x| x.external.then_some(()))?;
-        let name = self.chain(off, |x| x.name.clone())?;
-        let linkage = self.chain(off, |x| x.linkage.clone());
+        let name = self.chain(off, |x| x.name.as_deref().map(str::to_owned))?;
+        let linkage = self.chain(off, |x| x.linkage.as_deref().map(str::to_owned));
         Some(VariableDef {
             linkage_name: linkage.filter(|l| *l != name),
             name,
@@ -1072,7 +1193,9 @@ impl Model {
                 dw::DW_TAG_const_type => is_const = true,
                 dw::DW_TAG_volatile_type => is_volatile = true,
                 dw::DW_TAG_restrict_type | dw::DW_TAG_atomic_type => {}
-                dw::DW_TAG_typedef => typedefs.push(d.name.clone().unwrap_or_default()),
+                dw::DW_TAG_typedef => {
+                    typedefs.push(d.name.as_deref().map(str::to_owned).unwrap_or_default())
+                }
                 _ => break,
             }
             cur = d.ty;
@@ -1207,14 +1330,16 @@ impl Model {
                 },
                 name: d
                     .name
-                    .clone()
+                    .as_deref()
+                    .map(str::to_owned)
                     .or_else(|| self.typedef_of.get(&off).cloned()),
                 size: if d.declaration { None } else { d.byte_size },
             },
             dw::DW_TAG_enumeration_type => TypeKind::Enum {
                 name: d
                     .name
-                    .clone()
+                    .as_deref()
+                    .map(str::to_owned)
                     .or_else(|| self.typedef_of.get(&off).cloned()),
                 size: d
                     .byte_size
@@ -1275,7 +1400,7 @@ impl Model {
                 Some(t) => t.clone(),
                 None => format!("{w} {{...}}"),
             },
-            (None, Some(n)) => n.clone(),
+            (None, Some(n)) => n.to_string(),
             (None, None) => "void".into(),
         }
     }
@@ -1416,33 +1541,13 @@ fn kind_word(k: RecordKind) -> &'static str {
     }
 }
 
-/// Same size and the same members at the same places (type spellings may differ between units).
-fn same_layout(a: &Record, b: &Record) -> bool {
-    type Key<'a> = (Option<&'a str>, u64, u64, Option<u64>, Option<u64>);
-    fn key(r: &Record) -> Vec<Key<'_>> {
-        r.members
-            .iter()
-            .map(|m| {
-                (
-                    m.name.as_deref(),
-                    m.offset,
-                    m.size,
-                    m.bit_offset,
-                    m.bit_size,
-                )
-            })
-            .collect()
-    }
-    a.kind == b.kind && a.byte_size == b.byte_size && key(a) == key(b)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn model() -> Model {
+    fn model() -> Model<'static> {
         Model {
-            dies: BTreeMap::new(),
+            dies: Dies::new(),
             units: vec![Unit {
                 name: "u.c".into(),
                 addr_size: 8,
@@ -1504,6 +1609,61 @@ mod tests {
         mem.ty = Some(10);
         m.dies.insert(20, mem);
         assert_eq!(m.type_cycle_from(10), Some(vec![10]));
+    }
+
+    /// A later definition of a known record is compared by layout only: the same members at the same places
+    /// are no note (whatever their type spelling), a moved or resized member or bitfield is one.
+    #[test]
+    fn redefinitions_compared_by_layout() {
+        fn rec(
+            m: &mut Model<'_>,
+            at: usize,
+            unit: usize,
+            members: &[(&'static str, u64, Option<u64>)],
+        ) {
+            let mut r = Die::new(dw::DW_TAG_structure_type, 1, unit);
+            r.name = Some("s".into());
+            r.byte_size = Some(16);
+            r.children = (1..=members.len()).map(|k| at + 2 * k).collect();
+            m.dies.insert(at, r);
+            for (k, &(name, loc, bits)) in members.iter().enumerate() {
+                let mut md = Die::new(dw::DW_TAG_member, 2, unit);
+                md.name = Some(name.into());
+                md.member_loc = Some(loc);
+                md.bit_size = bits;
+                md.data_bit_offset = bits.map(|_| loc * 8);
+                md.ty = Some(1);
+                m.dies.insert(at + 2 * (k + 1), md);
+            }
+        }
+        let notes = |second: &[(&'static str, u64, Option<u64>)]| {
+            let mut m = model();
+            m.units.push(Unit {
+                name: "v.c".into(),
+                addr_size: 8,
+            });
+            let mut int = Die::new(dw::DW_TAG_base_type, 1, 0);
+            int.byte_size = Some(4);
+            int.encoding = Some(dw::DW_ATE_signed.0);
+            m.dies.insert(1, int);
+            rec(&mut m, 100, 0, &[("a", 0, None), ("f", 4, Some(3))]);
+            rec(&mut m, 200, 1, second);
+            let (records, ..) = m.build();
+            assert_eq!(records.len(), 1);
+            assert_eq!(records[0].cu, "u.c");
+            m.notes
+        };
+        assert!(notes(&[("a", 0, None), ("f", 4, Some(3))]).is_empty());
+        let differ =
+            ["struct s is defined differently in u.c and v.c: the first definition is used"];
+        assert_eq!(notes(&[("a", 4, None), ("f", 4, Some(3))]), differ);
+        assert_eq!(notes(&[("a", 0, None), ("f", 4, Some(4))]), differ);
+        assert_eq!(notes(&[("a", 0, None)]), differ);
+        assert_eq!(notes(&[("b", 0, None), ("f", 4, Some(3))]), differ);
+        assert_eq!(
+            notes(&[("a", 0, None), ("f", 4, Some(3)), ("g", 8, None)]),
+            differ
+        );
     }
 
     #[test]

@@ -592,9 +592,8 @@ fn decl_suggest(spec: &Spec, ty: &Type, depth: u32) -> Option<String> {
             s.name().to_string()
         }
         Type::Named { name } => {
-            if let Some(t) = spec.typedef(name) {
-                return decl_suggest(spec, &t.ty.ty, depth + 1);
-            }
+            // A standard name first: `int64_t` is `c_int64` on every target, whatever the target's <stdint.h>
+            // makes it (`long` or `long long`).
             let s = match name.as_str() {
                 "int8_t" => Simple::Int8,
                 "uint8_t" => Simple::UInt8,
@@ -608,7 +607,11 @@ fn decl_suggest(spec: &Spec, ty: &Type, depth: u32) -> Option<String> {
                 "ssize_t" => Simple::SSize,
                 "time_t" => Simple::Time,
                 "wchar_t" => Simple::WChar,
-                _ => return None,
+                _ => {
+                    return spec
+                        .typedef(name)
+                        .and_then(|t| decl_suggest(spec, &t.ty.ty, depth + 1))
+                }
             };
             s.name().to_string()
         }

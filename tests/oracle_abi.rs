@@ -11,11 +11,14 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
+#[path = "common/compiler_probe.rs"]
+mod compiler_probe;
+use compiler_probe::{compiler_for, symbol_bytes};
+
 use ffi_doctor::abi::{record_layout, RecordLayout, Target};
 use ffi_doctor::decl::{
     Enum, Field, FnSig, Loc, Prim, QualType, Record, RecordKind, Spec, Type, Typedef,
 };
-use object::{Object, ObjectSection, ObjectSymbol};
 
 struct Rng(u64);
 
@@ -652,43 +655,12 @@ fn follow(l: &RecordLayout, path: &[usize]) -> (u64, Option<u64>, Option<u32>) {
     (f.offset + o, b.map(|b| b + f.offset * 8), w)
 }
 
-fn compiler_for(t: Target) -> (String, Vec<String>) {
-    let common = ["-std=gnu11", "-w", "-O0", "-c"].map(String::from).to_vec();
-    match t {
-        Target::LinuxX86_64 => ("gcc".into(), common),
-        Target::MingwX64 => ("x86_64-w64-mingw32-gcc".into(), common),
-        Target::MingwX86 => ("i686-w64-mingw32-gcc".into(), common),
-        _ => {
-            let mut a = vec![
-                format!("--target={}", t.clang_triple()),
-                "-ffreestanding".into(),
-            ];
-            a.extend(common);
-            ("clang".into(), a)
-        }
-    }
-}
-
 fn have(cc: &str) -> bool {
     Command::new(cc)
         .arg("--version")
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false)
-}
-
-/// Bytes of symbol `name` (ignoring a leading `_`), `len` long.
-fn symbol_bytes<'d>(file: &object::File<'d>, name: &str, len: usize) -> Option<&'d [u8]> {
-    for s in file.symbols() {
-        let n = s.name().unwrap_or("");
-        if n == name || n.strip_prefix('_') == Some(name) {
-            let sec = file.section_by_index(s.section_index()?).ok()?;
-            let data = sec.data().ok()?;
-            let off = (s.address() - sec.address()) as usize;
-            return data.get(off..off + len);
-        }
-    }
-    None
 }
 
 struct Outcome {

@@ -308,6 +308,14 @@ fn a_py_spec_that_cannot_be_read_is_an_input_error() {
     let lib_s = lib.to_string_lossy().into_owned();
     let out = ffi(&["check", &lib_s, "/nonexistent/binding.py"]);
     assert_eq!(out.status.code(), Some(2));
+    // A binary named like a binding (the library itself as SPEC): not Python source, as CPython says.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fake = dir.path().join("lib.py");
+    std::fs::copy(&lib, &fake).expect("copy");
+    let out = ffi(&["check", &lib_s, &fake.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("NUL byte") && err.contains("lib.py"), "{err}");
     // Header arguments only follow a Python binding.
     let out = ffi(&["check", &lib_s, ZLIB_H, ZLIB_H]);
     assert_eq!(out.status.code(), Some(2));

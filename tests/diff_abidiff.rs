@@ -453,6 +453,15 @@ fn unusable_inputs_exit_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.so"));
     let out = common::ffi(&["diff", good.to_str().unwrap(), "/nonexistent/x.so"]);
     assert_eq!(out.status.code(), Some(2));
+    // A library against a directory: two kinds of input, not two releases.
+    let dir = testdata("diff/elf");
+    let out = common::ffi(&["diff", good.to_str().unwrap(), dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("a library file") && err.contains("a directory"),
+        "{err}"
+    );
     // The corpus of broken files (testdata/bad/), on either side: an answer or exit 2 naming the file, never a
     // panic.
     for bad in common::fixtures("bad") {

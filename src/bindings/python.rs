@@ -25,6 +25,15 @@ const MAX_DEPTH: u32 = 100;
 pub fn read_binding(path: &str) -> Result<Binding, InputError> {
     let bytes =
         crate::input::read_regular(std::path::Path::new(path), "a Python source file", PY_LIMIT)?;
+    // CPython refuses source with a NUL byte ("source code cannot contain null bytes"): a binary is not a
+    // binding, whatever its name.
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(
+            InputError::new(path, "Python source text", "a NUL byte (binary data)")
+                .at(at as u64)
+                .hint("give the binding's .py file as SPEC and the library as LIB"),
+        );
+    }
     let text = String::from_utf8_lossy(&bytes);
     parse_binding(path, &text)
 }

@@ -288,6 +288,21 @@ impl DiffReport {
 /// Diff two inputs (libraries, wheels or directories).
 pub fn diff_paths(old: &str, new: &str, opts: &DiffOptions) -> Result<DiffReport, InputError> {
     let (so, sn) = (inputs::open(old)?, inputs::open(new)?);
+    if so.kind != sn.kind {
+        let kind = |k: inputs::InputKind| match k {
+            inputs::InputKind::File => "a library file",
+            inputs::InputKind::Directory => "a directory",
+            inputs::InputKind::Wheel => "a wheel",
+        };
+        return Err(InputError::new(
+            new,
+            format!("the new release as {}, like OLD ({old})", kind(so.kind)),
+            kind(sn.kind),
+        )
+        .hint(
+            "compare a library with a library, a wheel with a wheel, a directory with a directory",
+        ));
+    }
     let (pairs, old_left, new_left) = inputs::pair(&so.binaries, &sn.binaries);
     let mut report = DiffReport {
         schema: SCHEMA,

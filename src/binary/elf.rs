@@ -294,7 +294,12 @@ fn read_with<'d>(
 
     let bind_now = flags & 0x8 != 0 || flags_1 & 0x1 != 0;
     // Without symbols, neither the symbol table nor the PLT relocations are walked.
-    let nsyms = if symbols { elf.dynsyms.len() } else { 0 };
+    // (At most 2^32 - 1, so the sort keys below fit in a `u32`: a table that size is a 100 GB file.)
+    let nsyms = if symbols {
+        elf.dynsyms.len().min(u32::MAX as usize)
+    } else {
+        0
+    };
     let mut plt_syms = vec![false; nsyms];
     for r in elf
         .pltrelocs
@@ -306,125 +311,165 @@ fn read_with<'d>(
         }
     }
 
-    let mut exports = Vec::new();
-    let mut pending: Vec<PendingExport<'_>> = Vec::with_capacity(nsyms);
-    let mut imports = Vec::new();
-    for (i, s) in elf.dynsyms.iter().enumerate().take(nsyms) {
-        if i == 0 || s.st_name == 0 {
-            continue;
-        }
-        let bind = s.st_bind();
-        if bind == sym::STB_LOCAL {
-            continue;
-        }
-        let Some(name) = dyn_str(s.st_name) else {
-            continue;
-        };
-        if name.is_empty() {
-            continue;
-        }
-        let vs = elf
-            .versym
-            .as_ref()
-            .and_then(|v| v.get_at(i))
-            .map(|v| v.vs_val)
-            .unwrap_or(1);
-        let vidx = vs & 0x7fff;
-        let hidden = vs & 0x8000 != 0;
-        let binding = match bind {
-            sym::STB_WEAK => Binding::Weak,
-            sym::STB_GNU_UNIQUE => Binding::Unique,
-            _ => Binding::Global,
-        };
-        if s.st_shndx == section_header::SHN_UNDEF as usize {
-            let (c_name, mangling, _) = name_facts(name, Format::Elf, bits);
-            let kind = symbol_kind(&s);
-            let version = (vidx >= 2)
-                .then(|| need_names.get(&vidx))
-                .flatten()
-                .map(|(v, f)| SymbolVersion {
-                    name: v.to_string(),
-                    default: !hidden,
-                    file: Some(f.to_string()),
-                });
-            let source = match &version {
-                Some(v) => ImportSource::Library {
-                    library: v.file.clone().unwrap_or_default(),
-                },
-                None => ImportSource::GlobalScope,
+    // The table is walked in ranges on every core (a large C++ library has tens of thousands of symbols); the
+    // ranges' results are joined in table order.
+    let walk = |range: std::ops::Range<usize>| {
+        let mut pending: Vec<PendingExport<'_>> = Vec::with_capacity(range.len());
+        let mut imports = Vec::new();
+        for i in range {
+            let Some(s) = elf.dynsyms.get(i) else {
+                break;
             };
-            imports.push(Import {
-                name: Some(Cow::Borrowed(name)),
-                c_name: Some(c_name),
-                mangling,
-                demangled: None,
-                ordinal: None,
-                hint: None,
-                source,
-                kind,
-                version,
-                weak: binding == Binding::Weak,
-                lazy: Some(!bind_now && plt_syms.get(i).copied().unwrap_or(false)),
-                delay_load: false,
+            if i == 0 || s.st_name == 0 {
+                continue;
+            }
+            let bind = s.st_bind();
+            if bind == sym::STB_LOCAL {
+                continue;
+            }
+            let Some(name) = dyn_str(s.st_name) else {
+                continue;
+            };
+            if name.is_empty() {
+                continue;
+            }
+            let vs = elf
+                .versym
+                .as_ref()
+                .and_then(|v| v.get_at(i))
+                .map(|v| v.vs_val)
+                .unwrap_or(1);
+            let vidx = vs & 0x7fff;
+            let hidden = vs & 0x8000 != 0;
+            let binding = match bind {
+                sym::STB_WEAK => Binding::Weak,
+                sym::STB_GNU_UNIQUE => Binding::Unique,
+                _ => Binding::Global,
+            };
+            if s.st_shndx == section_header::SHN_UNDEF as usize {
+                let (c_name, mangling, _) = name_facts(name, Format::Elf, bits);
+                let kind = symbol_kind(&s);
+                let version =
+                    (vidx >= 2)
+                        .then(|| need_names.get(&vidx))
+                        .flatten()
+                        .map(|&(v, f)| SymbolVersion {
+                            name: Cow::Borrowed(v),
+                            default: !hidden,
+                            file: Some(Cow::Borrowed(f)),
+                        });
+                let source = match &version {
+                    Some(v) => ImportSource::Library {
+                        library: v.file.as_deref().unwrap_or_default().to_string(),
+                    },
+                    None => ImportSource::GlobalScope,
+                };
+                imports.push(Import {
+                    name: Some(Cow::Borrowed(name)),
+                    c_name: Some(c_name),
+                    mangling,
+                    demangled: None,
+                    ordinal: None,
+                    hint: None,
+                    source,
+                    kind,
+                    version,
+                    weak: binding == Binding::Weak,
+                    lazy: Some(!bind_now && plt_syms.get(i).copied().unwrap_or(false)),
+                    delay_load: false,
+                });
+                continue;
+            }
+            // Hidden and internal symbols are not visible to the dynamic loader.
+            let visibility = s.st_other & 0x3;
+            if visibility == sym::STV_HIDDEN || visibility == sym::STV_INTERNAL {
+                continue;
+            }
+            pending.push(PendingExport {
+                name,
+                version: (vidx >= 2).then(|| def_names.get(&vidx)).flatten().copied(),
+                address: s.st_value,
+                size: s.st_size,
+                index: i as u32,
+                hidden,
+                binding,
+                kind: symbol_kind(&s),
+                resolver: s.st_type() == sym::STT_GNU_IFUNC,
             });
-            continue;
         }
-        // Hidden and internal symbols are not visible to the dynamic loader.
-        let visibility = s.st_other & 0x3;
-        if visibility == sym::STV_HIDDEN || visibility == sym::STV_INTERNAL {
-            continue;
-        }
-        pending.push(PendingExport {
-            name,
-            version: (vidx >= 2).then(|| def_names.get(&vidx)).flatten().copied(),
-            hidden,
-            sym: s,
-            binding,
-            index: i,
-        });
-    }
+        (pending, imports)
+    };
+    /// Symbols per range: a power of two, so a range's number and an index in it make one sort key.
+    const RANGE_BITS: u32 = 13;
+    const RANGE: usize = 1 << RANGE_BITS;
+    let mut parts: Vec<_> = {
+        use rayon::iter::{IntoParallelIterator, ParallelIterator};
+        (0..nsyms.div_ceil(RANGE))
+            .into_par_iter()
+            .map(|k| walk(k * RANGE..nsyms.min((k + 1) * RANGE)))
+            .collect()
+    };
+    let mut exports = Vec::new();
+    let imports: Vec<Import<'_>> = parts.iter_mut().flat_map(|p| p.1.drain(..)).collect();
+    // Pending exports stay in their ranges (not copied into one vector); a key's index is (range, position).
+    let pending = |k: u32| &parts[(k >> RANGE_BITS) as usize].0[(k as usize) & (RANGE - 1)];
     // Built in their final order (`sort_symbols`' order: name, version, address; ties in table order), so the
     // records are never moved by the sort: compact (name, index) keys are sorted instead.
-    let mut keys: Vec<super::name_sort::Key<'_>> = pending
-        .iter()
-        .zip(0u32..)
-        .map(|(p, k)| (p.name.as_bytes(), k))
-        .collect();
-    super::name_sort::sort_keys(&mut keys, |a, b| {
+    let mut keys: Vec<(&[u8], u32)> = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
+    for (r, part) in (0u32..).zip(&parts) {
+        keys.extend(
+            part.0
+                .iter()
+                .zip(0u32..)
+                .map(|(p, i)| (p.name.as_bytes(), (r << RANGE_BITS) | i)),
+        );
+    }
+    {
+        use rayon::slice::ParallelSliceMut;
         fn ver<'a>(p: &PendingExport<'a>) -> (&'a str, bool) {
             p.version.map_or(("", false), |v| (v, p.hidden))
         }
-        let (a, b) = (&pending[a as usize], &pending[b as usize]);
-        ver(a)
-            .cmp(&ver(b))
-            .then(a.sym.st_value.cmp(&b.sym.st_value))
-            .then(a.index.cmp(&b.index))
-    });
-    exports.reserve_exact(pending.len());
-    for &(_, k) in &keys {
-        let p = &pending[k as usize];
-        let (c_name, mangling, conv) = name_facts(p.name, Format::Elf, bits);
-        let s = &p.sym;
-        exports.push(Export {
-            name: Cow::Borrowed(p.name),
-            c_name,
-            mangling,
-            demangled: None,
-            calling_convention: conv,
-            kind: symbol_kind(s),
-            address: s.st_value,
-            size: Some(s.st_size),
-            binding: p.binding,
-            version: p.version.map(|v| SymbolVersion {
-                name: v.to_string(),
-                default: !p.hidden,
-                file: None,
-            }),
-            ordinal: None,
-            forwarder: None,
-            weak_definition: false,
-            resolver: s.st_type() == sym::STT_GNU_IFUNC,
+        keys.par_sort_unstable_by(|&(an, a), &(bn, b)| {
+            an.cmp(bn).then_with(|| {
+                let (a, b) = (pending(a), pending(b));
+                ver(a)
+                    .cmp(&ver(b))
+                    .then(a.address.cmp(&b.address))
+                    .then(a.index.cmp(&b.index))
+            })
         });
+    }
+    // The records (tens of thousands of ~200 bytes on a large C++ library) are built on every core, each straight
+    // into its place.
+    {
+        use rayon::iter::{IndexedParallelIterator, IntoParallelRefIterator, ParallelIterator};
+        keys.par_iter()
+            .with_min_len(4096)
+            .map(|&(_, k)| {
+                let p = pending(k);
+                let (c_name, mangling, conv) = name_facts(p.name, Format::Elf, bits);
+                Export {
+                    name: Cow::Borrowed(p.name),
+                    c_name,
+                    mangling,
+                    demangled: None,
+                    calling_convention: conv,
+                    kind: p.kind,
+                    address: p.address,
+                    size: Some(p.size),
+                    binding: p.binding,
+                    version: p.version.map(|v| SymbolVersion {
+                        name: Cow::Borrowed(v),
+                        default: !p.hidden,
+                        file: None,
+                    }),
+                    ordinal: None,
+                    forwarder: None,
+                    weak_definition: false,
+                    resolver: p.resolver,
+                }
+            })
+            .collect_into_vec(&mut exports);
     }
 
     let mut dwarf_sections = Vec::new();
@@ -520,33 +565,24 @@ fn strtab_at(text: &str, off: usize) -> Option<&str> {
     })
 }
 
-/// The index of the first NUL byte, eight bytes at a time (called once per symbol name).
+/// The index of the first NUL byte (called once per symbol name; memchr's vectorised search).
 fn find_nul(b: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut i = 0;
-    while let Some(chunk) = b.get(i..i + 8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(w);
-        // The lowest flagged byte is the first zero byte (a borrow only flags bytes above a zero one).
-        let zero = x.wrapping_sub(ONES) & !x & HIGH;
-        if zero != 0 {
-            return Some(i + (zero.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    b[i..].iter().position(|&c| c == 0).map(|p| i + p)
+    memchr::memchr(0, b)
 }
 
-/// An export found in the dynamic symbol table, before it becomes an [`Export`].
+/// An export found in the dynamic symbol table, before it becomes an [`Export`]: what the record needs and the
+/// sort compares, compact (tens of thousands of them are sorted and read once more).
 struct PendingExport<'d> {
     name: &'d str,
     version: Option<&'d str>,
+    address: u64,
+    size: u64,
+    /// Index in the symbol table (the last tie-breaker of the order).
+    index: u32,
     hidden: bool,
-    sym: sym::Sym,
     binding: Binding,
-    index: usize,
+    kind: SymbolKind,
+    resolver: bool,
 }
 
 /// A map from a small index (a symbol version index) to a value, as a vector: later inserts win.

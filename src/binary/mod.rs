@@ -5,7 +5,6 @@ pub mod elf;
 pub mod filter;
 pub mod guard;
 pub mod macho;
-mod name_sort;
 pub mod names;
 pub mod pe;
 mod pe_tables;
@@ -182,13 +181,14 @@ impl Binding {
 
 /// An ELF symbol version attached to a symbol.
 #[derive(Debug, Clone, Serialize)]
-pub struct SymbolVersion {
-    pub name: String,
+pub struct SymbolVersion<'d> {
+    /// Borrowed from the file's string table (tens of thousands of symbols share a handful of versions).
+    pub name: Cow<'d, str>,
     /// `true` for the default version (`sym@@VER`), `false` for a hidden one (`sym@VER`).
     pub default: bool,
     /// For required versions: the library (`vn_file`) expected to define it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
+    pub file: Option<Cow<'d, str>>,
 }
 
 /// A symbol the dynamic loader can bind to in this image.
@@ -209,7 +209,7 @@ pub struct Export<'d> {
     pub size: Option<u64>,
     pub binding: Binding,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<SymbolVersion>,
+    pub version: Option<SymbolVersion<'d>>,
     /// PE ordinal.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ordinal: Option<u32>,
@@ -261,7 +261,7 @@ pub struct Import<'d> {
     pub source: ImportSource,
     pub kind: SymbolKind,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<SymbolVersion>,
+    pub version: Option<SymbolVersion<'d>>,
     /// May be absent at run time without failing the load (ELF `STB_WEAK`, Mach-O `N_WEAK_REF`).
     pub weak: bool,
     /// Bound lazily (Mach-O lazy bind, ELF PLT), when the format records it.
@@ -762,9 +762,9 @@ fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
     }
 }
 
-fn ver_key(v: &Option<SymbolVersion>) -> (&str, bool) {
+fn ver_key<'v>(v: &'v Option<SymbolVersion<'_>>) -> (&'v str, bool) {
     v.as_ref()
-        .map(|v| (v.name.as_str(), !v.default))
+        .map(|v| (v.name.as_ref(), !v.default))
         .unwrap_or(("", false))
 }
 

@@ -50,6 +50,11 @@ impl Mangling {
     pub fn is_mangled(self) -> bool {
         self != Mangling::C
     }
+
+    /// Whether [`demangle`] has a demangler for this scheme (every mangled one but Swift).
+    pub fn has_demangler(self) -> bool {
+        !matches!(self, Mangling::C | Mangling::Swift)
+    }
 }
 
 /// A 32-bit Windows calling-convention decoration found on a name.
@@ -148,20 +153,23 @@ pub fn mangling_kind(name: &str) -> Mangling {
 
 /// `_ZN…17h<16 hex digits>E`, optionally followed by a `.suffix` (LLVM adds `.llvm.NNN`).
 fn is_rust_legacy(name: &str) -> bool {
-    // Most names have no '.': one fast byte search rules it out before looking for its position.
-    let core = match name.as_bytes().contains(&b'.') {
-        true => name.split_once('.').map_or(name, |(core, _)| core),
-        false => name,
-    };
-    let Some(body) = core.strip_suffix('E') else {
-        return false;
-    };
-    // Bytes, not `str` slicing: the cut may fall inside a multi-byte character of a non-ASCII (or lossily decoded)
-    // name, where `split_at` would panic.
-    let Some(hash) = body.len().checked_sub(19).map(|at| &body.as_bytes()[at..]) else {
-        return false;
-    };
-    hash.starts_with(b"17h") && hash[3..].iter().all(|c| c.is_ascii_hexdigit())
+    /// Whether `core` ends in the hash element.
+    fn hashed(core: &[u8]) -> bool {
+        let Some(body) = core.strip_suffix(b"E") else {
+            return false;
+        };
+        // Bytes, not `str` slicing: the cut may fall inside a multi-byte character of a non-ASCII (or lossily
+        // decoded) name, where `split_at` would panic.
+        let Some(hash) = body.len().checked_sub(19).map(|at| &body[at..]) else {
+            return false;
+        };
+        hash.starts_with(b"17h") && hash[3..].iter().all(|c| c.is_ascii_hexdigit())
+    }
+    let b = name.as_bytes();
+    match memchr::memchr(b'.', b) {
+        Some(dot) => hashed(&b[..dot]),
+        None => hashed(b),
+    }
 }
 
 /// Demangle `name` under `kind`; `None` for C names, Swift (no demangler) and names the demangler rejects.

@@ -96,7 +96,7 @@ pub fn check(spec: &Spec, img: &Image<'_>, lib: &str, deps: &[DepExport]) -> Vec
         }
         if let Some(e) = hits.first() {
             // Only at a non-default version: dlsym/GetProcAddress by plain name does not find it.
-            let v = e.version.as_ref().map(|v| v.name.as_str()).unwrap_or("");
+            let v = e.version.as_ref().map(|v| v.name.as_ref()).unwrap_or("");
             let mut f = finding(
                 Code::Symbol(SymbolCode::HiddenVersion),
                 Severity::Error,

@@ -9,6 +9,7 @@ use crate::binary::filter::SymbolFilter as Filter;
 use crate::binary::read_guarded;
 use crate::binary::{Export, Format, Image, Import, Mapped, ReadOptions};
 use crate::report::json_stream::JsonStream;
+use crate::report::ordered::render_in_order;
 use crate::report::{self, OutputFormat, EXIT_INPUT};
 
 #[derive(Debug, clap::Args)]
@@ -82,7 +83,10 @@ pub fn run(ctx: &Context, args: &SymbolArgs, which: Which) -> i32 {
             return EXIT_INPUT;
         }
     };
-    if !args.no_demangle {
+    // Exports are demangled as they are rendered, on every core, unless a pattern (tried on the demangled name
+    // too) must see them first.
+    let lazy = which == Which::Exports && !args.no_demangle && args.pattern.is_none();
+    if !args.no_demangle && !lazy {
         for img in &mut images {
             match which {
                 Which::Exports => crate::binary::demangle_exports(img),
@@ -97,11 +101,11 @@ pub fn run(ctx: &Context, args: &SymbolArgs, which: Which) -> i32 {
         pattern: args.pattern.as_ref(),
     };
     let written = match (ctx.format, which) {
-        (OutputFormat::Json, Which::Exports) => exports_json(&mapped, &images, &filter),
+        (OutputFormat::Json, Which::Exports) => exports_json(&mapped, &images, &filter, lazy),
         (OutputFormat::Json, Which::Imports) => json(command, &mapped, &images, |img| {
             img.imports.iter().filter(|i| filter.import(i)).collect()
         }),
-        (OutputFormat::Human, _) => human(&images, which, &filter),
+        (OutputFormat::Human, _) => human(&images, which, &filter, lazy),
     };
     report::finish_output(written)
 }
@@ -142,7 +146,15 @@ fn json<'a, T: Serialize + 'a>(
 
 /// The exports document, streamed: the same bytes `json` writes through serde for [`Export`], without building
 /// the document or going through the serializer per field (the listing of a large C++ library is tens of MB).
-fn exports_json(mapped: &Mapped, images: &[Image<'_>], filter: &Filter<'_>) -> std::io::Result<()> {
+/// The symbols are rendered (and, when `lazy`, demangled) in chunks on every core and written in order.
+fn exports_json(
+    mapped: &Mapped,
+    images: &[Image<'_>],
+    filter: &Filter<'_>,
+    lazy: bool,
+) -> std::io::Result<()> {
+    /// Depth of the symbols array: document, images, image, symbols.
+    const DEPTH: usize = 4;
     let stdout = std::io::stdout();
     let mut j = JsonStream::new(stdout.lock());
     j.begin_object();
@@ -157,14 +169,25 @@ fn exports_json(mapped: &Mapped, images: &[Image<'_>], filter: &Filter<'_>) -> s
         j.str_member("format", img.format.as_str());
         j.str_member("arch", &img.arch);
         j.u64_member("file_offset", img.file_offset);
-        let count = img.exports.iter().filter(|e| filter.export(e)).count();
-        j.u64_member("count", count as u64);
+        let kept: Vec<&Export<'_>> = img.exports.iter().filter(|e| filter.export(e)).collect();
+        j.u64_member("count", kept.len() as u64);
         j.key("symbols");
         j.begin_array();
-        for e in img.exports.iter().filter(|e| filter.export(e)) {
-            j.element();
-            export_json(&mut j, e)?;
-        }
+        render_in_order(
+            &kept,
+            CHUNK,
+            |start, part, buf| {
+                let mut f = JsonStream::fragment(std::mem::take(buf), DEPTH, start == 0);
+                for e in part {
+                    f.element();
+                    let demangled = lazy_demangled(e, lazy);
+                    // A fragment is written to memory: it does not fail.
+                    let _ = export_json(&mut f, e, demangled.as_deref().or(e.demangled.as_deref()));
+                }
+                *buf = f.into_bytes();
+            },
+            |bytes, ()| j.raw_elements(bytes),
+        )?;
         j.end_array()?;
         j.end_object()?;
     }
@@ -173,14 +196,32 @@ fn exports_json(mapped: &Mapped, images: &[Image<'_>], filter: &Filter<'_>) -> s
     j.finish()
 }
 
+/// Symbols per chunk of a listing rendered on several threads: small enough to spread a listing of a few thousand
+/// symbols over two cores, large enough that handing chunks over costs nothing next to rendering them.
+const CHUNK: usize = 512;
+
+/// The demangled name of `e` when the listing demangles as it renders (`lazy`), else `None` (the reader or the
+/// command demangled it already, or demangling is off).
+fn lazy_demangled(e: &Export<'_>, lazy: bool) -> Option<String> {
+    if !lazy || !e.mangling.has_demangler() {
+        return None;
+    }
+    crate::binary::names::demangle(&e.c_name, e.mangling)
+}
+
 /// One [`Export`] as its `Serialize` derive writes it: fields in declaration order, optional ones skipped when
 /// absent (and the two flags when false).
-fn export_json<W: Write>(j: &mut JsonStream<W>, e: &Export<'_>) -> std::io::Result<()> {
+/// `demangled` is the demangled name, wherever it came from.
+fn export_json<W: Write>(
+    j: &mut JsonStream<W>,
+    e: &Export<'_>,
+    demangled: Option<&str>,
+) -> std::io::Result<()> {
     j.begin_object();
     j.str_member("name", &e.name);
     j.str_member("c_name", &e.c_name);
     j.str_member("mangling", e.mangling.as_str());
-    if let Some(d) = &e.demangled {
+    if let Some(d) = demangled {
         j.str_member("demangled", d);
     }
     if let Some(c) = e.calling_convention {
@@ -217,7 +258,12 @@ fn export_json<W: Write>(j: &mut JsonStream<W>, e: &Export<'_>) -> std::io::Resu
     j.end_object()
 }
 
-fn human(images: &[Image<'_>], which: Which, filter: &Filter<'_>) -> std::io::Result<()> {
+fn human(
+    images: &[Image<'_>],
+    which: Which,
+    filter: &Filter<'_>,
+    lazy: bool,
+) -> std::io::Result<()> {
     let stdout = std::io::stdout();
     // Big writes: a demangled listing of a large C++ library is tens of MB (the NAME column is padded).
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
@@ -234,23 +280,42 @@ fn human(images: &[Image<'_>], which: Which, filter: &Filter<'_>) -> std::io::Re
         match which {
             Which::Exports => {
                 let hexw = if img.bits == 64 { 16 } else { 8 };
+                let kept: Vec<&Export<'_>> =
+                    img.exports.iter().filter(|e| filter.export(e)).collect();
                 write_table(
                     &mut out,
                     EXPORT_HEADERS,
-                    &img.exports,
-                    |e| filter.export(e),
-                    |e, row| export_row(e, hexw, row),
-                    Some(&|e, w| export_widths(e, hexw, w)),
+                    &kept,
+                    |e, w| {
+                        export_widths(e, hexw, w);
+                        // Whether the name demangles is known only once it is rendered: the column is kept on
+                        // the guess that it does, and the header waits for a row that confirms it.
+                        if lazy && e.mangling.has_demangler() {
+                            w.cell(9, 1);
+                        }
+                    },
+                    |e, row| export_row(e, hexw, lazy, row),
+                    lazy,
                 )?
             }
-            Which::Imports => write_table(
-                &mut out,
-                IMPORT_HEADERS,
-                &img.imports,
-                |i| filter.import(i),
-                import_row,
-                None,
-            )?,
+            Which::Imports => {
+                let kept: Vec<&Import<'_>> =
+                    img.imports.iter().filter(|i| filter.import(i)).collect();
+                write_table(
+                    &mut out,
+                    IMPORT_HEADERS,
+                    &kept,
+                    |i, w| {
+                        let mut row = Row::new();
+                        import_row(i, &mut row);
+                        for c in 0..w.width.len() {
+                            w.cell(c, width_of(row.get(c)));
+                        }
+                    },
+                    import_row,
+                    false,
+                )?
+            }
         }
     }
     out.flush()
@@ -384,7 +449,7 @@ fn width_of(s: &str) -> usize {
     }
 }
 
-fn write_spaces(out: &mut impl Write, mut n: usize) -> std::io::Result<()> {
+fn write_spaces(out: &mut (impl Write + ?Sized), mut n: usize) -> std::io::Result<()> {
     const SPACES: &[u8; 128] = &[b' '; 128];
     while n > 0 {
         let k = n.min(SPACES.len());
@@ -394,49 +459,82 @@ fn write_spaces(out: &mut impl Write, mut n: usize) -> std::io::Result<()> {
     Ok(())
 }
 
-/// A listing aligned in columns, written in two passes over the items (widths, then text) without storing the
-/// rows: columns empty in every row are dropped, and the last cell of a line is not padded.
-fn write_table<'a, T, const N: usize>(
+/// A listing aligned in columns, written in two passes over the items without storing the rows: the widths
+/// (`measure`), then the text, rendered in chunks on every core (`fill`) and written in order. Columns empty in
+/// every row are dropped, and the last cell of a line is not padded. With `last_guessed`, `measure` marks the last
+/// column used where it may be (a name that may demangle): its header is written only if a row has a cell there.
+fn write_table<'a, T: Sync, const N: usize>(
     out: &mut impl Write,
     headers: [&str; N],
-    items: &'a [T],
-    keep: impl Fn(&T) -> bool,
-    fill: impl Fn(&'a T, &mut Row<'a, N>),
-    measure: Option<&Measure<'_, T, N>>,
+    kept: &[&'a T],
+    measure: impl Fn(&T, &mut Widths<N>),
+    fill: impl Fn(&'a T, &mut Row<'a, N>) + Sync,
+    last_guessed: bool,
 ) -> std::io::Result<()> {
-    let kept: Vec<&'a T> = items.iter().filter(|t| keep(t)).collect();
-    let mut row = Row::<N>::new();
     let mut widths = Widths {
         width: [0usize; N],
         used: [false; N],
     };
-    for t in &kept {
-        if let Some(measure) = measure {
-            measure(t, &mut widths);
-            continue;
-        }
-        row.clear();
-        fill(t, &mut row);
-        for i in 0..N {
-            widths.cell(i, width_of(row.get(i)));
-        }
+    for t in kept {
+        measure(t, &mut widths);
     }
     let Widths { mut width, used } = widths;
     let cols: Vec<usize> = (0..N).filter(|&i| used[i]).collect();
     for &i in &cols {
         width[i] = width[i].max(headers[i].len());
     }
-    write_line(out, &cols, &width, |i| headers[i])?;
-    for t in &kept {
-        row.clear();
-        fill(t, &mut row);
-        write_line(out, &cols, &width, |i| row.get(i))?;
+    // Rows are the same with or without an empty last column (a line ends at its last non-empty cell): only the
+    // header depends on whether the guessed column is confirmed.
+    let confirmed = !(last_guessed && used[N - 1]);
+    let header = |out: &mut dyn Write, with_last: bool| {
+        let cols: Vec<usize> = cols
+            .iter()
+            .copied()
+            .filter(|&i| with_last || i + 1 < N)
+            .collect();
+        write_line(out, &cols, &width, |i| headers[i])
+    };
+    let mut header_written = false;
+    let mut held = Vec::new();
+    if confirmed {
+        header(out, true)?;
+        header_written = true;
+    }
+    render_in_order(
+        kept,
+        CHUNK,
+        |_, part, buf| {
+            let mut row = Row::<N>::new();
+            let mut has_last = false;
+            for t in part {
+                row.clear();
+                fill(t, &mut row);
+                has_last |= !row.get(N - 1).is_empty();
+                // Writing to memory does not fail.
+                let _ = write_line(buf, &cols, &width, |i| row.get(i));
+            }
+            has_last
+        },
+        |bytes, has_last| {
+            if header_written {
+                return out.write_all(bytes);
+            }
+            if has_last {
+                header(out, true)?;
+                header_written = true;
+                out.write_all(&std::mem::take(&mut held))?;
+                return out.write_all(bytes);
+            }
+            held.extend_from_slice(bytes);
+            Ok(())
+        },
+    )?;
+    if !header_written {
+        header(out, false)?;
+        out.write_all(&held)?;
     }
     Ok(())
 }
-
-/// Computes a row's cell widths without formatting the row.
-type Measure<'m, T, const N: usize> = dyn Fn(&T, &mut Widths<N>) + 'm;
 
 /// The first pass of a table: which columns have a non-empty cell, and their widest cell.
 struct Widths<const N: usize> {
@@ -507,7 +605,7 @@ fn bind_label(e: &Export<'_>) -> &'static str {
 
 /// One line of a table: the cells of the kept columns, padded to their widths, up to the last non-empty one.
 fn write_line<'c>(
-    out: &mut impl Write,
+    out: &mut (impl Write + ?Sized),
     cols: &[usize],
     width: &[usize],
     cell: impl Fn(usize) -> &'c str,
@@ -540,7 +638,8 @@ fn version_cell<const N: usize>(v: &Option<crate::binary::SymbolVersion>, row: &
     }
 }
 
-fn export_row<'a>(e: &'a Export<'_>, hexw: usize, row: &mut Row<'a, 10>) {
+/// With `demangle`, the DEMANGLED cell is demangled here rather than read from the export.
+fn export_row<'a>(e: &'a Export<'_>, hexw: usize, demangle: bool, row: &mut Row<'a, 10>) {
     if e.forwarder.is_some() {
         row.cell("");
     } else {
@@ -567,7 +666,14 @@ fn export_row<'a>(e: &'a Export<'_>, hexw: usize, row: &mut Row<'a, 10>) {
         _ => row.cell(&e.name),
     }
     row.cell(e.forwarder.as_deref().unwrap_or(""));
-    row.cell(e.demangled.as_deref().unwrap_or(""));
+    match lazy_demangled(e, demangle) {
+        Some(d) => {
+            let start = row.start();
+            row.text.push_str(&d);
+            row.end(start);
+        }
+        None => row.cell(e.demangled.as_deref().unwrap_or("")),
+    }
 }
 
 fn import_row<'a>(i: &'a Import<'_>, row: &mut Row<'a, 6>) {
@@ -662,7 +768,7 @@ mod tests {
                     used: [false; 10],
                 };
                 let mut row = Row::<10>::new();
-                export_row(e, hexw, &mut row);
+                export_row(e, hexw, false, &mut row);
                 for i in 0..10 {
                     slow.cell(i, super::width_of(row.get(i)));
                 }
@@ -672,7 +778,7 @@ mod tests {
         for e in [plain, full] {
             let mut out = Vec::new();
             let mut j = JsonStream::new(&mut out);
-            export_json(&mut j, &e).unwrap();
+            export_json(&mut j, &e, e.demangled.as_deref()).unwrap();
             j.finish().unwrap();
             let theirs = serde_json::to_string_pretty(&e).unwrap() + "\n";
             assert_eq!(String::from_utf8(out).unwrap(), theirs);

@@ -256,7 +256,7 @@ fn same_name<'a>(
             let kept = ng
                 .iter()
                 .any(|e| e.version.as_ref().is_some_and(|v| v.name == va.name));
-            moved.push((a.name.as_ref(), va.name.as_str(), vb.name.as_str(), kept));
+            moved.push((a.name.as_ref(), va.name.as_ref(), vb.name.as_ref(), kept));
         }
     }
     for e in og.iter().filter(|e| !std::ptr::eq(**e, a)) {

@@ -11,6 +11,8 @@ pub struct JsonStream<W: Write> {
     buf: Vec<u8>,
     /// Per open container (innermost last): whether it has a value yet.
     open: Vec<bool>,
+    /// Flush the buffer when it holds this much (never, for a fragment).
+    flush_at: usize,
 }
 
 /// Flush the buffer when it holds this much.
@@ -22,11 +24,24 @@ impl<W: Write> JsonStream<W> {
             out,
             buf: Vec::with_capacity(FLUSH_AT + (64 << 10)),
             open: Vec::with_capacity(8),
+            flush_at: FLUSH_AT,
         }
     }
 
+    /// Append elements a [`JsonStream::fragment`] rendered to the innermost container, which then has elements.
+    pub fn raw_elements(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        self.buf.extend_from_slice(bytes);
+        if let Some(has) = self.open.last_mut() {
+            *has = true;
+        }
+        self.maybe_flush()
+    }
+
     fn maybe_flush(&mut self) -> io::Result<()> {
-        if self.buf.len() >= FLUSH_AT {
+        if self.buf.len() >= self.flush_at {
             self.out.write_all(&self.buf)?;
             self.buf.clear();
         }
@@ -149,6 +164,29 @@ impl<W: Write> JsonStream<W> {
     }
 }
 
+impl JsonStream<io::Sink> {
+    /// A stream that renders elements (or members) of a container open `depth` levels deep into `buf`, kept in
+    /// memory for [`JsonStream::raw_elements`] of the document's own stream: so parts of one array can be rendered
+    /// on several threads. `first`: the container has no element before these.
+    pub fn fragment(buf: Vec<u8>, depth: usize, first: bool) -> Self {
+        let mut open = vec![true; depth];
+        if let Some(has) = open.last_mut() {
+            *has = !first;
+        }
+        JsonStream {
+            out: io::sink(),
+            buf,
+            open,
+            flush_at: usize::MAX,
+        }
+    }
+
+    /// The rendered bytes.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.buf
+    }
+}
+
 /// The decimal digits of `v`, as `{}` formats it.
 pub fn decimal(mut v: u64, digits: &mut [u8; 20]) -> &[u8] {
     let mut i = digits.len();
@@ -251,6 +289,42 @@ mod tests {
             let theirs = serde_json::to_string_pretty(&s).unwrap() + "\n";
             assert_eq!(ours, theirs, "{s:?}");
         }
+    }
+
+    #[test]
+    fn fragments_join_into_the_document_one_stream_writes() {
+        fn element<W: Write>(j: &mut JsonStream<W>, v: u64) {
+            j.element();
+            j.begin_object();
+            j.u64_member("n", v);
+            j.end_object().unwrap();
+        }
+        let whole = stream(|j| {
+            j.begin_object();
+            j.key("list");
+            j.begin_array();
+            for v in 0..5 {
+                element(j, v);
+            }
+            j.end_array().unwrap();
+            j.end_object().unwrap();
+        });
+        let parts = stream(|j| {
+            j.begin_object();
+            j.key("list");
+            j.begin_array();
+            for range in [0..2u64, 2..2, 2..5] {
+                let first = range.start == 0;
+                let mut f = JsonStream::fragment(Vec::new(), 2, first);
+                for v in range {
+                    element(&mut f, v);
+                }
+                j.raw_elements(&f.into_bytes()).unwrap();
+            }
+            j.end_array().unwrap();
+            j.end_object().unwrap();
+        });
+        assert_eq!(parts, whole);
     }
 
     #[test]

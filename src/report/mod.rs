@@ -11,6 +11,7 @@ use crate::error::InputError;
 pub mod codes;
 pub mod human;
 pub mod json_stream;
+pub mod ordered;
 pub mod pahole;
 pub use codes::{CheckKind, Code};
 pub use human::{location_key, severity_label};

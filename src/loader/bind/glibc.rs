@@ -37,7 +37,7 @@ pub fn facts(img: &Image<'_>) -> ElfFacts {
         HashMap::with_capacity(img.exports.len());
     for e in &img.exports {
         defs.entry(e.name.to_string()).or_default().push((
-            e.version.as_ref().map(|v| v.name.clone()),
+            e.version.as_ref().map(|v| v.name.to_string()),
             e.version.as_ref().is_none_or(|v| v.default),
         ));
     }
@@ -50,7 +50,7 @@ pub fn facts(img: &Image<'_>) -> ElfFacts {
             let name = i.name.as_ref()?.to_string();
             let ver = match (&i.version, &i.source) {
                 (Some(v), ImportSource::Library { library }) => {
-                    Some((v.name.clone(), library.clone()))
+                    Some((v.name.to_string(), library.clone()))
                 }
                 _ => None,
             };

@@ -213,8 +213,7 @@ fn logical(loc: &Location) -> Option<Value> {
 /// the check kind, the scope, what was expected and found, the hint and, for a grouped finding, the count and
 /// the members.
 pub fn sarif(scopes: &[Scope<'_>], cwd: &Path) -> Value {
-    let all = || scopes.iter().flat_map(|s| s.findings);
-    let (rules, index) = sarif_rules(all().map(|f| f.code));
+    let (rules, index) = sarif_rules(scopes.iter().flat_map(|s| s.findings).map(|f| f.code));
     let mut results = Vec::new();
     for s in scopes {
         for f in s.findings {
@@ -299,11 +298,7 @@ pub fn junit(title: &str, scopes: &[Scope<'_>], fail_on: Severity) -> String {
                     xml_escape(&text.join("\n\n"))
                 );
             }
-            if failing.is_empty() && passing.is_empty() {
-                cases.push_str("</testcase>\n");
-            } else {
-                cases.push_str("\n    </testcase>\n");
-            }
+            cases.push_str("\n    </testcase>\n");
         }
         let n = by_code.len().max(1);
         if by_code.is_empty() {
@@ -392,6 +387,37 @@ mod tests {
             "line 1\nline 2",
         );
         assert_eq!(members(&output), None);
+    }
+
+    #[test]
+    fn a_symbol_of_a_library_is_a_logical_location_on_the_library_file() {
+        let fs = vec![finding(
+            Code::Runtime(crate::report::codes::RuntimeCode::Unresolved),
+            Severity::Error,
+            Location::symbol("/work/proj/lib/libz.so", "deflate"),
+            "dlsym: undefined symbol",
+        )];
+        let log = sarif(
+            &[Scope {
+                name: "lib/libz.so (x86_64)",
+                findings: &fs,
+            }],
+            Path::new("/work/proj"),
+        );
+        let loc = &log["runs"][0]["results"][0]["locations"][0];
+        assert_eq!(
+            loc["physicalLocation"],
+            json!({ "artifactLocation": { "uri": "lib/libz.so", "uriBaseId": SRCROOT } })
+        );
+        assert_eq!(loc["logicalLocations"][0]["name"], "deflate");
+        assert_eq!(
+            loc["logicalLocations"][0]["fullyQualifiedName"],
+            "/work/proj/lib/libz.so (symbol deflate)"
+        );
+        assert_eq!(
+            log["runs"][0]["originalUriBaseIds"][SRCROOT]["uri"],
+            "file:///work/proj/"
+        );
     }
 
     #[test]

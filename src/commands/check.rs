@@ -2,15 +2,17 @@
 //! `BINDING.py [HEADER…]`) against the library — exported
 //! symbols, the target's ABI, portability traps, the library's own DWARF when present and, with `--runtime`, a real
 //! load in an isolated child. Findings are grouped by declaration; exit 0 / 1 (findings at or above `--fail-on`) / 2.
+//! Besides what it prints, `--sarif`, `--junit` and `--json` files: SARIF and JUnit from `report::ci` with one
+//! scope per image of the library, JSON the document `--format json` prints.
 
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::args::{SeverityArg, SpecArgs, TargetsArgs};
+use super::args::{ReportFiles, SeverityArg, SpecArgs, TargetsArgs};
 use super::Context;
 use crate::check::{check_binding, check_library, CheckOptions, CheckReport};
 use crate::dwarf::DebugOptions;
-use crate::report::{self, Finding, OutputFormat, EXIT_INPUT};
+use crate::report::{self, ci, Finding, OutputFormat, Severity, EXIT_INPUT};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -60,6 +62,8 @@ pub struct CheckArgs {
     /// Exit 1 when a finding has at least this severity.
     #[arg(long, value_enum, default_value_t = SeverityArg::Error)]
     pub fail_on: SeverityArg,
+    #[command(flatten)]
+    pub files: ReportFiles,
 }
 
 pub fn run(ctx: &Context, a: &CheckArgs) -> i32 {
@@ -120,6 +124,10 @@ pub fn run(ctx: &Context, a: &CheckArgs) -> i32 {
             return EXIT_INPUT;
         }
     };
+    if let Err(e) = write_files(&a.files, &report, a.fail_on.into()) {
+        eprintln!("error: {e}");
+        return EXIT_INPUT;
+    }
     let written = match ctx.format {
         OutputFormat::Json => report::write_json(&report),
         OutputFormat::Human => human(&report, ctx.quiet),
@@ -130,6 +138,46 @@ pub fn run(ctx: &Context, a: &CheckArgs) -> i32 {
     }
     let all: Vec<Finding> = report.findings().cloned().collect();
     report::exit_code_for(&all, a.fail_on)
+}
+
+/// The `--sarif`, `--junit` and `--json` files asked for; the message names the file that could not be written.
+fn write_files(files: &ReportFiles, r: &CheckReport, fail_on: Severity) -> Result<(), String> {
+    files.write(None, || {
+        serde_json::to_string_pretty(r).unwrap_or_default() + "\n"
+    })?;
+    if files.sarif.is_none() && files.junit.is_none() {
+        return Ok(());
+    }
+    let names: Vec<String> = r
+        .images
+        .iter()
+        .map(|i| format!("{} ({})", r.library, i.arch))
+        .collect();
+    let scopes: Vec<ci::Scope<'_>> = r
+        .images
+        .iter()
+        .zip(&names)
+        .map(|(i, name)| ci::Scope {
+            name,
+            findings: &i.findings,
+        })
+        .collect();
+    let write = |p: &std::path::Path, text: String| {
+        std::fs::write(p, text).map_err(|e| format!("writing {}: {e}", p.display()))
+    };
+    if let Some(p) = &files.sarif {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let log = ci::sarif(&scopes, &cwd);
+        write(
+            p,
+            serde_json::to_string_pretty(&log).unwrap_or_default() + "\n",
+        )?;
+    }
+    if let Some(p) = &files.junit {
+        let title = format!("ffi-doctor check {} {}", r.library, r.spec);
+        write(p, ci::junit(&title, &scopes, fail_on))?;
+    }
+    Ok(())
 }
 
 fn human(r: &CheckReport, quiet: bool) -> std::io::Result<()> {

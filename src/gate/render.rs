@@ -1,15 +1,14 @@
-//! Renderers of a [`GateReport`]: human (comfy-table), SARIF 2.1.0 and JUnit XML. JSON is the report itself.
+//! Renderers of a [`GateReport`]: human (comfy-table), SARIF 2.1.0 and JUnit XML (built from the pieces in
+//! [`crate::report::ci`] that `check`'s files share). JSON is the report itself.
 
-use crate::report::Code;
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use comfy_table::{presets::UTF8_BORDERS_ONLY, ContentArrangement, Table};
 use serde_json::{json, Value};
 
 use super::{GateFinding, GateReport};
+use crate::report::ci::{self, xml_escape};
 use crate::report::human::severity_label;
-use crate::report::Severity;
 
 /// A table cell of at most `CELL_LIMIT` characters: wrapping a 100,000-character RPATH took the table seconds;
 /// the JSON, SARIF and JUnit reports keep the whole text.
@@ -130,43 +129,14 @@ pub fn split_location(loc: &str) -> (String, Option<u64>, Option<u64>) {
     }
 }
 
-fn uri(path: &str) -> String {
-    let p = path.replace('\\', "/");
-    let mut out = String::new();
-    for c in p.chars() {
-        match c {
-            ' ' => out.push_str("%20"),
-            '#' => out.push_str("%23"),
-            '?' => out.push_str("%3F"),
-            '%' => out.push_str("%25"),
-            c => out.push(c),
-        }
-    }
-    if out.starts_with('/') {
-        format!("file://{out}")
-    } else {
-        out
-    }
-}
-
 /// SARIF 2.1.0: one run, a rule for each code used, one result per finding (baselined ones carry a suppression).
 pub fn sarif(r: &GateReport) -> Value {
-    let mut codes: BTreeMap<Code, ()> = BTreeMap::new();
-    for f in r.targets.iter().flat_map(|t| &t.findings) {
-        codes.insert(f.finding.code, ());
-    }
-    let index: BTreeMap<Code, usize> = codes.keys().enumerate().map(|(i, c)| (*c, i)).collect();
-    let rules: Vec<Value> = codes
-        .keys()
-        .map(|c| {
-            json!({
-                "id": c.id(),
-                "name": c.id(),
-                "shortDescription": { "text": c.info().short },
-                "properties": { "docs": format!("docs/findings.md#{}", c.anchor()) },
-            })
-        })
-        .collect();
+    let (rules, index) = ci::sarif_rules(
+        r.targets
+            .iter()
+            .flat_map(|t| &t.findings)
+            .map(|f| f.finding.code),
+    );
     let mut results = Vec::new();
     for t in &r.targets {
         for f in &t.findings {
@@ -179,20 +149,16 @@ pub fn sarif(r: &GateReport) -> Value {
                 .next()
                 .unwrap_or(&g.location.file)
                 .to_string();
-            let (line, col) = (g.location.line, g.location.column);
-            let mut physical = json!({ "artifactLocation": { "uri": uri(&file) } });
-            if let Some(l) = line {
-                let mut region = json!({ "startLine": l });
-                if let Some(c) = col {
-                    region["startColumn"] = json!(c);
-                }
-                physical["region"] = region;
-            }
+            let physical = ci::sarif_physical(
+                json!({ "uri": ci::sarif_uri(&file) }),
+                g.location.line,
+                g.location.column,
+            );
             let mut res = json!({
                 "ruleId": g.code,
                 "ruleIndex": index[&g.code],
-                "level": match g.severity { Severity::Error => "error", Severity::Warning => "warning", Severity::Info => "note" },
-                "message": { "text": format!("{}\nexpected: {}\nfound: {}\nhint: {}", g.message, g.expected, g.found, g.hint) },
+                "level": ci::sarif_level(g.severity),
+                "message": ci::sarif_message(g),
                 "locations": [ {
                     "physicalLocation": physical,
                     "logicalLocations": [ { "fullyQualifiedName": g.location } ]
@@ -205,34 +171,7 @@ pub fn sarif(r: &GateReport) -> Value {
             results.push(res);
         }
     }
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [ {
-            "tool": { "driver": {
-                "name": "ffi-doctor",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            } },
-            "results": results,
-        } ]
-    })
-}
-
-fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => {}
-            c => out.push(c),
-        }
-    }
-    out
+    ci::sarif_log(rules, results)
 }
 
 /// JUnit XML: one testsuite per target, one testcase per target × check kind; unsuppressed findings at or above
@@ -261,22 +200,7 @@ pub fn junit(r: &GateReport) -> String {
             );
             if !fs.is_empty() {
                 failures += 1;
-                let text: Vec<String> = fs
-                    .iter()
-                    .map(|f| {
-                        let g = &f.finding;
-                        format!(
-                            "{} {} at {}: {}\n  expected: {}\n  found: {}\n  hint: {}",
-                            g.code,
-                            severity_label(g.severity),
-                            g.location,
-                            g.message,
-                            g.expected,
-                            g.found,
-                            g.hint
-                        )
-                    })
-                    .collect();
+                let text: Vec<String> = fs.iter().map(|f| ci::junit_text(&f.finding)).collect();
                 let codes: Vec<&str> = fs.iter().map(|f| f.finding.code.id()).collect();
                 let _ = write!(
                     cases,

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::error::InputError;
 
+pub mod ci;
 pub mod codes;
 pub mod human;
 pub mod json_stream;

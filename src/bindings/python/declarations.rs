@@ -12,13 +12,7 @@ impl Reader<'_> {
         self.func_guarded(lib, name, n, self.guard > 0)
     }
 
-    pub(super) fn func_guarded(
-        &mut self,
-        lib: usize,
-        name: &str,
-        n: Node<'_>,
-        guarded: bool,
-    ) -> usize {
+    fn func_guarded(&mut self, lib: usize, name: &str, n: Node<'_>, guarded: bool) -> usize {
         if let Some(&f) = self.functions_by_key.get(&(lib, name.to_string())) {
             if !guarded && self.quiet == 0 {
                 self.b.functions[f].guarded = false;

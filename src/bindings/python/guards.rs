@@ -45,7 +45,7 @@ impl Reader<'_> {
 }
 
 /// A condition or decorator that tests a version, a platform or whether an attribute exists.
-pub(super) fn is_guard_text(t: &str) -> bool {
+fn is_guard_text(t: &str) -> bool {
     let l = t.to_ascii_lowercase();
     [
         "version", "hasattr", "getattr", "platform", "os.name", "system()", "_win", "darwin",

@@ -31,7 +31,7 @@ impl Reader<'_> {
         }
     }
 
-    pub(super) fn names_in(&mut self, n: Node<'_>, depth: u32) {
+    fn names_in(&mut self, n: Node<'_>, depth: u32) {
         if depth > MAX_DEPTH {
             return;
         }
@@ -82,11 +82,7 @@ impl Reader<'_> {
         self.b.libraries.len() - 1
     }
 
-    pub(super) fn lib_name(
-        &mut self,
-        arg: Option<Node<'_>>,
-        depth: u32,
-    ) -> (Vec<LibName>, Option<String>) {
+    fn lib_name(&mut self, arg: Option<Node<'_>>, depth: u32) -> (Vec<LibName>, Option<String>) {
         let Some(arg) = arg else {
             return (vec![LibName::MainProgram], None);
         };

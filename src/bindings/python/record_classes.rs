@@ -61,7 +61,7 @@ impl Reader<'_> {
         self.class_body(s, id, depth);
     }
 
-    pub(super) fn class_body(&mut self, s: Node<'_>, id: usize, depth: u32) {
+    fn class_body(&mut self, s: Node<'_>, id: usize, depth: u32) {
         let Some(body) = s.child_by_field_name("body") else {
             return;
         };

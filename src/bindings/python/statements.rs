@@ -152,7 +152,7 @@ impl Reader<'_> {
         }
     }
 
-    pub(super) fn import(&mut self, s: Node<'_>) {
+    fn import(&mut self, s: Node<'_>) {
         let mut c = s.walk();
         let kids: Vec<Node<'_>> = s.named_children(&mut c).collect();
         for k in kids {
@@ -180,7 +180,7 @@ impl Reader<'_> {
         }
     }
 
-    pub(super) fn import_from(&mut self, s: Node<'_>) {
+    fn import_from(&mut self, s: Node<'_>) {
         let Some(m) = s.child_by_field_name("module_name") else {
             return;
         };
@@ -248,13 +248,7 @@ impl Reader<'_> {
         self.assign_to(left, right, value, depth);
     }
 
-    pub(super) fn assign_to(
-        &mut self,
-        left: Node<'_>,
-        right: Node<'_>,
-        value: Option<Val>,
-        depth: u32,
-    ) {
+    fn assign_to(&mut self, left: Node<'_>, right: Node<'_>, value: Option<Val>, depth: u32) {
         match left.kind() {
             "identifier" => {
                 let name = self.text(left).to_string();

@@ -20,6 +20,7 @@ use std::collections::HashMap;
 
 use super::ctypes_layout::{self, CtypesField, CtypesLayout, PyVersion, Rules};
 use super::model::{CField, CRecord, CType, Endian, Prototype, Simple};
+use super::spelling::{ctypes_spelling, record_name, Place, NO_SPELLING};
 use crate::abi::{self, RecordLayout, Target};
 use crate::decl::c_spelling::type_name;
 use crate::decl::{Loc, Prim, RecordKind, Spec, Type};
@@ -461,7 +462,7 @@ fn header_view(
             name: f.name.clone(),
             shape: decl_shape(spec, lays, &f.ty.ty, target, 0),
             c_type: type_name(spec, &f.ty.ty),
-            suggest: decl_suggest(spec, &f.ty.ty, 0),
+            suggest: ctypes_spelling(spec, &f.ty, Place::Member, 0),
             offset: l.offset,
             bit_offset: l.bit_offset,
             bit_width: l.bit_width,
@@ -469,17 +470,6 @@ fn header_view(
         });
     }
     view
-}
-
-/// The tag of a C record, or the typedef that names it.
-fn c_record_name(spec: &Spec, id: usize) -> Option<String> {
-    if let Some(t) = &spec.records.get(id)?.tag {
-        return Some(t.clone());
-    }
-    spec.typedefs
-        .iter()
-        .find(|t| matches!(t.ty.ty, Type::Record { id: r } if r == id))
-        .map(|t| t.name.clone())
 }
 
 fn size_of(spec: &Spec, ty: &Type, target: Target) -> Option<u64> {
@@ -551,7 +541,7 @@ fn decl_shape(
         Type::Record { id } => match lays.get(*id).and_then(|l| l.as_ref().ok()).map(|l| l.size) {
             Some(size) => Shape::Record {
                 size,
-                name: c_record_name(spec, *id),
+                name: record_name(spec, *id),
             },
             None => Shape::Unknown,
         },
@@ -561,78 +551,6 @@ fn decl_shape(
         },
         Type::Function { .. } => Shape::Unknown,
     }
-}
-
-/// The ctypes spelling of a C type that is right on every target.
-fn decl_suggest(spec: &Spec, ty: &Type, depth: u32) -> Option<String> {
-    if depth > 32 {
-        return None;
-    }
-    Some(match ty {
-        Type::Prim { prim } => {
-            let s = match prim {
-                Prim::Bool => Simple::Bool,
-                Prim::Char => Simple::Char,
-                Prim::SChar => Simple::Byte,
-                Prim::UChar => Simple::UByte,
-                Prim::Short => Simple::Short,
-                Prim::UShort => Simple::UShort,
-                Prim::Int => Simple::Int,
-                Prim::UInt => Simple::UInt,
-                Prim::Long => Simple::Long,
-                Prim::ULong => Simple::ULong,
-                Prim::LongLong => Simple::LongLong,
-                Prim::ULongLong => Simple::ULongLong,
-                Prim::Float => Simple::Float,
-                Prim::Double => Simple::Double,
-                Prim::LongDouble => Simple::LongDouble,
-                Prim::WChar => Simple::WChar,
-                _ => return None,
-            };
-            s.name().to_string()
-        }
-        Type::Named { name } => {
-            // A standard name first: `int64_t` is `c_int64` on every target, whatever the target's <stdint.h>
-            // makes it (`long` or `long long`).
-            let s = match name.as_str() {
-                "int8_t" => Simple::Int8,
-                "uint8_t" => Simple::UInt8,
-                "int16_t" => Simple::Int16,
-                "uint16_t" => Simple::UInt16,
-                "int32_t" => Simple::Int32,
-                "uint32_t" => Simple::UInt32,
-                "int64_t" => Simple::Int64,
-                "uint64_t" => Simple::UInt64,
-                "size_t" => Simple::Size,
-                "ssize_t" => Simple::SSize,
-                "time_t" => Simple::Time,
-                "wchar_t" => Simple::WChar,
-                _ => {
-                    return spec
-                        .typedef(name)
-                        .and_then(|t| decl_suggest(spec, &t.ty.ty, depth + 1))
-                }
-            };
-            s.name().to_string()
-        }
-        Type::Pointer { pointee } => match &pointee.ty {
-            Type::Prim { prim: Prim::Void } => "c_void_p".into(),
-            Type::Prim { prim: Prim::Char } => "c_char_p".into(),
-            Type::Function { .. } => "CFUNCTYPE(...)".into(),
-            other => format!("POINTER({})", decl_suggest(spec, other, depth + 1)?),
-        },
-        Type::Array { elem, len } => format!(
-            "{} * {}",
-            decl_suggest(spec, &elem.ty, depth + 1)?,
-            len.unwrap_or(0)
-        ),
-        Type::Record { id } => {
-            let r = &spec.records[*id];
-            r.tag.clone()?
-        }
-        Type::Enum { .. } => "c_int".into(),
-        Type::Function { .. } => return None,
-    })
 }
 
 fn dwarf_view(r: &dwarf::Record) -> CView {
@@ -1283,10 +1201,10 @@ fn compare(cx: &Cx<'_>, id: usize, view: &CView, out: &mut Out) {
         let floc = at(&f.loc);
         let py_shape = ctypes_shape(cx, &f.ty, 0);
         let spelled = spelling(records, prototypes, &f.ty);
-        let suggest = m.suggest.as_ref().map_or_else(
-            || "a ctypes type of the same size and kind".to_string(),
-            |s| format!("`{s}`"),
-        );
+        let suggest = m
+            .suggest
+            .as_ref()
+            .map_or_else(|| NO_SPELLING.to_string(), |s| format!("`{s}`"));
         if let (Shape::Record { size: a, .. }, Shape::Record { size: b, .. }) =
             (&m.shape, &py_shape)
         {

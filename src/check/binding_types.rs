@@ -1,10 +1,11 @@
 //! What a ctypes type and a C type are at the call boundary on one target: a class (integer of a size and
 //! signedness, floating point, pointer with what it points to, record, function pointer, void), computed with the
 //! ABI engine, so that a binding's `argtypes`/`restype`/cffi declarations can be compared with the header's types
-//! target by target. Also how a C type is spelled in ctypes, for hints.
+//! target by target. Hints spell a C type in ctypes with the one rule of [`crate::bindings::spelling`].
 
 use crate::abi::{type_layout, Target};
 use crate::bindings::model::{Binding, CType, Simple};
+use crate::bindings::spelling::{self, Place, NO_SPELLING};
 use crate::decl::{FnSig, Prim, QualType, Spec, Type};
 
 /// The kind of a value as the calling convention sees it.
@@ -355,92 +356,12 @@ pub fn is_mutable_char_ptr(spec: &Spec, qt: &QualType) -> bool {
     }
 }
 
-/// How a C type is spelled in ctypes (`c_ulong`, `POINTER(c_uint32)`, `c_char_p`), for hints. Typedef names are
-/// followed to the C type ctypes has a name for.
+/// How a C parameter or return type is spelled in ctypes for hints (`c_ulong`, `POINTER(c_uint32)`,
+/// `c_char_p`): the one rule of [`crate::bindings::spelling`], or what to use where no ctypes type is right on
+/// every target.
 pub fn ctypes_spelling(spec: &Spec, qt: &QualType, depth: u32) -> String {
-    if depth > 8 {
-        return "c_void_p".into();
-    }
-    if let Type::Named { name } = &qt.ty {
-        if let Some(s) = standard_spelling(name) {
-            return s.into();
-        }
-    }
-    let r = resolve(spec, qt);
-    match &r.ty {
-        Type::Named { name } => standard_spelling(name).unwrap_or("c_void_p").into(),
-        Type::Prim { prim } => prim_spelling(*prim).into(),
-        Type::Enum { .. } => "c_int".into(),
-        Type::Record { id } => spec
-            .records
-            .get(*id)
-            .and_then(|rec| rec.tag.clone())
-            .unwrap_or_else(|| "a Structure subclass".into()),
-        Type::Function { .. } => "CFUNCTYPE(...)".into(),
-        Type::Pointer { pointee } => {
-            let p = resolve(spec, pointee);
-            match &p.ty {
-                Type::Prim { prim: Prim::Void } => "c_void_p".into(),
-                Type::Prim { prim: Prim::Char } if p.quals.is_const || pointee.quals.is_const => {
-                    "c_char_p".into()
-                }
-                Type::Prim { prim: Prim::Char } => "POINTER(c_char)".into(),
-                Type::Prim { prim: Prim::WChar } if p.quals.is_const || pointee.quals.is_const => {
-                    "c_wchar_p".into()
-                }
-                Type::Function { .. } => "CFUNCTYPE(...)".into(),
-                _ => format!("POINTER({})", ctypes_spelling(spec, pointee, depth + 1)),
-            }
-        }
-        Type::Array { elem, len } => match len {
-            Some(n) => format!("{} * {n}", ctypes_spelling(spec, elem, depth + 1)),
-            None => format!("POINTER({})", ctypes_spelling(spec, elem, depth + 1)),
-        },
-    }
-}
-
-fn standard_spelling(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "int8_t" => "c_int8",
-        "uint8_t" => "c_uint8",
-        "int16_t" => "c_int16",
-        "uint16_t" => "c_uint16",
-        "int32_t" => "c_int32",
-        "uint32_t" => "c_uint32",
-        "int64_t" => "c_int64",
-        "uint64_t" => "c_uint64",
-        "size_t" | "uintptr_t" => "c_size_t",
-        "ssize_t" | "ptrdiff_t" | "intptr_t" => "c_ssize_t",
-        "time_t" => "c_time_t",
-        "wchar_t" => "c_wchar",
-        "bool" => "c_bool",
-        _ => return None,
-    })
-}
-
-fn prim_spelling(p: Prim) -> &'static str {
-    match p {
-        Prim::Void => "None",
-        Prim::Bool => "c_bool",
-        Prim::Char => "c_char",
-        Prim::SChar => "c_byte",
-        Prim::UChar => "c_ubyte",
-        Prim::Short => "c_short",
-        Prim::UShort => "c_ushort",
-        Prim::Int => "c_int",
-        Prim::UInt => "c_uint",
-        Prim::Long => "c_long",
-        Prim::ULong => "c_ulong",
-        Prim::LongLong => "c_longlong",
-        Prim::ULongLong => "c_ulonglong",
-        Prim::Float => "c_float",
-        Prim::Double => "c_double",
-        Prim::LongDouble => "c_longdouble",
-        Prim::WChar => "c_wchar",
-        Prim::Char16 => "c_uint16",
-        Prim::Char32 => "c_uint32",
-        Prim::Int128 | Prim::UInt128 => "(no ctypes type: 128-bit)",
-    }
+    spelling::ctypes_spelling(spec, qt, Place::Boundary, depth)
+        .unwrap_or_else(|| NO_SPELLING.into())
 }
 
 /// How a ctypes type is spelled, for messages (`POINTER(c_uint)`, `c_ubyte * 16`, `Point`).

@@ -1,4 +1,5 @@
 use super::*;
+use crate::bindings::model::*;
 
 fn read(src: &str) -> Binding {
     parse_binding("t.py", src).expect("parses")

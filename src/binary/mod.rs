@@ -734,13 +734,15 @@ fn sorted_order<T>(items: &[T], cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> V
 
 /// [`sorted_order`] for a comparison that starts with `key`: the keys are compared from one compact vector (the
 /// records are touched only when keys tie).
-fn sorted_order_by_key<'a, T>(
+/// Sorted on every core (the exports of a large library are tens of thousands of long names).
+fn sorted_order_by_key<'a, T: Sync>(
     items: &'a [T],
     key: impl Fn(&'a T) -> &'a str,
-    cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
+    cmp: impl Fn(&T, &T) -> std::cmp::Ordering + Sync,
 ) -> Vec<usize> {
+    use rayon::slice::ParallelSliceMut;
     let mut keys: Vec<(&str, usize)> = items.iter().map(key).zip(0..).collect();
-    keys.sort_unstable_by(|a, b| {
+    keys.par_sort_unstable_by(|a, b| {
         a.0.cmp(b.0)
             .then_with(|| cmp(&items[a.1], &items[b.1]))
             .then(a.1.cmp(&b.1))

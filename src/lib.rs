@@ -15,6 +15,7 @@ pub mod diff;
 pub mod dwarf;
 pub mod error;
 pub mod gate;
+pub mod huge_pages;
 pub mod input;
 pub mod layout;
 pub mod loader;

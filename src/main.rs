@@ -2,6 +2,9 @@
 
 use clap::Parser;
 
+#[global_allocator]
+static ALLOC: ffi_doctor::huge_pages::HugePageAlloc = ffi_doctor::huge_pages::HugePageAlloc;
+
 fn main() {
     ffi_doctor::binary::install_panic_hook();
     let cli = ffi_doctor::cli::Cli::parse();

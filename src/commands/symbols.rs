@@ -107,6 +107,10 @@ pub fn run(ctx: &Context, args: &SymbolArgs, which: Which) -> i32 {
         }),
         (OutputFormat::Human, _) => human(&images, which, &filter, lazy),
     };
+    // The process ends after this listing: the records (tens of MB on a large C++ library) and the mapping are left
+    // to the kernel rather than freed one by one.
+    std::mem::forget(images);
+    std::mem::forget(mapped);
     report::finish_output(written)
 }
 
@@ -169,7 +173,7 @@ fn exports_json(
         j.str_member("format", img.format.as_str());
         j.str_member("arch", &img.arch);
         j.u64_member("file_offset", img.file_offset);
-        let kept: Vec<&Export<'_>> = img.exports.iter().filter(|e| filter.export(e)).collect();
+        let kept = kept_exports(img, filter);
         j.u64_member("count", kept.len() as u64);
         j.key("symbols");
         j.begin_array();
@@ -194,6 +198,16 @@ fn exports_json(
     j.end_array()?;
     j.end_object()?;
     j.finish()
+}
+
+/// The exports a listing keeps, in order (tested on every core: a filter may match globs on long names).
+fn kept_exports<'a, 'd>(img: &'a Image<'d>, filter: &Filter<'_>) -> Vec<&'a Export<'d>> {
+    use rayon::iter::{IndexedParallelIterator, IntoParallelRefIterator, ParallelIterator};
+    img.exports
+        .par_iter()
+        .with_min_len(CHUNK)
+        .filter(|e| filter.export(e))
+        .collect()
 }
 
 /// Symbols per chunk of a listing rendered on several threads: small enough to spread a listing of a few thousand
@@ -280,8 +294,7 @@ fn human(
         match which {
             Which::Exports => {
                 let hexw = if img.bits == 64 { 16 } else { 8 };
-                let kept: Vec<&Export<'_>> =
-                    img.exports.iter().filter(|e| filter.export(e)).collect();
+                let kept = kept_exports(img, filter);
                 write_table(
                     &mut out,
                     EXPORT_HEADERS,
@@ -467,18 +480,19 @@ fn write_table<'a, T: Sync, const N: usize>(
     out: &mut impl Write,
     headers: [&str; N],
     kept: &[&'a T],
-    measure: impl Fn(&T, &mut Widths<N>),
+    measure: impl Fn(&T, &mut Widths<N>) + Sync,
     fill: impl Fn(&'a T, &mut Row<'a, N>) + Sync,
     last_guessed: bool,
 ) -> std::io::Result<()> {
-    let mut widths = Widths {
-        width: [0usize; N],
-        used: [false; N],
-    };
-    for t in kept {
-        measure(t, &mut widths);
-    }
-    let Widths { mut width, used } = widths;
+    use rayon::iter::{IndexedParallelIterator, IntoParallelRefIterator, ParallelIterator};
+    let Widths { mut width, used } = kept
+        .par_iter()
+        .with_min_len(CHUNK)
+        .fold(Widths::new, |mut w, t| {
+            measure(t, &mut w);
+            w
+        })
+        .reduce(Widths::new, Widths::merge);
     let cols: Vec<usize> = (0..N).filter(|&i| used[i]).collect();
     for &i in &cols {
         width[i] = width[i].max(headers[i].len());
@@ -543,6 +557,22 @@ struct Widths<const N: usize> {
 }
 
 impl<const N: usize> Widths<N> {
+    fn new() -> Self {
+        Widths {
+            width: [0; N],
+            used: [false; N],
+        }
+    }
+
+    /// The widths of two parts of a listing together.
+    fn merge(mut self, other: Self) -> Self {
+        for i in 0..N {
+            self.width[i] = self.width[i].max(other.width[i]);
+            self.used[i] |= other.used[i];
+        }
+        self
+    }
+
     /// A cell of display width `w` in column `i` (0: empty). The last column is never padded, so its width is
     /// not kept (it is the demangled name, the longest cell of a C++ listing).
     fn cell(&mut self, i: usize, w: usize) {

@@ -272,7 +272,9 @@ WHEEL_JSON="$OUT_DIR/hyperfine-wheels.json"
 rm -f "$WHEEL_JSON"
 CORPUS="${FFI_DOCTOR_WHEEL_CORPUS:-$ROOT/target/wheel-corpus}"
 if bash "$ROOT/scripts/wheel-corpus.sh" "$CORPUS" >/dev/null 2>&1 &&
-    { [[ -x "$CORPUS/oracle-venv/bin/auditwheel" ]] || bash "$ROOT/scripts/wheel-oracles.sh" "$CORPUS" >/dev/null 2>&1; }; then
+    { "$CORPUS/oracle-venv/bin/auditwheel" --version >/dev/null 2>&1 ||
+        bash "$ROOT/scripts/wheel-oracles.sh" "$CORPUS" >/dev/null 2>&1; } &&
+    "$CORPUS/oracle-venv/bin/auditwheel" --version >/dev/null 2>&1; then
     mapfile -t LINUX_WHEELS < <(ls "$CORPUS"/wheels/*linux*.whl)
     mapfile -t ALL_WHEELS < <(ls "$CORPUS"/wheels/*.whl)
     WHEEL_COUNT="${#LINUX_WHEELS[@]}"

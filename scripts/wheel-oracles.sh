@@ -26,8 +26,9 @@ logs="$cache/oracle-logs"
 shim="$cache/otool-shim"
 mkdir -p "$logs" "$shim"
 
-if [[ ! -x "$venv/bin/delvewheel" ]]; then
-  python3 -m venv "$venv"
+# A venv moved from another directory keeps the old path in its scripts' shebangs: run the tools to know.
+if ! { "$venv/bin/auditwheel" --version && "$venv/bin/delvewheel" --version; } >/dev/null 2>&1; then
+  python3 -m venv --clear "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check \
     auditwheel==6.8.2 delocate==0.13.0 delvewheel==1.13.2
 fi

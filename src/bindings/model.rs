@@ -449,3 +449,31 @@ pub struct Binding {
     /// Syntax errors the parser recovered from (the rest of the file was read).
     pub syntax_errors: Vec<Loc>,
 }
+
+impl Binding {
+    /// Every cdef block as one text for the cdef parser, each block at its own lines (and columns) of the `.py`
+    /// file, so positions in the parsed declarations are positions in the binding.
+    pub fn cdef_text(&self) -> String {
+        let mut text = String::new();
+        for c in &self.cdefs {
+            let have = text.matches('\n').count();
+            let lead = c.text.bytes().take_while(|&x| x == b'\n').count();
+            if lead >= have {
+                text.push_str(&c.text[have..]);
+            } else {
+                text.push('\n');
+                text.push_str(&c.text[lead..]);
+            }
+        }
+        text
+    }
+
+    /// The C names of the functions the binding looks up on a library (ctypes declarations and named
+    /// prototypes), in source order, repeated where declared twice.
+    pub fn function_names(&self) -> impl Iterator<Item = &str> {
+        self.functions
+            .iter()
+            .map(|f| f.name.as_str())
+            .chain(self.prototypes.iter().filter_map(|p| p.name.as_deref()))
+    }
+}

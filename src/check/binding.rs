@@ -354,7 +354,7 @@ pub fn check_read_binding(
         let cdef_specs: Vec<Spec> = if binding.cdefs.is_empty() {
             Vec::new()
         } else {
-            let text = cdef_text(binding);
+            let text = binding.cdef_text();
             let parse = |t: Option<Target>| {
                 let mut p = opts.parse.clone();
                 p.cffi = true;
@@ -612,22 +612,6 @@ fn lib_label(l: &Library) -> String {
         Some(LibName::Unknown { text }) => text.clone(),
         None => "a library".into(),
     }
-}
-
-/// Every cdef block as one text, each at its own lines and columns of the `.py` file.
-fn cdef_text(b: &Binding) -> String {
-    let mut text = String::new();
-    for c in &b.cdefs {
-        let have = text.matches('\n').count();
-        let lead = c.text.bytes().take_while(|&x| x == b'\n').count();
-        if lead >= have {
-            text.push_str(&c.text[have..]);
-        } else {
-            text.push('\n');
-            text.push_str(&c.text[lead..]);
-        }
-    }
-    text
 }
 
 /// Export checks (FFI0701; FFI0102/FFI0103 as for headers), with ctypes' and cffi's 32-bit Windows lookup: a

@@ -33,6 +33,10 @@ pub struct DiffArgs {
     /// The new release's header.
     #[arg(long)]
     pub new_spec: Option<String>,
+    /// Compare only what this Python binding (ctypes or cffi, read statically, never imported) uses: "does my
+    /// binding still work against NEW?". With --spec, what either declares.
+    #[arg(long, value_name = "BINDING.py")]
+    pub python: Option<String>,
     #[command(flatten)]
     pub spec_args: SpecArgs,
     /// Only this architecture of universal Mach-O files.
@@ -63,12 +67,29 @@ fn interest(a: &DiffArgs) -> Result<Option<Interest>, InputError> {
         let spec = crate::layout::compare::parse_for(p, &opts, crate::abi::Target::host())?;
         Ok(Interest::from_spec(&spec))
     };
-    Ok(match (&a.spec, &a.old_spec, &a.new_spec) {
+    let spec = match (&a.spec, &a.old_spec, &a.new_spec) {
         (Some(s), _, _) => Some(parse(s)?),
         (None, Some(o), Some(n)) => Some(parse(o)?.union(parse(n)?)),
         (None, Some(o), None) => Some(parse(o)?),
         (None, None, Some(n)) => Some(parse(n)?),
         (None, None, None) => None,
+    };
+    let binding = match &a.python {
+        Some(p) => {
+            let mut opts = opts.clone();
+            if let Some(t) = crate::abi::Target::host() {
+                opts.target_defines = t.predefined_macros();
+            }
+            Some(Interest::from_binding(
+                &crate::bindings::python::read_binding(p)?,
+                &opts,
+            )?)
+        }
+        None => None,
+    };
+    Ok(match (spec, binding) {
+        (Some(s), Some(b)) => Some(s.union(b)),
+        (s, b) => s.or(b),
     })
 }
 

@@ -70,6 +70,30 @@ impl Interest {
         i
     }
 
+    /// What a Python binding uses: the functions it looks up (ctypes declarations, named prototypes, and what its
+    /// cffi `cdef`s declare), and as complete records its `Structure`/`Union` classes with `_fields_` (a class
+    /// stands for the C record of its name, as `check` pairs them) and the records its cdefs define.
+    pub fn from_binding(
+        b: &crate::bindings::model::Binding,
+        parse: &crate::decl::ParseOptions,
+    ) -> Result<Interest, InputError> {
+        let mut i = Interest::default();
+        i.names.extend(b.function_names().map(str::to_string));
+        i.complete_records.extend(
+            b.records
+                .iter()
+                .filter(|r| r.fields.is_some())
+                .map(|r| r.name.clone()),
+        );
+        if !b.cdefs.is_empty() {
+            let mut p = parse.clone();
+            p.cffi = true;
+            let spec = crate::decl::parse_str(&b.file, &b.cdef_text(), &p)?;
+            i = i.union(Interest::from_spec(&spec));
+        }
+        Ok(i)
+    }
+
     /// Both sides' declarations together (`--old-spec` and `--new-spec`).
     pub fn union(mut self, other: Interest) -> Interest {
         self.names.extend(other.names);

@@ -493,7 +493,7 @@ impl Walk<'_> {
         if self.opacity_unknown && !self.by_value.contains(n) {
             return Some(format!(
                 "{label} is reached only through pointers: this matters only if the public header defines it \
-                 (callers allocate it or read its members); pass --spec HEADER to decide"
+                 (callers allocate it or read its members); pass --spec HEADER (or the binding, --python BINDING.py) to decide"
             ));
         }
         if self.by_value.contains(n) {

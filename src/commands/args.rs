@@ -189,30 +189,46 @@ pub struct ReportFiles {
     pub json: Option<std::path::PathBuf>,
 }
 
+/// One of the report files [`ReportFiles`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFile {
+    Sarif,
+    Junit,
+    Json,
+}
+
 impl ReportFiles {
-    /// Write the files asked for: SARIF and JUnit rendered from `gate` (the gate's report, or a diff's as one),
-    /// the JSON document from `json`. The message names the file that could not be written.
-    pub fn write(
-        &self,
-        gate: Option<&crate::gate::GateReport>,
-        json: impl FnOnce() -> String,
-    ) -> Result<(), String> {
-        let write = |p: &std::path::PathBuf, text: String| {
-            std::fs::write(p, text).map_err(|e| format!("writing {}: {e}", p.display()))
-        };
-        if let (Some(p), Some(g)) = (&self.sarif, gate) {
-            write(
-                p,
-                serde_json::to_string_pretty(&crate::gate::render::sarif(g)).unwrap_or_default()
-                    + "\n",
-            )?;
-        }
-        if let (Some(p), Some(g)) = (&self.junit, gate) {
-            write(p, crate::gate::render::junit(g))?;
-        }
-        if let Some(p) = &self.json {
-            write(p, json())?;
+    /// Write the files asked for, each rendered by `render` (called only for the files asked for). The message names
+    /// the file that could not be written.
+    pub fn write(&self, render: impl Fn(ReportFile) -> String) -> Result<(), String> {
+        for (path, kind) in [
+            (&self.sarif, ReportFile::Sarif),
+            (&self.junit, ReportFile::Junit),
+            (&self.json, ReportFile::Json),
+        ] {
+            if let Some(p) = path {
+                std::fs::write(p, render(kind))
+                    .map_err(|e| format!("writing {}: {e}", p.display()))?;
+            }
         }
         Ok(())
+    }
+
+    /// [`ReportFiles::write`] for a command whose SARIF and JUnit files render a gate report (`gate`, and `diff`
+    /// as one), and whose JSON file is `json`.
+    pub fn write_gate(
+        &self,
+        gate: Option<&crate::gate::GateReport>,
+        json: impl Fn() -> String,
+    ) -> Result<(), String> {
+        self.write(|kind| match (kind, gate) {
+            (ReportFile::Sarif, Some(g)) => {
+                serde_json::to_string_pretty(&crate::gate::render::sarif(g)).unwrap_or_default()
+                    + "\n"
+            }
+            (ReportFile::Junit, Some(g)) => crate::gate::render::junit(g),
+            (ReportFile::Json, _) => json(),
+            (_, None) => String::new(),
+        })
     }
 }

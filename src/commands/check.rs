@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::args::{ReportFiles, SeverityArg, SpecArgs, TargetsArgs};
+use super::args::{ReportFile, ReportFiles, SeverityArg, SpecArgs, TargetsArgs};
 use super::Context;
 use crate::check::{check_binding, check_library, CheckOptions, CheckReport};
 use crate::dwarf::DebugOptions;
@@ -142,12 +142,6 @@ pub fn run(ctx: &Context, a: &CheckArgs) -> i32 {
 
 /// The `--sarif`, `--junit` and `--json` files asked for; the message names the file that could not be written.
 fn write_files(files: &ReportFiles, r: &CheckReport, fail_on: Severity) -> Result<(), String> {
-    files.write(None, || {
-        serde_json::to_string_pretty(r).unwrap_or_default() + "\n"
-    })?;
-    if files.sarif.is_none() && files.junit.is_none() {
-        return Ok(());
-    }
     let names: Vec<String> = r
         .images
         .iter()
@@ -162,22 +156,17 @@ fn write_files(files: &ReportFiles, r: &CheckReport, fail_on: Severity) -> Resul
             findings: &i.findings,
         })
         .collect();
-    let write = |p: &std::path::Path, text: String| {
-        std::fs::write(p, text).map_err(|e| format!("writing {}: {e}", p.display()))
-    };
-    if let Some(p) = &files.sarif {
-        let cwd = std::env::current_dir().unwrap_or_default();
-        let log = ci::sarif(&scopes, &cwd);
-        write(
-            p,
-            serde_json::to_string_pretty(&log).unwrap_or_default() + "\n",
-        )?;
-    }
-    if let Some(p) = &files.junit {
-        let title = format!("ffi-doctor check {} {}", r.library, r.spec);
-        write(p, ci::junit(&title, &scopes, fail_on))?;
-    }
-    Ok(())
+    files.write(|kind| match kind {
+        ReportFile::Sarif => {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            serde_json::to_string_pretty(&ci::sarif(&scopes, &cwd)).unwrap_or_default() + "\n"
+        }
+        ReportFile::Junit => {
+            let title = format!("ffi-doctor check {} {}", r.library, r.spec);
+            ci::junit(&title, &scopes, fail_on)
+        }
+        ReportFile::Json => serde_json::to_string_pretty(r).unwrap_or_default() + "\n",
+    })
 }
 
 fn human(r: &CheckReport, quiet: bool) -> std::io::Result<()> {

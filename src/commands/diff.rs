@@ -164,7 +164,7 @@ pub fn run(ctx: &Context, a: &DiffArgs) -> i32 {
     let exit = report::exit_code_for(&all, fail_on);
     let sarif_junit = (a.files.sarif.is_some() || a.files.junit.is_some())
         .then(|| as_gate_report(&rep, fail_on, exit));
-    if let Err(e) = a.files.write(sarif_junit.as_ref(), || {
+    if let Err(e) = a.files.write_gate(sarif_junit.as_ref(), || {
         serde_json::to_string_pretty(&rep).unwrap_or_default() + "\n"
     }) {
         eprintln!("error: {e}");

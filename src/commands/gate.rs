@@ -133,7 +133,7 @@ pub fn run(ctx: &Context, a: &GateArgs) -> i32 {
     for e in rep.targets.iter().flat_map(|t| &t.errors) {
         eprintln!("error: {e}");
     }
-    if let Err(e) = a.files.write(Some(&rep), || {
+    if let Err(e) = a.files.write_gate(Some(&rep), || {
         serde_json::to_string_pretty(&rep).unwrap_or_default() + "\n"
     }) {
         return fail(&e);

@@ -111,24 +111,6 @@ pub fn human(r: &GateReport) -> String {
     out
 }
 
-/// Split `file:line:col` (or `file:line`) into its parts when the tail is numeric.
-pub fn split_location(loc: &str) -> (String, Option<u64>, Option<u64>) {
-    // Drop a trailing ` (detail)` and the wheel member after `!`: the artifact is the file on disk.
-    let base = loc.split(" (").next().unwrap_or(loc);
-    let parts: Vec<&str> = base.rsplitn(3, ':').collect();
-    let file_only = |f: &str| f.split('!').next().unwrap_or(f).to_string();
-    match parts.as_slice() {
-        [col, line, file] if col.parse::<u64>().is_ok() && line.parse::<u64>().is_ok() => {
-            (file_only(file), line.parse().ok(), col.parse().ok())
-        }
-        [line, rest @ ..] if line.parse::<u64>().is_ok() && !rest.is_empty() => {
-            let file = base.rsplit_once(':').map_or(base, |(f, _)| f);
-            (file_only(file), line.parse().ok(), None)
-        }
-        _ => (file_only(base), None, None),
-    }
-}
-
 /// SARIF 2.1.0: one run, a rule for each code used, one result per finding (baselined ones carry a suppression).
 pub fn sarif(r: &GateReport) -> Value {
     let (rules, index) = ci::sarif_rules(

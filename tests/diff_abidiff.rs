@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{ffi_command, oracle, run_json, testdata};
+use common::{diff_manifest as manifest, ffi_command, oracle, run_json, testdata};
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,18 +91,6 @@ const POINTER_ONLY: &[(&str, Verdict)] = &[
     ("pointed_record", Breaking),
     ("opaque_internal", Compatible),
 ];
-
-/// `kind toolchain old new` lines of a MANIFEST.
-fn manifest(dir: &Path) -> Vec<[String; 4]> {
-    std::fs::read_to_string(dir.join("MANIFEST"))
-        .expect("MANIFEST (run testdata/src/build-diff.sh)")
-        .lines()
-        .filter_map(|l| {
-            let v: Vec<String> = l.split_whitespace().map(String::from).collect();
-            v.try_into().ok()
-        })
-        .collect()
-}
 
 fn all_findings(doc: &Value) -> Vec<&Value> {
     let mut out: Vec<&Value> = doc["pairs"]

@@ -12,7 +12,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use common::{ffi_command, oracle, run_json, testdata};
+use common::{diff_manifest as manifest, ffi_command, oracle, run_json, testdata};
 use serde_json::Value;
 
 /// The functions both bindings use.
@@ -39,17 +39,6 @@ const DIFFERENT: &[(&str, &str)] = &[
          warning); abidiff ties it to the added function the suppressions remove",
     ),
 ];
-
-fn manifest(dir: &Path) -> Vec<[String; 4]> {
-    std::fs::read_to_string(dir.join("MANIFEST"))
-        .expect("MANIFEST (run testdata/src/build-diff.sh)")
-        .lines()
-        .filter_map(|l| {
-            let v: Vec<String> = l.split_whitespace().map(String::from).collect();
-            v.try_into().ok()
-        })
-        .collect()
-}
 
 /// (code, severity, location, message) of every finding but the FFI0851 summary.
 fn findings(doc: &Value) -> BTreeSet<(String, String, String, String)> {

@@ -772,3 +772,16 @@ pub fn assert_line(text: &str, parts: &[&str]) {
         "no line contains all of {parts:?} in:\n{text}"
     );
 }
+
+/// The `kind toolchain old new` lines of a diff fixture MANIFEST (testdata/diff/*/MANIFEST, written by
+/// testdata/src/build-diff.sh).
+pub fn diff_manifest(dir: &Path) -> Vec<[String; 4]> {
+    std::fs::read_to_string(dir.join("MANIFEST"))
+        .expect("MANIFEST (run testdata/src/build-diff.sh)")
+        .lines()
+        .filter_map(|l| {
+            let v: Vec<String> = l.split_whitespace().map(String::from).collect();
+            v.try_into().ok()
+        })
+        .collect()
+}

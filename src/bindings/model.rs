@@ -364,6 +364,31 @@ pub struct Library {
     /// Loaded only under a version/platform/`os.path.exists` check or in a `try` that catches the failure: the
     /// binding expects it to be missing somewhere.
     pub guarded: bool,
+    /// Loaded with `use_errno=True` / `use_last_error=True` (ctypes then swaps its private copy of `errno` / the
+    /// Windows last error around every call of the library's functions), or with keyword arguments it cannot see
+    /// (`**kw`), which may set them.
+    pub use_errno: Flag,
+    pub use_last_error: Flag,
+    pub loc: Loc,
+}
+
+/// A keyword flag of a call, as far as the source shows it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    #[default]
+    Absent,
+    Set,
+    /// Computed, or possibly in a `**kwargs`.
+    Unknown,
+}
+
+/// A read of ctypes' private copy of `errno` (`ctypes.get_errno()`) or of the Windows last error
+/// (`ctypes.get_last_error()`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrnoRead {
+    /// `get_last_error` rather than `get_errno`.
+    pub last_error: bool,
     pub loc: Loc,
 }
 
@@ -448,6 +473,8 @@ pub struct Binding {
     pub unresolved: Vec<Unresolved>,
     /// Syntax errors the parser recovered from (the rest of the file was read).
     pub syntax_errors: Vec<Loc>,
+    /// Every `ctypes.get_errno()` / `ctypes.get_last_error()` call.
+    pub errno_reads: Vec<ErrnoRead>,
 }
 
 impl Binding {

@@ -696,6 +696,75 @@ fn symbols(
 
 /// Findings that need no library: what the reader could not resolve, unchecked `find_library`, inline callbacks,
 /// API mode, syntax errors.
+/// FFI0718: `ctypes.get_errno()` (or `get_last_error()`) read where every ctypes library the file loads is loaded
+/// without `use_errno=True` (`use_last_error=True`). ctypes copies the real `errno` into its private copy only
+/// around calls of such libraries' functions, so the read gives 0 (or what `set_errno` stored), never the error.
+/// Not reported when the file loads no ctypes library (it may use one loaded elsewhere) or when a load's keywords
+/// are not all visible.
+fn errno_reads(b: &Binding) -> Vec<Finding> {
+    use crate::bindings::model::Flag;
+    let ctypes_libs: Vec<_> = b
+        .libraries
+        .iter()
+        .filter(|l| l.loader != Loader::CffiDlopen)
+        .collect();
+    let mut out = Vec::new();
+    for last_error in [false, true] {
+        let reads: Vec<&Loc> = b
+            .errno_reads
+            .iter()
+            .filter(|r| r.last_error == last_error)
+            .map(|r| &r.loc)
+            .collect();
+        let flag = |l: &Library| {
+            if last_error {
+                l.use_last_error
+            } else {
+                l.use_errno
+            }
+        };
+        if reads.is_empty()
+            || ctypes_libs.is_empty()
+            || ctypes_libs.iter().any(|l| flag(l) != Flag::Absent)
+        {
+            continue;
+        }
+        let (read, keyword) = if last_error {
+            ("ctypes.get_last_error()", "use_last_error=True")
+        } else {
+            ("ctypes.get_errno()", "use_errno=True")
+        };
+        let mut f = finding(
+            BindingCode::ErrnoNotSaved,
+            reads[0],
+            if reads.len() == 1 {
+                format!("{read} is read, but no library is loaded with {keyword}")
+            } else {
+                format!(
+                    "{read} is read {} times, but no library is loaded with {keyword}",
+                    reads.len()
+                )
+            },
+        );
+        f.expected = format!("the library whose errors are read loaded with {keyword}");
+        f.found = format!(
+            "{}; ctypes copies the real value into the copy {read} returns only around calls of functions of a \
+             library loaded with {keyword}: it reads 0, never the error",
+            ctypes_libs
+                .iter()
+                .map(|l| format!("{}(...) at {}", l.loader.spelling(), l.loc))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        f.hint = format!(
+            "load it as ctypes.{}(name, {keyword}) (cffi: read ffi.errno, which is always saved)",
+            ctypes_libs[0].loader.spelling()
+        );
+        out.push(f);
+    }
+    out
+}
+
 fn binding_local(b: &Binding) -> Vec<Finding> {
     let mut out = Vec::new();
     for u in &b.unresolved {
@@ -739,6 +808,7 @@ fn binding_local(b: &Binding) -> Vec<Finding> {
             out.push(f);
         }
     }
+    out.extend(errno_reads(b));
     for func in &b.functions {
         for c in &func.calls {
             for &(i, p) in &c.inline_callbacks {

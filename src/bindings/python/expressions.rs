@@ -7,7 +7,7 @@ use super::libraries::{lib_names, union};
 use super::reader::{Reader, Val};
 use super::types::ctypes_attr;
 use super::MAX_DEPTH;
-use crate::bindings::model::{CType, LibName};
+use crate::bindings::model::{CType, ErrnoRead, LibName};
 
 impl Reader<'_> {
     /// What a bare name denotes: the table first, then `__file__` and the ctypes names.
@@ -323,6 +323,11 @@ impl Reader<'_> {
         match callee {
             Some(Val::LoaderFn(loader)) => Some(self.load_call(loader, n, &pos, &kw, depth)),
             Some(Val::FindLibraryFn) => self.find_library_call(&pos, depth),
+            Some(Val::ErrnoFn(last_error)) => {
+                let loc = self.loc(n);
+                self.b.errno_reads.push(ErrnoRead { last_error, loc });
+                None
+            }
             Some(Val::FfiClass) => Some(Val::Ffi),
             Some(Val::PointerFn) => self.pointer_call(&pos, depth),
             Some(Val::ProtoFactory(conv)) => self.prototype(conv, n, &pos, splat, depth),

@@ -6,7 +6,7 @@ use tree_sitter::Node;
 
 use super::reader::{Reader, Val};
 use super::MAX_DEPTH;
-use crate::bindings::model::{LibName, Library, Loader};
+use crate::bindings::model::{Flag, LibName, Library, Loader};
 
 impl Reader<'_> {
     /// Names that the code tests for truth or `None`: a `find_library` result held in one of them is checked.
@@ -77,6 +77,8 @@ impl Reader<'_> {
             names,
             unchecked_find_library: false,
             guarded: self.guard > 0,
+            use_errno: Flag::Absent,
+            use_last_error: Flag::Absent,
             loc,
         });
         self.b.libraries.len() - 1
@@ -139,6 +141,19 @@ impl Reader<'_> {
             self.eval(*v, depth + 1);
         }
         let lib = self.library(loader, names, n);
+        let flag = |name: &str| match kw.iter().find(|(k, _)| k == name || k == "**") {
+            Some((k, _)) if k == "**" => Flag::Unknown,
+            Some((_, v)) => match self.text(*v) {
+                "True" | "1" => Flag::Set,
+                "False" | "0" => Flag::Absent,
+                _ => Flag::Unknown,
+            },
+            None => Flag::Absent,
+        };
+        let (errno, last_error) = (flag("use_errno"), flag("use_last_error"));
+        let l = &mut self.b.libraries[lib];
+        l.use_errno = errno;
+        l.use_last_error = last_error;
         match held {
             Some(h) if h.is_empty() => self.b.libraries[lib].unchecked_find_library = true,
             Some(h) => self.pending_find_library.push((lib, h)),

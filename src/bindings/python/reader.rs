@@ -18,6 +18,8 @@ pub(super) enum Val {
     /// A loader callable: `CDLL`, `cdll.LoadLibrary`.
     LoaderFn(Loader),
     FindLibraryFn,
+    /// `ctypes.get_errno` (false) or `ctypes.get_last_error` (true).
+    ErrnoFn(bool),
     /// `from cffi import FFI` / `cffi.FFI`.
     FfiClass,
     Cffi,
@@ -179,7 +181,12 @@ impl<'s> Reader<'s> {
                             kw.push((self.text(nm).to_string(), v));
                         }
                     }
-                    "list_splat" | "dictionary_splat" => splat = true,
+                    "list_splat" => splat = true,
+                    // Kept as the keyword `**`: what it holds is not known (it may set any keyword).
+                    "dictionary_splat" => {
+                        splat = true;
+                        kw.push(("**".to_string(), k));
+                    }
                     "comment" => {}
                     _ => pos.push(k),
                 }

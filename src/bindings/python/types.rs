@@ -23,6 +23,8 @@ pub(super) fn ctypes_attr(name: &str) -> Option<Val> {
         "oledll" => Val::LoaderObj(Loader::OleDll),
         "pydll" => Val::LoaderObj(Loader::PyDll),
         "find_library" => Val::FindLibraryFn,
+        "get_errno" => Val::ErrnoFn(false),
+        "get_last_error" => Val::ErrnoFn(true),
         "util" | "wintypes" => Val::Ctypes,
         "CFUNCTYPE" => Val::ProtoFactory(CallConv::Cdecl),
         "WINFUNCTYPE" => Val::ProtoFactory(CallConv::Stdcall),

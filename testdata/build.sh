@@ -6,6 +6,7 @@
 #   src/build-macho.sh           macho/
 #   src/build-pe.sh              pe/
 #   src/build-pe-split.sh        pe/split/     (after build-pe.sh, which empties pe/)
+#   src/build-callconv.sh        pe/callconv/  (likewise)
 #   src/build-bad.sh             bad/          (cut from elf/ and pe/ outputs, so after those)
 #   src/build-loader-glibc.sh    loader/glibc/
 #   src/build-loader-windows.sh  loader/windows/
@@ -23,7 +24,7 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
-for family in elf macho pe pe-split bad loader-glibc loader-windows loader-dyld runtime dwarf dwarfcheck diff; do
+for family in elf macho pe pe-split callconv bad loader-glibc loader-windows loader-dyld runtime dwarf dwarfcheck diff; do
     echo "== $family"
     bash "src/build-$family.sh"
 done

@@ -904,6 +904,99 @@ fn summary(
     f
 }
 
+/// Where calling conventions differ: 32-bit x86 Windows (everywhere else `__stdcall` is ignored and `WinDLL`,
+/// `WINFUNCTYPE` are `CDLL`, `CFUNCTYPE`).
+fn conventions_differ(t: Target) -> bool {
+    matches!(t, Target::WindowsX86Msvc | Target::MingwX86)
+}
+
+/// The convention a C function type gets: `__stdcall` or the default cdecl (`__fastcall`, `__vectorcall` and
+/// `__thiscall` are conventions ctypes cannot call at all).
+fn c_convention(sig: &FnSig) -> &str {
+    match sig.callconv.as_deref() {
+        None | Some("__cdecl") => "cdecl",
+        Some("__stdcall") => "__stdcall",
+        Some(other) => other,
+    }
+}
+
+/// How ctypes calls through a loader or prototype kind, as the C spelling it must match.
+fn ctypes_convention(c: crate::bindings::model::CallConv) -> &'static str {
+    match c {
+        crate::bindings::model::CallConv::Stdcall => "__stdcall",
+        crate::bindings::model::CallConv::Cdecl | crate::bindings::model::CallConv::Python => {
+            "cdecl"
+        }
+    }
+}
+
+/// FFI0719: a function called with another convention than the header gives it on 32-bit Windows: through
+/// `CDLL` (cdecl) when it is `__stdcall` (`WINAPI`), or through `WinDLL` when it is cdecl; a prototype's own
+/// convention (`WINFUNCTYPE` / `CFUNCTYPE`) decides when the function is made from one.
+fn convention(
+    b: &Binding,
+    f: &crate::bindings::model::FunctionDecl,
+    proto: Option<&crate::bindings::model::Prototype>,
+    truths: &[Truth],
+) -> Option<Finding> {
+    let (ours, by) = match proto {
+        Some(p) => (
+            p.conv,
+            p.name.clone().unwrap_or_else(|| "its prototype".into()),
+        ),
+        None => {
+            let l = b.libraries.get(f.library)?;
+            let conv = match l.loader {
+                Loader::WinDll | Loader::OleDll => crate::bindings::model::CallConv::Stdcall,
+                Loader::Cdll | Loader::PyDll => crate::bindings::model::CallConv::Cdecl,
+                Loader::CffiDlopen => return None,
+            };
+            (conv, format!("{}(...) at {}", l.loader.spelling(), l.loc))
+        }
+    };
+    let ours = ctypes_convention(ours);
+    let mut on = Vec::new();
+    let mut theirs = "";
+    for t in truths.iter().filter(|t| conventions_differ(t.target)) {
+        let Some((_, c)) = t.function(&f.name) else {
+            continue;
+        };
+        if c_convention(&c.sig) != ours {
+            theirs = c_convention(&c.sig);
+            on.push(t.target.name());
+        }
+    }
+    if on.is_empty() {
+        return None;
+    }
+    let mut x = finding(
+        BindingCode::CallingConvention,
+        &f.loc,
+        format!(
+            "{} is {theirs} but is called as {ours} (through {by}) on {}",
+            f.name,
+            on.join(", ")
+        ),
+    );
+    x.expected = format!("a {theirs} call");
+    x.found = format!(
+        "a {ours} call: on 32-bit Windows the caller and the callee disagree on who pops the arguments, and ctypes \
+         raises \"Procedure probably called with too many (or not enough) arguments\" or the stack is corrupted"
+    );
+    x.hint = match theirs {
+        "__stdcall" => {
+            "load the library with ctypes.WinDLL (or make the prototype with WINFUNCTYPE)".into()
+        }
+        "cdecl" => {
+            "load the library with ctypes.CDLL (or make the prototype with CFUNCTYPE)".into()
+        }
+        other => format!(
+            "ctypes cannot call {other} functions: wrap it in a C function with a cdecl signature"
+        ),
+    };
+    Some(x)
+}
+
 /// The checks of one ctypes function against the header, on every target.
 fn ctypes_function(
     b: &Binding,
@@ -932,6 +1025,7 @@ fn ctypes_function(
     } else {
         format!("{} as {} defines it", c0.name, c0.loc.file)
     };
+    out.extend(convention(b, f, proto, truths));
     // Variadic.
     if c0.sig.variadic {
         let mut x = finding(
@@ -1096,7 +1190,9 @@ fn ctypes_function(
                 );
                 x.expected = c_spelling::spell(spec0, &p0.ty);
                 x.found = found;
-                x.hint = "declare the prototype with the header's exact return and parameter types"
+                x.hint = "declare the prototype with the header's exact return and parameter types, and its \
+                          calling convention: WINFUNCTYPE for a __stdcall (CALLBACK, WINAPI) pointer on 32-bit \
+                          Windows, CFUNCTYPE otherwise"
                     .into();
                 out.push(x);
             }
@@ -1226,6 +1322,21 @@ fn callback_mismatch(
             "{}: {} parameters where C has {arity}",
             spelled(),
             p.argtypes.len()
+        ));
+    }
+    if conventions_differ(target) && ctypes_convention(p.conv) != c_convention(sig) {
+        return Some(format!(
+            "{}: a {} callback where C calls it as {} on {} (made with {}; the callee pops the arguments only \
+             under __stdcall)",
+            spelled(),
+            ctypes_convention(p.conv),
+            c_convention(sig),
+            target.name(),
+            match p.conv {
+                crate::bindings::model::CallConv::Stdcall => "WINFUNCTYPE",
+                crate::bindings::model::CallConv::Cdecl => "CFUNCTYPE",
+                crate::bindings::model::CallConv::Python => "PYFUNCTYPE",
+            }
         ));
     }
     let ret_c = c_class(spec, &sig.ret, target, false, 0);

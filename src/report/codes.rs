@@ -239,6 +239,7 @@ family! {
         SyntaxError = "FFI0716", Info, Spec, "The Python parser recovered from syntax errors";
         RuntimeLibrary = "FFI0717", Error, Dependencies, "A library loaded at run time by Python code is neither shipped nor allowed";
         ErrnoNotSaved = "FFI0718", Warning, Spec, "ctypes.get_errno()/get_last_error() read, but no library is loaded with use_errno/use_last_error";
+        CallingConvention = "FFI0719", Error, Spec, "A function is called with another calling convention than it has on 32-bit Windows";
     }
 }
 

@@ -150,3 +150,40 @@ fn the_header_conventions_are_the_compilers() {
         );
     }
 }
+
+/// The same through cffi's ABI mode: the cdef's own `WINAPI` decides the convention cffi calls with.
+#[test]
+fn a_cdef_convention_that_differs_is_reported_on_32_bit_windows_only() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, decl, expected) in [
+        ("cdef_right", "int WINAPI cc_std_add(int a, int b);", false),
+        ("cdef_no_winapi", "int cc_std_add(int a, int b);", true),
+    ] {
+        let py = dir.path().join(format!("{name}.py"));
+        std::fs::write(
+            &py,
+            format!(
+                "from cffi import FFI\n\
+                 ffi = FFI()\n\
+                 ffi.cdef(\"\"\"\n\
+                 {decl}\n\
+                 int cc_c_add(int a, int b);\n\
+                 \"\"\")\n\
+                 lib = ffi.dlopen(\"callconv.dll\")\n"
+            ),
+        )
+        .unwrap();
+        for (bits, dll) in [
+            (32, testdata("pe/callconv/mingw32/callconv.dll")),
+            (64, testdata("pe/callconv/mingw64/callconv.dll")),
+        ] {
+            let found = convention_findings(&dll, &py);
+            let want: BTreeSet<String> = if expected && bits == 32 {
+                ["FFI0719 cc_std_add".to_string()].into()
+            } else {
+                BTreeSet::new()
+            };
+            assert_eq!(found, want, "{name} on the {bits}-bit DLL");
+        }
+    }
+}

@@ -1370,6 +1370,56 @@ fn callback_mismatch(
 }
 
 /// cffi declarations (the cdef, parsed per target) against the header, and variadic functions in ABI mode.
+/// FFI0719 for a cffi ABI-mode declaration: on 32-bit Windows cffi calls a function with the convention its cdef
+/// declares (`WINAPI` / `__stdcall`, else cdecl), which must be the header's.
+fn cdef_convention(f: &Function, cdefs: &[Spec], truths: &[Truth]) -> Option<Finding> {
+    let mut on = Vec::new();
+    let mut pair = (String::new(), String::new());
+    for (ti, t) in truths.iter().enumerate() {
+        if !conventions_differ(t.target) {
+            continue;
+        }
+        let (Some((_, hf)), Some(cs)) = (t.function(&f.name), cdefs.get(ti)) else {
+            continue;
+        };
+        let Some(cf) = cs.functions.iter().find(|x| x.name == f.name) else {
+            continue;
+        };
+        let (ours, theirs) = (c_convention(&cf.sig), c_convention(&hf.sig));
+        if ours != theirs {
+            pair = (ours.to_string(), theirs.to_string());
+            on.push(t.target.name());
+        }
+    }
+    if on.is_empty() {
+        return None;
+    }
+    let (ours, theirs) = pair;
+    let mut x = finding(
+        BindingCode::CallingConvention,
+        &f.loc,
+        format!(
+            "{} is {theirs} but the cdef declares it {ours} on {}",
+            f.name,
+            on.join(", ")
+        ),
+    );
+    x.expected = format!("a {theirs} declaration");
+    x.found = format!(
+        "a {ours} declaration: cffi calls it so, and on 32-bit Windows the caller and the callee then disagree on \
+         who pops the arguments"
+    );
+    x.hint = if theirs == "__stdcall" {
+        format!(
+            "declare it as the header does: `... WINAPI {}(...);`",
+            f.name
+        )
+    } else {
+        "declare it without WINAPI / __stdcall, as the header does".into()
+    };
+    Some(x)
+}
+
 fn cffi_functions(b: &Binding, cdefs: &[Spec], truths: &[Truth], used: &[&str]) -> Vec<Finding> {
     let mut out = Vec::new();
     let api_mode = !b.set_source.is_empty();
@@ -1413,6 +1463,9 @@ fn cffi_functions(b: &Binding, cdefs: &[Spec], truths: &[Truth], used: &[&str]) 
             x.hint = "copy the declaration from the header".into();
             out.push(x);
             continue;
+        }
+        if !api_mode {
+            out.extend(cdef_convention(f, cdefs, truths));
         }
         for i in 0..=da {
             let mut slot = Slot::new();

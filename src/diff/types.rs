@@ -210,6 +210,9 @@ struct Walk<'a> {
     unshielded: BTreeSet<String>,
     /// Is which records the public header defines unknown (DWARF only, no interest)?
     opacity_unknown: bool,
+    /// Enums callers see without the layout of a record reached only through pointers: in a parameter, return
+    /// or variable (through pointers and arrays), or in a member of a record reached by value.
+    direct_enums: BTreeSet<String>,
 }
 
 impl Walk<'_> {
@@ -320,6 +323,7 @@ pub fn compare(
     let unshielded = reachable(ctx, old, &roots, true, &|n| {
         stable_union(old, new, n) && !by_value.contains(n)
     });
+    let direct_enums = direct_enums(old, &roots, &by_value);
     let mut w = Walk {
         ctx,
         seen: BTreeSet::new(),
@@ -328,6 +332,7 @@ pub fn compare(
         by_value,
         unshielded,
         opacity_unknown: !declared && ctx.interest.is_none(),
+        direct_enums,
     };
     // NEW's functions and variables by name: one lookup each, not a scan.
     let new_functions: std::collections::HashMap<&str, &crate::dwarf::FunctionDef> = new
@@ -474,7 +479,25 @@ pub fn compare(
             Reached::Enum(n) => {
                 if let (Some(ea), Some(eb)) = (enum_named(old, &n), enum_named(new, &n)) {
                     w.stats.enums += 1;
-                    enums(&w, &format!("enum {n}"), ea, eb, out);
+                    let label = format!("enum {n}");
+                    let first = out.len();
+                    enums(&w, &label, ea, eb, out);
+                    // Seen only in members of records reached through pointers: as those records' findings.
+                    if w.opacity_unknown && !w.direct_enums.contains(&n) {
+                        for f in out[first..]
+                            .iter_mut()
+                            .filter(|f| f.severity > Severity::Warning)
+                        {
+                            f.severity = Severity::Warning;
+                            f.hint = format!(
+                                "{} — {label} is used only in members of records reached through pointers: \
+                                 this matters only if the public header defines them (callers read or write \
+                                 those members); pass --spec HEADER (or the binding, --python BINDING.py) to \
+                                 decide",
+                                f.hint
+                            );
+                        }
+                    }
                 }
             }
         }
@@ -544,6 +567,52 @@ fn roots<'a>(
         }
     }
     roots
+}
+
+/// The enums in `roots` (through pointers, arrays and function types, not into records) and in the members of the
+/// records in `by_value` (likewise).
+fn direct_enums(
+    old: &DebugInfo,
+    roots: &[&TypeKind],
+    by_value: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    fn visit(k: &TypeKind, out: &mut BTreeSet<String>, depth: usize) {
+        if depth > 64 {
+            return;
+        }
+        match k {
+            TypeKind::Pointer { pointee } => visit(pointee, out, depth + 1),
+            TypeKind::Array { elem, .. } => visit(elem, out, depth + 1),
+            TypeKind::Enum { name: Some(n), .. } => {
+                out.insert(n.clone());
+            }
+            TypeKind::Function { ret, params, .. } => {
+                visit(ret, out, depth + 1);
+                for p in params {
+                    visit(p, out, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    fn members(r: &Record, out: &mut BTreeSet<String>, depth: usize) {
+        for m in &r.members {
+            visit(&m.ty.kind, out, 0);
+            if let Some(anon) = m.anon.as_deref().filter(|_| depth < 64) {
+                members(anon, out, depth + 1);
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    for k in roots {
+        visit(k, &mut out, 0);
+    }
+    for n in by_value {
+        if let Some(r) = old.record(n) {
+            members(r, &mut out, 0);
+        }
+    }
+    out
 }
 
 /// Is `n` a union on both sides with the same size and alignment?
@@ -1141,6 +1210,32 @@ mod tests {
         let old = "struct st { int a; int b; }; struct w { struct st s; }; int use(struct st *p, struct w v);";
         let new = "struct st { int a; long b; }; struct w { struct st s; }; int use(struct st *p, struct w v);";
         assert_eq!(worst(&diff(old, new, false)), Severity::Error);
+    }
+
+    #[test]
+    fn an_enum_only_in_records_reached_through_pointers_is_a_warning_until_a_header_decides() {
+        let old = "enum mode { M_A, M_B }; struct st { enum mode m; }; int use(struct st *s);";
+        let new = "enum mode { M_B, M_A }; struct st { enum mode m; }; int use(struct st *s);";
+        let fs = diff(old, new, false);
+        assert_eq!(worst(&fs), Severity::Warning, "{fs:?}");
+        assert!(fs
+            .iter()
+            .any(|f| f.code == Code::Diff(super::DiffCode::EnumeratorChanged)
+                && f.hint.contains("--spec HEADER")));
+        assert_eq!(worst(&diff(old, new, true)), Severity::Error);
+        // Also a parameter (here through a pointer the library writes): callers see its values directly.
+        for direct in [
+            "int set(enum mode m);",
+            "int get(enum mode *out);",
+            "struct w { enum mode m; }; int take(struct w v);",
+        ] {
+            let with = |s: &str| format!("{s} {direct}");
+            assert_eq!(
+                worst(&diff(&with(old), &with(new), false)),
+                Severity::Error,
+                "{direct}"
+            );
+        }
     }
 
     #[test]

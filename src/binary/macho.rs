@@ -169,6 +169,41 @@ struct SectionRange {
 }
 
 /// Read one Mach-O image (a whole thin file or one slice of a universal file).
+/// The indices of the symbol table to walk for imports (and, with `with_defined`, for exports when there is no
+/// export trie): `LC_DYSYMTAB`'s undefined range (plus its external defined range), when it has one that lies in
+/// the table, else the whole table. A large C++ dylib has several times more local symbols than imports and
+/// exports together (libarrow: 98,827 locals, 31,341 defined, 814 undefined).
+fn symbol_range(m: &MachO<'_>, with_defined: bool) -> std::ops::Range<usize> {
+    let mut nsyms = 0usize;
+    let mut dysymtab = None;
+    for lc in &m.load_commands {
+        match &lc.command {
+            CommandVariant::Symtab(c) => nsyms = c.nsyms as usize,
+            CommandVariant::Dysymtab(d) => dysymtab = Some(*d),
+            _ => {}
+        }
+    }
+    let whole = 0..nsyms;
+    let Some(d) = dysymtab else {
+        return whole;
+    };
+    let (undef, n_undef) = (d.iundefsym as usize, d.nundefsym as usize);
+    let end = undef.saturating_add(n_undef);
+    let start = if with_defined {
+        // The defined externals come right before the undefined ones in every table ld64 and lld write.
+        if (d.iextdefsym as usize).saturating_add(d.nextdefsym as usize) != undef {
+            return whole;
+        }
+        d.iextdefsym as usize
+    } else {
+        undef
+    };
+    if start > end || end > nsyms {
+        return whole;
+    }
+    start..end
+}
+
 pub fn read<'d>(path: &str, slice: Slice<'d>, opts: ReadOptions) -> Result<Image<'d>, InputError> {
     let data = slice.data;
     if data.len() < 28 {
@@ -404,8 +439,12 @@ pub fn read<'d>(path: &str, slice: Slice<'d>, opts: ReadOptions) -> Result<Image
         .unwrap_or_default();
 
     let mut imports = Vec::new();
-    for sym in m.symbols() {
-        let Ok((name, nl)) = sym else { break };
+    let symbols = m.symbols.as_ref();
+    let walked = symbol_range(&m, exports_source == "symtab");
+    for i in walked {
+        let Some(Ok((name, nl))) = symbols.map(|s| s.get(i)) else {
+            break;
+        };
         if nl.n_type & 0xe0 != 0 || nl.n_type & 0x1 == 0 {
             continue; // stab or not external
         }

@@ -127,6 +127,36 @@ else
     echo "bench/run.sh: no wheel corpus; Mach-O and PE benchmarks skipped" >&2
 fi
 
+# The C++ libraries with the most exports found in wheels (scripts/bench-corpus.sh: pyarrow's libarrow, Mach-O, and
+# arrow.dll, PE, MSVC-built; pinned, cached under target/bench-corpus; skipped when they cannot be fetched).
+CXX_JSON="$OUT_DIR/hyperfine-cxx.json"
+rm -f "$CXX_JSON"
+CXX_FILES="$(bash "$ROOT/scripts/bench-corpus.sh" "$ROOT/target/bench-corpus" 2>/dev/null || true)"
+ARROW_MACHO="$(grep 'dylib$' <<<"$CXX_FILES" || true)"
+ARROW_PE="$(grep 'dll$' <<<"$CXX_FILES" || true)"
+if [[ -n "$ARROW_MACHO" && -n "$ARROW_PE" ]]; then
+    echo "== benchmarking pyarrow's libarrow (Mach-O) and arrow.dll (PE)" >&2
+    hyperfine --shell=none --warmup "$WARMUP" --runs "$RUNS" --output=null --export-json "$CXX_JSON" \
+        --command-name 'ffi-doctor exports (libarrow, Mach-O)' "$BIN exports $ARROW_MACHO" \
+        --command-name 'ffi-doctor exports --no-demangle (libarrow, Mach-O)' "$BIN exports --no-demangle $ARROW_MACHO" \
+        --command-name 'ffi-doctor exports --format json (libarrow, Mach-O)' "$BIN exports --format json $ARROW_MACHO" \
+        --command-name 'ffi-doctor imports (libarrow, Mach-O)' "$BIN imports $ARROW_MACHO" \
+        --command-name 'ffi-doctor inspect (libarrow, Mach-O)' "$BIN inspect $ARROW_MACHO" \
+        --command-name 'llvm-nm --extern-only --defined-only (libarrow, Mach-O)' "llvm-nm --extern-only --defined-only $ARROW_MACHO" \
+        --command-name 'llvm-nm --extern-only --defined-only -C (libarrow, Mach-O)' "llvm-nm --extern-only --defined-only -C $ARROW_MACHO" \
+        --command-name 'ffi-doctor exports (arrow.dll, PE)' "$BIN exports $ARROW_PE" \
+        --command-name 'ffi-doctor exports --no-demangle (arrow.dll, PE)' "$BIN exports --no-demangle $ARROW_PE" \
+        --command-name 'ffi-doctor exports --format json (arrow.dll, PE)' "$BIN exports --format json $ARROW_PE" \
+        --command-name 'ffi-doctor imports (arrow.dll, PE)' "$BIN imports $ARROW_PE" \
+        --command-name 'ffi-doctor inspect (arrow.dll, PE)' "$BIN inspect $ARROW_PE" \
+        --command-name 'llvm-readobj --coff-exports (arrow.dll, PE)' "llvm-readobj --coff-exports $ARROW_PE"
+    ARROW_MACHO_COUNT="$("$BIN" exports --no-demangle "$ARROW_MACHO" | tail -n +2 | wc -l)"
+    ARROW_PE_COUNT="$("$BIN" exports --no-demangle "$ARROW_PE" | tail -n +2 | wc -l)"
+    LLVM_MACHO_COUNT="$(llvm-nm --extern-only --defined-only "$ARROW_MACHO" | wc -l)"
+    LLVM_PE_COUNT="$(llvm-readobj --coff-exports "$ARROW_PE" | grep -c 'Name:')"
+fi
+export CXX_JSON ARROW_MACHO_COUNT ARROW_PE_COUNT LLVM_MACHO_COUNT LLVM_PE_COUNT
+
 # Peak resident memory of the symbol commands: the median of three runs each (ru_maxrss of the child).
 RSS_JSON="$OUT_DIR/rss.json"
 echo "== measuring peak RSS" >&2
@@ -422,6 +452,22 @@ if os.path.exists(env["OTHER_JSON"]):
 Mach-O: `{env.get('MACHO_FROM', '').strip()}` ({int(env.get('MACHO_SIZE') or 0):,} bytes); PE:
 `{env.get('PE_FROM', '').strip()}` ({int(env.get('PE_SIZE') or 0):,} bytes), extracted from the pinned wheels of
 `scripts/wheel-corpus.sh`. `llvm-nm` lists Mach-O exports, `llvm-readobj --coff-exports` PE exports.
+
+{chr(10).join(lines)}
+"""
+
+if os.path.exists(env.get("CXX_JSON", "")):
+    cxx = {r["command"]: r for r in json.load(open(env["CXX_JSON"]))["results"]}
+    lines = ["| command | mean (ms) | ± σ (ms) | user (ms) | system (ms) |", "|---|---:|---:|---:|---:|"]
+    for name, r in cxx.items():
+        lines.append(f"| `{name}` | {ms(r['mean'])} | {ms(r['stddev'] or 0)} | {ms(r['user'])} | {ms(r['system'])} |")
+    head += f"""
+## The C++ libraries with the most exports found in wheels
+
+pyarrow 18.1.0's `libarrow.1801.dylib` (macOS arm64; {int(env.get('ARROW_MACHO_COUNT') or 0):,} exports, `llvm-nm
+--extern-only --defined-only` lists {int(env.get('LLVM_MACHO_COUNT') or 0):,}) and `arrow.dll` (win_amd64, MSVC-built;
+{int(env.get('ARROW_PE_COUNT') or 0):,} exports, `llvm-readobj --coff-exports` lists {int(env.get('LLVM_PE_COUNT') or 0):,}),
+from the wheels pinned by `scripts/bench-corpus.sh`. Same hyperfine settings, a separate run.
 
 {chr(10).join(lines)}
 """

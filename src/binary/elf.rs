@@ -402,12 +402,15 @@ fn read_with<'d>(
     /// Symbols per range: a power of two, so a range's number and an index in it make one sort key.
     const RANGE_BITS: u32 = 13;
     const RANGE: usize = 1 << RANGE_BITS;
-    let mut parts: Vec<_> = {
+    let range = |k: usize| k * RANGE..nsyms.min((k + 1) * RANGE);
+    let mut parts: Vec<_> = if nsyms >= super::PARALLEL_FROM {
         use rayon::iter::{IntoParallelIterator, ParallelIterator};
         (0..nsyms.div_ceil(RANGE))
             .into_par_iter()
-            .map(|k| walk(k * RANGE..nsyms.min((k + 1) * RANGE)))
+            .map(|k| walk(range(k)))
             .collect()
+    } else {
+        (0..nsyms.div_ceil(RANGE)).map(|k| walk(range(k))).collect()
     };
     let mut exports = Vec::new();
     let imports: Vec<Import<'_>> = parts.iter_mut().flat_map(|p| p.1.drain(..)).collect();
@@ -429,7 +432,7 @@ fn read_with<'d>(
         fn ver<'a>(p: &PendingExport<'a>) -> (&'a str, bool) {
             p.version.map_or(("", false), |v| (v, p.hidden))
         }
-        keys.par_sort_unstable_by(|&(an, a), &(bn, b)| {
+        let order = |&(an, a): &(&[u8], u32), &(bn, b): &(&[u8], u32)| {
             an.cmp(bn).then_with(|| {
                 let (a, b) = (pending(a), pending(b));
                 ver(a)
@@ -437,39 +440,49 @@ fn read_with<'d>(
                     .then(a.address.cmp(&b.address))
                     .then(a.index.cmp(&b.index))
             })
-        });
+        };
+        if keys.len() >= super::PARALLEL_FROM {
+            keys.par_sort_unstable_by(order);
+        } else {
+            keys.sort_unstable_by(order);
+        }
     }
     // The records (tens of thousands of ~200 bytes on a large C++ library) are built on every core, each straight
     // into its place.
     {
         use rayon::iter::{IndexedParallelIterator, IntoParallelRefIterator, ParallelIterator};
-        keys.par_iter()
-            .with_min_len(4096)
-            .map(|&(_, k)| {
-                let p = pending(k);
-                let (c_name, mangling, conv) = name_facts(p.name, Format::Elf, bits);
-                Export {
-                    name: Cow::Borrowed(p.name),
-                    c_name,
-                    mangling,
-                    demangled: None,
-                    calling_convention: conv,
-                    kind: p.kind,
-                    address: p.address,
-                    size: Some(p.size),
-                    binding: p.binding,
-                    version: p.version.map(|v| SymbolVersion {
-                        name: Cow::Borrowed(v),
-                        default: !p.hidden,
-                        file: None,
-                    }),
-                    ordinal: None,
-                    forwarder: None,
-                    weak_definition: false,
-                    resolver: p.resolver,
-                }
-            })
-            .collect_into_vec(&mut exports);
+        let make = |&(_, k): &(&[u8], u32)| {
+            let p = pending(k);
+            let (c_name, mangling, conv) = name_facts(p.name, Format::Elf, bits);
+            Export {
+                name: Cow::Borrowed(p.name),
+                c_name,
+                mangling,
+                demangled: None,
+                calling_convention: conv,
+                kind: p.kind,
+                address: p.address,
+                size: Some(p.size),
+                binding: p.binding,
+                version: p.version.map(|v| SymbolVersion {
+                    name: Cow::Borrowed(v),
+                    default: !p.hidden,
+                    file: None,
+                }),
+                ordinal: None,
+                forwarder: None,
+                weak_definition: false,
+                resolver: p.resolver,
+            }
+        };
+        if keys.len() >= super::PARALLEL_FROM {
+            keys.par_iter()
+                .with_min_len(4096)
+                .map(make)
+                .collect_into_vec(&mut exports);
+        } else {
+            exports = keys.iter().map(make).collect();
+        }
     }
 
     let mut dwarf_sections = Vec::new();

@@ -697,6 +697,10 @@ pub(crate) fn goblin_error(
     InputError::new(path, expected, found).at(base + offset.unwrap_or(0))
 }
 
+/// Below this many symbols a reader's work stays on the calling thread: starting the thread pool (about half a
+/// millisecond of system time) costs more than spreading the work saves.
+pub const PARALLEL_FROM: usize = 8192;
+
 /// Sort exports by name, then version, then address; imports by library, then name, then ordinal. Equal keys keep
 /// their table order. The order is found on indices and applied in place, so the (large) symbol records move once.
 pub(crate) fn sort_symbols(img: &mut Image<'_>) {
@@ -742,11 +746,16 @@ fn sorted_order_by_key<'a, T: Sync>(
 ) -> Vec<usize> {
     use rayon::slice::ParallelSliceMut;
     let mut keys: Vec<(&str, usize)> = items.iter().map(key).zip(0..).collect();
-    keys.par_sort_unstable_by(|a, b| {
+    let order = |a: &(&str, usize), b: &(&str, usize)| {
         a.0.cmp(b.0)
             .then_with(|| cmp(&items[a.1], &items[b.1]))
             .then(a.1.cmp(&b.1))
-    });
+    };
+    if keys.len() >= PARALLEL_FROM {
+        keys.par_sort_unstable_by(order);
+    } else {
+        keys.sort_unstable_by(order);
+    }
     keys.into_iter().map(|(_, i)| i).collect()
 }
 

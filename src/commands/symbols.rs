@@ -203,6 +203,9 @@ fn exports_json(
 /// The exports a listing keeps, in order (tested on every core: a filter may match globs on long names).
 fn kept_exports<'a, 'd>(img: &'a Image<'d>, filter: &Filter<'_>) -> Vec<&'a Export<'d>> {
     use rayon::iter::{IndexedParallelIterator, IntoParallelRefIterator, ParallelIterator};
+    if img.exports.len() < crate::binary::PARALLEL_FROM {
+        return img.exports.iter().filter(|e| filter.export(e)).collect();
+    }
     img.exports
         .par_iter()
         .with_min_len(CHUNK)
@@ -485,14 +488,18 @@ fn write_table<'a, T: Sync, const N: usize>(
     last_guessed: bool,
 ) -> std::io::Result<()> {
     use rayon::iter::{IndexedParallelIterator, IntoParallelRefIterator, ParallelIterator};
-    let Widths { mut width, used } = kept
-        .par_iter()
-        .with_min_len(CHUNK)
-        .fold(Widths::new, |mut w, t| {
-            measure(t, &mut w);
-            w
-        })
-        .reduce(Widths::new, Widths::merge);
+    let add = |mut w: Widths<N>, t: &&T| {
+        measure(t, &mut w);
+        w
+    };
+    let Widths { mut width, used } = if kept.len() < crate::binary::PARALLEL_FROM {
+        kept.iter().fold(Widths::new(), add)
+    } else {
+        kept.par_iter()
+            .with_min_len(CHUNK)
+            .fold(Widths::new, add)
+            .reduce(Widths::new, Widths::merge)
+    };
     let cols: Vec<usize> = (0..N).filter(|&i| used[i]).collect();
     for &i in &cols {
         width[i] = width[i].max(headers[i].len());

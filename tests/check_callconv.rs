@@ -12,7 +12,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{ffi_command, oracle, run_json, testdata};
+use common::{ffi_command, findings, oracle, run_json, testdata};
 
 /// The binding with its four choices: (`std` loader, `c` loader, factory of the `__stdcall` callback, of the
 /// cdecl one).
@@ -76,11 +76,8 @@ fn convention_findings(dll: &Path, py: &Path) -> BTreeSet<String> {
         [dll.as_os_str(), py.as_os_str(), header.as_os_str()],
     );
     assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
-    run.doc["images"]
-        .as_array()
+    findings(&run.doc)
         .into_iter()
-        .flatten()
-        .flat_map(|i| i["findings"].as_array().into_iter().flatten())
         .filter(|f| f["code"] == "FFI0719" || f["code"] == "FFI0709")
         .map(|f| {
             let m = f["message"].as_str().unwrap_or_default();

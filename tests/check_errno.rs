@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{ffi_command, oracle, run_json, system_lib};
+use common::{ffi_command, findings, oracle, run_json, system_lib};
 
 /// (name, the loading line, the read, whether FFI0718 is expected).
 const VARIANTS: &[(&str, &str, &str, bool)] = &[
@@ -70,11 +70,8 @@ fn binding(load: &str, read: &str) -> String {
 fn codes(lib: &Path, py: &Path) -> Vec<(String, String)> {
     let run = run_json(ffi_command(), "check", [lib.as_os_str(), py.as_os_str()]);
     assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
-    run.doc["images"]
-        .as_array()
+    findings(&run.doc)
         .into_iter()
-        .flatten()
-        .flat_map(|i| i["findings"].as_array().into_iter().flatten())
         .map(|f| {
             (
                 f["code"].as_str().unwrap_or_default().to_string(),

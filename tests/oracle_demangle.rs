@@ -2,7 +2,8 @@
 //! Rust legacy, Rust v0) and `llvm-undname` (MSVC; llvm-cxxfilt 14 leaves `?` names alone), on every fixture and on
 //! every mangled export and import of big real C++ libraries: libstdc++, the largest libLLVM, libpython3, Qt 5 and
 //! Qt 6 Core, five Boost libraries, ICU, the mingw-w64 libstdc++-6.dll, and the MSVC-built C++ runtime and Qt DLLs
-//! of a pinned Windows wheel (PyQt5-Qt5 5.15.2 win_amd64, downloaded into target/demangle-corpus).
+//! of a pinned Windows wheel (PyQt5-Qt5 5.15.2 win_amd64, downloaded into target/demangle-corpus), and pyarrow
+//! 18.1.0's libarrow (Mach-O) and MSVC-built arrow.dll (scripts/bench-corpus.sh, into target/bench-corpus).
 //!
 //! One normalisation, applied to the oracle's side and documented here: llvm-cxxfilt demangles Rust legacy names as
 //! plain Itanium (`demo::add::h0123456789abcdef`, `$LT$` escapes left in); its output is turned into rustc-demangle's
@@ -403,7 +404,34 @@ fn system_targets() -> Vec<PathBuf> {
         None => missing("mingw-w64 libstdc++-6.dll"),
     }
     libs.extend(msvc_dlls());
+    libs.extend(pyarrow_libs());
     libs
+}
+
+/// pyarrow 18.1.0's libarrow (Mach-O, 20 k Itanium C++ exports) and arrow.dll (MSVC-built, 8.5 k MSVC C++ exports),
+/// from the wheels `scripts/bench-corpus.sh` pins by sha256 (fetched when oracles are required).
+fn pyarrow_libs() -> Vec<PathBuf> {
+    let dir = root().join("target/bench-corpus");
+    let want = ["libarrow.1801.dylib", "arrow.dll"];
+    let have = |n: &&str| dir.join(n).is_file();
+    if !want.iter().all(have) && require() {
+        let ok = std::process::Command::new("bash")
+            .arg(root().join("scripts/bench-corpus.sh"))
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "scripts/bench-corpus.sh failed");
+    }
+    let mut out = Vec::new();
+    for n in want {
+        if have(&n) {
+            out.push(dir.join(n));
+        } else {
+            missing(&format!("{n} (scripts/bench-corpus.sh)"));
+        }
+    }
+    out
 }
 
 /// Every mangled export and import of every library agrees with llvm-cxxfilt / llvm-undname. Each disagreement is

@@ -694,8 +694,65 @@ fn symbols(
     out
 }
 
-/// Findings that need no library: what the reader could not resolve, unchecked `find_library`, inline callbacks,
-/// API mode, syntax errors.
+/// FFI0713, grouped by the expression that could not be resolved: a name imported from another module of the
+/// package (`Uint32` from `.stdinc`) is usually the same unknown in hundreds of places. One finding per expression,
+/// at its first use, listing every use; an expression used once keeps its own message.
+fn unresolved(b: &Binding) -> Vec<Finding> {
+    let mut groups: Vec<(&str, Vec<&crate::bindings::model::Unresolved>)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for u in &b.unresolved {
+        match index.get(u.text.as_str()) {
+            Some(&i) => groups[i].1.push(u),
+            None => {
+                index.insert(&u.text, groups.len());
+                groups.push((&u.text, vec![u]));
+            }
+        }
+    }
+    let hint = "it was not checked; ffi-doctor never runs the binding's code";
+    groups
+        .into_iter()
+        .map(|(text, uses)| {
+            let first = uses[0];
+            let mut f = if uses.len() == 1 {
+                let mut f = finding(
+                    BindingCode::Unresolved,
+                    &first.loc,
+                    format!("{} cannot be resolved statically", first.what),
+                );
+                f.found = text.to_string();
+                f
+            } else {
+                let mut f = finding(
+                    BindingCode::Unresolved,
+                    &first.loc,
+                    format!(
+                        "`{text}` cannot be resolved statically ({} uses, first: {})",
+                        uses.len(),
+                        first.what
+                    ),
+                );
+                f.found = uses
+                    .iter()
+                    .map(|u| format!("{}: {}", u.loc, u.what))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                f
+            };
+            f.expected = "a literal or a name bound to one".into();
+            f.hint = if uses.len() > 1 && text.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                format!(
+                    "{hint}; if it is defined in another module of the package (`from … import`), that module is \
+                     not followed: check it too"
+                )
+            } else {
+                hint.into()
+            };
+            f
+        })
+        .collect()
+}
+
 /// FFI0718: `ctypes.get_errno()` (or `get_last_error()`) read where every ctypes library the file loads is loaded
 /// without `use_errno=True` (`use_last_error=True`). ctypes copies the real `errno` into its private copy only
 /// around calls of such libraries' functions, so the read gives 0 (or what `set_errno` stored), never the error.
@@ -765,19 +822,10 @@ fn errno_reads(b: &Binding) -> Vec<Finding> {
     out
 }
 
+/// Findings that need no library: what the reader could not resolve, unchecked `find_library`, errno reads,
+/// inline callbacks, API mode, syntax errors.
 fn binding_local(b: &Binding) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for u in &b.unresolved {
-        let mut f = finding(
-            BindingCode::Unresolved,
-            &u.loc,
-            format!("{} cannot be resolved statically", u.what),
-        );
-        f.expected = "a literal or a name bound to one".into();
-        f.found = u.text.clone();
-        f.hint = "it was not checked; ffi-doctor never runs the binding's code".into();
-        out.push(f);
-    }
+    let mut out = unresolved(b);
     for l in &b.libraries {
         if l.unchecked_find_library {
             let name = l

@@ -20,7 +20,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use super::codes::{PortabilityCode, SymbolCode};
+use super::codes::{BindingCode, PortabilityCode, SymbolCode};
 use super::human::severity_label;
 use super::{Code, Finding, Location, Severity};
 
@@ -175,7 +175,8 @@ pub struct Scope<'a> {
 
 /// Whether findings of `code` gather repetitive ones into one, a member a line of `found` (docs/findings.md):
 /// declarations a dependency exports (FFI0101, FFI0104: more than three become one), the uses of one `long`
-/// typedef or enum type (FFI0401, FFI0405) and the functions taking one callback type (FFI0410). Other findings
+/// typedef or enum type (FFI0401, FFI0405), the functions taking one callback type (FFI0410) and the uses of one
+/// expression a binding's reader could not resolve (FFI0713). Other findings
 /// have several lines of `found` that are no members: a summary's parts, a layout per target, a library's output.
 fn gathers(code: Code) -> bool {
     matches!(
@@ -184,6 +185,7 @@ fn gathers(code: Code) -> bool {
             | Code::Portability(
                 PortabilityCode::Long | PortabilityCode::EnumByValue | PortabilityCode::Callback
             )
+            | Code::Binding(BindingCode::Unresolved)
     )
 }
 

@@ -2,8 +2,8 @@
 //! table of C types is parsed with the host's own system headers (glibc's `<stdint.h>`, `<stddef.h>`,
 //! `<wchar.h>`, …), each type's member spelling is evaluated by CPython's ctypes (`ctypes.sizeof`,
 //! `ctypes.alignment`, whether `T(-1)` is negative) and compared with what gcc says of the C type (`sizeof`,
-//! `_Alignof`, `(T)-1 < 0`). A spelling ctypes does not have on this Python (`c_time_t` before 3.12) is skipped
-//! with a printed reason.
+//! `_Alignof`, `(T)-1 < 0`). Types are spelled for the ctypes of that Python (`time_t` follows its typedef before
+//! 3.12, where ctypes has no `c_time_t`); a spelling it still does not have is skipped with a printed reason.
 
 mod common;
 
@@ -12,7 +12,7 @@ use std::process::Command;
 
 use common::*;
 use ffi_doctor::abi::Target;
-use ffi_doctor::bindings::spelling::{ctypes_spelling, Place};
+use ffi_doctor::bindings::spelling::{ctypes_spelling, Ctypes, Place};
 use ffi_doctor::decl::{parse_header, ParseOptions};
 
 const HEADERS: &str = "#include <stdint.h>
@@ -119,10 +119,18 @@ fn member_spellings_have_the_c_types_size_alignment_and_signedness() {
         ..Default::default()
     };
     let spec = parse_header(h.to_str().unwrap(), &opts).expect("table parses");
+    // Spelled for the ctypes of the Python that checks them (`c_time_t` only from 3.12).
+    let minor: u8 = Command::new(&python)
+        .args(["-c", "import sys; print(sys.version_info[1])"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .expect("python3's minor version");
+    let ctypes = Ctypes::of_python_minor(minor);
     let spelled: Vec<String> = (0..TABLE.len())
         .map(|i| {
             let td = spec.typedef(&format!("row{i}")).expect("row declared");
-            ctypes_spelling(&spec, &td.ty, Place::Member, 0)
+            ctypes_spelling(&spec, &td.ty, Place::Member, ctypes, 0)
                 .unwrap_or_else(|| panic!("{}: no spelling", TABLE[i].0))
         })
         .collect();

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use super::ctypes_layout::{self, CtypesField, CtypesLayout, PyVersion, Rules};
 use super::model::{CField, CRecord, CType, Endian, Prototype, Simple};
-use super::spelling::{ctypes_spelling, record_name, Place, NO_SPELLING};
+use super::spelling::{ctypes_spelling, record_name, Ctypes, Place, NO_SPELLING};
 use crate::abi::{self, RecordLayout, Target};
 use crate::decl::c_spelling::type_name;
 use crate::decl::{Loc, Prim, RecordKind, Spec, Type};
@@ -100,7 +100,7 @@ pub fn check_records(
         let mut matched = false;
         for src in &sources {
             let target = src.target();
-            let Some(view) = src.view(c_name.unwrap_or(&rec.name), c_name.is_some()) else {
+            let Some(view) = src.view(c_name.unwrap_or(&rec.name), c_name.is_some(), py) else {
                 continue;
             };
             matched = true;
@@ -273,13 +273,19 @@ impl<'a> Source<'a> {
         }
     }
 
-    fn view(&self, name: &str, exact: bool) -> Option<CView> {
+    fn view(&self, name: &str, exact: bool, py: PyVersion) -> Option<CView> {
         match self {
             Source::Header(t, spec, cache) => {
                 let (names, lays) =
                     cache.get_or_init(|| (Names::new(spec), abi::record_layouts(spec, *t)));
                 let id = names.find(name, exact)?;
-                Some(header_view(spec, id, *t, lays))
+                Some(header_view(
+                    spec,
+                    id,
+                    *t,
+                    lays,
+                    Ctypes::of_python_minor(py.minor),
+                ))
             }
             Source::Dwarf(_, d) => {
                 let r = d.record(name).or_else(|| {
@@ -419,6 +425,7 @@ fn header_view(
     id: usize,
     target: Target,
     lays: &[Result<RecordLayout, abi::LayoutError>],
+    ctypes: Ctypes,
 ) -> CView {
     let rec = &spec.records[id];
     let display = match &rec.tag {
@@ -462,7 +469,7 @@ fn header_view(
             name: f.name.clone(),
             shape: decl_shape(spec, lays, &f.ty.ty, target, 0),
             c_type: type_name(spec, &f.ty.ty),
-            suggest: ctypes_spelling(spec, &f.ty, Place::Member, 0),
+            suggest: ctypes_spelling(spec, &f.ty, Place::Member, ctypes, 0),
             offset: l.offset,
             bit_offset: l.bit_offset,
             bit_width: l.bit_width,

@@ -6,7 +6,8 @@
 //! - a standard name is spelled by its own ctypes name before the target's typedef of it is followed:
 //!   `int64_t` is `c_int64` on every target, whatever the target's `<stdint.h>` makes it (`long` or
 //!   `long long`); `size_t`/`uintptr_t` are `c_size_t`, `ssize_t`/`ptrdiff_t`/`intptr_t` are `c_ssize_t`,
-//!   `time_t` is `c_time_t` (ctypes 3.12+), `wchar_t` is `c_wchar`. Other typedef names are followed one step
+//!   `time_t` is `c_time_t` where the binding's Python has it (3.12+; before, its typedef is followed like any
+//!   other), `wchar_t` is `c_wchar`. Other typedef names are followed one step
 //!   at a time (so a typedef of `uint64_t` is `c_uint64` too); a cffi `typedef ... name;` is not followed;
 //! - a C fundamental type is the ctypes type of the same name (`unsigned long` is `c_ulong`, right on every
 //!   target because ctypes' `c_ulong` is the target's `long`); `char16_t`/`char32_t` are `c_uint16`/`c_uint32`;
@@ -36,15 +37,40 @@ pub enum Place {
     Member,
 }
 
+/// What the ctypes of the binding's Python version has that matters for a spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ctypes {
+    /// `c_time_t` (Python 3.12+).
+    pub c_time_t: bool,
+}
+
+impl Ctypes {
+    /// The newest ctypes.
+    pub const NEWEST: Ctypes = Ctypes { c_time_t: true };
+
+    /// The ctypes of Python 3.`minor`.
+    pub fn of_python_minor(minor: u8) -> Ctypes {
+        Ctypes {
+            c_time_t: minor >= 12,
+        }
+    }
+}
+
 /// Nesting followed before giving up (pointers to arrays of pointers …, typedef chains).
 const MAX_DEPTH: u32 = 32;
 
 /// The ctypes spelling of `qt` that is right on every target, if there is one (see the module doc).
-pub fn ctypes_spelling(spec: &Spec, qt: &QualType, place: Place, depth: u32) -> Option<String> {
+pub fn ctypes_spelling(
+    spec: &Spec,
+    qt: &QualType,
+    place: Place,
+    ctypes: Ctypes,
+    depth: u32,
+) -> Option<String> {
     if depth > MAX_DEPTH {
         return None;
     }
-    let r = follow(spec, qt)?;
+    let r = follow(spec, qt, ctypes)?;
     let q = match r {
         Followed::Standard(s, _) => return Some(s.name().into()),
         Followed::Type(q, _) => q,
@@ -55,12 +81,12 @@ pub fn ctypes_spelling(spec: &Spec, qt: &QualType, place: Place, depth: u32) -> 
         Type::Enum { .. } => "c_int".into(),
         Type::Record { id } => record_name(spec, *id)?,
         Type::Function { .. } => "CFUNCTYPE(...)".into(),
-        Type::Pointer { pointee } => pointer(spec, pointee, depth),
+        Type::Pointer { pointee } => pointer(spec, pointee, ctypes, depth),
         Type::Array { elem, len } => match place {
-            Place::Boundary => pointer(spec, elem, depth),
+            Place::Boundary => pointer(spec, elem, ctypes, depth),
             Place::Member => format!(
                 "{} * {}",
-                ctypes_spelling(spec, elem, place, depth + 1)?,
+                ctypes_spelling(spec, elem, place, ctypes, depth + 1)?,
                 len.unwrap_or(0)
             ),
         },
@@ -79,8 +105,8 @@ pub fn record_name(spec: &Spec, id: usize) -> Option<String> {
 }
 
 /// A pointer to `pointee`.
-fn pointer(spec: &Spec, pointee: &QualType, depth: u32) -> String {
-    let text = match follow(spec, pointee) {
+fn pointer(spec: &Spec, pointee: &QualType, ctypes: Ctypes, depth: u32) -> String {
+    let text = match follow(spec, pointee, ctypes) {
         Some(Followed::Standard(Simple::WChar, is_const)) => Some(wide(is_const)),
         Some(Followed::Type(qt, is_const)) => match &qt.ty {
             Type::Prim { prim: Prim::Void } => Some("c_void_p".into()),
@@ -94,7 +120,8 @@ fn pointer(spec: &Spec, pointee: &QualType, depth: u32) -> String {
     };
     // Only a parameter itself is adjusted: an array a pointer points to stays an array.
     text.or_else(|| {
-        ctypes_spelling(spec, pointee, Place::Member, depth + 1).map(|t| format!("POINTER({t})"))
+        ctypes_spelling(spec, pointee, Place::Member, ctypes, depth + 1)
+            .map(|t| format!("POINTER({t})"))
     })
     .unwrap_or_else(|| "c_void_p".into())
 }
@@ -117,13 +144,13 @@ enum Followed<'a> {
 }
 
 /// Follow typedef names one step at a time, stopping at the first standard name.
-fn follow<'a>(spec: &'a Spec, mut qt: &'a QualType) -> Option<Followed<'a>> {
+fn follow<'a>(spec: &'a Spec, mut qt: &'a QualType, ctypes: Ctypes) -> Option<Followed<'a>> {
     let mut is_const = qt.quals.is_const;
     for _ in 0..64 {
         let Type::Named { name } = &qt.ty else {
             return Some(Followed::Type(qt, is_const));
         };
-        if let Some(s) = standard(name) {
+        if let Some(s) = standard(name).filter(|&s| s != Simple::Time || ctypes.c_time_t) {
             return Some(Followed::Standard(s, is_const));
         }
         match spec.typedef(name) {

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use crate::abi::{self, Target};
 use crate::binary::{read_guarded, Format, Image, Mapped, ReadOptions};
 use crate::bindings::model::{Binding, CType, LibName, Library, Loader};
+use crate::bindings::spelling::Ctypes;
 use crate::check::binding_types::{
     c_class, compare, ctype_class, ctype_spelling, ctypes_spelling, fn_pointer_sig,
     is_mutable_char_ptr, Class, Verdict,
@@ -529,11 +530,13 @@ pub fn check_read_binding(
         }
         // Types: ctypes declarations against the header; cffi declarations against the header.
         let empty = Spec::default();
+        let ctypes =
+            Ctypes::of_python_minor(opts.python_version.unwrap_or(PyVersion::DEFAULT).minor);
         for f in &binding.functions {
             if !matching[f.library] || binding.libraries[f.library].loader == Loader::CffiDlopen {
                 continue;
             }
-            findings.extend(ctypes_function(binding, f, &truths, &empty));
+            findings.extend(ctypes_function(binding, f, &truths, &empty, ctypes));
         }
         if !cdef_specs.is_empty() && (cffi_matches || binding.libraries.is_empty()) {
             findings.extend(cffi_functions(binding, &cdef_specs, &truths, &cffi_used));
@@ -1051,6 +1054,7 @@ fn ctypes_function(
     f: &crate::bindings::model::FunctionDecl,
     truths: &[Truth],
     empty: &Spec,
+    ctypes: Ctypes,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let Some((spec0, c0)) = truths.first().and_then(|t| t.function(&f.name)) else {
@@ -1108,7 +1112,10 @@ fn ctypes_function(
                     c_spelling::spell(spec0, &c0.sig.ret)
                 ),
             );
-            x.expected = format!("restype = {}", ctypes_spelling(spec0, &c0.sig.ret, 0));
+            x.expected = format!(
+                "restype = {}",
+                ctypes_spelling(spec0, &c0.sig.ret, ctypes, 0)
+            );
             let mut lines = Vec::new();
             for (t, k) in &bad {
                 group_by_target(
@@ -1121,7 +1128,7 @@ fn ctypes_function(
             x.hint = format!(
                 "lib.{}.restype = {}",
                 f.name,
-                ctypes_spelling(spec0, &c0.sig.ret, 0)
+                ctypes_spelling(spec0, &c0.sig.ret, ctypes, 0)
             );
             out.push(x);
         }
@@ -1158,7 +1165,7 @@ fn ctypes_function(
                 .params
                 .iter()
                 .take(arity)
-                .map(|p| ctypes_spelling(spec0, &p.ty, 0))
+                .map(|p| ctypes_spelling(spec0, &p.ty, ctypes, 0))
                 .collect();
             x.expected = format!("argtypes = [{}]", spelled.join(", "));
             x.found = "no argtypes".into();
@@ -1227,6 +1234,7 @@ fn ctypes_function(
                 spec0,
                 &p0.ty,
                 true,
+                ctypes,
             );
             if let Some(found) = cb {
                 let mut x = finding(
@@ -1287,6 +1295,7 @@ fn ctypes_function(
                 spec0,
                 &c0.sig.ret,
                 false,
+                ctypes,
             );
         }
     }
@@ -1324,6 +1333,7 @@ fn push_slot(
     spec: &Spec,
     c_ty: &decl::QualType,
     param: bool,
+    ctypes: Ctypes,
 ) {
     let code = match (slot.worst, param) {
         (Verdict::Same, _) => return,
@@ -1337,9 +1347,9 @@ fn push_slot(
         loc,
         format!("{what}: {declared} does not match the C type {c}"),
     );
-    x.expected = format!("{} ({c})", ctypes_spelling(spec, c_ty, 0));
+    x.expected = format!("{} ({c})", ctypes_spelling(spec, c_ty, ctypes, 0));
     x.found = format!("{declared}: {}", slot.text());
-    x.hint = format!("use {}", ctypes_spelling(spec, c_ty, 0));
+    x.hint = format!("use {}", ctypes_spelling(spec, c_ty, ctypes, 0));
     out.push(x);
 }
 

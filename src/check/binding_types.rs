@@ -5,7 +5,7 @@
 
 use crate::abi::{type_layout, Target};
 use crate::bindings::model::{Binding, CType, Simple};
-use crate::bindings::spelling::{self, Place, NO_SPELLING};
+use crate::bindings::spelling::{self, Ctypes, Place, NO_SPELLING};
 use crate::decl::{FnSig, Prim, QualType, Spec, Type};
 
 /// The kind of a value as the calling convention sees it.
@@ -359,8 +359,8 @@ pub fn is_mutable_char_ptr(spec: &Spec, qt: &QualType) -> bool {
 /// How a C parameter or return type is spelled in ctypes for hints (`c_ulong`, `POINTER(c_uint32)`,
 /// `c_char_p`): the one rule of [`crate::bindings::spelling`], or what to use where no ctypes type is right on
 /// every target.
-pub fn ctypes_spelling(spec: &Spec, qt: &QualType, depth: u32) -> String {
-    spelling::ctypes_spelling(spec, qt, Place::Boundary, depth)
+pub fn ctypes_spelling(spec: &Spec, qt: &QualType, ctypes: Ctypes, depth: u32) -> String {
+    spelling::ctypes_spelling(spec, qt, Place::Boundary, ctypes, depth)
         .unwrap_or_else(|| NO_SPELLING.into())
 }
 

@@ -165,7 +165,7 @@ fn one_spelling_per_c_type() {
     for (i, (decl, boundary, member)) in TABLE.iter().enumerate() {
         let td = spec.typedef(&format!("row{i}")).expect("row declared");
         for (place, want) in [(Place::Boundary, boundary), (Place::Member, member)] {
-            let got = ctypes_spelling(&spec, &td.ty, place, 0);
+            let got = ctypes_spelling(&spec, &td.ty, place, Ctypes::NEWEST, 0);
             if got.as_deref() != *want {
                 wrong.push(format!("{decl} ({place:?}): {got:?}, expected {want:?}"));
             }
@@ -206,6 +206,30 @@ fn deep_nesting_gives_up_without_overflow() {
     let spec = parse_str("t.h", &text, &ParseOptions::default()).expect("parses");
     let td = spec.typedef("deep").expect("declared");
     // Beyond the depth followed, the innermost pointer is still a pointer.
-    let s = ctypes_spelling(&spec, &td.ty, Place::Boundary, 0).expect("spelled");
+    let s = ctypes_spelling(&spec, &td.ty, Place::Boundary, Ctypes::NEWEST, 0).expect("spelled");
     assert!(s.starts_with("POINTER(POINTER("), "{s}");
+}
+
+#[test]
+fn time_t_is_c_time_t_only_where_ctypes_has_it() {
+    let spec = parse_str(
+        "t.h",
+        "typedef long __time_t; typedef __time_t time_t; typedef time_t *X;",
+        &ParseOptions::default(),
+    )
+    .expect("parses");
+    let td = spec.typedef("X").expect("declared");
+    let spell = |minor| {
+        ctypes_spelling(
+            &spec,
+            &td.ty,
+            Place::Boundary,
+            Ctypes::of_python_minor(minor),
+            0,
+        )
+    };
+    assert_eq!(spell(12).as_deref(), Some("POINTER(c_time_t)"));
+    assert_eq!(spell(13).as_deref(), Some("POINTER(c_time_t)"));
+    // Before 3.12 ctypes has no c_time_t: the typedef is followed, as for any other name.
+    assert_eq!(spell(11).as_deref(), Some("POINTER(c_long)"));
 }

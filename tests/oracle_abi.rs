@@ -13,35 +13,15 @@ use std::process::Command;
 
 #[path = "common/compiler_probe.rs"]
 mod compiler_probe;
+#[path = "common/rng.rs"]
+mod rng;
 use compiler_probe::{compiler_for, symbol_bytes};
+use rng::Rng;
 
 use ffi_doctor::abi::{record_layout, RecordLayout, Target};
 use ffi_doctor::decl::{
     Enum, Field, FnSig, Loc, Prim, QualType, Record, RecordKind, Spec, Type, Typedef,
 };
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[self.below(v.len() as u64) as usize]
-    }
-}
 
 /// What to compare for one value of the data array.
 enum Probe {

@@ -30,7 +30,10 @@ use std::process::Command;
 
 #[path = "common/compiler_probe.rs"]
 mod compiler_probe;
+#[path = "common/rng.rs"]
+mod rng;
 use compiler_probe::{compiler_for, symbol_bytes};
+use rng::Rng;
 
 use ffi_doctor::abi::Target;
 use ffi_doctor::bindings::ctypes_layout::{bitfield_allowed, layouts, PyVersion};
@@ -38,28 +41,6 @@ use ffi_doctor::bindings::model::{
     CField, CRecord, CType, CallConv, Endian, LayoutRule, Prototype, Simple,
 };
 use ffi_doctor::decl::Loc;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<T: Copy>(&mut self, v: &[T]) -> T {
-        v[self.below(v.len() as u64) as usize]
-    }
-}
 
 fn loc(line: u32) -> Loc {
     Loc {
@@ -143,9 +124,9 @@ impl Gen {
 
     fn simple(&mut self, big: bool) -> Simple {
         if self.rng.chance(55) || big {
-            let s = self.rng.pick(INTS);
+            let s = *self.rng.pick(INTS);
             if big && self.rng.chance(20) {
-                return self
+                return *self
                     .rng
                     .pick(&[Simple::Float, Simple::Double, Simple::Char]);
             }
@@ -154,7 +135,7 @@ impl Gen {
         if self.f.has(12) && self.rng.chance(5) {
             return Simple::Time;
         }
-        self.rng.pick(OTHERS)
+        *self.rng.pick(OTHERS)
     }
 
     /// A complete record class usable as a field of a class with this byte order.
@@ -193,11 +174,11 @@ impl Gen {
         }
         if roll < 27 && !big {
             let ret = CType::Simple {
-                simple: self.rng.pick(INTS),
+                simple: *self.rng.pick(INTS),
             };
             let argtypes = (0..self.rng.below(3))
                 .map(|_| CType::Simple {
-                    simple: self.rng.pick(INTS),
+                    simple: *self.rng.pick(INTS),
                 })
                 .collect();
             self.protos.push(Prototype {
@@ -262,9 +243,12 @@ impl Gen {
             }
         }
         let big = endian == Endian::Big;
-        let pack = self.rng.chance(22).then(|| self.rng.pick(&[1u64, 2, 4, 8]));
+        let pack = self
+            .rng
+            .chance(22)
+            .then(|| *self.rng.pick(&[1u64, 2, 4, 8]));
         let align = (py && self.rng.chance(if self.f.has(13) { 12 } else { 4 }))
-            .then(|| self.rng.pick(&[1u64, 2, 4, 8, 16, 32]));
+            .then(|| *self.rng.pick(&[1u64, 2, 4, 8, 16, 32]));
         let mut layout = None;
         if self.f.has(14) && self.rng.chance(15) {
             layout = Some(if pack.is_some() || self.rng.chance(50) {
@@ -281,11 +265,11 @@ impl Gen {
             let fname = format!("r{id}f{i}");
             let (ty, bits) = if self.rng.chance(if bitfield_heavy { 60 } else { 8 }) {
                 let s = if big {
-                    self.rng.pick(INTS)
+                    *self.rng.pick(INTS)
                 } else if self.rng.chance(10) {
                     Simple::Bool
                 } else {
-                    self.rng.pick(INTS)
+                    *self.rng.pick(INTS)
                 };
                 let (size, _) =
                     ffi_doctor::bindings::ctypes_layout::simple_size_align(s, self.target)

@@ -321,13 +321,7 @@ fn human(
                     &mut out,
                     IMPORT_HEADERS,
                     &kept,
-                    |i, w| {
-                        let mut row = Row::new();
-                        import_row(i, &mut row);
-                        for c in 0..w.width.len() {
-                            w.cell(c, width_of(row.get(c)));
-                        }
-                    },
+                    import_widths,
                     import_row,
                     false,
                 )?
@@ -713,6 +707,34 @@ fn export_row<'a>(e: &'a Export<'_>, hexw: usize, demangle: bool, row: &mut Row<
     }
 }
 
+/// The widths of the cells [`import_row`] makes, computed without formatting them.
+fn import_widths(i: &Import<'_>, w: &mut Widths<6>) {
+    w.cell(0, width_of(crate::binary::summary::source_label_str(i)));
+    let flags: usize = [
+        (i.weak, "weak"),
+        (i.lazy == Some(true), "lazy"),
+        (i.delay_load, "delay"),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, f)| f.len() + 1)
+    .sum();
+    w.cell(1, flags.saturating_sub(1));
+    w.cell(2, i.mangling.as_str().len());
+    if let Some(v) = &i.version {
+        w.cell(3, if v.default { 2 } else { 1 } + width_of(&v.name));
+    }
+    w.cell(
+        4,
+        match (&i.name, i.ordinal) {
+            (Some(n), _) => width_of(n),
+            (None, Some(o)) => 1 + dec_len(u64::from(o)),
+            (None, None) => 1,
+        },
+    );
+    w.cell(5, i.demangled.as_deref().map_or(0, width_of));
+}
+
 fn import_row<'a>(i: &'a Import<'_>, row: &mut Row<'a, 6>) {
     row.cell(crate::binary::summary::source_label_str(i));
     let start = row.start();
@@ -819,6 +841,61 @@ mod tests {
             j.finish().unwrap();
             let theirs = serde_json::to_string_pretty(&e).unwrap() + "\n";
             assert_eq!(String::from_utf8(out).unwrap(), theirs);
+        }
+    }
+
+    #[test]
+    fn import_widths_are_the_formatted_rows_widths() {
+        use crate::binary::{Import, ImportSource};
+        let base = Import {
+            name: Some(Cow::Borrowed("f")),
+            c_name: Some(Cow::Borrowed("f")),
+            mangling: Mangling::C,
+            demangled: None,
+            ordinal: None,
+            hint: None,
+            source: ImportSource::GlobalScope,
+            kind: SymbolKind::Function,
+            version: None,
+            weak: false,
+            lazy: None,
+            delay_load: false,
+        };
+        let samples = [
+            base.clone(),
+            Import {
+                name: None,
+                ordinal: Some(4711),
+                weak: true,
+                lazy: Some(true),
+                delay_load: true,
+                source: ImportSource::Library {
+                    library: "libé.so".into(),
+                },
+                version: Some(SymbolVersion {
+                    name: "GLIBC_2.2.5".into(),
+                    default: false,
+                    file: Some("libc.so.6".into()),
+                }),
+                demangled: Some("ns::f(int)".into()),
+                ..base.clone()
+            },
+            Import {
+                name: None,
+                lazy: Some(true),
+                ..base.clone()
+            },
+        ];
+        for i in &samples {
+            let mut fast = Widths::<6>::new();
+            super::import_widths(i, &mut fast);
+            let mut slow = Widths::<6>::new();
+            let mut row = Row::<6>::new();
+            super::import_row(i, &mut row);
+            for c in 0..6 {
+                slow.cell(c, super::width_of(row.get(c)));
+            }
+            assert_eq!((fast.width, fast.used), (slow.width, slow.used), "{i:?}");
         }
     }
 
